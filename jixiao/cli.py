@@ -1,0 +1,267 @@
+"""The ``jixiao`` command: the library's rules, one subcommand each.
+
+Exit codes: 0 done (no error-level finding), 1 error-level findings,
+2 could not run (bad input, unknown profile …).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from importlib import resources
+from typing import Any, Sequence
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from . import __version__
+from .control import RATE_FORMULAS, control_key, control_rate, control_score
+from .deviation import indicator_score
+from .errors import Finding, JixiaoError
+from .execution import exec_rate, exec_score
+from .form import DeptForm, FormScore, score_form
+from .profile import load_profile, shipped_profiles
+from .totals import grade
+
+_SEV_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+_SEV_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
+
+
+def _console() -> Console:
+    return Console(highlight=False)
+
+
+def _emit_json(obj: Any) -> None:
+    print(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+
+
+def _findings_table(findings: list[Finding], title: str = "发现的问题") -> Table:
+    t = Table(title=title, title_justify="left", show_lines=False)
+    for col in ("级别", "规则", "位置", "说明", "应为", "实际"):
+        t.add_column(col, overflow="fold")
+    for f in findings:
+        where = f.extra.get("indicator") or f.extra.get("field") or ""
+        t.add_row(f"[{_SEV_STYLE[f.severity]}]{_SEV_ZH[f.severity]}[/]", f.rule, escape(str(where)),
+                  escape(f.message), "" if f.expected is None else escape(str(f.expected)),
+                  "" if f.found is None else escape(str(f.found)))
+    return t
+
+
+def _form_json(path: str, s: FormScore) -> dict[str, Any]:
+    return {
+        "file": path, "profile": s.profile, "exec_rate": s.exec_rate, "exec_score": s.exec_score,
+        "indicator_sum": s.indicator_sum, "sum_row": s.sum_row, "total": s.total,
+        "capped_total": s.capped_total, "grade": s.grade,
+        "indicators": [{"kind": i.kind, "weight": i.weight, "score": i.score, "grade": i.grade,
+                        "met": i.met, "reason_required": i.reason_required} for i in s.indicators],
+        "findings": [f.to_dict() for f in s.findings],
+    }
+
+
+def _print_form(con: Console, path: str, form: DeptForm, s: FormScore) -> None:
+    con.rule(f"[bold]{form.unit or path}[/]  {form.year or ''}年度  规则：{s.profile}")
+    t = Table(show_header=True, title_justify="left")
+    for col in ("一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "类型", "分值", "得分"):
+        t.add_column(col, overflow="fold", max_width=28 if col in ("年度指标值", "实际完成值", "三级指标") else None)
+    def short(x: object, n: int = 24) -> str:
+        text = str(x).replace("\n", " ")
+        return text if len(text) <= n else text[: n - 1] + "…"
+
+    for row, sc in zip(form.indicators, s.indicators):
+        score = "—" if sc.score is None else f"{sc.score:g}"
+        style = "" if sc.score is None or sc.score >= sc.weight else "yellow"
+        t.add_row(row.level1, row.level2, short(row.name), short(row.target), short(row.actual), sc.kind or "?",
+                  f"{sc.weight:g}", f"[{style}]{score}[/]" if style else score)
+    con.print(t)
+    con.print(f"执行率 [bold]{s.exec_rate:.2%}[/]  执行率得分 [bold]{s.exec_score:g}[/]  "
+              f"指标得分合计 [bold]{s.indicator_sum:g}[/]  合计行 [bold]{s.sum_row:g}[/]  "
+              f"总分 [bold]{s.capped_total:g}[/]  等级 [bold green]{s.grade}[/]")
+    if s.findings:
+        con.print(_findings_table(s.findings))
+
+
+def cmd_score(a: argparse.Namespace) -> int:
+    results = []
+    worst = 0
+    con = _console()
+    for path in a.forms:
+        form = DeptForm.load(path)
+        s = score_form(form, a.profile)
+        if any(f.severity == "error" for f in s.findings):
+            worst = 1
+        if a.json:
+            results.append(_form_json(path, s))
+        else:
+            _print_form(con, path, form, s)
+    if a.json:
+        _emit_json({"forms": results})
+    return worst
+
+
+def cmd_demo(a: argparse.Namespace) -> int:
+    """Score the bundled sample forms: seed 000's department form and seed 002's basic data."""
+    con = _console()
+    samples = resources.files("jixiao.samples")
+    path = samples / "hunan-2024-dept.json"
+    form = DeptForm.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    s = score_form(form, "hunan-dept-2024")
+    basic = json.loads((samples / "county-2022-basic.json").read_text(encoding="utf-8"))
+    rows = _county_rates(basic)
+    if a.json:
+        _emit_json({"dept_form": _form_json("hunan-2024-dept.json", s),
+                    "county_rates": [dict(zip(("key", "name", "rate", "score", "weight"), r)) for r in rows]})
+        return 0
+    con.print(f"[bold]jixiao {__version__} · 绩效自评助手 · 示例[/]")
+    _print_form(con, "hunan-2024-dept.json", form, s)
+    con.rule(f"[bold]{basic['unit']}[/]  {basic['year']}年度 基础数据表 控制率  规则：county-rubric-2022")
+    t = Table()
+    for col in ("控制率", "计算值", "得分", "满分"):
+        t.add_column(col)
+    for key, name, rate, score, weight in rows:
+        t.add_row(name, f"{rate:.2%}", f"{score:g}", f"{weight:g}")
+    con.print(t)
+    return 0
+
+
+def _county_rates(b: dict[str, Any]) -> list[tuple[str, str, float, float, float]]:
+    p = load_profile("county-rubric-2022")
+    inputs = {
+        "staff_control": (b["staff"], b["authorized_staff"]),
+        "three_public_change": (b["three_public"]["budget"], b["three_public"]["prev_budget"]),
+        "public_expense_control": (b["public_expense"]["final"], b["public_expense"]["budget"]),
+        "three_public_control": (b["three_public"]["final"], b["three_public"]["budget"]),
+        "procurement_exec": (b["procurement"]["final"], b["procurement"]["budget"]),
+        "budget_adjust": (b["budget_adjustment"], b["project_spending"]["budget"]),
+    }
+    rows = []
+    for key, (n, d) in inputs.items():
+        r = control_rate(key, n, d)
+        rows.append((key, p.control(key).name, r, control_score(key, r, p), p.control(key).weight))
+    r = exec_rate(b["project_spending"]["budget"], b["project_spending"]["final"])
+    rows.append(("budget_completion", "预算执行率（预算完成率）", r, exec_score(r, p), p.execution.weight))
+    return rows
+
+
+def cmd_exec(a: argparse.Namespace) -> int:
+    r = exec_rate(a.budget, a.executed)
+    s = exec_score(r, a.profile, a.weight)
+    if a.json:
+        _emit_json({"exec_rate": r, "exec_score": s, "profile": load_profile(a.profile).id})
+    else:
+        _console().print(f"执行率 [bold]{r:.2%}[/]  得分 [bold]{s:g}[/]  （规则：{load_profile(a.profile).id}）")
+    return 0
+
+
+def cmd_indicator(a: argparse.Namespace) -> int:
+    res = indicator_score(a.target, a.actual, a.weight, a.profile, grade=a.grade, reported=a.reported,
+                          reason=a.reason)
+    errors = any(f.severity == "error" for f in res.findings)
+    if a.json:
+        _emit_json({"kind": res.kind, "score": res.score, "weight": res.weight, "met": res.met,
+                    "ratio": res.ratio, "grade": res.grade, "grade_source": res.grade_source,
+                    "over_achievement": res.over_achievement, "reason_required": res.reason_required,
+                    "findings": [f.to_dict() for f in res.findings]})
+    else:
+        con = _console()
+        score = "无法计分" if res.score is None else f"{res.score:g} / {res.weight:g}"
+        extra = f"  等级：{res.grade}（{'所填' if res.grade_source == 'given' else '推断'}）" if res.grade else ""
+        con.print(f"类型 [bold]{res.kind or '?'}[/]  得分 [bold]{score}[/]{extra}"
+                  + ("  [yellow]须填写偏差原因[/]" if res.reason_required else ""))
+        if res.findings:
+            con.print(_findings_table(res.findings))
+    return 1 if errors else 0
+
+
+def cmd_control(a: argparse.Namespace) -> int:
+    p = load_profile(a.profile)
+    key = control_key(a.kind, p)
+    r = control_rate(key, a.numerator, a.denominator)
+    s = control_score(key, r, p, a.quarter)
+    if a.json:
+        _emit_json({"kind": key, "name": p.control(key).name, "rate": r, "score": s, "weight": p.control(key).weight})
+    else:
+        _console().print(f"{p.control(key).name} [bold]{r:.2%}[/]  得分 [bold]{s:g}[/] / {p.control(key).weight:g}")
+    return 0
+
+
+def cmd_grade(a: argparse.Namespace) -> int:
+    g = grade(a.total, a.profile)
+    _emit_json({"total": a.total, "grade": g}) if a.json else _console().print(g)
+    return 0
+
+
+def cmd_profiles(a: argparse.Namespace) -> int:
+    if a.name:
+        p = load_profile(a.name)
+        if a.json:
+            _emit_json({"id": p.id, "chain": p.chain, **asdict(p)["data"]})
+        else:
+            con = _console()
+            con.print(f"[bold]{p.id}[/] {p.name}\n来源：{p.source}\n继承：{' → '.join(p.chain)}\n{p.description}")
+            _emit_json(p.data)
+        return 0
+    rows = [load_profile(n) for n in shipped_profiles()]
+    if a.json:
+        _emit_json([{"id": p.id, "name": p.name, "source": p.source} for p in rows])
+        return 0
+    t = Table(title="内置规则配置")
+    for col in ("名称", "说明", "来源"):
+        t.add_column(col, overflow="fold")
+    for p in rows:
+        t.add_row(p.id, p.name, p.source)
+    _console().print(t)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="jixiao", description="绩效自评助手：部门整体/项目支出绩效自评表的计分与检查")
+    ap.add_argument("--version", action="version", version=f"jixiao {__version__}")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    def add(name: str, fn, help_: str, profile: bool = True) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help_, description=help_)
+        sp.set_defaults(func=fn)
+        sp.add_argument("--json", action="store_true", help="以 JSON 输出")
+        if profile:
+            sp.add_argument("--profile", "-p", default=None, help="规则配置名称或 TOML 文件（默认 national-2020）")
+        return sp
+
+    add("demo", cmd_demo, "用内置示例数据（种子表）演示计分", profile=False)
+    sp = add("score", cmd_score, "为 JSON 表单数据计分并检查")
+    sp.add_argument("forms", nargs="+", help="表单数据文件（JSON，格式见 jixiao/samples）")
+    sp = add("exec", cmd_exec, "执行率及其得分")
+    sp.add_argument("budget", type=float, help="全年预算数")
+    sp.add_argument("executed", type=float, help="全年执行数")
+    sp.add_argument("--weight", type=float, default=None, help="分值（默认取规则配置）")
+    sp = add("indicator", cmd_indicator, "单个绩效指标的得分")
+    sp.add_argument("target", help="年度指标值，如 ≥95%%")
+    sp.add_argument("actual", help="实际完成值")
+    sp.add_argument("weight", type=float, help="分值")
+    sp.add_argument("--grade", default=None, help="定性等级：达成 / 部分达成 / 未达成")
+    sp.add_argument("--reported", type=float, default=None, help="表中已填得分（检查用）")
+    sp.add_argument("--reason", default=None, help="偏差原因（检查是否缺失）")
+    sp = add("control", cmd_control, "控制率及其得分")
+    sp.add_argument("kind", help="控制率：" + "、".join(f"{k}（{f.name}）" for k, f in RATE_FORMULAS.items()))
+    sp.add_argument("numerator", type=float, help="分子（变动率为本年数）")
+    sp.add_argument("denominator", type=float, help="分母（变动率为上年数）")
+    sp.add_argument("--quarter", default=None, help="支付序时进度的季度 Q1/Q2/Q3")
+    sp = add("grade", cmd_grade, "总分对应的等级")
+    sp.add_argument("total", type=float, help="总分")
+    sp = add("profiles", cmd_profiles, "列出内置规则配置，或显示一个配置", profile=False)
+    sp.add_argument("name", nargs="?", default=None, help="配置名称或 TOML 文件")
+    return ap
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except JixiaoError as e:
+        Console(stderr=True, highlight=False).print(f"[bold red]错误[/] {escape(str(e))}")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

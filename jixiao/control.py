@@ -1,0 +1,114 @@
+"""Control rates of the department-wide rubric and their scores.
+
+Formulas: 财预〔2013〕53号《预算绩效评价共性指标体系框架》 and seed 002 附件1-1;
+points, thresholds and steps come from the profile's ``[control.*]`` tables.
+A rate is a fraction (0.92 for 92%). Deduction scores never go below 0.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .errors import ValueReadError
+from .numbers import as_number, clamp
+from .profile import ControlRule, Profile, load_profile
+
+
+@dataclass(frozen=True)
+class RateFormula:
+    """How a control rate is computed from its two inputs."""
+
+    name: str
+    numerator: str
+    denominator: str
+    change: bool = False  # (numerator − denominator) / denominator
+    absolute: bool = False  # |numerator| / denominator
+
+    def compute(self, numerator: float, denominator: float) -> float:
+        n = as_number(numerator, self.numerator)
+        d = as_number(denominator, self.denominator)
+        if d == 0:
+            raise ValueReadError(f"{self.denominator}为 0，无法计算{self.name}", code="control.zero_denominator")
+        if d < 0:
+            raise ValueReadError(f"{self.denominator}为负数 {d:g}", code="control.negative_denominator")
+        if self.change:
+            return (n - d) / d
+        return (abs(n) if self.absolute else n) / d
+
+
+RATE_FORMULAS: dict[str, RateFormula] = {
+    "staff_control": RateFormula("在职人员控制率", "在职人员数", "编制数"),
+    "three_public_change": RateFormula("“三公经费”变动率", "本年度“三公经费”预算数",
+                                       "上年度“三公经费”预算数", change=True),
+    "three_public_control": RateFormula("“三公经费”控制率", "“三公经费”实际支出数", "“三公经费”预算安排数"),
+    "public_expense_control": RateFormula("公用经费控制率", "公用经费实际支出数", "公用经费预算安排数"),
+    "procurement_exec": RateFormula("政府采购执行率", "实际政府采购金额", "政府采购预算数"),
+    "budget_adjust": RateFormula("预算调整率", "预算调整数", "预算数", absolute=True),
+    "payment_progress": RateFormula("支付序时进度", "序时执行数", "序时指标下达数"),
+}
+
+
+def _norm(name: str) -> str:
+    return "".join(ch for ch in name if ch not in " \u3000\"'“”‘’「」").lower()
+
+
+def control_key(kind: str, profile: Profile | None = None) -> str:
+    """Accept the ASCII key (``staff_control``) or the Chinese name (在职人员控制率)."""
+    k = _norm(kind)
+    if k in RATE_FORMULAS or (profile and k in profile.controls):
+        return k
+    for key, f in RATE_FORMULAS.items():
+        if _norm(f.name) == k:
+            return key
+    if profile:
+        for key, rule in profile.controls.items():
+            if _norm(rule.name) == k:
+                return key
+    known = "、".join(f"{k}（{f.name}）" for k, f in RATE_FORMULAS.items())
+    raise ValueReadError(f"未知的控制率“{kind}”，可用：{known}", code="control.unknown")
+
+
+def control_rate(kind: str, numerator: float, denominator: float) -> float:
+    """The rate for ``kind`` from its inputs, e.g. ``control_rate("staff_control", 47, 51)`` → 0.9216."""
+    return RATE_FORMULAS[control_key(kind)].compute(numerator, denominator)
+
+
+def _deduction(rule: ControlRule, rate: float, quarter: str | None) -> float:
+    """Points deducted from the rule's weight (rules ceiling/floor/target)."""
+    if rule.rule == "floor" and rule.thresholds:
+        if quarter is None:
+            raise ValueReadError(f"{rule.name}需要指明季度（{'/'.join(rule.thresholds)}）", code="control.quarter")
+        q = quarter.upper().replace("第", "").replace("季度", "")
+        q = {"一": "Q1", "二": "Q2", "三": "Q3", "四": "Q4", "1": "Q1", "2": "Q2", "3": "Q3", "4": "Q4"}.get(q, q)
+        if q not in rule.thresholds:
+            raise ValueReadError(f"{rule.name}没有季度“{quarter}”的要求", code="control.quarter")
+        threshold = rule.thresholds[q]
+    else:
+        threshold = rule.threshold if rule.threshold is not None else 0.0
+    points = round((rate - threshold) * 100, 9)  # percentage points
+    if rule.rule == "ceiling":
+        return max(points, 0.0) * rule.step
+    if rule.rule == "floor":
+        return max(-points, 0.0) * rule.step
+    return abs(points) * rule.step  # target
+
+
+def control_score(kind: str, rate: float, profile: str | Profile | None = None,
+                  quarter: str | None = None) -> float:
+    """The score of one control rate under the profile, between 0 and the rule's weight."""
+    p = load_profile(profile)
+    rule = p.control(control_key(kind, p))
+    r = as_number(rate, rule.name)
+    if rule.rule == "bands":
+        raw = next((b.share for b in rule.bands if b.contains(r)), 0.0) * rule.weight
+    else:
+        raw = rule.weight - _deduction(rule, r, quarter)
+    return clamp(rule.rounding.apply(clamp(raw, 0.0, rule.weight)), 0.0, rule.weight)
+
+
+def payment_progress_score(rates: Mapping[str, float], profile: str | Profile | None = None) -> float:
+    """支付序时进度 over several quarters: one weight, deductions for every quarter added up."""
+    p = load_profile(profile)
+    rule = p.control("payment_progress")
+    total = sum(_deduction(rule, as_number(r, rule.name), q) for q, r in rates.items())
+    return clamp(rule.rounding.apply(rule.weight - total), 0.0, rule.weight)

@@ -1,0 +1,234 @@
+"""Indicator (偏差) scores: each 三级指标 from 年度指标值, 实际完成值 and 分值.
+
+Source: 财预〔2020〕10号 附件1 填表说明 — 定量指标完成指标值的记该指标所赋全部
+分值；未完成的按 实际完成值/指标值 × 分值 记分；定性指标按 达成年度指标、部分
+达成并具有一定效果、未达成且效果较差 三档，分别按 100%–80%、80%–60%、60%–0%
+计分。Reverse (反向) and 等于 misses, over-achievement review and rounding
+follow the profile's ``[indicators]`` table (DOMAIN.md §2).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .errors import Finding
+from .numbers import as_number, clamp
+from .profile import Profile, QualGrade, load_profile
+from .values import Comparator, Measure, Qualitative, Unreadable, Value, normalise, parse_value
+
+Kind = Literal["正向", "反向", "等于", "定性"]
+# Words that may stand before a number in 实际完成值 without making it a target.
+MEASURED_WORDS = {"", "达", "达到", "约", "大约", "≈", "=", "==", "等于", "左右"}
+_EPS = 1e-9
+
+
+@dataclass
+class IndicatorScore:
+    """What the rule says about one indicator row."""
+
+    kind: Kind | None
+    weight: float
+    score: float | None
+    target: Value
+    actual: Value
+    ratio: float | None = None  # actual / target, in base units
+    met: bool | None = None
+    grade: str | None = None
+    grade_source: Literal["given", "inferred"] | None = None
+    band: tuple[float, float] | None = None  # allowed points for a qualitative grade
+    over_achievement: bool = False
+    reason_required: bool = False
+    reason_recommended: bool = False
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.severity == "error" for f in self.findings)
+
+
+def indicator_kind(target: object) -> Kind | None:
+    """正向 / 反向 / 等于 from the comparator of 年度指标值, 定性 for text, None when unreadable."""
+    v = target if isinstance(target, (Measure, Qualitative, Unreadable)) else parse_value(target)
+    if isinstance(v, Measure):
+        return v.direction
+    if isinstance(v, Qualitative):
+        return "定性"
+    return None
+
+
+def _as_value(x: object) -> Value:
+    return x if isinstance(x, (Measure, Qualitative, Unreadable)) else parse_value(x)
+
+
+def indicator_score(target: object, actual: object, weight: float, profile: str | Profile | None = None, *,
+                    grade: str | None = None, reported: float | None = None,
+                    reason: str | None = None) -> IndicatorScore:
+    """Score one indicator row.
+
+    ``grade`` is the officer's 定性 grade (达成/部分达成/未达成 or the full label);
+    ``reported`` the 得分 written on the form, checked against the rule;
+    ``reason`` the 偏差原因 text (None when unknown), checked when required.
+    """
+    p = load_profile(profile)
+    rule = p.indicators
+    w = as_number(weight, "分值")
+    t, a = _as_value(target), _as_value(actual)
+    res = IndicatorScore(kind=None, weight=w, score=None, target=t, actual=a)
+    rep = None if reported is None or reported == "" else as_number(reported, "得分")
+
+    if isinstance(t, Unreadable):
+        res.findings.append(Finding("indicator.target_unreadable", "error",
+                                    f"年度指标值无法读取：{t.reason}", found=t.text))
+    elif isinstance(t, Qualitative):
+        res.kind = "定性"
+        _score_qualitative(res, p, grade, rep)
+    else:
+        res.kind = t.direction
+        _score_quantitative(res, p, t, a)
+
+    if res.score is not None:
+        res.score = clamp(rule.rounding.apply(res.score), 0.0, w)
+        res.reason_required = rule.reason_required_below_full and res.score < w - _EPS
+    res.reason_recommended = res.over_achievement and rule.reason_recommended_over_achievement
+    if res.over_achievement:
+        res.findings.append(Finding(
+            "indicator.over_achievement", "warning",
+            f"实际完成值为指标值的 {res.ratio:.0%}，超过 {rule.over_achievement_ratio:.0%}，"
+            "请复核指标值是否设置偏低并说明原因", expected=f"< {rule.over_achievement_ratio:.0%}",
+            found=f"{res.ratio:.2%}"))
+    if rep is not None:
+        if rep > w + _EPS:
+            res.findings.append(Finding("indicator.score_over_weight", "error",
+                                        f"得分 {rep:g} 超过分值 {w:g}", expected=w, found=rep))
+        elif res.score is not None and res.kind != "定性" and abs(rep - res.score) > 0.005:
+            res.findings.append(Finding("indicator.score_mismatch", "error",
+                                        f"得分与计分规则不符：应为 {res.score:g}，表中为 {rep:g}",
+                                        expected=res.score, found=rep))
+    if reason is not None and not str(reason).strip():
+        if res.reason_required:
+            res.findings.append(Finding("indicator.reason_missing", "error",
+                                        "得分低于分值，须填写偏差原因分析及改进措施", expected="偏差原因", found=""))
+        elif res.reason_recommended:
+            res.findings.append(Finding("indicator.reason_recommended", "warning",
+                                        "大幅超额完成，宜说明偏差原因", expected="偏差原因", found=""))
+    return res
+
+
+def _score_quantitative(res: IndicatorScore, p: Profile, t: Measure, a: Value) -> None:
+    rule = p.indicators
+    w = res.weight
+    if isinstance(a, Unreadable):
+        res.findings.append(Finding("indicator.actual_unreadable", "error",
+                                    f"实际完成值无法读取：{a.reason}", found=a.text))
+        return
+    if isinstance(a, Qualitative):
+        res.findings.append(Finding("indicator.actual_not_number", "error",
+                                    "年度指标值是定量的，实际完成值应填写数值", expected=t.format(), found=a.text))
+        return
+    if a.comparator is not None and a.comparator_word not in MEASURED_WORDS:
+        res.findings.append(Finding("indicator.actual_has_comparator", "warning",
+                                    f"实际完成值“{a.text.strip()}”带比较符，应填写实际测得的数值",
+                                    expected="实测数值", found=a.text.strip()))
+    if t.dimension != a.dimension:
+        res.findings.append(Finding(
+            "indicator.unit_mismatch", "error",
+            f"单位不一致：指标值为“{t.unit_label() or '无单位'}”，实际完成值为“{a.unit_label() or '无单位'}”",
+            expected=t.unit_label(), found=a.unit_label()))
+        return
+    tv, av = t.base_value, a.base_value
+    direction = t.direction
+    if tv != 0:
+        res.ratio = av / tv
+    if direction == "正向":
+        res.met = av >= tv - _EPS * max(1.0, abs(tv))
+        if res.met:
+            res.score = w
+        else:
+            res.score = w * av / tv if tv > 0 else 0.0
+        res.over_achievement = tv > 0 and res.ratio is not None and res.ratio >= rule.over_achievement_ratio - _EPS
+    elif direction == "反向":
+        res.met = av <= tv + _EPS * max(1.0, abs(tv))
+        if res.met:
+            res.score = w
+        elif rule.reverse_miss == "zero" or tv <= 0:
+            res.score = 0.0
+        else:
+            res.score = max(0.0, w * (1 - (av - tv) / tv))
+    elif t.comparator is Comparator.APPROX and rule.approx_as == "positive":
+        # “约50亿元” / “50亿元左右”: reaching the lower edge of the tolerance is met; more is over-achievement.
+        floor_v = tv * (1 - rule.approx_tolerance)
+        res.met = av >= floor_v - _EPS * max(1.0, abs(tv))
+        res.score = w if res.met else (w * av / tv if tv > 0 else 0.0)
+        res.over_achievement = tv > 0 and res.ratio is not None and res.ratio >= rule.over_achievement_ratio - _EPS
+    else:
+        tol = rule.approx_tolerance if t.comparator is Comparator.APPROX else 0.0
+        res.met = abs(av - tv) <= tol * abs(tv) + _EPS * max(1.0, abs(tv))
+        if res.met:
+            res.score = w
+        elif rule.equal_miss == "zero" or tv == 0:
+            res.score = 0.0
+        else:
+            res.score = max(0.0, w * (1 - abs(av - tv) / abs(tv)))
+        res.over_achievement = (tv > 0 and av > tv and res.ratio is not None
+                                and res.ratio >= rule.over_achievement_ratio - _EPS)
+
+
+def infer_grade(target: str, actual: str, profile: str | Profile | None = None) -> QualGrade | None:
+    """Guess the 定性 grade from the texts: the same text, or no word of failure, means 达成.
+
+    Words of partial or failed achievement come from the profile
+    (``partly_met_words``, ``not_met_words``). Returns None when ``actual`` is blank.
+    """
+    rule = load_profile(profile).indicators
+    t, a = normalise(target).replace(" ", ""), normalise(actual).replace(" ", "")
+    if not a:
+        return None
+    grades = rule.grades
+    if a == t or a == t.replace("不", "未"):
+        return grades[0]
+    if any(word in a for word in rule.not_met_words):
+        return grades[-1]
+    if any(word in a for word in rule.partly_met_words):
+        return grades[min(1, len(grades) - 1)]
+    return grades[0]
+
+
+def _score_qualitative(res: IndicatorScore, p: Profile, grade: str | None, reported: float | None) -> None:
+    rule = p.indicators
+    w = res.weight
+    g: QualGrade | None = None
+    if grade:
+        g = rule.grade(grade)
+        if g is None:
+            labels = "、".join(x.label for x in rule.grades)
+            res.findings.append(Finding("indicator.grade_unknown", "error",
+                                        f"定性等级“{grade}”无法识别，应为：{labels}", found=grade))
+            return
+        res.grade_source = "given"
+    else:
+        a = res.actual
+        if isinstance(a, Unreadable):
+            res.findings.append(Finding("indicator.actual_unreadable", "error",
+                                        f"实际完成值无法读取：{a.reason}", found=a.text))
+            return
+        a_text = a.text if isinstance(a, Qualitative) else a.text
+        g = infer_grade(res.target.text, a_text, p)
+        res.grade_source = "inferred"
+    assert g is not None
+    res.grade = g.label
+    lo, hi = g.min * w, g.max * w
+    res.band = (lo, hi)
+    res.met = g is rule.grades[0]
+    if reported is not None and reported <= w + _EPS:
+        if lo - _EPS <= reported <= hi + _EPS:
+            res.score = reported
+        else:
+            sev = "error" if res.grade_source == "given" else "warning"
+            how = "所填等级" if res.grade_source == "given" else "按完成情况判断的等级"
+            res.score = clamp(reported, lo, hi)
+            res.findings.append(Finding(
+                "indicator.qualitative_out_of_band", sev,
+                f"定性指标得分 {reported:g} 不在{how}“{g.label}”的区间 {lo:g}–{hi:g} 分内",
+                expected=f"{lo:g}–{hi:g}", found=reported))
+    else:
+        res.score = hi if rule.qualitative_default == "upper" else lo

@@ -1,0 +1,146 @@
+"""A filled self-evaluation form as data, and scoring it as a whole.
+
+This is the composition of the rules: 执行率 and its score, the fund splits,
+every indicator row, the weights, the 合计 row, 总分 and 等级. The workbook
+reader produces a :class:`DeptForm`; the samples in ``jixiao/samples`` are
+forms written as JSON.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .deviation import IndicatorScore, indicator_score
+from .errors import Finding, JixiaoError
+from .execution import cap_total, exec_rate, exec_score
+from .funds import check_split
+from .numbers import as_number, round_excel
+from .profile import Profile, load_profile
+from .totals import IndicatorLine, check_weights, grade, indicators_total, overall_total, sum_row_value
+
+
+@dataclass
+class Funds:
+    """年度资金总额 (万元) and its splits. Splits map a column (全年预算数 …) to parts."""
+
+    budget: float
+    executed: float
+    initial_budget: float | None = None
+    weight: float | None = None
+    reported_rate: float | None = None
+    reported_score: float | None = None
+    income: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    spending: dict[str, dict[str, float | None]] = field(default_factory=dict)
+
+
+@dataclass
+class IndicatorRow:
+    level1: str
+    level2: str
+    name: str
+    target: Any
+    actual: Any
+    weight: float
+    reported: float | None = None
+    reason: str | None = None
+    grade: str | None = None
+
+
+@dataclass
+class DeptForm:
+    unit: str
+    year: int | None
+    funds: Funds
+    indicators: list[IndicatorRow]
+    reported_sum: float | None = None
+    kind: str = "dept"
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "DeptForm":
+        f = d["funds"]
+        funds = Funds(**{k: f.get(k) for k in Funds.__dataclass_fields__ if k in f})
+        rows = [IndicatorRow(**r) for r in d.get("indicators", [])]
+        return cls(unit=d.get("unit", ""), year=d.get("year"), funds=funds, indicators=rows,
+                   reported_sum=d.get("reported_sum"), kind=d.get("kind", "dept"))
+
+    @classmethod
+    def load(cls, path: str | Path) -> "DeptForm":
+        p = Path(path)
+        try:
+            return cls.from_dict(json.loads(p.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise JixiaoError(f"无法读取表单数据：{e}", code="form.unreadable", file=str(p)) from None
+
+
+@dataclass
+class FormScore:
+    profile: str
+    exec_rate: float
+    exec_score: float
+    indicators: list[IndicatorScore]
+    indicator_sum: float
+    sum_row: float
+    total: float
+    capped_total: float
+    grade: str
+    findings: list[Finding]
+
+
+def _rate_matches(rate: float, reported: float) -> bool:
+    return abs(round_excel(rate * 100, 2) - round_excel(reported * 100, 2)) <= 0.0100001
+
+
+def score_form(form: DeptForm, profile: str | Profile | None = None) -> FormScore:
+    """Score every part of ``form`` and collect what disagrees with the rules."""
+    p = load_profile(profile)
+    fs: list[Finding] = []
+    fu = form.funds
+    rate = exec_rate(fu.budget, fu.executed)
+    escore = exec_score(rate, p, fu.weight)
+    if fu.reported_rate is not None and not _rate_matches(rate, as_number(fu.reported_rate, "执行率")):
+        rep = as_number(fu.reported_rate, "执行率")
+        initial = fu.initial_budget
+        if initial and _rate_matches(as_number(fu.executed) / as_number(initial), rep):
+            fs.append(Finding("execution.wrong_budget", "error",
+                              "执行率用年初预算数作分母；应为 全年执行数 / 全年预算数",
+                              expected=f"{rate:.2%}", found=f"{rep:.2%}", extra={"field": "执行率"}))
+        else:
+            fs.append(Finding("execution.rate_mismatch", "error", "执行率与 全年执行数 / 全年预算数 不符",
+                              expected=f"{rate:.2%}", found=f"{rep:.2%}", extra={"field": "执行率"}))
+    if fu.reported_score is not None and abs(as_number(fu.reported_score) - escore) > 0.005:
+        fs.append(Finding("execution.score_mismatch", "error", "执行率得分与计分规则不符",
+                          expected=escore, found=fu.reported_score, extra={"field": "执行率得分"}))
+    totals = {"全年预算数": fu.budget, "全年执行数": fu.executed, "年初预算数": fu.initial_budget}
+    for label, split in (("按收入性质分", fu.income), ("按支出性质分", fu.spending)):
+        for column, parts in split.items():
+            if totals.get(column) is None:
+                continue
+            chk = check_split(totals[column], parts, p)  # type: ignore[arg-type]
+            if not chk.ok:
+                fs.append(Finding("funds.split_mismatch", "error",
+                                  f"{label}各项之和 {chk.parts_sum:.2f} 与{column} {chk.total:.2f} 不符",
+                                  expected=chk.total, found=chk.parts_sum,
+                                  extra={"field": f"{label}/{column}"}))
+    scored = []
+    for i, row in enumerate(form.indicators):
+        s = indicator_score(row.target, row.actual, row.weight, p, grade=row.grade,
+                            reported=row.reported, reason=row.reason)
+        for f in s.findings:
+            f.extra.setdefault("row", i)
+            f.extra.setdefault("indicator", row.name)
+        fs.extend(s.findings)
+        scored.append(s)
+    lines = [IndicatorLine(r.level1, r.level2, r.name, as_number(r.weight), s.score)
+             for r, s in zip(form.indicators, scored)]
+    fs.extend(check_weights(lines, p, fu.weight))
+    isum = indicators_total(lines)
+    sum_row = sum_row_value(escore, isum, p)
+    if form.reported_sum is not None and abs(as_number(form.reported_sum) - sum_row) > 0.005:
+        fs.append(Finding("total.sum_row_mismatch", "error", "合计与各项得分之和不符",
+                          expected=sum_row, found=form.reported_sum, extra={"field": "合计"}))
+    total = overall_total(escore, isum)
+    capped = cap_total(total, rate, p)
+    return FormScore(profile=p.id, exec_rate=rate, exec_score=escore, indicators=scored, indicator_sum=isum,
+                     sum_row=sum_row, total=total, capped_total=capped, grade=grade(capped, p), findings=fs)

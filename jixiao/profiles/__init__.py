@@ -1,0 +1,1 @@
+"""Shipped rule profiles (TOML data files). See jixiao.profile for the schema."""

@@ -1,0 +1,1 @@
+"""Sample forms bundled for the demo and the tests (numbers from the seed forms)."""

@@ -1,0 +1,116 @@
+"""Totals by level, the weight check and the grade.
+
+Source: 财预〔2020〕10号 (一级指标 weights “原则上” 执行率10、产出50、效益30、
+满意度10); 等级 bands 优 ≥90, 良 [80,90), 中 [60,80), 差 <60. Which levels a
+form has, whether its 合计 row includes the 执行率 score, and the grade
+labels and cut-offs are profile data.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .errors import Finding
+from .numbers import as_number
+from .profile import Profile, load_profile
+
+_WEIGHT_IN_LABEL = re.compile(r"[（(]\s*(\d+(?:\.\d+)?)\s*分\s*[)）]")
+
+
+@dataclass(frozen=True)
+class IndicatorLine:
+    """One scored indicator row, reduced to what totals need."""
+
+    level1: str
+    level2: str
+    name: str
+    weight: float
+    score: float | None
+
+
+def split_label(label: str) -> tuple[str, float | None]:
+    """'产出指标 (50分)' → ('产出指标', 50.0); spaces, line breaks and full-width brackets allowed."""
+    text = re.sub(r"\s+", "", str(label or ""))
+    m = _WEIGHT_IN_LABEL.search(text)
+    weight = float(m.group(1)) if m else None
+    name = _WEIGHT_IN_LABEL.sub("", text)
+    return name, weight
+
+
+def level_key(label: str) -> str:
+    """A name to compare first-level labels by: '产出指标（50分）', '产出' and ' 产出指标' all give '产出'."""
+    name, _ = split_label(label)
+    return name[:-2] if name.endswith("指标") and len(name) > 2 else name
+
+
+def sum_by_level(lines: Iterable[IndicatorLine]) -> dict[str, dict]:
+    """Weights and scores summed per 一级 and per (一级, 二级). Unscored rows add weight only."""
+    first: dict[str, dict[str, float]] = {}
+    second: dict[tuple[str, str], dict[str, float]] = {}
+    for ln in lines:
+        k1, k2 = level_key(ln.level1), split_label(ln.level2)[0]
+        for bucket, key in ((first, k1), (second, (k1, k2))):
+            b = bucket.setdefault(key, {"weight": 0.0, "score": 0.0})  # type: ignore[arg-type]
+            b["weight"] += ln.weight
+            b["score"] += ln.score or 0.0
+    return {"一级": first, "二级": second}
+
+
+def indicators_total(lines: Iterable[IndicatorLine]) -> float:
+    """Sum of indicator scores, rounded to 10 decimals against float noise."""
+    return round(sum(ln.score or 0.0 for ln in lines), 10)
+
+
+def check_weights(lines: Iterable[IndicatorLine], profile: str | Profile | None = None,
+                  execution_weight: float | None = None) -> list[Finding]:
+    """Indicator weights against the profile: their total, and each first level's sum."""
+    p = load_profile(profile)
+    lines = list(lines)
+    rule = p.weights
+    ew = p.execution.weight if execution_weight is None else as_number(execution_weight, "执行率分值")
+    findings = []
+    have = round(sum(ln.weight for ln in lines), 10)
+    want = rule.total - (ew if rule.execution_separate else 0.0)
+    if abs(have - want) > rule.tolerance:
+        findings.append(Finding("weights.total", "error",
+                                f"绩效指标分值合计 {have:g}，应为 {want:g}（总分 {rule.total:g}"
+                                + (f"，执行率 {ew:g} 分另计" if rule.execution_separate else "") + "）",
+                                expected=want, found=have))
+    if rule.first_level:
+        sums = sum_by_level(lines)["一级"]
+        expected = {level_key(k): v for k, v in rule.first_level.items()}
+        for key, wanted in expected.items():
+            got = sums.get(key, {"weight": 0.0})["weight"]
+            if abs(got - wanted) > rule.tolerance:
+                findings.append(Finding("weights.first_level", rule.first_level_severity,  # type: ignore[arg-type]
+                                        f"一级指标“{key}”分值合计 {got:g}，规则配置为 {wanted:g}",
+                                        expected=wanted, found=got, extra={"level1": key}))
+        for key in sums:
+            if key not in expected:
+                findings.append(Finding("weights.unknown_level", "warning",
+                                        f"一级指标“{key}”不在规则配置中（{'、'.join(expected)}）",
+                                        expected=list(expected), found=key, extra={"level1": key}))
+    return findings
+
+
+def overall_total(execution_score: float, indicator_sum: float) -> float:
+    """总分 = 执行率得分 + 绩效指标得分之和."""
+    return round(as_number(execution_score, "执行率得分") + as_number(indicator_sum, "指标得分"), 10)
+
+
+def sum_row_value(execution_score: float, indicator_sum: float, profile: str | Profile | None = None) -> float:
+    """What the form's 合计 row should show: with or without the 执行率 score, by profile."""
+    p = load_profile(profile)
+    return overall_total(execution_score, indicator_sum) if p.weights.sum_row_includes_execution \
+        else round(indicator_sum, 10)
+
+
+def grade(total: float, profile: str | Profile | None = None) -> str:
+    """等级 for a total under the profile's bands (default 优/良/中/差 at 90/80/60)."""
+    p = load_profile(profile)
+    t = as_number(total, "总分")
+    for band in p.grade:  # sorted high to low
+        if t >= band.min - 1e-9:
+            return band.label
+    return p.grade[-1].label

@@ -1,0 +1,58 @@
+"""The jixiao command mirrors the library."""
+import json
+import subprocess
+import sys
+
+from jixiao.cli import main
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "jixiao", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_demo_scores_the_bundled_samples():
+    r = run("demo")
+    assert r.returncode == 0, r.stderr
+    assert "84.52%" in r.stdout and "优" in r.stdout and "149.58%" in r.stdout
+    data = json.loads(run("demo", "--json").stdout)
+    assert data["dept_form"]["total"] == 99 and data["dept_form"]["sum_row"] == 90
+    rates = {r["key"]: r for r in data["county_rates"]}
+    assert round(rates["procurement_exec"]["rate"], 2) == 1.83 and rates["procurement_exec"]["score"] == 0
+
+
+def test_indicator_command_exit_codes(capsys):
+    assert main(["indicator", "≥95%", "96%", "5", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["score"] == 5 and out["kind"] == "正向"
+    assert main(["indicator", "≥95%", "96", "5"]) == 1
+    assert "单位不一致" in capsys.readouterr().out
+
+
+def test_errors_exit_2_with_chinese_message_and_code(capsys):
+    assert main(["exec", "0", "5"]) == 2
+    err = capsys.readouterr().err
+    assert "全年预算数为 0" in err and "execution.no_budget" in err
+    assert main(["exec", "100", "50", "--profile", "no-such-profile"]) == 2
+    assert "profile.not_found" in capsys.readouterr().err
+
+
+def test_control_and_grade_and_profiles(capsys):
+    assert main(["control", "在职人员控制率", "47", "51", "--profile", "county-rubric-2022", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["kind"] == "staff_control" and out["score"] == 2
+    assert main(["grade", "85"]) == 0 and capsys.readouterr().out.strip() == "良"
+    assert main(["profiles", "--json"]) == 0
+    assert {p["id"] for p in json.loads(capsys.readouterr().out)} >= {"national-2020", "hunan-dept-2024"}
+
+
+def test_score_command_reports_form_errors(tmp_path, capsys):
+    from importlib import resources
+    data = json.loads((resources.files("jixiao.samples") / "hunan-2024-dept.json").read_text("utf-8"))
+    data["indicators"][0]["actual"] = "18"
+    data["indicators"][0]["reported"] = 5
+    f = tmp_path / "form.json"
+    f.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    assert main(["score", str(f), "--profile", "hunan-dept-2024", "--json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    rules = {x["rule"] for x in out["forms"][0]["findings"]}
+    assert {"indicator.score_mismatch", "indicator.reason_missing", "total.sum_row_mismatch"} <= rules
