@@ -45,6 +45,11 @@ RATE_FORMULAS: dict[str, RateFormula] = {
     "procurement_exec": RateFormula("政府采购执行率", "实际政府采购金额", "政府采购预算数"),
     "budget_adjust": RateFormula("预算调整率", "预算调整数", "预算数", absolute=True),
     "payment_progress": RateFormula("支付序时进度", "序时执行数", "序时指标下达数"),
+    "contract_staff": RateFormula("聘用人员控制率", "聘用人员实际使用数", "聘用人员批复数"),
+    "work_completion": RateFormula("实际完成率", "实际完成工作数", "计划工作数"),
+    "work_timeliness": RateFormula("完成及时率", "及时完成工作数", "计划工作数"),
+    "work_quality": RateFormula("质量达标率", "质量达标工作数", "计划工作数"),
+    "key_work_completion": RateFormula("重点工作办结率", "重点工作实际完成数", "重点工作交办数"),
 }
 
 
@@ -94,16 +99,23 @@ def _deduction(rule: ControlRule, rate: float, quarter: str | None) -> float:
 
 
 def control_score(kind: str, rate: float, profile: str | Profile | None = None,
-                  quarter: str | None = None) -> float:
-    """The score of one control rate under the profile, between 0 and the rule's weight."""
+                  quarter: str | None = None, weight: float | None = None) -> float:
+    """The score of one control rate under the profile, between 0 and the weight.
+
+    ``weight`` overrides the profile's points where the form sets them (the rubric's
+    职责履行 rows leave them to the department).
+    """
     p = load_profile(profile)
     rule = p.control(control_key(kind, p))
     r = as_number(rate, rule.name)
+    w = rule.weight if weight is None else as_number(weight, "分值")
     if rule.rule == "bands":
-        raw = next((b.share for b in rule.bands if b.contains(r)), 0.0) * rule.weight
+        raw = next((b.share for b in rule.bands if b.contains(r)), 0.0) * w
+    elif rule.rule == "proportional":
+        raw = w * min(max(r, 0.0), 1.0)
     else:
-        raw = rule.weight - _deduction(rule, r, quarter)
-    return clamp(rule.rounding.apply(clamp(raw, 0.0, rule.weight)), 0.0, rule.weight)
+        raw = w - _deduction(rule, r, quarter)  # steps are points per percentage point, whatever the weight
+    return clamp(rule.rounding.apply(clamp(raw, 0.0, w)), 0.0, w)
 
 
 def payment_progress_score(rates: Mapping[str, float], profile: str | Profile | None = None) -> float:

@@ -131,7 +131,8 @@ class ControlRule:
 
     rule: ``ceiling`` (full at or below threshold, ``step`` points off per
     percentage point above), ``floor`` (full at or above, off per point below),
-    ``target`` (full at threshold, off per point either way) or ``bands``.
+    ``target`` (full at threshold, off per point either way), ``bands``, or
+    ``proportional`` (rate × weight, at most the weight).
     """
 
     key: str
@@ -399,7 +400,7 @@ def _build(data: dict[str, Any], file: str, chain: tuple[str, ...]) -> Profile:
     ctl = root.sub("control", required=False)
     for key in ctl.data:
         c = ctl.sub(key)
-        rule = c.text("rule", choices=("ceiling", "floor", "target", "bands"))
+        rule = c.text("rule", choices=("ceiling", "floor", "target", "bands", "proportional"))
         th = c.sub("thresholds", required=False)
         cr = ControlRule(
             key=key, name=c.text("name"), rule=rule, weight=c.num("weight", lo=0),
@@ -408,7 +409,7 @@ def _build(data: dict[str, Any], file: str, chain: tuple[str, ...]) -> Profile:
             step=c.num("step", 0.0, lo=0), bands=c.bands("bands"), rounding=c.rounding())
         if rule == "bands" and not cr.bands:
             raise c._err("bands", "rule = \"bands\" 时必须给出分档")
-        if rule != "bands" and cr.threshold is None and not cr.thresholds:
+        if rule not in ("bands", "proportional") and cr.threshold is None and not cr.thresholds:
             raise c._err("threshold", f"rule = \"{rule}\" 时必须给出 threshold")
         controls[key] = cr
 

@@ -18,6 +18,7 @@ from typing import Any
 import xlwings as xw
 
 import jixiao
+from jixiao import totals
 from jixiao.control import payment_progress_score
 from jixiao.deviation import indicator_score
 from jixiao.numbers import as_number
@@ -36,13 +37,17 @@ class UdfSpec:
     description: str
     arg_docs: dict[str, str]
     func: Callable[..., Any]
+    ranges: frozenset[str] = frozenset()  # parameters that take a whole range (2-D list of rows)
 
 
 SPECS: dict[str, UdfSpec] = {}
 
 
-def udf(**arg_docs: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a worksheet function: xlwings' decorators (active on Windows) plus jixiao's own spec."""
+def udf(ranges: tuple[str, ...] = (), **arg_docs: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a worksheet function: xlwings' decorators (active on Windows) plus jixiao's own spec.
+
+    Parameters named in ``ranges`` receive a range as a list of rows; all others a single value.
+    """
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         sig = inspect.signature(fn)
@@ -51,11 +56,11 @@ def udf(**arg_docs: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
             raise TypeError(f"{fn.__name__}: no description for {sorted(missing)}")
         wrapped = fn
         for name, doc in arg_docs.items():
-            wrapped = xw.arg(name, doc=doc)(wrapped)
+            wrapped = xw.arg(name, doc=doc, ndim=2)(wrapped) if name in ranges else xw.arg(name, doc=doc)(wrapped)
         wrapped = xw.func(category=CATEGORY)(wrapped)
         required = sum(p.default is inspect.Parameter.empty for p in sig.parameters.values())
         SPECS[fn.__name__] = UdfSpec(fn.__name__, tuple(sig.parameters), required,
-                                     inspect.getdoc(fn) or "", dict(arg_docs), wrapped)
+                                     inspect.getdoc(fn) or "", dict(arg_docs), wrapped, frozenset(ranges))
         return wrapped
 
     return register
@@ -145,10 +150,12 @@ def JX_CONTROL_RATE(kind, numerator, denominator):
 @udf(kind="控制率名称或英文键",
      rate="控制率（小数）",
      profile=_PROFILE_DOC,
-     quarter="支付序时进度的季度（Q1/Q2/Q3），其他控制率省略")
-def JX_CONTROL_SCORE(kind, rate, profile=None, quarter=None):
+     quarter="支付序时进度的季度（Q1/Q2/Q3），其他控制率省略",
+     weight="分值；省略时用规则配置中的分值")
+def JX_CONTROL_SCORE(kind, rate, profile=None, quarter=None, weight=None):
     """控制率得分：按规则配置的满分、阈值、每百分点扣分或分档，最低 0 分。"""
-    return jixiao.control_score(str(kind), rate, _profile(profile), None if _blank(quarter) else str(quarter))
+    return jixiao.control_score(str(kind), rate, _profile(profile), None if _blank(quarter) else str(quarter),
+                                None if _blank(weight) else weight)
 
 
 @udf(q1="一季度末支付序时进度",
@@ -183,6 +190,34 @@ def JX_VALUE(text):
     if not isinstance(v, Measure):
         raise jixiao.ValueReadError(getattr(v, "reason", "不是数值型指标值"), code="value.not_number")
     return v.base_value
+
+
+@udf(ranges=("totals", "parts"),
+     totals="合计行：年初预算数、全年预算数、全年执行数三格",
+     parts="分项各行（与合计行同列）",
+     profile=_PROFILE_DOC)
+def JX_SPLIT_CHECK(totals, parts, profile=None):
+    """分项校验：各列分项之和与合计不符时返回说明，相符或未填时返回空。"""
+    columns = ("年初预算数", "全年预算数", "全年执行数")
+    head = totals[0] if totals else []
+    problems = []
+    for j, total in enumerate(head):
+        column = [row[j] for row in parts if j < len(row) and not _blank(row[j])]
+        if not column or _blank(total):
+            continue
+        chk = jixiao.check_split(total, {str(i): v for i, v in enumerate(column)}, _profile(profile))
+        if not chk.ok:
+            name = columns[j] if j < len(columns) else f"第{j + 1}列"
+            problems.append(f"{name}：分项之和 {chk.parts_sum:.2f} ≠ {chk.total:.2f}")
+    return "；".join(problems)
+
+
+@udf(exec_score="执行率得分",
+     indicator_sum="绩效指标得分之和",
+     profile=_PROFILE_DOC)
+def JX_SUM_ROW(exec_score, indicator_sum, profile=None):
+    """合计行：按规则配置决定是否包含执行率得分。"""
+    return totals.sum_row_value(exec_score, indicator_sum, _profile(profile))
 
 
 UDFS: dict[str, Callable[..., Any]] = {name: spec.func for name, spec in SPECS.items()}

@@ -1,0 +1,395 @@
+"""The form model: each official layout described once, as data.
+
+A :class:`FormModel` lists its sheets; a :class:`SheetModel` lists every cell
+(label, input or formula), merged range, column width, data validation and
+print setting, and names the cells that hold the form's fields (``fields``:
+``"funds.budget"`` → ``"E5"``). The template writer renders a model to .xlsx;
+the workbook reader and the tests find fields through the same model.
+
+Score cells call jixiao's UDFs (JX_…), with the workbook's rule profile taken
+from one visible cell (``fields["profile"]``). Columns right of the print area
+are helper columns (定性等级, checks): visible on screen, never printed.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from openpyxl.utils import column_index_from_string, get_column_letter
+
+from .profile import Profile, load_profile, shipped_profiles
+
+Style = Literal["title", "plain", "plain_right", "header", "label", "label_left", "input", "input_text", "input_long",
+                "input_plain", "formula", "formula_text", "note", "helper_header", "helper", "blank"]
+
+FMT_AMOUNT = "#,##0.00"  # 万元, two decimals
+FMT_RATE = "0.00%"
+FMT_INT = "0"
+
+FIRST_LEVELS = ("产出指标", "效益指标", "满意度指标", "成本指标")
+SECOND_LEVELS = ("数量指标", "质量指标", "时效指标", "成本指标", "经济效益指标", "社会效益指标", "生态效益指标",
+                 "可持续影响指标", "服务对象满意度指标", "经济成本指标", "社会成本指标", "生态环境成本指标")
+LEVELS = {"province": "省级", "city": "市级", "county": "县级"}
+
+
+@dataclass(frozen=True)
+class CellSpec:
+    value: Any
+    style: Style
+    fmt: str | None = None
+
+
+@dataclass(frozen=True)
+class Validation:
+    """A data validation: ``kind`` list/decimal/whole, with Excel's formula1/formula2."""
+
+    kind: Literal["list", "decimal", "whole"]
+    ranges: tuple[str, ...]
+    formula1: str
+    formula2: str | None = None
+    prompt: str = ""
+    error: str = ""
+
+
+COVERED = "\x00covered"  # value of cells hidden under a merge: styled, never written
+
+
+@dataclass
+class SheetModel:
+    name: str
+    widths: dict[str, float]
+    print_cols: str  # "A:I": the official table; columns to its right are helpers
+    landscape: bool
+    title_rows: str = "1:2"
+    cells: dict[str, CellSpec] = field(default_factory=dict)
+    merges: list[str] = field(default_factory=list)
+    heights: dict[int, float] = field(default_factory=dict)
+    validations: list[Validation] = field(default_factory=list)
+    fields: dict[str, str] = field(default_factory=dict)
+    protect: bool = True
+    last_row: int = 0
+
+    # -- building ---------------------------------------------------------
+    def put(self, ref: str, value: Any = None, style: Style = "label", *, to: str | None = None,
+            fmt: str | None = None, key: str | None = None) -> str:
+        """Place a value at ``ref`` (merged to ``to`` when given); return the top-left address."""
+        self.cells[ref] = CellSpec(value, style, fmt)
+        row = int(re.sub(r"[A-Z]+", "", ref))
+        if to:
+            self.merges.append(f"{ref}:{to}")
+            row = max(row, int(re.sub(r"[A-Z]+", "", to)))
+            # style the covered cells too, so borders and fills are drawn on the whole merge
+            for r in _cells_in(f"{ref}:{to}")[1:]:
+                self.cells.setdefault(r, CellSpec(COVERED, style, fmt))
+        if key:
+            self.fields[key] = ref
+        self.last_row = max(self.last_row, row)
+        return ref
+
+    def validate(self, kind: Literal["list", "decimal", "whole"], ranges: str | tuple[str, ...], formula1: str,
+                 formula2: str | None = None, prompt: str = "", error: str = "") -> None:
+        rs = (ranges,) if isinstance(ranges, str) else tuple(ranges)
+        self.validations.append(Validation(kind, rs, formula1, formula2, prompt, error))
+
+    # -- reading ----------------------------------------------------------
+    def inputs(self) -> list[str]:
+        return [r for r, c in self.cells.items() if c.style.startswith("input") and c.value != COVERED]
+
+    def formulas(self) -> dict[str, str]:
+        return {r: c.value for r, c in self.cells.items() if isinstance(c.value, str) and c.value.startswith("=")}
+
+    @property
+    def print_area(self) -> str:
+        first, last = self.print_cols.split(":")
+        return f"{first}1:{last}{self.last_row}"
+
+    @property
+    def helper_cols(self) -> list[str]:
+        last = column_index_from_string(self.print_cols.split(":")[1])
+        return [c for c in self.widths if column_index_from_string(c) > last]
+
+
+def _cells_in(rng: str) -> list[str]:
+    a, b = rng.split(":")
+    ca, ra = re.match(r"([A-Z]+)(\d+)", a).groups()  # type: ignore[union-attr]
+    cb, rb = re.match(r"([A-Z]+)(\d+)", b).groups()  # type: ignore[union-attr]
+    return [f"{get_column_letter(c)}{r}" for r in range(int(ra), int(rb) + 1)
+            for c in range(column_index_from_string(ca), column_index_from_string(cb) + 1)]
+
+
+@dataclass
+class FormModel:
+    kind: str  # dept-province, dept-city, dept-county, project, county-rubric, project-summary
+    title: str
+    profile: str
+    sheets: list[SheetModel]
+    guide: list[tuple[str, str]]  # 填表说明: (heading, text)
+
+    def sheet(self, name: str) -> SheetModel:
+        return next(s for s in self.sheets if s.name == name)
+
+    @property
+    def main(self) -> SheetModel:
+        return self.sheets[0]
+
+    def field(self, key: str) -> tuple[str, str]:
+        """(sheet name, cell) of a field, e.g. ``field("funds.budget")`` → ('自评表', 'E5')."""
+        for s in self.sheets:
+            if key in s.fields:
+                return s.name, s.fields[key]
+        raise KeyError(key)
+
+
+# ---------------------------------------------------------------------------
+# Shared blocks of the 部门整体 and 项目 forms (columns A–I, helpers J–L)
+
+_GRID = {"A": 7, "B": 12, "C": 24, "D": 26, "E": 16, "F": 16, "G": 7, "H": 8, "I": 24,
+         "J": 16, "K": 10, "L": 30}
+
+
+def _score_fmt(p: Profile) -> str:
+    d = p.indicators.rounding.decimals
+    return FMT_INT if d == 0 else "0." + "0" * (d or 2)
+
+
+def _profile_cell(s: SheetModel, p: Profile, row: int = 2, col: str = "J") -> str:
+    """The visible cell that names the workbook's rule profile; every score formula refers to it."""
+    c0 = column_index_from_string(col)
+    label, value, end = (get_column_letter(c0 + i) for i in range(3))
+    s.put(f"{label}{row}", "规则配置", "helper_header")
+    s.put(f"{value}{row}", p.id, "input_text", to=f"{end}{row}", key="profile")
+    s.validate("list", f"{value}{row}", '"' + ",".join(shipped_profiles()) + '"',
+               prompt="选择规则配置；也可填写自定义配置文件的完整路径", error="")
+    s.put(f"{label}{row + 1}", f"{label}–{end} 列为辅助列，不打印", "helper", to=f"{end}{row + 1}")
+    return f"${value}${row}"
+
+
+def _funds_rows(s: SheetModel, p: Profile, top: int, label: str, parts: list[tuple[str, list[str]]],
+                sub_rows: bool, prof: str) -> int:
+    """年度资金总额 and its splits. ``parts``: [(group label, [part names])]. Returns the next free row."""
+    n_rows = 2 + sum((1 if sub_rows else 0) + len(names) for _, names in parts)
+    s.put(f"A{top}", label, "header", to=f"A{top + n_rows - 1}")
+    s.put(f"B{top}", "项目", "header", to=f"C{top}")
+    for col, text in zip("DEFGHI", ("年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分")):
+        s.put(f"{col}{top}", text, "header")
+    r = top + 1
+    s.put(f"B{r}", "年度资金总额", "label", to=f"C{r}")
+    s.put(f"D{r}", None, "input", fmt=FMT_AMOUNT, key="funds.initial_budget")
+    s.put(f"E{r}", None, "input", fmt=FMT_AMOUNT, key="funds.budget")
+    s.put(f"F{r}", None, "input", fmt=FMT_AMOUNT, key="funds.executed")
+    s.put(f"G{r}", p.execution.weight, "input", fmt="0.##", key="funds.weight")
+    s.put(f"H{r}", f'=IF(OR(E{r}="",F{r}=""),"",JX_EXEC_RATE(E{r},F{r}))', "formula", fmt=FMT_RATE,
+          key="funds.exec_rate")
+    s.put(f"I{r}", f'=IF(H{r}="","",JX_EXEC_SCORE(H{r},{prof},G{r}))', "formula", fmt=_score_fmt(p),
+          key="funds.exec_score")
+    s.validate("decimal", f"D{r}:F{r}", "0", "10000000000", error="金额应为不小于 0 的数字（万元）")
+    total = r
+    r += 1
+    for group, names in parts:
+        first = r + (1 if sub_rows else 0)
+        last = first + len(names) - 1
+        gkey = "income" if "收入" in group or "财政拨款" in names[0] else "spending"
+        if sub_rows:
+            s.put(f"B{r}", group, "label_left", to=f"C{r}")
+            for col in "DEF":
+                s.put(f"{col}{r}", f'=IF(COUNT({col}{first}:{col}{last})=0,"",SUM({col}{first}:{col}{last}))',
+                      "formula", fmt=FMT_AMOUNT, key=f"funds.{gkey}.subtotal.{col}")
+            for col in "GHI":
+                s.put(f"{col}{r}", None, "blank")
+            s.put(f"L{r}", f"=JX_SPLIT_CHECK(D{total}:F{total},D{first}:F{last},{prof})", "helper",
+                  key=f"funds.{gkey}.check")
+            r += 1
+            s.put(f"B{first}", "其中：", "label", to=f"B{last}")
+            name_col = "C"
+        else:
+            s.put(f"L{total}", f"=JX_SPLIT_CHECK(D{total}:F{total},D{first}:F{last},{prof})", "helper",
+                  key=f"funds.{gkey}.check")
+            name_col = "B"
+        for name in names:
+            if name_col == "B":
+                s.put(f"B{r}", name, "label_left", to=f"C{r}")
+            else:
+                s.put(f"C{r}", name, "label_left")
+            for col in "DEF":
+                s.put(f"{col}{r}", None, "input", fmt=FMT_AMOUNT, key=f"funds.{gkey}.{name}.{col}")
+            for col in "GHI":
+                s.put(f"{col}{r}", "—" if not sub_rows else None, "label" if not sub_rows else "blank")
+            r += 1
+        s.validate("decimal", f"D{first}:F{last}", "0", "10000000000", error="金额应为不小于 0 的数字（万元）")
+    return r
+
+
+def _goal_rows(s: SheetModel, top: int, n: int) -> int:
+    s.put(f"A{top}", "年度总体目标", "header", to=f"A{top + n}")
+    s.put(f"B{top}", "预期目标", "header", to=f"E{top}")
+    s.put(f"F{top}", "实际完成情况", "header", to=f"I{top}")
+    for i in range(n):
+        r = top + 1 + i
+        s.put(f"B{r}", None, "input_long", to=f"E{r}", key=f"goals.{i}.target")
+        s.put(f"F{r}", None, "input_long", to=f"I{r}", key=f"goals.{i}.actual")
+        s.heights[r] = 60
+    return top + n + 1
+
+
+def _indicator_rows(s: SheetModel, p: Profile, top: int, n: int, prof: str) -> tuple[int, int, int]:
+    """The 绩效指标 table. Returns (first row, last row, next free row)."""
+    s.put(f"A{top}", "绩效指标", "header", to=f"A{top + n}")
+    heads = ("一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因分析及改进措施")
+    for col, text in zip("BCDEFGHI", heads):
+        s.put(f"{col}{top}", text, "header")
+    for col, text in zip("JKL", ("定性等级（定性指标选填）", "定性得分（选填）", "偏差原因提示")):
+        s.put(f"{col}{top}", text, "helper_header")
+    first, last = top + 1, top + n
+    fmt = _score_fmt(p)
+    for i in range(n):
+        r = first + i
+        s.put(f"B{r}", None, "input_text", key=f"ind.{i}.level1")
+        s.put(f"C{r}", None, "input_text", key=f"ind.{i}.level2")
+        s.put(f"D{r}", None, "input_text", key=f"ind.{i}.name")
+        s.put(f"E{r}", None, "input_text", key=f"ind.{i}.target")
+        s.put(f"F{r}", None, "input_text", key=f"ind.{i}.actual")
+        s.put(f"G{r}", None, "input", fmt="0.##", key=f"ind.{i}.weight")
+        s.put(f"H{r}", f'=IF(OR(E{r}="",F{r}="",G{r}=""),"",JX_IND_SCORE(E{r},F{r},G{r},{prof},J{r},K{r}))',
+              "formula", fmt=fmt, key=f"ind.{i}.score")
+        s.put(f"I{r}", None, "input_text", key=f"ind.{i}.reason")
+        s.put(f"J{r}", None, "input_text", key=f"ind.{i}.grade")
+        s.put(f"K{r}", None, "input", fmt="0.##", key=f"ind.{i}.judged")
+        s.put(f"L{r}", f'=IF(H{r}="","",IF(AND(JX_IND_REASON(E{r},F{r},G{r},H{r},{prof})="须填写",I{r}=""),'
+                       f'"须填写偏差原因",JX_IND_REASON(E{r},F{r},G{r},H{r},{prof})))', "helper",
+              key=f"ind.{i}.reason_hint")
+        s.heights[r] = 24
+    s.validate("list", f"B{first}:B{last}", '"' + ",".join(_first_levels(p)) + '"',
+               prompt="选择一级指标", error="")
+    s.validate("list", f"C{first}:C{last}", '"' + ",".join(SECOND_LEVELS) + '"', prompt="选择二级指标", error="")
+    s.validate("decimal", f"G{first}:G{last}", "0", "100", error="分值应为 0–100 的数字")
+    s.validate("list", f"J{first}:J{last}", '"' + ",".join(g.label for g in p.indicators.grades) + '"',
+               prompt="定性指标：选择完成等级；不选时按实际完成情况判断", error="")
+    s.validate("decimal", f"K{first}:K{last}", "0", "100", prompt="定性指标：在等级区间内给出具体得分",
+               error="得分应为 0–100 的数字")
+    return first, last, last + 1
+
+
+def _first_levels(p: Profile) -> list[str]:
+    names = list(p.weights.first_level) or list(FIRST_LEVELS)
+    return [n if n.endswith("指标") else f"{n}指标" for n in names]
+
+
+def _footer(s: SheetModel, r: int, note: str) -> int:
+    s.heights[r] = 24  # a gap between the table and the signatures
+    r += 1
+    s.put(f"A{r}", "单位负责人：", "plain", to=f"B{r}")
+    s.put(f"C{r}", None, "input_plain", to=f"D{r}", key="footer.head")
+    s.put(f"E{r}", "填表人：", "plain")
+    s.put(f"F{r}", None, "input_plain", key="footer.preparer")
+    s.put(f"G{r}", "联系电话：", "plain", to=f"H{r}")
+    s.put(f"I{r}", None, "input_plain", key="footer.phone")
+    r += 1
+    s.put(f"A{r}", "填报日期：", "plain", to=f"B{r}")
+    s.put(f"C{r}", None, "input_plain", to=f"D{r}", key="footer.date")
+    r += 1
+    s.put(f"A{r}", note, "note", to=f"I{r}")
+    return r + 1
+
+
+def _form_guide(kind: str, p: Profile, n_ind: int) -> list[tuple[str, str]]:
+    return [
+        ("适用表格", kind),
+        ("规则配置", f"本表使用规则配置“{p.id}”（{p.name}），写在主表 K2 单元格，可从下拉列表选择。"
+                     f"来源：{p.source}"),
+        ("哪些单元格要填", "浅黄色单元格为填写项（未锁定）；白底单元格为标签或公式（已锁定）。"
+                          "工作表已保护，但未设密码：审阅 → 撤消工作表保护 即可解除。"),
+        ("金额与比率", "金额单位为万元，保留两位小数。执行率 = 全年执行数 / 全年预算数 × 100%，"
+                      "由公式自动计算，不要用年初预算数作分母。"),
+        ("绩效指标", "年度指标值写明比较符、数值和单位，如“≥95%”“≤1次”“=24期”；实际完成值写实际测得的数值，"
+                    "不要带“≥”等比较符，单位与指标值一致。文字描述的指标为定性指标，"
+                    "可在辅助列 J 选择完成等级（达成年度指标 / 部分达成并具有一定效果 / 未达成且效果较差），"
+                    "并可在 K 列给出等级区间内的具体得分。"),
+        ("偏差原因", "得分低于分值的指标必须填写“偏差原因分析及改进措施”；大幅超额完成的指标宜说明原因。"
+                    "辅助列 L 会提示。"),
+        ("增加指标行", f"表内预留 {n_ind} 行指标。行数不够时：撤消工作表保护，选中最后一个指标行整行，"
+                      "复制，再在其下方“插入复制的单元格”，公式会随之复制，合计自动包含新行；完成后重新保护工作表。"),
+        ("得分与等级", "得分、合计、总分与等级由 jixiao 单元格函数（JX_…）计算，需安装 jixiao Excel 加载项；"
+                      "未安装时这些单元格显示 #NAME?，财政部门用 jixiao 在服务器上重算，结果相同。"),
+        ("打印", "A4 纸，标题行每页重复，按页宽缩放；辅助列不打印。"),
+    ]
+
+
+# ---------------------------------------------------------------------------
+# 部门整体支出绩效自评表 (provincial layout of seed 000; 市级/县级 variants)
+
+
+def dept_form(level: str = "province", profile: str | Profile = "hunan-dept-2024", indicator_rows: int = 25,
+              goal_rows: int = 4) -> FormModel:
+    p = load_profile(profile)
+    level_zh = LEVELS[level]
+    s = SheetModel("自评表", dict(_GRID), "A:I", landscape=True)
+    s.put("A1", '=IF(ISNUMBER(G2),G2&"年度","      年度")&"部门整体支出绩效自评表"', "title", to="I1")
+    s.heights[1] = 36
+    s.put("A2", "填报单位：", "plain", to="B2")
+    s.put("C2", None, "input_plain", to="E2", key="unit")
+    s.put("F2", "年度：", "plain")
+    s.put("G2", None, "input_plain", fmt="0", key="year")
+    s.validate("whole", "G2", "2000", "2100", error="年度应为四位数字，如 2024")
+    s.put("H2", "单位：万元", "plain", to="I2")
+    prof = _profile_cell(s, p)
+    s.put("A3", f"{level_zh}预算部门名称", "label", to="C3")
+    s.put("D3", None, "input_text", to="I3", key="dept_name")
+    r = _funds_rows(s, p, 4, "年度预算申请（万元）",
+                    [("按收入性质分", ["一般公共预算", "政府性基金拨款", "纳入专户管理的非税收入拨款", "其他资金"]),
+                     ("按支出性质分", ["基本支出", "项目支出"])], True, prof)
+    r = _goal_rows(s, r, goal_rows)
+    first, last, r = _indicator_rows(s, p, r, indicator_rows, prof)
+    fmt = _score_fmt(p)
+    s.put(f"A{r}", "合计", "header", to=f"F{r}")
+    s.put(f"G{r}", f"=SUM(G{first}:G{last})", "formula", fmt="0.##", key="sum_row.weight")
+    s.put(f"H{r}", f'=IF(COUNT(H{first}:H{last})=0,"",JX_SUM_ROW(N(I5),SUM(H{first}:H{last}),{prof}))',
+          "formula", fmt=fmt, key="sum_row.score")
+    s.put(f"I{r}", None, "blank")
+    r += 1
+    s.put(f"A{r}", "总分（执行率得分 + 绩效指标得分）", "header", to=f"F{r}")
+    s.put(f"G{r}", f"=N(G5)+SUM(G{first}:G{last})", "formula", fmt="0.##", key="total.weight")
+    s.put(f"H{r}", f'=IF(COUNT(H{first}:H{last})=0,"",JX_TOTAL_CAP(N(I5)+SUM(H{first}:H{last}),N(H5),{prof}))',
+          "formula", fmt=fmt, key="total.score")
+    s.put(f"I{r}", f'=IF(H{r}="","",JX_GRADE(H{r},{prof}))', "formula_text", key="total.grade")
+    r += 1
+    r = _footer(s, r, "注：执行率 = 全年执行数 / 全年预算数 × 100%；得分低于分值的指标须填写偏差原因分析及改进措施。")
+    kind = f"{level_zh}部门整体支出绩效自评表"
+    return FormModel(f"dept-{level}", "部门整体支出绩效自评表", p.id, [s], _form_guide(kind, p, indicator_rows))
+
+
+# ---------------------------------------------------------------------------
+# 项目支出绩效自评表 (财预〔2020〕10号 附件1)
+
+
+def project_form(profile: str | Profile = "national-2020", indicator_rows: int = 25) -> FormModel:
+    p = load_profile(profile)
+    s = SheetModel("自评表", dict(_GRID), "A:I", landscape=True)
+    s.put("A1", "项目支出绩效自评表", "title", to="I1")
+    s.heights[1] = 36
+    s.put("A2", "（", "plain_right", to="D2")
+    s.put("E2", None, "input_plain", fmt="0", key="year")
+    s.validate("whole", "E2", "2000", "2100", error="年度应为四位数字，如 2024")
+    s.put("F2", "年度）", "plain")
+    s.put("G2", "单位：万元", "plain_right", to="I2")
+    prof = _profile_cell(s, p)
+    s.put("A3", "项目名称", "label", to="B3")
+    s.put("C3", None, "input_text", to="I3", key="project_name")
+    s.put("A4", "主管部门", "label", to="B4")
+    s.put("C4", None, "input_text", to="E4", key="department")
+    s.put("F4", "实施单位", "label", to="G4")
+    s.put("H4", None, "input_text", to="I4", key="unit")
+    r = _funds_rows(s, p, 5, "项目资金（万元）", [("资金来源", ["其中：本年财政拨款", "上年结转资金", "其他资金"])],
+                    False, prof)
+    r = _goal_rows(s, r, 1)
+    first, last, r = _indicator_rows(s, p, r, indicator_rows, prof)
+    fmt = _score_fmt(p)
+    s.put(f"A{r}", "总分", "header", to=f"F{r}")
+    s.put(f"G{r}", f"=N(G6)+SUM(G{first}:G{last})", "formula", fmt="0.##", key="total.weight")
+    s.put(f"H{r}", f'=IF(COUNT(H{first}:H{last})=0,"",JX_TOTAL_CAP(N(I6)+SUM(H{first}:H{last}),N(H6),{prof}))',
+          "formula", fmt=fmt, key="total.score")
+    s.put(f"I{r}", f'=IF(H{r}="","","等级："&JX_GRADE(H{r},{prof}))', "formula_text", key="total.grade")
+    r += 1
+    _footer(s, r, "注：执行率 = 全年执行数 / 全年预算数 × 100%；定量指标完成的得满分，未完成的按 实际完成值/指标值 × 分值 计分；"
+                  "定性指标按达成、部分达成、未达成三档计分。")
+    return FormModel("project", "项目支出绩效自评表", p.id, [s], _form_guide("项目支出绩效自评表", p, indicator_rows))

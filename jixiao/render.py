@@ -1,0 +1,51 @@
+"""LibreOffice headless as an independent spreadsheet client: render workbooks to PDF and PNG,
+or recalculate them. Used by the tests and by ``jixiao template --render``."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from .errors import JixiaoError
+
+
+def soffice() -> str:
+    exe = shutil.which("soffice") or shutil.which("libreoffice")
+    if not exe:
+        raise JixiaoError("找不到 LibreOffice（soffice），请先安装：apt-get install libreoffice-calc",
+                          code="render.no_libreoffice")
+    return exe
+
+
+def convert(path: str | Path, fmt: str, outdir: str | Path, timeout: float = 180) -> Path:
+    """Convert one file with LibreOffice headless (pdf, csv, xlsx …) into ``outdir``; return the new file.
+
+    Each call uses its own LibreOffice profile folder, so parallel runs never share a lock.
+    """
+    src, out = Path(path).resolve(), Path(outdir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="jixiao-lo-") as profile:
+        cmd = [soffice(), f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
+               "--convert-to", fmt, "--outdir", str(out), str(src)]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise JixiaoError(f"LibreOffice 转换超时（{timeout:.0f} 秒）", code="render.timeout", file=str(src)) from None
+    target = out / (src.stem + "." + fmt.split(":")[0])
+    if proc.returncode != 0 or not target.exists():
+        raise JixiaoError(f"LibreOffice 无法转换：{proc.stderr.strip() or proc.stdout.strip()}",
+                          code="render.failed", file=str(src))
+    return target
+
+
+def pdf_to_png(pdf: str | Path, outdir: str | Path, dpi: int = 80, first_page_only: bool = False) -> list[Path]:
+    """PNG pages of a PDF with pdftoppm (poppler-utils)."""
+    exe = shutil.which("pdftoppm")
+    if not exe:
+        raise JixiaoError("找不到 pdftoppm，请安装 poppler-utils", code="render.no_pdftoppm")
+    pdf, out = Path(pdf), Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    cmd = [exe, "-r", str(dpi), "-png"] + (["-f", "1", "-l", "1"] if first_page_only else []) + [str(pdf), str(out / pdf.stem)]
+    subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+    return sorted(out.glob(f"{pdf.stem}*.png"))
