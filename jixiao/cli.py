@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from dataclasses import asdict
 from importlib import resources
 from typing import Any, Sequence
@@ -215,6 +216,47 @@ def cmd_profiles(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_template(a: argparse.Namespace) -> int:
+    from .template import TEMPLATES, write_template
+
+    kinds = a.kinds or list(TEMPLATES)
+    con = _console()
+    written = []
+    for kind in kinds:
+        path = write_template(kind, Path(a.out) / f"{kind}.xlsx", a.profile)
+        written.append({"kind": kind, "file": str(path), "title": TEMPLATES[kind][0]})
+        if a.render:
+            from .render import convert, pdf_to_png
+
+            pdf = convert(path, "pdf", a.render)
+            written[-1]["pdf"] = str(pdf)
+            written[-1]["png"] = [str(p) for p in pdf_to_png(pdf, a.render, dpi=a.dpi)]
+    if a.json:
+        _emit_json(written)
+    else:
+        for w in written:
+            con.print(f"[green]✓[/] {w['file']}  {w['title']}" + (f"  → {w['pdf']}" if "pdf" in w else ""))
+    return 0
+
+
+def cmd_recalc(a: argparse.Namespace) -> int:
+    from .engine import CellError, calculate
+
+    rc = calculate(a.workbook)
+    rows = [{"sheet": sh, "cell": c, "value": str(v) if isinstance(v, CellError) else v}
+            for (sh, c), v in sorted(rc.values.items()) if v not in (None, "")]
+    if a.json:
+        _emit_json({"file": a.workbook, "translated": rc.translated, "cells": rows})
+        return 0
+    t = Table(title=f"{a.workbook}：重算结果" + (f"（已转换 {rc.translated} 个加载项引用）" if rc.translated else ""))
+    for col in ("工作表", "单元格", "值"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(r["sheet"], r["cell"], escape(str(r["value"])))
+    _console().print(t)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="jixiao", description="绩效自评助手：部门整体/项目支出绩效自评表的计分与检查")
     ap.add_argument("--version", action="version", version=f"jixiao {__version__}")
@@ -249,6 +291,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--quarter", default=None, help="支付序时进度的季度 Q1/Q2/Q3")
     sp = add("grade", cmd_grade, "总分对应的等级")
     sp.add_argument("total", type=float, help="总分")
+    sp = add("template", cmd_template, "由表单模型生成官方格式模板（.xlsx）")
+    sp.add_argument("kinds", nargs="*", help="模板种类：dept-province dept-city dept-county project county-rubric "
+                                           "project-summary（默认全部）")
+    sp.add_argument("--out", "-o", default="workbook_templates", help="输出文件夹（默认 workbook_templates）")
+    sp.add_argument("--render", metavar="DIR", default=None, help="同时用 LibreOffice 生成 PDF 与 PNG 到此文件夹")
+    sp.add_argument("--dpi", type=int, default=80, help="PNG 分辨率（默认 80）")
+    sp = add("recalc", cmd_recalc, "不用 Excel 重算工作簿（formulas 引擎 + jixiao 函数），列出公式结果", profile=False)
+    sp.add_argument("workbook", help=".xlsx 文件；不会被修改")
     sp = add("profiles", cmd_profiles, "列出内置规则配置，或显示一个配置", profile=False)
     sp.add_argument("name", nargs="?", default=None, help="配置名称或 TOML 文件")
     return ap

@@ -228,7 +228,7 @@ def _goal_rows(s: SheetModel, top: int, n: int) -> int:
         r = top + 1 + i
         s.put(f"B{r}", None, "input_long", to=f"E{r}", key=f"goals.{i}.target")
         s.put(f"F{r}", None, "input_long", to=f"I{r}", key=f"goals.{i}.actual")
-        s.heights[r] = 60
+        s.heights[r] = 48
     return top + n + 1
 
 
@@ -319,7 +319,7 @@ def _form_guide(kind: str, p: Profile, n_ind: int) -> list[tuple[str, str]]:
 # 部门整体支出绩效自评表 (provincial layout of seed 000; 市级/县级 variants)
 
 
-def dept_form(level: str = "province", profile: str | Profile = "hunan-dept-2024", indicator_rows: int = 25,
+def dept_form(level: str = "province", profile: str | Profile = "hunan-dept-2024", indicator_rows: int = 20,
               goal_rows: int = 4) -> FormModel:
     p = load_profile(profile)
     level_zh = LEVELS[level]
@@ -362,7 +362,7 @@ def dept_form(level: str = "province", profile: str | Profile = "hunan-dept-2024
 # 项目支出绩效自评表 (财预〔2020〕10号 附件1)
 
 
-def project_form(profile: str | Profile = "national-2020", indicator_rows: int = 25) -> FormModel:
+def project_form(profile: str | Profile = "national-2020", indicator_rows: int = 10) -> FormModel:
     p = load_profile(profile)
     s = SheetModel("自评表", dict(_GRID), "A:I", landscape=True)
     s.put("A1", "项目支出绩效自评表", "title", to="I1")

@@ -295,7 +295,7 @@ def _rubric_sheet(p: Profile) -> SheetModel:
             s.put(f"J{r}", row.basis, "helper", key=f"rubric.{i}.basis")
         s.put(f"L{r}", None, "input", fmt="0.##", key=f"rubric.{i}.manual")
         parts = f"N(K{r})+N(L{r})" if auto else f"N(L{r})"
-        empty = f'AND(L{r}=""' + (f",K{r}=0" if auto else "") + ")"
+        empty = f'AND(L{r}=""' + (f',J{r}=""' if auto else "") + ")"  # nothing to score yet
         s.put(f"G{r}", f'=IF(OR(D{r}="",{empty}),"",MIN(D{r},MAX(0,{parts})))', "formula", fmt="0.##",
               key=f"rubric.{i}.score")
     last = top + len(rows) - 1

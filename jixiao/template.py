@@ -282,7 +282,8 @@ def signature(path: str | Path) -> dict:
                 cells[c.coordinate] = [c.value, c.number_format, c.font.name, c.font.sz, bool(c.font.b),
                                        c.fill.fgColor.rgb if c.fill.fill_type else None, bool(c.protection.locked),
                                        c.alignment.horizontal, bool(c.alignment.wrap_text),
-                                       bool(c.border.left.style), bool(c.border.bottom.style)]
+                                       bool(c.border.left and c.border.left.style),
+                                       bool(c.border.bottom and c.border.bottom.style)]
         out["sheets"][ws.title] = {
             "cells": cells, "merges": sorted(str(m) for m in ws.merged_cells.ranges),
             "validations": sorted([dv.type, dv.formula1, dv.formula2, str(dv.sqref)]

@@ -1,0 +1,408 @@
+"""The ``formulas`` bridge: recompute a workbook without Excel, exactly as Excel would.
+
+* jixiao's worksheet functions (:mod:`jixiao_udfs`) are registered in ``formulas``,
+  so a template computes the same numbers on the server as in Excel;
+* formulas that Excel saved with the add-in loaded, ``[1]!JX_EXEC_SCORE(…)`` plus
+  an ``xl/externalLinks/externalLink1.xml`` part pointing at the .xlam, are
+  translated to plain ``JX_EXEC_SCORE(…)`` in a private copy (the input file is
+  never touched);
+* known differences between ``formulas`` and Excel are corrected: ROUND on the
+  15-digit value (ROUND(1.005,2) = 1.01), text that looks like a number in
+  arithmetic ("84.52%"*1 = 0.8452), VALUE("1,234.5") = 1234.5, SUM ignoring
+  text inside ranges;
+* a formula that calls a function nobody registered is reported before any
+  result is trusted, instead of silently becoming #NAME?.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import re
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, ROUND_UP, Decimal
+from pathlib import Path, PurePosixPath
+from typing import Any
+from xml.etree import ElementTree as ET
+
+import numpy as np
+
+from .errors import JixiaoError
+from .numbers import round_excel, to_decimal
+from .values import parse_plain_number
+
+NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+NS_PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
+NS_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
+REL_EXTERNAL_LINK = NS_REL + "/externalLink"
+ADDIN_NAME = re.compile(r"jixiao[^\\/]*\.xla[mb]?$", re.I)
+
+
+@dataclass(frozen=True)
+class CellError:
+    """An Excel error value in a computed cell (#VALUE!, #NAME?, #DIV/0! …)."""
+
+    code: str
+
+    def __str__(self) -> str:
+        return self.code
+
+
+# ---------------------------------------------------------------------------
+# Registering jixiao's functions and the Excel-compatibility fixes
+
+_installed = False
+
+
+def _excel_text2num(value: Any) -> Any:
+    """Excel's coercion of text to number: '84.52%', '1,234.5', full-width digits; dates as formulas does."""
+    if isinstance(value, str):
+        n = parse_plain_number(value)
+        if n is not None:
+            return n
+    return _ORIGINAL_TEXT2NUM(value)
+
+
+def _excel_float(v: Any) -> float:
+    if isinstance(v, (bool, np.bool_)):
+        return float(v)
+    if isinstance(v, str):
+        n = parse_plain_number(v)
+        if n is None:
+            raise ValueError(v)  # becomes #VALUE!, as in Excel
+        return n
+    return float(v)
+
+
+def _round_excel_fn(mode: str):
+    def fn(x: float, digits: float) -> float:
+        d = int(digits)
+        if mode == "half_up":
+            return round_excel(x, d)
+        q = Decimal(1).scaleb(-d)
+        return float(to_decimal(x).quantize(q, rounding=ROUND_UP if mode == "away" else ROUND_DOWN))
+    return fn
+
+
+def _sum_excel(*args: Any) -> Any:
+    """SUM as Excel: numbers in ranges count, text and logicals in ranges do not; literals are converted."""
+    import schedula as sh
+    from formulas.functions import Error
+    from formulas.ranges import Ranges
+    from formulas.tokens.operand import XlError
+
+    total = 0.0
+    for a in args:
+        if isinstance(a, Ranges) or (isinstance(a, np.ndarray) and a.size != 1):
+            vals = a.value if isinstance(a, Ranges) else a
+            for v in np.ravel(vals):
+                if isinstance(v, XlError):
+                    return v
+                if v is sh.EMPTY or isinstance(v, (str, bool, np.bool_)):
+                    continue
+                total += float(v)
+        else:
+            v = np.ravel(a)[0] if isinstance(a, np.ndarray) else a
+            if isinstance(v, XlError):
+                return v
+            if v is sh.EMPTY:
+                continue
+            try:
+                total += _excel_float(v)
+            except ValueError:
+                return Error.errors["#VALUE!"]
+    return total
+
+
+def _udf_adapter(spec) -> Any:
+    """Call a jixiao UDF with plain Python values, as xlwings would hand them over."""
+    import schedula as sh
+    from formulas.functions import Error
+    from formulas.ranges import Ranges
+    from formulas.tokens.operand import XlError
+
+    def plain(v: Any) -> Any:
+        if v is sh.EMPTY:
+            return None
+        if isinstance(v, np.generic):
+            return v.item()
+        return v
+
+    def fn(*args: Any) -> Any:
+        vals = []
+        for name, a in zip(spec.params, args):
+            v = a.value if isinstance(a, Ranges) else a
+            if name in spec.ranges:
+                arr = np.atleast_2d(np.asarray(v, dtype=object))
+                for x in arr.ravel():
+                    if isinstance(x, XlError):
+                        return x
+                vals.append([[plain(x) for x in row] for row in arr])
+                continue
+            if isinstance(v, np.ndarray):
+                if v.size != 1:
+                    return Error.errors["#VALUE!"]
+                v = v.ravel()[0]
+            if isinstance(v, XlError):
+                return v
+            vals.append(plain(v))
+        try:
+            out = spec.func(*vals)
+        except JixiaoError:
+            return Error.errors["#VALUE!"]
+        except (ValueError, TypeError, ArithmeticError):
+            return Error.errors["#VALUE!"]
+        if isinstance(out, float) and not math.isfinite(out):
+            return Error.errors["#NUM!"]
+        return out
+
+    fn.__name__ = spec.name
+    return fn
+
+
+_ORIGINAL_TEXT2NUM = None
+
+
+def _quiet_progress() -> None:
+    """formulas draws a tqdm bar while it compiles a workbook; jixiao reports progress itself."""
+    import formulas.excel as fx
+    import tqdm as real_tqdm
+
+    quiet = functools.partial(real_tqdm.tqdm, disable=True)
+    fx.tqdm = type("QuietTqdm", (), {"tqdm": staticmethod(quiet)})
+
+
+def install() -> dict[str, Any]:
+    """Register jixiao's UDFs and the Excel fixes in ``formulas`` (once per process); return its function table."""
+    global _installed, _ORIGINAL_TEXT2NUM
+    import formulas.functions as ff
+    from formulas.functions import operators, wrap_func, wrap_ufunc
+
+    functions = ff.get_functions()
+    if _installed:
+        return functions
+    import jixiao_udfs
+
+    _quiet_progress()
+    _ORIGINAL_TEXT2NUM = ff._text2num
+    ff._text2num = _excel_text2num
+    ff._text2num_vectorize.cache_clear()
+    arith = {"+": lambda x, y: x + y, "-": lambda x, y: x - y, "*": lambda x, y: x * y,
+             "/": lambda x, y: (x / y) if y else ff.Error.errors["#DIV/0!"], "^": lambda x, y: x ** y,
+             "U-": lambda x: -x, "%": lambda x: x / 100.0}
+    for op, f in arith.items():
+        operators.OPERATORS[op] = wrap_ufunc(f, input_parser=lambda *a: map(_excel_float, a))
+    functions["ROUND"] = wrap_ufunc(_round_excel_fn("half_up"), input_parser=lambda *a: map(_excel_float, a))
+    functions["ROUNDUP"] = wrap_ufunc(_round_excel_fn("away"), input_parser=lambda *a: map(_excel_float, a))
+    functions["ROUNDDOWN"] = wrap_ufunc(_round_excel_fn("toward"), input_parser=lambda *a: map(_excel_float, a))
+    functions["VALUE"] = wrap_ufunc(lambda v: _excel_float(v) if isinstance(v, str) else float(v),
+                                    input_parser=lambda *a: a)
+    functions["SUM"] = wrap_func(_sum_excel, ranges=True)
+    for name, spec in jixiao_udfs.SPECS.items():
+        functions[name] = wrap_func(_udf_adapter(spec), ranges=True)
+    _installed = True
+    return functions
+
+
+# ---------------------------------------------------------------------------
+# Formula text: functions used, add-in references
+
+
+_STRING = re.compile(r'"(?:[^"]|"")*"')
+_CALL = re.compile(r"(?<![A-Za-z0-9_.\]!])((?:_xlfn\.|_xlws\.)?[A-Za-z][A-Za-z0-9_.]*)\s*\(")
+_ADDIN_CALL = re.compile(r"\[(\d+)\]!(?=[A-Za-z_][A-Za-z0-9_.]*\s*\()")
+
+
+def functions_in(formula: str) -> set[str]:
+    """Names of the functions a formula calls (string literals ignored), upper-case."""
+    text = _STRING.sub('""', formula)
+    text = _ADDIN_CALL.sub("", text)
+    return {m.group(1).upper() for m in _CALL.finditer(text)}
+
+
+def unknown_functions(formulas_text: Iterable[str]) -> set[str]:
+    """Functions that ``formulas`` (with jixiao's registered) would answer with #NAME?."""
+    table = install()
+    known = set(table.keys())
+    return {name for f in formulas_text for name in functions_in(f)
+            if name not in known and name.replace("_XLFN.", "") not in known}
+
+
+@dataclass
+class AddinLinks:
+    """External links of a workbook that point at jixiao's add-in, by their [n] index."""
+
+    indices: set[int] = field(default_factory=set)
+    others: dict[int, str] = field(default_factory=dict)  # index → target of links to anything else
+
+
+def _rels(z: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
+    p = PurePosixPath(part)
+    rels_name = str(p.parent / "_rels" / (p.name + ".rels"))
+    if rels_name not in z.namelist():
+        return {}
+    root = ET.fromstring(z.read(rels_name))
+    return {r.get("Id"): (r.get("Type", ""), r.get("Target", "")) for r in root.findall(f"{{{NS_PKG}}}Relationship")}
+
+
+def addin_links(path: str | Path) -> AddinLinks:
+    """Which ``[n]`` external references of the workbook name jixiao's add-in."""
+    out = AddinLinks()
+    with zipfile.ZipFile(path) as z:
+        wb = ET.fromstring(z.read("xl/workbook.xml"))
+        refs = wb.find(f"{{{NS_MAIN}}}externalReferences")
+        if refs is None:
+            return out
+        wb_rels = _rels(z, "xl/workbook.xml")
+        for i, ref in enumerate(refs.findall(f"{{{NS_MAIN}}}externalReference"), start=1):
+            _, target = wb_rels.get(ref.get(f"{{{NS_REL}}}id"), ("", ""))
+            part = str(PurePosixPath("xl") / target) if not target.startswith("/") else target.lstrip("/")
+            link_target = ""
+            names: list[str] = []
+            if part in z.namelist():
+                link_target = next((t for _, t in _rels(z, part).values()), "")
+                root = ET.fromstring(z.read(part))
+                names = [d.get("name", "") for d in root.iter(f"{{{NS_MAIN}}}definedName")]
+            base = re.split(r"[\\/]", link_target)[-1]
+            if ADDIN_NAME.search(base) or (names and all(n.upper().startswith("JX_") for n in names)):
+                out.indices.add(i)
+            else:
+                out.others[i] = link_target
+    return out
+
+
+def translate_addin_refs(path: str | Path, workdir: str | Path) -> tuple[Path, int]:
+    """A copy of the workbook whose ``[n]!JX_…`` calls read ``JX_…`` and whose add-in links are gone.
+
+    Returns the copy's path (same file name, inside ``workdir``) and how many formulas were rewritten.
+    Links to anything other than the add-in are left alone.
+    """
+    src = Path(path)
+    dst = Path(workdir) / src.name
+    links = addin_links(src)
+    if not links.indices:
+        shutil.copyfile(src, dst)
+        return dst, 0
+    pattern = re.compile(r"\[(" + "|".join(str(i) for i in sorted(links.indices)) + r")\]!(?=JX_)", re.I)
+    count = 0
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        wb_rels = _rels(zin, "xl/workbook.xml")
+        wb = zin.read("xl/workbook.xml").decode("utf-8")
+        root = ET.fromstring(wb)
+        refs = root.find(f"{{{NS_MAIN}}}externalReferences")
+        drop_parts: set[str] = set()
+        drop_rids: set[str] = set()
+        if refs is not None:
+            for i, ref in enumerate(refs.findall(f"{{{NS_MAIN}}}externalReference"), start=1):
+                if i in links.indices and not links.others:
+                    rid = ref.get(f"{{{NS_REL}}}id")
+                    drop_rids.add(rid)
+                    _, target = wb_rels.get(rid, ("", ""))
+                    part = str(PurePosixPath("xl") / target)
+                    drop_parts |= {part, str(PurePosixPath(part).parent / "_rels" / (PurePosixPath(part).name + ".rels"))}
+        for item in zin.infolist():
+            if item.filename in drop_parts:
+                continue
+            data = zin.read(item.filename)
+            name = item.filename
+            if name.startswith("xl/worksheets/") and name.endswith(".xml") or name == "xl/workbook.xml":
+                text = data.decode("utf-8")
+                text, n = pattern.subn("", text)
+                count += n if name != "xl/workbook.xml" else 0
+                if name == "xl/workbook.xml" and drop_rids:
+                    text = re.sub(r"<externalReferences>.*?</externalReferences>", "", text, flags=re.S)
+                data = text.encode("utf-8")
+            elif name == "xl/_rels/workbook.xml.rels" and drop_rids:
+                text = data.decode("utf-8")
+                for rid in drop_rids:
+                    text = re.sub(rf'<Relationship [^>]*Id="{re.escape(rid)}"[^>]*/>', "", text)
+                data = text.encode("utf-8")
+            elif name == "[Content_Types].xml" and drop_parts:
+                text = data.decode("utf-8")
+                for part in drop_parts:
+                    text = re.sub(rf'<Override [^>]*PartName="/{re.escape(part)}"[^>]*/>', "", text)
+                data = text.encode("utf-8")
+            zout.writestr(item, data)
+    return dst, count
+
+
+# ---------------------------------------------------------------------------
+# Recalculation
+
+
+@dataclass
+class Recalc:
+    """Computed values of one workbook: ``values[(sheet, "A1")]``."""
+
+    path: Path
+    values: dict[tuple[str, str], Any]
+    translated: int  # formulas rewritten from [n]!JX_… to JX_…
+
+    def get(self, sheet: str, cell: str) -> Any:
+        return self.values.get((sheet.upper(), cell.upper()))
+
+
+_KEY = re.compile(r"^'?\[(?P<book>[^\]]+)\](?P<sheet>.+?)'?!(?P<cell>[A-Z]+\d+)$")
+
+
+def _plain(v: Any) -> Any:
+    import schedula as sh
+    from formulas.tokens.operand import XlError
+
+    if isinstance(v, np.ndarray):
+        v = v.ravel()[0] if v.size else None
+    if v is sh.EMPTY:
+        return None
+    if isinstance(v, XlError):
+        return CellError(str(v))
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def workbook_formulas(path: str | Path) -> dict[tuple[str, str], str]:
+    """Every formula of a workbook, by (sheet, cell), as stored in the file."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True)
+    out = {}
+    try:
+        for ws in wb.worksheets:
+            for row in ws.iter_rows():
+                for c in row:
+                    if isinstance(c.value, str) and c.value.startswith("="):
+                        out[(ws.title, c.coordinate)] = c.value
+    finally:
+        wb.close()
+    return out
+
+
+def calculate(path: str | Path, *, allow_unknown: bool = False) -> Recalc:
+    """Recompute every formula of a workbook with ``formulas`` and jixiao's functions.
+
+    Raises :class:`JixiaoError` (``formulas.unknown_function``) when a formula calls a function
+    that is registered nowhere, unless ``allow_unknown``.
+    """
+    import formulas
+
+    install()
+    src = Path(path)
+    with tempfile.TemporaryDirectory(prefix="jixiao-calc-") as tmp:
+        copy, translated = translate_addin_refs(src, tmp)
+        missing = unknown_functions(workbook_formulas(copy).values())
+        if missing and not allow_unknown:
+            raise JixiaoError(f"公式使用了未注册的函数：{'、'.join(sorted(missing))}，计算结果不可信",
+                              code="formulas.unknown_function", file=str(src))
+        model = formulas.ExcelModel().loads(str(copy)).finish()
+        solution = model.calculate()
+    values = {}
+    for key, val in solution.items():
+        m = _KEY.match(key)
+        if m:
+            values[(m["sheet"].upper(), m["cell"])] = _plain(val.value if hasattr(val, "value") else val)
+    return Recalc(src, values, translated)
+

@@ -1,0 +1,71 @@
+"""LibreOffice headless as an independent spreadsheet client: it opens, prints and recomputes the templates."""
+import os
+import shutil
+import subprocess
+
+import pytest
+from openpyxl import load_workbook
+
+from jixiao import engine, fixtures
+from jixiao.model import dept_form
+from jixiao.render import convert, pdf_to_png
+from jixiao.rubric import BASIC, county_rubric
+from jixiao.template import templates_dir
+from workbooks import fill, seed000_values, seed002_values
+
+HAVE_LO = shutil.which("soffice") is not None
+if not HAVE_LO and os.environ.get("CI"):
+    raise RuntimeError("LibreOffice is required in CI (.ci/run installs it)")
+pytestmark = pytest.mark.skipif(not HAVE_LO, reason="LibreOffice (soffice) not installed")
+
+LANDSCAPE, PORTRAIT = "landscape", "portrait"
+# pages per template: the form's sheets, then the one-page 填表说明
+EXPECTED = {
+    "dept-province": [LANDSCAPE, LANDSCAPE, PORTRAIT],
+    "dept-city": [LANDSCAPE, LANDSCAPE, PORTRAIT],
+    "dept-county": [LANDSCAPE, LANDSCAPE, PORTRAIT],
+    "project": [LANDSCAPE, PORTRAIT],
+    "county-rubric": [LANDSCAPE, LANDSCAPE, PORTRAIT, PORTRAIT],
+    "project-summary": [PORTRAIT, PORTRAIT],
+}
+
+
+def page_orientations(pdf):
+    out = subprocess.run(["pdfinfo", "-f", "1", "-l", "99", str(pdf)], capture_output=True, text=True).stdout
+    sizes = [line.split(":")[1].split("pts")[0].split("x") for line in out.splitlines()
+             if line.startswith("Page") and "size" in line]
+    return [LANDSCAPE if float(w) > float(h) else PORTRAIT for w, h in sizes]
+
+
+@pytest.mark.parametrize("kind", sorted(EXPECTED))
+def test_template_prints_on_a4_with_expected_pages(kind, tmp_path):
+    pdf = convert(templates_dir() / f"{kind}.xlsx", "pdf", tmp_path)
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    assert "(A4)" in info
+    assert page_orientations(pdf) == EXPECTED[kind]
+    pngs = pdf_to_png(pdf, tmp_path, dpi=30, first_page_only=True)
+    assert len(pngs) == 1 and pngs[0].stat().st_size > 2000
+
+
+def test_libreoffice_recomputes_the_standard_formulas_like_formulas(tmp_path):
+    """The sums of the basic-data table, recomputed by LibreOffice and by the formulas bridge, agree."""
+    model = county_rubric()
+    filled = fill(model, seed002_values(), tmp_path / "rubric.xlsx")
+    ours = engine.calculate(filled)
+    lo = load_workbook(convert(filled, "xlsx", tmp_path / "lo"), data_only=True)[BASIC]
+    basic = model.sheet(BASIC)
+    for key in ("three_public.budget", "three_public.final", "three_public.vehicle.final", "project.budget",
+                "project.final", "three_public.prev_budget"):
+        ref = basic.fields[key]
+        assert lo[ref].value == pytest.approx(ours.get(BASIC, ref)), key
+    # LibreOffice has no jixiao functions: it says so with #NAME? rather than inventing a number
+    assert lo[basic.fields["rate.staff_control"]].value == "#NAME?"
+
+
+def test_libreoffice_opens_a_workbook_saved_by_excel_with_the_addin(tmp_path):
+    model = dept_form("province")
+    filled = fill(model, seed000_values(), tmp_path / "dept.xlsx")
+    saved = fixtures.as_saved_by_excel(filled, tmp_path / "saved.xlsx", engine.calculate(filled).values)
+    pdf = convert(saved, "pdf", tmp_path / "out")
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "2024年度部门整体支出绩效自评表" in text and "84.52%" in text
