@@ -257,6 +257,80 @@ def cmd_recalc(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(a: argparse.Namespace) -> int:
+    from . import batch, report
+
+    sources = batch.collect(a.paths)
+    if not sources:
+        Console(stderr=True, highlight=False).print("[bold red]错误[/] 没有找到工作簿（.xlsx/.xlsm/.xls，或含有它们的文件夹、.zip）"
+                                                    " [input.empty]")
+        return 2
+    err = Console(stderr=True, highlight=False)
+    progress_cb = None
+    bar = None
+    if sys.stderr.isatty() and not a.quiet:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        bar = Progress(TextColumn("检查"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err,
+                       transient=True)
+        task = bar.add_task("check", total=len(sources))
+        bar.start()
+
+        def progress_cb(_r):  # noqa: F811
+            bar.advance(task)
+    try:
+        results = batch.run(sources, a.profile, jobs=max(1, a.jobs), progress=progress_cb)
+    finally:
+        if bar is not None:
+            bar.stop()
+    written = []
+    if a.report:
+        written.append(report.write_xlsx(results, a.report))
+    if a.html:
+        written.append(report.write_html(results, a.html))
+    if a.json:
+        print(json.dumps(report.to_json(results), ensure_ascii=False, indent=2, default=str))
+    else:
+        _print_check(results, written)
+    return 1 if any(f["severity"] == "error" for r in results for f in r.findings) else 0
+
+
+def _print_check(results, written) -> None:
+    from .report import KIND_ZH, SEVERITY_ZH, summary
+
+    con = _console()
+    s = summary(results)
+    if len(results) <= 30:
+        t = Table(title="检查结果", title_justify="left")
+        for col in ("文件", "填报单位", "执行率", "总分", "等级", "错误", "警告"):
+            t.add_column(col, overflow="fold")
+        for r in results:
+            c = r.counts()
+            t.add_row(escape(r.file), escape(r.unit or ""), "" if r.exec_rate is None else f"{r.exec_rate:.2%}",
+                      "" if r.total is None else f"{r.total:g}", r.grade or "",
+                      f"[bold red]{c['error']}[/]" if c["error"] else "0",
+                      f"[yellow]{c['warning']}[/]" if c["warning"] else "0")
+        con.print(t)
+        shown = [(r, f) for r in results for f in r.findings if f["severity"] != "info"][:40]
+        if shown:
+            ft = Table(title="问题（前 40 条）", title_justify="left")
+            for col in ("文件", "位置", "级别", "说明", "应为", "实际"):
+                ft.add_column(col, overflow="fold")
+            for r, f in shown:
+                where = "!".join(x for x in (f["sheet"], f["cell"]) if x)
+                ft.add_row(escape(Path(r.file).name), escape(where),
+                           f"[{_SEV_STYLE[f['severity']]}]{SEVERITY_ZH[f['severity']]}[/]", escape(f["message"]),
+                           escape("" if f["expected"] is None else str(f["expected"])),
+                           escape("" if f["found"] is None else str(f["found"])))
+            con.print(ft)
+    con.print(f"共 [bold]{s['files']}[/] 个工作簿：有错误 [bold red]{s['files_with_errors']}[/] 个，"
+              f"无法读取 {s['unreadable']} 个；错误 {s['findings']['error']} 条，警告 {s['findings']['warning']} 条。"
+              + (f" 平均总分 {s['mean_total']}。" if s["mean_total"] is not None else ""))
+    del KIND_ZH
+    for w in written:
+        con.print(f"[green]✓[/] 报告：{w}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="jixiao", description="绩效自评助手：部门整体/项目支出绩效自评表的计分与检查")
     ap.add_argument("--version", action="version", version=f"jixiao {__version__}")
@@ -299,6 +373,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--dpi", type=int, default=80, help="PNG 分辨率（默认 80）")
     sp = add("recalc", cmd_recalc, "不用 Excel 重算工作簿（formulas 引擎 + jixiao 函数），列出公式结果", profile=False)
     sp.add_argument("workbook", help=".xlsx 文件；不会被修改")
+    sp = add("check", cmd_check, "批量重算并检查自评表（文件、文件夹、.zip）")
+    sp.add_argument("paths", nargs="+", help="工作簿、文件夹（递归）或 .zip 压缩包")
+    sp.add_argument("--report", metavar="OUT.xlsx", help="写出 xlsx 报告（汇总、问题清单、规则统计）")
+    sp.add_argument("--html", metavar="OUT.html", help="写出带图表的 HTML 报告")
+    sp.add_argument("--jobs", "-j", type=int, default=1, help="并行进程数（默认 1）")
+    sp.add_argument("--quiet", "-q", action="store_true", help="不显示进度条")
     sp = add("profiles", cmd_profiles, "列出内置规则配置，或显示一个配置", profile=False)
     sp.add_argument("name", nargs="?", default=None, help="配置名称或 TOML 文件")
     return ap

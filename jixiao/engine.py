@@ -30,7 +30,7 @@ from xml.etree import ElementTree as ET
 
 import numpy as np
 
-from .errors import JixiaoError
+from .errors import CellError, JixiaoError
 from .numbers import round_excel, to_decimal
 from .values import parse_plain_number
 
@@ -40,16 +40,6 @@ NS_PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
 NS_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
 REL_EXTERNAL_LINK = NS_REL + "/externalLink"
 ADDIN_NAME = re.compile(r"jixiao[^\\/]*\.xla[mb]?$", re.I)
-
-
-@dataclass(frozen=True)
-class CellError:
-    """An Excel error value in a computed cell (#VALUE!, #NAME?, #DIV/0! …)."""
-
-    code: str
-
-    def __str__(self) -> str:
-        return self.code
 
 
 # ---------------------------------------------------------------------------

@@ -68,3 +68,13 @@ class Finding:
              "expected": self.expected, "found": self.found}
         d.update(self.extra)
         return d
+
+
+@dataclass(frozen=True)
+class CellError:
+    """An Excel error value in a cell (#VALUE!, #NAME?, #DIV/0! …)."""
+
+    code: str
+
+    def __str__(self) -> str:
+        return self.code

@@ -46,6 +46,7 @@ class IndicatorRow:
     reported: float | None = None
     reason: str | None = None
     grade: str | None = None
+    judged: float | None = None  # the officer's own point score for a qualitative indicator (template column K)
 
 
 @dataclass
@@ -56,6 +57,9 @@ class DeptForm:
     indicators: list[IndicatorRow]
     reported_sum: float | None = None
     kind: str = "dept"
+    reported_total: float | None = None
+    reported_grade: str | None = None
+    stated_split_totals: dict[str, float] = field(default_factory=dict)  # "按收入性质分：38479.52"
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "DeptForm":
@@ -63,7 +67,9 @@ class DeptForm:
         funds = Funds(**{k: f.get(k) for k in Funds.__dataclass_fields__ if k in f})
         rows = [IndicatorRow(**r) for r in d.get("indicators", [])]
         return cls(unit=d.get("unit", ""), year=d.get("year"), funds=funds, indicators=rows,
-                   reported_sum=d.get("reported_sum"), kind=d.get("kind", "dept"))
+                   reported_sum=d.get("reported_sum"), kind=d.get("kind", "dept"),
+                   reported_total=d.get("reported_total"), reported_grade=d.get("reported_grade"),
+                   stated_split_totals=d.get("stated_split_totals", {}))
 
     @classmethod
     def load(cls, path: str | Path) -> "DeptForm":
@@ -113,20 +119,34 @@ def score_form(form: DeptForm, profile: str | Profile | None = None) -> FormScor
         fs.append(Finding("execution.score_mismatch", "error", "执行率得分与计分规则不符",
                           expected=escore, found=fu.reported_score, extra={"field": "执行率得分"}))
     totals = {"全年预算数": fu.budget, "全年执行数": fu.executed, "年初预算数": fu.initial_budget}
-    for label, split in (("按收入性质分", fu.income), ("按支出性质分", fu.spending)):
+    for group, label, split in (("income", "按收入性质分", fu.income), ("spending", "按支出性质分", fu.spending)):
         for column, parts in split.items():
-            if totals.get(column) is None:
+            if totals.get(column) is None or not any(v not in (None, "") for v in parts.values()):
                 continue
             chk = check_split(totals[column], parts, p)  # type: ignore[arg-type]
             if not chk.ok:
                 fs.append(Finding("funds.split_mismatch", "error",
                                   f"{label}各项之和 {chk.parts_sum:.2f} 与{column} {chk.total:.2f} 不符",
                                   expected=chk.total, found=chk.parts_sum,
-                                  extra={"field": f"{label}/{column}"}))
+                                  extra={"field": f"{label}/{column}", "group": group, "column": column}))
+        stated = form.stated_split_totals.get(group)
+        if stated is not None:
+            column = p.label_split_columns[group]
+            want = totals.get(column)
+            if want is not None and abs(as_number(stated) - as_number(want)) > p.funds_tolerance:
+                fs.append(Finding("funds.same_quantity", "error",
+                                  f"“{label}”后写的合计 {as_number(stated):.2f} 与{column} {as_number(want):.2f} 不一致",
+                                  expected=want, found=stated, extra={"field": f"{label}合计", "group": group}))
     scored = []
     for i, row in enumerate(form.indicators):
-        s = indicator_score(row.target, row.actual, row.weight, p, grade=row.grade,
-                            reported=row.reported, reason=row.reason)
+        officer = row.judged if row.judged is not None else row.reported
+        s = indicator_score(row.target, row.actual, row.weight, p, grade=row.grade, reported=officer,
+                            reason=row.reason)
+        if (s.kind == "定性" and row.judged is not None and row.reported is not None and s.score is not None
+                and abs(as_number(row.reported, "得分") - s.score) > 0.005):
+            s.findings.append(Finding("indicator.score_mismatch", "error",
+                                      f"得分与计分规则不符：应为 {s.score:g}，表中为 {as_number(row.reported):g}",
+                                      expected=s.score, found=row.reported))
         for f in s.findings:
             f.extra.setdefault("row", i)
             f.extra.setdefault("indicator", row.name)
@@ -142,5 +162,12 @@ def score_form(form: DeptForm, profile: str | Profile | None = None) -> FormScor
                           expected=sum_row, found=form.reported_sum, extra={"field": "合计"}))
     total = overall_total(escore, isum)
     capped = cap_total(total, rate, p)
+    g = grade(capped, p)
+    if form.reported_total is not None and abs(as_number(form.reported_total, "总分") - capped) > 0.005:
+        fs.append(Finding("total.total_mismatch", "error", "总分与执行率得分加各项指标得分之和不符",
+                          expected=capped, found=form.reported_total, extra={"field": "总分"}))
+    if form.reported_grade and str(form.reported_grade).strip().removeprefix("等级：") != g:
+        fs.append(Finding("total.grade_mismatch", "error", f"等级应为“{g}”（总分 {capped:g}）",
+                          expected=g, found=form.reported_grade, extra={"field": "等级"}))
     return FormScore(profile=p.id, exec_rate=rate, exec_score=escore, indicators=scored, indicator_sum=isum,
-                     sum_row=sum_row, total=total, capped_total=capped, grade=grade(capped, p), findings=fs)
+                     sum_row=sum_row, total=total, capped_total=capped, grade=g, findings=fs)

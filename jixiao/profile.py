@@ -158,6 +158,7 @@ class Profile:
     grade: tuple[GradeBand, ...]
     funds_tolerance: float
     controls: dict[str, ControlRule]
+    label_split_columns: dict[str, str] = field(default_factory=dict)  # income/spending → 全年预算数 …
     path: str = ""
     chain: tuple[str, ...] = ()
     data: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -417,4 +418,7 @@ def _build(data: dict[str, Any], file: str, chain: tuple[str, ...]) -> Profile:
         id=meta.text("id"), name=meta.text("name"), source=meta.text("source", ""),
         description=meta.text("description", ""), execution=execution, indicators=indicators,
         weights=weights, grade=tuple(gbands), funds_tolerance=funds.num("tolerance", 0.005, lo=0),  # type: ignore[arg-type]
-        controls=controls, path=file, chain=chain, data=data)
+        controls=controls, path=file, chain=chain, data=data,
+        label_split_columns={
+            "income": funds.text("label_income_column", "全年预算数", ("年初预算数", "全年预算数", "全年执行数")),
+            "spending": funds.text("label_spending_column", "全年执行数", ("年初预算数", "全年预算数", "全年执行数"))})

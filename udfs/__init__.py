@@ -11,6 +11,7 @@ Errors: a value that cannot be read raises, so Excel shows #VALUE! in the cell
 from __future__ import annotations
 
 import inspect
+from functools import lru_cache
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -94,6 +95,14 @@ def JX_EXEC_SCORE(rate, profile=None, weight=None):
     return jixiao.exec_score(rate, _profile(profile), None if _blank(weight) else weight)
 
 
+@lru_cache(maxsize=4096)
+def _indicator(target, actual, weight, profile, grade, reported):
+    """One indicator's (score, reason_recommended, error text), cached: a row's cells ask several times."""
+    res = indicator_score(target, actual, weight, profile, grade=grade, reported=reported)
+    errors = "；".join(f.message for f in res.findings if f.severity == "error")
+    return res.score, res.reason_recommended, errors
+
+
 @udf(target="年度指标值，如 ≥95%、≤1次、=24期、显著提升",
      actual="实际完成值",
      weight="分值",
@@ -104,13 +113,11 @@ def JX_IND_SCORE(target, actual, weight, profile=None, grade=None, reported=None
     """绩效指标得分：定量指标按完成比例（正向、反向、等于），定性指标按等级区间。"""
     if _blank(weight):
         raise jixiao.ValueReadError("分值为空", code="value.missing")
-    res = indicator_score(target, actual, weight, _profile(profile),
-                          grade=None if _blank(grade) else str(grade),
-                          reported=None if _blank(reported) else reported)
-    if res.score is None:
-        reasons = "；".join(f.message for f in res.findings if f.severity == "error")
-        raise jixiao.ValueReadError(reasons or "无法计分", code="indicator.unscorable")
-    return res.score
+    score, _, errors = _indicator(target, actual, weight, _profile(profile),
+                                  None if _blank(grade) else str(grade), None if _blank(reported) else reported)
+    if score is None:
+        raise jixiao.ValueReadError(errors or "无法计分", code="indicator.unscorable")
+    return score
 
 
 @udf(target="年度指标值")
@@ -132,10 +139,10 @@ def JX_IND_REASON(target, actual, weight, score, profile=None):
     """是否须填写偏差原因：返回“须填写”“宜说明”或空。"""
     if _blank(score) or _blank(weight):
         return ""
-    res = indicator_score(target, actual, weight, _profile(profile))
     if as_number(score, "得分") < as_number(weight, "分值") - 1e-9:
         return "须填写"
-    return "宜说明" if res.reason_recommended else ""
+    _, recommended, _ = _indicator(target, actual, weight, _profile(profile), None, None)
+    return "宜说明" if recommended else ""
 
 
 @udf(kind="控制率名称：在职人员控制率、“三公经费”变动率、“三公经费”控制率、公用经费控制率、"

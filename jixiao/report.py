@@ -1,0 +1,301 @@
+"""Batch reports: JSON for programs, an .xlsx a bureau forwards, and an HTML page with charts.
+
+Text from submitted workbooks is written as text, never as a formula: a cell
+that starts with = + - @ stays inert in the report.
+"""
+from __future__ import annotations
+
+import html
+import json
+import os
+import tempfile
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.formatting.rule import CellIsRule, FormulaRule
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from . import __version__
+from .checker import FileResult
+
+SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
+KIND_ZH = {"dept": "部门整体支出", "project": "项目支出", "dept-province": "部门整体支出（省级）",
+           "dept-city": "部门整体支出（市级）", "dept-county": "部门整体支出（县级）", "county-rubric": "县级评分表",
+           "project-summary": "项目评分汇总表"}
+ROUTE_ZH = {"template": "模板快速重算", "values": "按标签读取", "full": "完整重算", None: "—"}
+
+
+def findings_of(results: list[FileResult]) -> list[dict[str, Any]]:
+    return [{"file": r.file, **f} for r in results for f in r.findings]
+
+
+def summary(results: list[FileResult]) -> dict[str, Any]:
+    counts = Counter(f["severity"] for r in results for f in r.findings)
+    rules = Counter(f["rule"] for r in results for f in r.findings)
+    totals = [r.total for r in results if r.total is not None]
+    return {
+        "files": len(results),
+        "files_with_errors": sum(1 for r in results if r.counts()["error"]),
+        "unreadable": sum(1 for r in results if r.error),
+        "findings": {"error": counts.get("error", 0), "warning": counts.get("warning", 0), "info": counts.get("info", 0)},
+        "rules": dict(rules.most_common()),
+        "grades": dict(Counter(r.grade for r in results if r.grade)),
+        "mean_total": round(sum(totals) / len(totals), 2) if totals else None,
+        "routes": dict(Counter(r.route for r in results if r.route)),
+    }
+
+
+def to_json(results: list[FileResult]) -> dict[str, Any]:
+    """The ``--json`` document: ``{"files": [...], "findings": [...], "summary": {...}}``."""
+    return {"version": __version__, "files": [r.to_dict() for r in results], "findings": findings_of(results),
+            "summary": summary(results)}
+
+
+def _atomic(path: str | Path, write) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".jixiao-", suffix=path.suffix)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def write_json(results: list[FileResult], path: str | Path) -> Path:
+    def w(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(to_json(results), fh, ensure_ascii=False, indent=2, default=str)
+
+    return _atomic(path, w)
+
+
+# ---------------------------------------------------------------------------
+# xlsx
+
+
+def _safe(cell, value: Any) -> None:
+    """Write a value; text that Excel would take for a formula is kept as text."""
+    if isinstance(value, (list, dict)):
+        value = json.dumps(value, ensure_ascii=False)
+    cell.value = value
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        cell.data_type = "s"
+
+
+_HEAD = Font(name="宋体", bold=True)
+_HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
+_RED = PatternFill("solid", fgColor="F8CBAD")
+_YELLOW = PatternFill("solid", fgColor="FFE699")
+_GREEN = PatternFill("solid", fgColor="C6EFCE")
+
+
+def _table(ws, headers: list[str], widths: list[int]) -> None:
+    for i, (h, w) in enumerate(zip(headers, widths), start=1):
+        c = ws.cell(1, i, h)
+        c.font, c.fill = _HEAD, _HEAD_FILL
+        c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        ws.column_dimensions[get_column_letter(i)].width = w
+    ws.freeze_panes = "A2"
+
+
+def _link(report: Path, file: str, sheet: str | None, cell: str | None) -> str | None:
+    if "!" in file.split("/")[-1] and ".zip!" in file:
+        return None  # inside an archive: nothing to open
+    try:
+        rel = os.path.relpath(Path(file).resolve(), report.resolve().parent)
+    except ValueError:
+        rel = str(Path(file).resolve())
+    rel = rel.replace(os.sep, "/")
+    if sheet and cell:
+        return f"{rel}#'{sheet}'!{cell}"
+    return rel
+
+
+def write_xlsx(results: list[FileResult], path: str | Path) -> Path:
+    """汇总 (one row per workbook), 问题清单 (findings with links to their cells), 规则统计."""
+    report = Path(path)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "汇总"
+    heads = ["文件", "填报单位", "年度", "表格", "执行率", "总分", "等级", "错误", "警告", "提示", "检查方式", "规则配置", "无法读取"]
+    _table(ws, heads, [46, 28, 8, 18, 10, 8, 6, 7, 7, 7, 14, 18, 22])
+    for i, r in enumerate(results, start=2):
+        c = r.counts()
+        row = [r.file, r.unit, r.year, KIND_ZH.get(r.kind or "", r.kind), r.exec_rate, r.total, r.grade,
+               c["error"], c["warning"], c["info"], ROUTE_ZH.get(r.route, r.route), r.profile, r.error]
+        for j, v in enumerate(row, start=1):
+            _safe(ws.cell(i, j), v)
+        ws.cell(i, 5).number_format = "0.00%"
+        ws.cell(i, 6).number_format = "0.00"
+        link = _link(report, r.file, None, None)
+        if link:
+            ws.cell(i, 1).hyperlink = link
+            ws.cell(i, 1).font = Font(color="0563C1", underline="single")
+    last = len(results) + 1
+    if results:
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(heads))}{last}"
+        ws.conditional_formatting.add(f"H2:H{last}", CellIsRule(operator="greaterThan", formula=["0"], fill=_RED))
+        ws.conditional_formatting.add(f"I2:I{last}", CellIsRule(operator="greaterThan", formula=["0"], fill=_YELLOW))
+        ws.conditional_formatting.add(f"F2:F{last}", CellIsRule(operator="lessThan", formula=["60"], fill=_RED))
+        ws.conditional_formatting.add(f"F2:F{last}", CellIsRule(operator="greaterThanOrEqual", formula=["90"],
+                                                                 fill=_GREEN))
+        ws.conditional_formatting.add(f"M2:M{last}", FormulaRule(formula=[f'LEN(M2)>0'], fill=_RED))
+
+    wf = wb.create_sheet("问题清单")
+    heads = ["文件", "工作表", "单元格", "级别", "规则", "说明", "应为", "实际", "指标/项目"]
+    _table(wf, heads, [40, 14, 8, 6, 30, 60, 16, 16, 30])
+    row = 2
+    for r in results:
+        for f in r.findings:
+            vals = [r.file, f["sheet"], f["cell"], SEVERITY_ZH[f["severity"]], f["rule"], f["message"], f["expected"],
+                    f["found"], f.get("context")]
+            for j, v in enumerate(vals, start=1):
+                _safe(wf.cell(row, j), v)
+            link = _link(report, r.file, f["sheet"], f["cell"])
+            if link and f["cell"]:
+                wf.cell(row, 3).hyperlink = link
+                wf.cell(row, 3).font = Font(color="0563C1", underline="single")
+            wf.cell(row, 6).alignment = Alignment(wrap_text=True, vertical="top")
+            row += 1
+    if row > 2:
+        wf.auto_filter.ref = f"A1:I{row - 1}"
+        wf.conditional_formatting.add(f"D2:D{row - 1}", CellIsRule(operator="equal", formula=['"错误"'], fill=_RED))
+        wf.conditional_formatting.add(f"D2:D{row - 1}", CellIsRule(operator="equal", formula=['"警告"'], fill=_YELLOW))
+
+    wr = wb.create_sheet("规则统计")
+    _table(wr, ["规则", "级别", "次数", "涉及文件数", "示例说明"], [32, 8, 8, 10, 70])
+    stats: dict[str, dict[str, Any]] = {}
+    for r in results:
+        for f in r.findings:
+            s = stats.setdefault(f["rule"], {"severity": f["severity"], "n": 0, "files": set(), "msg": f["message"]})
+            s["n"] += 1
+            s["files"].add(r.file)
+    for i, (rule, s) in enumerate(sorted(stats.items(), key=lambda kv: -kv[1]["n"]), start=2):
+        for j, v in enumerate([rule, SEVERITY_ZH[s["severity"]], s["n"], len(s["files"]), s["msg"]], start=1):
+            _safe(wr.cell(i, j), v)
+    wb.properties.creator = f"jixiao {__version__}"
+    wb.properties.title = "绩效自评检查报告"
+    return _atomic(report, wb.save)
+
+
+# ---------------------------------------------------------------------------
+# HTML
+
+
+def _bars(title: str, items: list[tuple[str, int]], color: str, width: int = 520) -> str:
+    if not items:
+        return f"<figure><figcaption>{html.escape(title)}</figcaption><p class=muted>无数据</p></figure>"
+    peak = max(n for _, n in items) or 1
+    bar_h, gap, label_w = 22, 6, 170
+    h = len(items) * (bar_h + gap) + 10
+    rows = []
+    for i, (label, n) in enumerate(items):
+        y = 5 + i * (bar_h + gap)
+        w = int((width - label_w - 60) * n / peak)
+        rows.append(f'<text x="{label_w - 8}" y="{y + 16}" text-anchor="end">{html.escape(label)}</text>'
+                    f'<rect x="{label_w}" y="{y}" width="{max(w, 1)}" height="{bar_h}" rx="3" fill="{color}"/>'
+                    f'<text x="{label_w + w + 6}" y="{y + 16}">{n}</text>')
+    return (f'<figure><figcaption>{html.escape(title)}</figcaption>'
+            f'<svg viewBox="0 0 {width} {h}" width="{width}" height="{h}" role="img">{"".join(rows)}</svg></figure>')
+
+
+def _histogram(values: list[float], edges: list[tuple[str, float, float]]) -> list[tuple[str, int]]:
+    return [(label, sum(1 for v in values if lo <= v < hi)) for label, lo, hi in edges]
+
+
+TOTAL_BINS = [("<60 差", -1e9, 60), ("60–70", 60, 70), ("70–80", 70, 80), ("80–90 良", 80, 90), ("≥90 优", 90, 1e9)]
+RATE_BINS = [("<50%", -1e9, .5), ("50–60%", .5, .6), ("60–70%", .6, .7), ("70–80%", .7, .8), ("80–90%", .8, .9),
+             ("90–100%", .9, 1.0 + 1e-9), (">100%", 1.0 + 1e-9, 1e9)]
+
+_CSS = """
+body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:24px 32px;color:#1f2933;
+background:#f7f9fb}
+h1{font-size:22px;margin:0 0 4px} .muted{color:#7b8794;font-size:13px}
+.cards{display:flex;gap:14px;margin:18px 0;flex-wrap:wrap}
+.card{background:#fff;border-radius:10px;padding:12px 18px;box-shadow:0 1px 3px rgba(0,0,0,.08);min-width:120px}
+.card b{display:block;font-size:26px} .card.err b{color:#c0392b} .card.warn b{color:#b7791f} .card.ok b{color:#2f855a}
+.charts{display:flex;flex-wrap:wrap;gap:18px} figure{background:#fff;border-radius:10px;padding:12px 16px;margin:0;
+box-shadow:0 1px 3px rgba(0,0,0,.08)} figcaption{font-weight:600;margin-bottom:8px}
+svg text{font-size:13px;fill:#334e68}
+table{border-collapse:collapse;background:#fff;width:100%;margin-top:10px;font-size:13px;
+box-shadow:0 1px 3px rgba(0,0,0,.08)}
+th,td{border-bottom:1px solid #e4e7eb;padding:6px 8px;text-align:left;vertical-align:top}
+th{background:#eef2f7;position:sticky;top:0} td.n{text-align:right;font-variant-numeric:tabular-nums}
+.sev-error{color:#c0392b;font-weight:600}.sev-warning{color:#b7791f}.sev-info{color:#52606d}
+h2{font-size:17px;margin:26px 0 6px}
+"""
+
+
+def render_html(results: list[FileResult], title: str = "绩效自评检查报告", max_rows: int = 3000) -> str:
+    s = summary(results)
+    e = html.escape
+    totals = [r.total for r in results if r.total is not None]
+    rates = [r.exec_rate for r in results if r.exec_rate is not None]
+    rule_msgs: dict[str, str] = {}
+    for r in results:
+        for f in r.findings:
+            rule_msgs.setdefault(f["rule"], f["message"])
+    top_rules = list(s["rules"].items())[:12]
+    parts = [f"<!doctype html><html lang=zh-CN><meta charset=utf-8><title>{e(title)}</title><style>{_CSS}</style>",
+             f"<h1>{e(title)}</h1><div class=muted>jixiao {__version__} · 生成于 {datetime.now():%Y-%m-%d %H:%M}</div>",
+             "<div class=cards>",
+             f"<div class=card>工作簿<b>{s['files']}</b></div>",
+             f"<div class='card err'>有错误的工作簿<b>{s['files_with_errors']}</b></div>",
+             f"<div class='card err'>错误<b>{s['findings']['error']}</b></div>",
+             f"<div class='card warn'>警告<b>{s['findings']['warning']}</b></div>",
+             f"<div class='card'>无法读取<b>{s['unreadable']}</b></div>",
+             f"<div class='card ok'>平均总分<b>{'—' if s['mean_total'] is None else s['mean_total']}</b></div>",
+             "</div><div class=charts>",
+             _bars("总分分布", _histogram(totals, TOTAL_BINS), "#4c78a8"),
+             _bars("执行率分布", _histogram(rates, RATE_BINS), "#72b7b2"),
+             _bars("最常见的问题（条）", [(f"{k}", n) for k, n in top_rules], "#e45756", width=620),
+             "</div>",
+             "<h2>各工作簿</h2><table><tr><th>文件</th><th>填报单位</th><th>年度</th><th>表格</th><th>执行率</th>"
+             "<th>总分</th><th>等级</th><th>错误</th><th>警告</th><th>检查方式</th></tr>"]
+    for r in results:
+        c = r.counts()
+        rate = "" if r.exec_rate is None else f"{r.exec_rate:.2%}"
+        total = "" if r.total is None else f"{r.total:g}"
+        parts.append(f"<tr><td>{e(r.file)}</td><td>{e(r.unit or '')}</td><td>{r.year or ''}</td>"
+                     f"<td>{e(KIND_ZH.get(r.kind or '', r.kind or '') or '')}</td><td class=n>{rate}</td>"
+                     f"<td class=n>{total}</td><td>{e(r.grade or '')}</td>"
+                     f"<td class='n sev-error'>{c['error'] or ''}</td><td class='n sev-warning'>{c['warning'] or ''}</td>"
+                     f"<td>{e(ROUTE_ZH.get(r.route, r.route or ''))}</td></tr>")
+    parts.append("</table><h2>问题说明</h2><table><tr><th>规则</th><th>次数</th><th>示例说明</th></tr>")
+    for rule, n in s["rules"].items():
+        parts.append(f"<tr><td>{e(rule)}</td><td class=n>{n}</td><td>{e(rule_msgs.get(rule, ''))}</td></tr>")
+    parts.append("</table><h2>问题清单</h2><table><tr><th>文件</th><th>工作表</th><th>单元格</th><th>级别</th><th>规则</th>"
+                 "<th>说明</th><th>应为</th><th>实际</th></tr>")
+    shown = 0
+    for r in results:
+        for f in r.findings:
+            if shown >= max_rows:
+                break
+            shown += 1
+            parts.append(f"<tr><td>{e(r.file)}</td><td>{e(f['sheet'] or '')}</td><td>{e(f['cell'] or '')}</td>"
+                         f"<td class=sev-{f['severity']}>{SEVERITY_ZH[f['severity']]}</td><td>{e(f['rule'])}</td>"
+                         f"<td>{e(f['message'])}</td><td>{e(str(f['expected'] if f['expected'] is not None else ''))}</td>"
+                         f"<td>{e(str(f['found'] if f['found'] is not None else ''))}</td></tr>")
+    total_findings = sum(len(r.findings) for r in results)
+    parts.append("</table>")
+    if total_findings > shown:
+        parts.append(f"<p class=muted>共 {total_findings} 条，此处列出前 {shown} 条；完整清单见 xlsx 报告或 JSON。</p>")
+    parts.append("</html>")
+    return "".join(parts)
+
+
+def write_html(results: list[FileResult], path: str | Path) -> Path:
+    text = render_html(results)
+
+    def w(tmp: str) -> None:
+        Path(tmp).write_text(text, encoding="utf-8")
+
+    return _atomic(path, w)

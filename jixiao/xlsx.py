@@ -1,0 +1,278 @@
+"""A small, fast, bounded reader of .xlsx/.xlsm files: values, cached results and formula text.
+
+Submitted workbooks are untrusted. This reader never runs anything in them,
+never writes to them, and refuses what would cost unbounded time or memory
+(zip bombs, sheets of a million rows) with a clear message. It reads only the
+parts it needs (workbook, shared strings, worksheets) straight from the zip,
+so a workbook of the official size reads in about a millisecond; shared
+formulas are expanded to every cell they cover.
+"""
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
+from xml.sax.saxutils import unescape
+
+from openpyxl.utils import column_index_from_string, get_column_letter
+
+from .errors import CellError, JixiaoError
+
+MAX_PART_BYTES = 64 * 1024 * 1024  # one uncompressed XML part
+MAX_TOTAL_BYTES = 256 * 1024 * 1024  # all parts read from one workbook
+MAX_RATIO = 200  # uncompressed / compressed for a part: above this it is a zip bomb
+MAX_CELLS = 400_000  # cells in one workbook (the official forms have a few thousand)
+MAX_ROW = 100_000  # a form never needs more rows
+
+
+class WorkbookError(JixiaoError):
+    """A workbook that cannot be read: the message names the file and says why, in Chinese."""
+
+    code = "workbook.unreadable"
+
+
+@dataclass
+class Sheet:
+    name: str
+    values: dict[str, Any] = field(default_factory=dict)  # "A1" → value (cached result for formula cells)
+    formulas: dict[str, str] = field(default_factory=dict)  # "A1" → "=…" (shared formulas expanded)
+    merges: list[str] = field(default_factory=list)
+    max_row: int = 0
+    max_col: int = 0
+
+    def get(self, ref: str) -> Any:
+        return self.values.get(ref)
+
+
+@dataclass
+class Book:
+    path: str
+    sheets: dict[str, Sheet]
+    names: dict[str, str]  # defined names → "'Sheet'!$A$1"
+    has_macros: bool = False
+    external_links: int = 0
+    raw: bytes | None = None  # the file's bytes when it came from inside an archive
+
+    def sheet(self, name: str) -> Sheet | None:
+        return self.sheets.get(name)
+
+
+_NS = r"(?:[A-Za-z_][\w.-]*:)?"
+_CELL = re.compile(rf"<{_NS}c\b([^>]*?)(?:/>|>(.*?)</{_NS}c>)", re.S)
+_ATTR = re.compile(r'([\w:]+)="([^"]*)"')
+_F = re.compile(rf"<{_NS}f\b([^>]*?)(?:/>|>(.*?)</{_NS}f>)", re.S)
+_V = re.compile(rf"<{_NS}v>(.*?)</{_NS}v>", re.S)
+_IS_T = re.compile(rf"<{_NS}t(?:\s[^>]*)?>(.*?)</{_NS}t>", re.S)
+_SI = re.compile(rf"<{_NS}si>(.*?)</{_NS}si>", re.S)
+_SHEET = re.compile(rf"<{_NS}sheet\b([^>]*)/?>")
+_REL = re.compile(r"<Relationship\b([^>]*)/?>")
+_DEFNAME = re.compile(rf"<{_NS}definedName\b([^>]*)>(.*?)</{_NS}definedName>", re.S)
+_MERGE = re.compile(rf'<{_NS}mergeCell\s+ref="([^"]+)"')
+_DIM = re.compile(rf'<{_NS}dimension\s+ref="([^"]+)"')
+_REF = re.compile(r"([A-Z]{1,3})(\d+)")
+_ERRORS = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!", "#CALC!"}
+
+
+def _attrs(text: str) -> dict[str, str]:
+    return {k.split(":")[-1]: v for k, v in _ATTR.findall(text)}
+
+
+def _text(xml: str) -> str:
+    return unescape("".join(_IS_T.findall(xml)), {"&quot;": '"', "&apos;": "'"})
+
+
+class _Zip:
+    """Reads parts of a zip with limits on size and compression ratio."""
+
+    def __init__(self, z: zipfile.ZipFile, label: str):
+        self.z, self.label, self.total = z, label, 0
+        self.names = set(z.namelist())
+
+    def read(self, name: str) -> str:
+        try:
+            info = self.z.getinfo(name)
+        except KeyError:
+            raise WorkbookError(f"工作簿缺少部件 {name}", code="workbook.corrupt", file=self.label) from None
+        if info.file_size > MAX_PART_BYTES or (info.compress_size and info.file_size / info.compress_size > MAX_RATIO
+                                               and info.file_size > 1024 * 1024):
+            raise WorkbookError(f"部件 {name} 解压后达 {info.file_size / 1e6:.0f} MB（压缩比过高或过大），拒绝读取",
+                                code="workbook.too_large", file=self.label)
+        self.total += info.file_size
+        if self.total > MAX_TOTAL_BYTES:
+            raise WorkbookError("工作簿解压后过大，拒绝读取", code="workbook.too_large", file=self.label)
+        with self.z.open(info) as f:
+            data = f.read(MAX_PART_BYTES + 1)
+        if len(data) > MAX_PART_BYTES:
+            raise WorkbookError(f"部件 {name} 过大，拒绝读取", code="workbook.too_large", file=self.label)
+        return data.decode("utf-8", errors="replace")
+
+
+def _target(base: str, target: str) -> str:
+    if target.startswith("/"):
+        return target.lstrip("/")
+    return str(PurePosixPath(base).parent / target).replace("/./", "/")
+
+
+def _shift(formula: str, dr: int, dc: int) -> str:
+    """Move the relative references of a shared formula by (dr, dc)."""
+    from .formula import shift_formula
+
+    return shift_formula(formula, dr, dc)
+
+
+def read_book(source: str | Path | IO[bytes], label: str | None = None,
+              sheets: set[str] | None = None) -> Book:
+    """Read a workbook. ``sheets`` limits which sheets are parsed (all by default)."""
+    label = label or str(source)
+    if isinstance(source, (str, Path)):
+        p = Path(source)
+        if not p.exists():
+            raise WorkbookError("文件不存在", code="workbook.not_found", file=label)
+        with open(p, "rb") as fh:
+            head = fh.read(8)
+    else:
+        head = source.read(8)
+        source.seek(0)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise WorkbookError("这是加密的工作簿或旧版 .xls 文件（OLE 格式），无法直接读取；加密文件请去掉打开密码后重新提交",
+                            code="workbook.encrypted_or_xls", file=label)
+    if not head.startswith(b"PK"):
+        raise WorkbookError("不是 Excel 工作簿（.xlsx/.xlsm）", code="workbook.not_xlsx", file=label)
+    try:
+        z = zipfile.ZipFile(source)
+    except (zipfile.BadZipFile, OSError, EOFError) as e:
+        raise WorkbookError(f"文件已损坏，无法解压：{e}", code="workbook.corrupt", file=label) from None
+    with z:
+        zr = _Zip(z, label)
+        if "xl/workbook.xml" not in zr.names:
+            wb_part = next((n for n in zr.names if n.endswith("workbook.xml")), None)
+            if wb_part is None:
+                raise WorkbookError("压缩包中没有工作簿（xl/workbook.xml）", code="workbook.not_xlsx", file=label)
+        else:
+            wb_part = "xl/workbook.xml"
+        try:
+            return _read(zr, wb_part, label, sheets)
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
+            raise WorkbookError(f"文件已损坏：{e}", code="workbook.corrupt", file=label) from None
+
+
+def _read(zr: _Zip, wb_part: str, label: str, only: set[str] | None) -> Book:
+    wb_xml = zr.read(wb_part)
+    rels_part = str(PurePosixPath(wb_part).parent / "_rels" / (PurePosixPath(wb_part).name + ".rels"))
+    rels = {}
+    if rels_part in zr.names:
+        for m in _REL.finditer(zr.read(rels_part)):
+            a = _attrs(m.group(1))
+            rels[a.get("Id")] = (a.get("Type", ""), a.get("Target", ""))
+    shared: list[str] = []
+    for typ, target in rels.values():
+        if typ.endswith("/sharedStrings"):
+            part = _target(wb_part, target)
+            if part in zr.names:
+                shared = [_text(si) for si in _SI.findall(zr.read(part))]
+    names = {}
+    for m in _DEFNAME.finditer(wb_xml):
+        a = _attrs(m.group(1))
+        if "localSheetId" not in a:
+            names[a.get("name", "")] = unescape(m.group(2), {"&quot;": '"', "&apos;": "'"})
+    book = Book(label, {}, names, has_macros="xl/vbaProject.bin" in zr.names,
+                external_links=sum(1 for t, _ in rels.values() if t.endswith("/externalLink")))
+    cells = 0
+    for m in _SHEET.finditer(wb_xml):
+        a = _attrs(m.group(1))
+        name = unescape(a.get("name", ""), {"&quot;": '"', "&apos;": "'"})
+        if only is not None and name not in only:
+            continue
+        typ, target = rels.get(a.get("id"), ("", ""))
+        if not typ.endswith("/worksheet"):
+            continue  # chart sheets, dialog sheets
+        part = _target(wb_part, target)
+        sheet = _read_sheet(zr.read(part), name, shared, label)
+        cells += len(sheet.values)
+        if cells > MAX_CELLS:
+            raise WorkbookError(f"工作簿单元格超过 {MAX_CELLS} 个，不是自评表，拒绝读取",
+                                code="workbook.too_large", file=label, sheet=name)
+        book.sheets[name] = sheet
+    if not book.sheets:
+        raise WorkbookError("工作簿中没有工作表", code="workbook.empty", file=label)
+    return book
+
+
+def _read_sheet(xml: str, name: str, shared: list[str], label: str) -> Sheet:
+    s = Sheet(name)
+    dim = _DIM.search(xml)
+    if dim:
+        last = dim.group(1).split(":")[-1]
+        m = _REF.match(last)
+        if m and int(m.group(2)) > MAX_ROW:
+            raise WorkbookError(f"工作表有 {int(m.group(2))} 行，远超自评表的规模，拒绝读取",
+                                code="workbook.too_large", file=label, sheet=name)
+    masters: dict[str, tuple[str, int, int]] = {}
+    pending: list[tuple[str, str]] = []
+    for m in _CELL.finditer(xml):
+        a = _attrs(m.group(1))
+        ref = a.get("r")
+        if not ref:
+            continue
+        body = m.group(2) or ""
+        rm = _REF.match(ref)
+        if not rm:
+            continue
+        row, col = int(rm.group(2)), column_index_from_string(rm.group(1))
+        if row > MAX_ROW:
+            raise WorkbookError(f"工作表超过 {MAX_ROW} 行，拒绝读取", code="workbook.too_large", file=label, sheet=name)
+        t = a.get("t", "n")
+        value: Any = None
+        if t == "inlineStr":
+            value = _text(body)
+        else:
+            vm = _V.search(body)
+            if vm:
+                raw = vm.group(1)
+                if t == "s":
+                    i = int(raw)
+                    value = shared[i] if 0 <= i < len(shared) else None
+                elif t in ("str", "d"):
+                    value = unescape(raw, {"&quot;": '"', "&apos;": "'"})
+                elif t == "b":
+                    value = raw.strip() == "1"
+                elif t == "e":
+                    value = CellError(raw.strip())
+                else:
+                    try:
+                        value = float(raw)
+                        if value.is_integer() and "." not in raw and "E" not in raw.upper():
+                            value = int(value)
+                    except ValueError:
+                        value = raw
+        fm = _F.search(body) if "<" in body and "f" in body else None
+        if fm:
+            fa = _attrs(fm.group(1))
+            text = unescape(fm.group(2) or "", {"&quot;": '"', "&apos;": "'"})
+            if fa.get("t") == "shared":
+                si = fa.get("si", "")
+                if text:
+                    masters[si] = (text, row, col)
+                    s.formulas[ref] = "=" + text
+                else:
+                    pending.append((ref, si))
+            elif fa.get("t") != "array" or text:
+                s.formulas[ref] = "=" + text
+        if value is not None and value != "":
+            s.values[ref] = value
+        elif ref in s.formulas:
+            s.values[ref] = "" if t == "str" else None
+        s.max_row, s.max_col = max(s.max_row, row), max(s.max_col, col)
+    for ref, si in pending:
+        if si in masters:
+            text, r0, c0 = masters[si]
+            rm = _REF.match(ref)
+            s.formulas[ref] = "=" + _shift(text, int(rm.group(2)) - r0, column_index_from_string(rm.group(1)) - c0)
+    s.merges = _MERGE.findall(xml)
+    return s
+
+
+def cell_ref(row: int, col: int) -> str:
+    return f"{get_column_letter(col)}{row}"
