@@ -221,13 +221,17 @@ def _num(c: Cell | None, what: str, out: list[dict], required: bool = False) -> 
     return v
 
 
-def _reported_rate(c: Cell | None) -> float | None:
+def _reported_rate(c: Cell | None, candidates: list[float]) -> float | None:
+    """The reported 执行率 as a fraction. A plain 84.52 typed for 84.52% is read as 0.8452 when that is
+    what one of the ``candidates`` (the right rate, or the rate over 年初预算数) makes of it."""
     if c is None or c.blank or isinstance(c.value, CellError):
         return None
     v = number(c.value)
-    if v is not None and v > 1.5 and not (isinstance(c.value, str) and "%" in c.value):
-        v /= 100  # 84.52 typed for 84.52%
-    return v
+    if v is None or (isinstance(c.value, str) and "%" in c.value) or not candidates:
+        return v
+    near = min(abs(v - x) for x in candidates)
+    near_pct = min(abs(v / 100 - x) for x in candidates)
+    return v / 100 if near_pct < near else v
 
 
 def to_form(fr: FormRead, profile: Profile, out: list[dict]) -> DeptForm | None:
@@ -235,10 +239,11 @@ def to_form(fr: FormRead, profile: Profile, out: list[dict]) -> DeptForm | None:
     executed = _num(fr.fields.get("funds.executed"), "全年执行数", out, required=True)
     if budget is None or executed is None:
         return None
-    funds = Funds(budget=budget, executed=executed,
-                  initial_budget=_num(fr.fields.get("funds.initial_budget"), "年初预算数", out),
+    initial = _num(fr.fields.get("funds.initial_budget"), "年初预算数", out)
+    candidates = [executed / d for d in (budget, initial) if d]
+    funds = Funds(budget=budget, executed=executed, initial_budget=initial,
                   weight=_num(fr.fields.get("funds.weight"), "执行率分值", out),
-                  reported_rate=_reported_rate(fr.fields.get("funds.exec_rate")),
+                  reported_rate=_reported_rate(fr.fields.get("funds.exec_rate"), candidates),
                   reported_score=_plain_number(fr.fields.get("funds.exec_score")))
     for group in ("income", "spending"):
         columns: dict[str, dict[str, float | None]] = {}
@@ -454,11 +459,23 @@ def check_book(book: Book, profile: str | Profile | None = None) -> FileResult:
                 if cell:
                     covered.add((sheet, cell))
     if res.route == "template" and match is not None:
+        _annotate_stale(match, book, computed, out)
         _formula_findings(match, book, computed, out, covered)
     elif res.route == "full":
         _stale_full(book, fr.sheet, computed, out, covered)
     res.findings = out
     return res
+
+
+def _annotate_stale(match: Match, book: Book, computed: dict, out: list[dict]) -> None:
+    """A rule finding on a formula cell whose formula is intact: the saved result is an old calculation."""
+    for f in out:
+        key = (f["sheet"], f["cell"])
+        if key in match.template.formulas and key not in match.overwritten:
+            cached = book.sheets[key[0]].values.get(key[1])
+            if cached is not None and not _same(cached, computed.get(key)):
+                f["message"] += "（公式未被改动：保存的是旧的计算结果，可能未重算或使用了旧版加载项/规则）"
+                f["stale"] = True
 
 
 def _profile_cell(book: Book, model: FormModel) -> Any:
