@@ -503,6 +503,20 @@ def _full_recalc(book: Book, out: list[dict]) -> dict:
     import tempfile
 
     from . import engine
+    from .formula import evaluation_order, parse
+
+    nodes = {}
+    for s in book.sheets.values():
+        for ref, f in s.formulas.items():
+            try:
+                nodes[(s.name, ref)] = parse(f)
+            except FormulaError:
+                continue  # formulas will judge what jixiao's parser does not know
+    try:
+        evaluation_order(nodes)
+    except FormulaError as e:
+        out.append(_finding("formula.cycle", "error", e.message + "，无法重算", e.sheet, e.cell))
+        return {}
 
     try:
         with tempfile.TemporaryDirectory(prefix="jixiao-full-") as tmp, time_limit(FULL_ROUTE_SECONDS):

@@ -623,13 +623,8 @@ class Compiled:
     source: str
 
 
-def compile_sheets(formulas: dict[tuple[str, str], str]) -> Compiled:
-    """Compile formulas {(sheet, "A1"): "=…"} into one function over a values dict.
-
-    Cells are evaluated in dependency order; a cycle raises :class:`FormulaError`.
-    Each cell's error stays in that cell (as :class:`CellError`) and propagates like Excel's.
-    """
-    nodes = {key: parse(f) for key, f in formulas.items()}
+def evaluation_order(nodes: dict[tuple[str, str], Node]) -> list[tuple[str, str]]:
+    """Formula cells in dependency order; a circular reference raises FormulaError naming a cell in it."""
     deps = {key: [r for r in references(n, key[0]) if r in nodes] for key, n in nodes.items()}
     order: list[tuple[str, str]] = []
     state: dict[tuple[str, str], int] = {}
@@ -646,10 +641,23 @@ def compile_sheets(formulas: dict[tuple[str, str], str]) -> Compiled:
                 state[key] = 2
                 order.append(key)
             elif state.get(nxt) == 1:
-                raise FormulaError(f"公式循环引用：{nxt[0]}!{nxt[1]}", code="formula.cycle")
+                err = FormulaError(f"公式循环引用：{nxt[0]}!{nxt[1]}", code="formula.cycle")
+                err.sheet, err.cell = nxt
+                raise err
             elif not state.get(nxt):
                 state[nxt] = 1
                 stack.append((nxt, iter(deps[nxt])))
+    return order
+
+
+def compile_sheets(formulas: dict[tuple[str, str], str]) -> Compiled:
+    """Compile formulas {(sheet, "A1"): "=…"} into one function over a values dict.
+
+    Cells are evaluated in dependency order; a cycle raises :class:`FormulaError`.
+    Each cell's error stays in that cell (as :class:`CellError`) and propagates like Excel's.
+    """
+    nodes = {key: parse(f) for key, f in formulas.items()}
+    order = evaluation_order(nodes)
     consts: list = []
     lines = ["def run(v):", "    g = v.get"]
     for key in order:
