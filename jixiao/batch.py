@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import zipfile
@@ -198,7 +197,10 @@ def run(sources: list[Source], profile: str | None = None, jobs: int = 1,
         return results
     import multiprocessing as mp
 
-    ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    fork = sys.platform.startswith("linux")
+    if fork:
+        warm_up()  # compiled once here, inherited by every forked worker
+    ctx = mp.get_context("fork" if fork else "spawn")
     chunk = max(1, min(16, len(sources) // (jobs * 8) or 1))
     with ctx.Pool(jobs, initializer=_init_worker, initargs=(profile,)) as pool:
         for r in pool.imap(_work, sources, chunksize=chunk):
@@ -206,6 +208,18 @@ def run(sources: list[Source], profile: str | None = None, jobs: int = 1,
             if progress:
                 progress(r)
     return results
+
+
+def warm_up() -> None:
+    """Compile the shipped templates' calculations and load the profiles before workers fork."""
+    from .checker import templates
+    from .profile import shipped_profiles
+
+    for t in templates():
+        if t.model.kind.startswith("dept-province") or t.model.kind == "project":
+            t.compiled  # noqa: B018 - the property compiles and caches
+    for name in shipped_profiles():
+        load_profile(name)
 
 
 def libreoffice_available() -> bool:
@@ -218,4 +232,4 @@ def libreoffice_available() -> bool:
         return False
 
 
-__all__ = ["Source", "collect", "run", "check_source", "libreoffice_available", "subprocess"]
+__all__ = ["Source", "collect", "run", "check_source", "libreoffice_available", "warm_up"]

@@ -126,9 +126,16 @@ class Match:
 
 def match_template(book: Book) -> Match | None:
     """The template whose formulas the workbook has; None when no template's sheets are all present."""
-    book_formulas = {(s.name, ref): _ADDIN_PREFIX.sub("", f) for s in book.sheets.values()
+    book_formulas = {(s.name, ref): _ADDIN_PREFIX.sub("", f) if "!" in f else f for s in book.sheets.values()
                      for ref, f in s.formulas.items()}
     candidates: list[tuple[int, int, Match]] = []
+    exact = [t for t in templates() if t.formulas == book_formulas]
+    if exact:  # the usual case: an untouched template, compared as a whole
+        for t in exact:
+            level = {"dept-province": "省级", "dept-city": "市级", "dept-county": "县级"}.get(t.kind)
+            if level is None or level in str(book.sheets[t.model.main.name].values.get("A3", "")):
+                return Match(t, [], [], [])
+        return Match(exact[0], [], [], [])
     for t in templates():
         sheets = {s.name for s in t.model.sheets}
         if not sheets <= set(book.sheets):

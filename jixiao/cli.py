@@ -266,8 +266,8 @@ def cmd_check(a: argparse.Namespace) -> int:
                                                     " [input.empty]")
         return 2
     err = Console(stderr=True, highlight=False)
-    progress_cb = None
-    bar = None
+    xlsx_report = report.XlsxReport(a.report) if a.report else None
+    bar = task = None
     if sys.stderr.isatty() and not a.quiet:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -276,16 +276,20 @@ def cmd_check(a: argparse.Namespace) -> int:
         task = bar.add_task("check", total=len(sources))
         bar.start()
 
-        def progress_cb(_r):  # noqa: F811
+    def on_result(r) -> None:  # the xlsx report grows while the workers run
+        if xlsx_report is not None:
+            xlsx_report.add(r)
+        if bar is not None:
             bar.advance(task)
+
     try:
-        results = batch.run(sources, a.profile, jobs=max(1, a.jobs), progress=progress_cb)
+        results = batch.run(sources, a.profile, jobs=max(1, a.jobs), progress=on_result)
     finally:
         if bar is not None:
             bar.stop()
     written = []
-    if a.report:
-        written.append(report.write_xlsx(results, a.report))
+    if xlsx_report is not None:
+        written.append(xlsx_report.save())
     if a.html:
         written.append(report.write_html(results, a.html))
     if a.json:
@@ -296,7 +300,7 @@ def cmd_check(a: argparse.Namespace) -> int:
 
 
 def _print_check(results, written) -> None:
-    from .report import KIND_ZH, SEVERITY_ZH, summary
+    from .report import SEVERITY_ZH, summary
 
     con = _console()
     s = summary(results)
@@ -326,7 +330,6 @@ def _print_check(results, written) -> None:
     con.print(f"共 [bold]{s['files']}[/] 个工作簿：有错误 [bold red]{s['files_with_errors']}[/] 个，"
               f"无法读取 {s['unreadable']} 个；错误 {s['findings']['error']} 条，警告 {s['findings']['warning']} 条。"
               + (f" 平均总分 {s['mean_total']}。" if s["mean_total"] is not None else ""))
-    del KIND_ZH
     for w in written:
         con.print(f"[green]✓[/] 报告：{w}")
 

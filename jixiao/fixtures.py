@@ -20,6 +20,14 @@ _LINK_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships
 _PATH_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/externalLinkPath"
 
 
+_CHAR_REF = re.compile(r"&#(\d+);")
+
+
+def excel_text(xml: str) -> str:
+    """XML as Excel writes it: UTF-8 characters, not numeric references (&#22635;) as lxml writes them."""
+    return _CHAR_REF.sub(lambda m: chr(int(m.group(1))) if int(m.group(1)) >= 0x80 else m.group(0), xml)
+
+
 def _cached(value: Any) -> tuple[str, str]:
     """(type attribute, <v> text) for a cached formula result."""
     if value is None:
@@ -63,6 +71,8 @@ def excel_bytes(src: bytes, values: dict[tuple[str, str], Any] | None = None, ad
         parts: dict[str, bytes] = {}
         for name in names:
             data = zin.read(name)
+            if name.endswith(".xml") and b"&#" in data:
+                data = excel_text(data.decode("utf-8")).encode("utf-8")
             if name in sheet_of_part:
                 sheet = sheet_of_part[name].upper()
                 text = data.decode("utf-8")
@@ -94,7 +104,9 @@ def excel_bytes(src: bytes, values: dict[tuple[str, str], Any] | None = None, ad
                  "</Relationships>")
     rid = "rIdJx1"
     wb = parts["xl/workbook.xml"].decode("utf-8")
-    wb = wb.replace("</sheets>", f'</sheets><externalReferences><externalReference r:id="{rid}"/></externalReferences>', 1)
+    ns_r = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    wb = wb.replace("</sheets>", f'</sheets><externalReferences><externalReference xmlns:r="{ns_r}" r:id="{rid}"/>'
+                    "</externalReferences>", 1)
     parts["xl/workbook.xml"] = wb.encode("utf-8")
     r = parts["xl/_rels/workbook.xml.rels"].decode("utf-8")
     r = r.replace("</Relationships>",
@@ -366,7 +378,21 @@ def bureau_bytes(form: dict[str, Any], reported: dict[str, Any] | None = None, w
     ws.column_dimensions["D"].width = 30
     buf = io.BytesIO()
     wb.save(buf)
-    return buf.getvalue()
+    return _as_saved(buf.getvalue())
+
+
+def _as_saved(data: bytes) -> bytes:
+    """A workbook's XML parts rewritten with UTF-8 text, as Excel or WPS would save it."""
+    import io
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            part = zin.read(item.filename)
+            if item.filename.endswith(".xml") and b"&#" in part:
+                part = excel_text(part.decode("utf-8")).encode("utf-8")
+            zout.writestr(item, part)
+    return out.getvalue()
 
 
 # ---------------------------------------------------------------------------

@@ -342,6 +342,13 @@ def truth(v: Any) -> bool:
     raise _Err(VALUE)
 
 
+def is_blank(v: Any) -> bool:
+    """``v=""`` in Excel: true for a blank cell and for empty text; errors propagate."""
+    if isinstance(v, CellError):
+        raise _Err(v)
+    return v is None or v == ""
+
+
 def _rank(v: Any) -> tuple[int, Any]:
     if isinstance(v, bool):
         return (2, v)
@@ -574,11 +581,15 @@ class _Gen:
                     for r in range(min(a.row, b.row), max(a.row, b.row) + 1)]
             return f"[[g(x) for x in row] for row in {self.const(keys)}]"
         if k == "neg":
-            return f"(-num(S({self.gen(node.args[0])})))"
+            return f"(-num({self.scalar(node.args[0])}))"
         if k == "pct":
-            return f"(num(S({self.gen(node.args[0])}))/100.0)"
+            return f"(num({self.scalar(node.args[0])})/100.0)"
         if k == "op":
-            a, b = (f"S({self.gen(x)})" for x in node.args)
+            if node.value in ("=", "<>") and any(x.kind == "str" and x.value == "" for x in node.args):
+                other = node.args[0] if node.args[1].kind == "str" and node.args[1].value == "" else node.args[1]
+                test = f"is_blank({self.scalar(other)})"
+                return test if node.value == "=" else f"(not {test})"
+            a, b = (self.scalar(x) for x in node.args)
             if node.value in ("=", "<>", "<", ">", "<=", ">="):
                 return f"compare({node.value!r}, {a}, {b})"
             if node.value == "&":
@@ -588,17 +599,24 @@ class _Gen:
             return self.func(node)
         raise FormulaError(f"不支持的公式结构 {k}")
 
+    def scalar(self, node: Node) -> str:
+        """Code for a single value: references and literals need no range check."""
+        code = self.gen(node)
+        return code if node.kind in ("ref", "num", "str", "bool", "empty") else f"S({code})"
+
     def func(self, node: Node) -> str:
         name, args = node.value, node.args
         if name == "IF":
             if not 1 <= len(args) <= 3:
                 raise FormulaError("IF 参数个数不对")
-            cond = f"truth(S({self.gen(args[0])}))"
-            yes = self.gen(args[1]) if len(args) > 1 and args[1].kind != "empty" else "0.0"
-            no = self.gen(args[2]) if len(args) > 2 else "False"
+            c = args[0]
+            cond = self.gen(c) if (c.kind == "op" and c.value in ("=", "<>", "<", ">", "<=", ">=")) \
+                else f"truth({self.scalar(c)})"
+            yes = self.scalar(args[1]) if len(args) > 1 and args[1].kind != "empty" else "0.0"
+            no = self.scalar(args[2]) if len(args) > 2 else "False"
             if len(args) > 2 and args[2].kind == "empty":
                 no = "0.0"
-            return f"(S({yes}) if {cond} else S({no}))"
+            return f"({yes} if {cond} else {no})"
         if name.startswith("JX_"):
             from jixiao_udfs import SPECS
 
@@ -611,7 +629,7 @@ class _Gen:
             raise FormulaError(f"快速计算不支持函数 {name}")
         if name in _RANGE_ARGS:
             return f"B[{name!r}]({', '.join(self.gen(a) for a in args)})"
-        return f"B[{name!r}]({', '.join(f'S({self.gen(a)})' for a in args)})"
+        return f"B[{name!r}]({', '.join(self.scalar(a) for a in args)})"
 
 
 @dataclass
@@ -669,6 +687,7 @@ def compile_sheets(formulas: dict[tuple[str, str], str]) -> Compiled:
     lines.append("    return v")
     source = "\n".join(lines)
     env = {"K": consts, "S": _scalar, "num": num, "text": text, "truth": truth, "compare": compare, "arith": arith,
+           "is_blank": is_blank,
            "B": BUILTINS, "udf_call": udf_call, "Err": _Err}
     exec(compile(source, "<jixiao-compiled>", "exec"), env)
     return Compiled(order, env["run"], source)

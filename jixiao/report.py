@@ -119,15 +119,33 @@ def _link(report: Path, file: str, sheet: str | None, cell: str | None) -> str |
     return rel
 
 
-def write_xlsx(results: list[FileResult], path: str | Path) -> Path:
-    """汇总 (one row per workbook), 问题清单 (findings with links to their cells), 规则统计."""
-    report = Path(path)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "汇总"
-    heads = ["文件", "填报单位", "年度", "表格", "执行率", "总分", "等级", "错误", "警告", "提示", "检查方式", "规则配置", "无法读取"]
-    _table(ws, heads, [46, 28, 8, 18, 10, 8, 6, 7, 7, 7, 14, 18, 22])
-    for i, r in enumerate(results, start=2):
+class XlsxReport:
+    """The xlsx report, filled one workbook at a time (so it grows while a batch runs) and saved once.
+
+    Sheets: 汇总 (one row per workbook), 问题清单 (findings, linked to their cells), 规则统计.
+    """
+
+    SUMMARY = ["文件", "填报单位", "年度", "表格", "执行率", "总分", "等级", "错误", "警告", "提示", "检查方式", "规则配置",
+               "无法读取"]
+    ISSUES = ["文件", "工作表", "单元格", "级别", "规则", "说明", "应为", "实际", "指标/项目"]
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.wb = Workbook()
+        self.ws = self.wb.active
+        self.ws.title = "汇总"
+        _table(self.ws, self.SUMMARY, [46, 28, 8, 18, 10, 8, 6, 7, 7, 7, 14, 18, 22])
+        self.wf = self.wb.create_sheet("问题清单")
+        _table(self.wf, self.ISSUES, [40, 14, 8, 6, 30, 60, 16, 16, 30])
+        self.wr = self.wb.create_sheet("规则统计")
+        _table(self.wr, ["规则", "级别", "次数", "涉及文件数", "示例说明"], [32, 8, 8, 10, 70])
+        self.row, self.frow = 2, 2
+        self.stats: dict[str, dict[str, Any]] = {}
+        self.link_font = Font(color="0563C1", underline="single")
+        self.wrap = Alignment(wrap_text=True, vertical="top")
+
+    def add(self, r: FileResult) -> None:
+        ws, i = self.ws, self.row
         c = r.counts()
         row = [r.file, r.unit, r.year, KIND_ZH.get(r.kind or "", r.kind), r.exec_rate, r.total, r.grade,
                c["error"], c["warning"], c["info"], ROUTE_ZH.get(r.route, r.route), r.profile, r.error]
@@ -135,55 +153,61 @@ def write_xlsx(results: list[FileResult], path: str | Path) -> Path:
             _safe(ws.cell(i, j), v)
         ws.cell(i, 5).number_format = "0.00%"
         ws.cell(i, 6).number_format = "0.00"
-        link = _link(report, r.file, None, None)
+        link = _link(self.path, r.file, None, None)
         if link:
             ws.cell(i, 1).hyperlink = link
-            ws.cell(i, 1).font = Font(color="0563C1", underline="single")
-    last = len(results) + 1
-    if results:
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(heads))}{last}"
-        ws.conditional_formatting.add(f"H2:H{last}", CellIsRule(operator="greaterThan", formula=["0"], fill=_RED))
-        ws.conditional_formatting.add(f"I2:I{last}", CellIsRule(operator="greaterThan", formula=["0"], fill=_YELLOW))
-        ws.conditional_formatting.add(f"F2:F{last}", CellIsRule(operator="lessThan", formula=["60"], fill=_RED))
-        ws.conditional_formatting.add(f"F2:F{last}", CellIsRule(operator="greaterThanOrEqual", formula=["90"],
-                                                                 fill=_GREEN))
-        ws.conditional_formatting.add(f"M2:M{last}", FormulaRule(formula=[f'LEN(M2)>0'], fill=_RED))
-
-    wf = wb.create_sheet("问题清单")
-    heads = ["文件", "工作表", "单元格", "级别", "规则", "说明", "应为", "实际", "指标/项目"]
-    _table(wf, heads, [40, 14, 8, 6, 30, 60, 16, 16, 30])
-    row = 2
-    for r in results:
+            ws.cell(i, 1).font = self.link_font
+        self.row += 1
+        wf = self.wf
         for f in r.findings:
+            k = self.frow
             vals = [r.file, f["sheet"], f["cell"], SEVERITY_ZH[f["severity"]], f["rule"], f["message"], f["expected"],
                     f["found"], f.get("context")]
             for j, v in enumerate(vals, start=1):
-                _safe(wf.cell(row, j), v)
-            link = _link(report, r.file, f["sheet"], f["cell"])
-            if link and f["cell"]:
-                wf.cell(row, 3).hyperlink = link
-                wf.cell(row, 3).font = Font(color="0563C1", underline="single")
-            wf.cell(row, 6).alignment = Alignment(wrap_text=True, vertical="top")
-            row += 1
-    if row > 2:
-        wf.auto_filter.ref = f"A1:I{row - 1}"
-        wf.conditional_formatting.add(f"D2:D{row - 1}", CellIsRule(operator="equal", formula=['"错误"'], fill=_RED))
-        wf.conditional_formatting.add(f"D2:D{row - 1}", CellIsRule(operator="equal", formula=['"警告"'], fill=_YELLOW))
+                _safe(wf.cell(k, j), v)
+            if f["cell"]:
+                link = _link(self.path, r.file, f["sheet"], f["cell"])
+                if link:
+                    wf.cell(k, 3).hyperlink = link
+                    wf.cell(k, 3).font = self.link_font
+            wf.cell(k, 6).alignment = self.wrap
+            self.frow += 1
+            st = self.stats.setdefault(f["rule"], {"severity": f["severity"], "n": 0, "files": set(),
+                                                   "msg": f["message"]})
+            st["n"] += 1
+            st["files"].add(r.file)
 
-    wr = wb.create_sheet("规则统计")
-    _table(wr, ["规则", "级别", "次数", "涉及文件数", "示例说明"], [32, 8, 8, 10, 70])
-    stats: dict[str, dict[str, Any]] = {}
+    def save(self) -> Path:
+        ws, last = self.ws, self.row - 1
+        if last >= 2:
+            ws.auto_filter.ref = f"A1:{get_column_letter(len(self.SUMMARY))}{last}"
+            ws.conditional_formatting.add(f"H2:H{last}", CellIsRule(operator="greaterThan", formula=["0"], fill=_RED))
+            ws.conditional_formatting.add(f"I2:I{last}", CellIsRule(operator="greaterThan", formula=["0"], fill=_YELLOW))
+            ws.conditional_formatting.add(f"F2:F{last}", CellIsRule(operator="lessThan", formula=["60"], fill=_RED))
+            ws.conditional_formatting.add(f"F2:F{last}", CellIsRule(operator="greaterThanOrEqual", formula=["90"],
+                                                                     fill=_GREEN))
+            ws.conditional_formatting.add(f"M2:M{last}", FormulaRule(formula=["LEN(M2)>0"], fill=_RED))
+        flast = self.frow - 1
+        if flast >= 2:
+            self.wf.auto_filter.ref = f"A1:I{flast}"
+            self.wf.conditional_formatting.add(f"D2:D{flast}", CellIsRule(operator="equal", formula=['"错误"'],
+                                                                          fill=_RED))
+            self.wf.conditional_formatting.add(f"D2:D{flast}", CellIsRule(operator="equal", formula=['"警告"'],
+                                                                          fill=_YELLOW))
+        for i, (rule, st) in enumerate(sorted(self.stats.items(), key=lambda kv: -kv[1]["n"]), start=2):
+            for j, v in enumerate([rule, SEVERITY_ZH[st["severity"]], st["n"], len(st["files"]), st["msg"]], start=1):
+                _safe(self.wr.cell(i, j), v)
+        self.wb.properties.creator = f"jixiao {__version__}"
+        self.wb.properties.title = "绩效自评检查报告"
+        return _atomic(self.path, self.wb.save)
+
+
+def write_xlsx(results: list[FileResult], path: str | Path) -> Path:
+    """The xlsx report for a finished batch (see :class:`XlsxReport`)."""
+    rep = XlsxReport(path)
     for r in results:
-        for f in r.findings:
-            s = stats.setdefault(f["rule"], {"severity": f["severity"], "n": 0, "files": set(), "msg": f["message"]})
-            s["n"] += 1
-            s["files"].add(r.file)
-    for i, (rule, s) in enumerate(sorted(stats.items(), key=lambda kv: -kv[1]["n"]), start=2):
-        for j, v in enumerate([rule, SEVERITY_ZH[s["severity"]], s["n"], len(s["files"]), s["msg"]], start=1):
-            _safe(wr.cell(i, j), v)
-    wb.properties.creator = f"jixiao {__version__}"
-    wb.properties.title = "绩效自评检查报告"
-    return _atomic(report, wb.save)
+        rep.add(r)
+    return rep.save()
 
 
 # ---------------------------------------------------------------------------

@@ -92,6 +92,8 @@ _MEASURE_RE = re.compile(
 )
 _PLAIN_RE = re.compile(rf"^\s*(?P<num>{_NUM})\s*(?P<unit>%|‰)?\s*$")
 _STARTS_LIKE_MEASURE = re.compile(rf"^\s*(?:{_alt(PREFIX_WORDS)})?\s*{_NUM}")
+_ONLY_COMPARATOR = re.compile(rf"\s*(?:{_alt(PREFIX_WORDS)})\s*[%‰]?\s*")
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]{3,}")
 
 
 @dataclass(frozen=True)
@@ -181,9 +183,9 @@ def parse_value(raw: object, number_format: str | None = None) -> Value:
         if mag and mag + unit in UNITS:  # 千米, 千克: a unit that begins like a magnitude
             mag, unit = "", mag + unit
         return Measure(cmp, float(num_text), mag, unit, text, num_text, word)
-    if _STARTS_LIKE_MEASURE.match(t) and len(t) <= 16 and not re.search(r"[\u4e00-\u9fff]{3,}", t):
+    if _STARTS_LIKE_MEASURE.match(t) and len(t) <= 16 and not _CJK_RUN.search(t):
         return Unreadable(text, "数字后的单位或写法无法识别", code="value.unit_unknown")
-    if m is None and re.fullmatch(rf"\s*(?:{_alt(PREFIX_WORDS)})\s*[%‰]?\s*", t):
+    if m is None and _ONLY_COMPARATOR.fullmatch(t):
         return Unreadable(text, "只有比较符，没有数值", code="value.no_number")
     return Qualitative(text.strip())
 

@@ -9,12 +9,12 @@ formulas are expanded to every cell they cover.
 """
 from __future__ import annotations
 
+import html
 import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
-from xml.sax.saxutils import unescape
 
 from openpyxl.utils import column_index_from_string, get_column_letter
 
@@ -25,6 +25,7 @@ MAX_TOTAL_BYTES = 256 * 1024 * 1024  # all parts read from one workbook
 MAX_RATIO = 200  # uncompressed / compressed for a part: above this it is a zip bomb
 MAX_CELLS = 400_000  # cells in one workbook (the official forms have a few thousand)
 MAX_ROW = 100_000  # a form never needs more rows
+SKIP_SHEETS = {"填表说明"}  # jixiao's own guide: text only, never checked
 
 
 class WorkbookError(JixiaoError):
@@ -60,7 +61,9 @@ class Book:
 
 
 _NS = r"(?:[A-Za-z_][\w.-]*:)?"
-_CELL = re.compile(rf"<{_NS}c\b([^>]*?)(?:/>|>(.*?)</{_NS}c>)", re.S)
+# cells with content only: a self-closing <c …/> (a styled empty cell, most of a template) never matches
+_CELL = re.compile(rf"<{_NS}c\b([^>]*?)(?<!/)>(.*?)</{_NS}c>", re.S)
+_CELL_R_FIRST = re.compile(rf'<{_NS}c\s+r="([A-Z]{{1,3}})(\d+)"([^>]*?)(?<!/)>(.*?)</{_NS}c>', re.S)
 _ATTR = re.compile(r'([\w:]+)="([^"]*)"')
 _F = re.compile(rf"<{_NS}f\b([^>]*?)(?:/>|>(.*?)</{_NS}f>)", re.S)
 _V = re.compile(rf"<{_NS}v>(.*?)</{_NS}v>", re.S)
@@ -72,6 +75,14 @@ _DEFNAME = re.compile(rf"<{_NS}definedName\b([^>]*)>(.*?)</{_NS}definedName>", r
 _MERGE = re.compile(rf'<{_NS}mergeCell\s+ref="([^"]+)"')
 _DIM = re.compile(rf'<{_NS}dimension\s+ref="([^"]+)"')
 _REF = re.compile(r"([A-Z]{1,3})(\d+)")
+_R_ATTR = re.compile(r'\br="([A-Z]{1,3})(\d+)"')
+_T_ATTR = re.compile(r'\bt="(\w+)"')
+_SI_ATTR = re.compile(r'\bsi="(\d+)"')
+
+
+def _unescape(text: str) -> str:
+    """XML text to str: the five named entities and numeric references (&#22635;) as lxml writes them."""
+    return html.unescape(text) if "&" in text else text
 _ERRORS = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!", "#CALC!"}
 
 
@@ -80,7 +91,7 @@ def _attrs(text: str) -> dict[str, str]:
 
 
 def _text(xml: str) -> str:
-    return unescape("".join(_IS_T.findall(xml)), {"&quot;": '"', "&apos;": "'"})
+    return _unescape("".join(_IS_T.findall(xml)))
 
 
 class _Zip:
@@ -176,14 +187,14 @@ def _read(zr: _Zip, wb_part: str, label: str, only: set[str] | None) -> Book:
     for m in _DEFNAME.finditer(wb_xml):
         a = _attrs(m.group(1))
         if "localSheetId" not in a:
-            names[a.get("name", "")] = unescape(m.group(2), {"&quot;": '"', "&apos;": "'"})
+            names[a.get("name", "")] = _unescape(m.group(2))
     book = Book(label, {}, names, has_macros="xl/vbaProject.bin" in zr.names,
                 external_links=sum(1 for t, _ in rels.values() if t.endswith("/externalLink")))
     cells = 0
     for m in _SHEET.finditer(wb_xml):
         a = _attrs(m.group(1))
-        name = unescape(a.get("name", ""), {"&quot;": '"', "&apos;": "'"})
-        if only is not None and name not in only:
+        name = _unescape(a.get("name", ""))
+        if only is not None and name not in only or name in SKIP_SHEETS:
             continue
         typ, target = rels.get(a.get("id"), ("", ""))
         if not typ.endswith("/worksheet"):
@@ -211,19 +222,25 @@ def _read_sheet(xml: str, name: str, shared: list[str], label: str) -> Sheet:
                                 code="workbook.too_large", file=label, sheet=name)
     masters: dict[str, tuple[str, int, int]] = {}
     pending: list[tuple[str, str]] = []
-    for m in _CELL.finditer(xml):
-        a = _attrs(m.group(1))
-        ref = a.get("r")
-        if not ref:
+    cells = _CELL_R_FIRST.findall(xml)
+    if not cells and "<c" in xml:  # a writer that does not put r first: the general, slower pattern
+        cells = []
+        for attrs, body in _CELL.findall(xml):
+            rm = _R_ATTR.search(attrs)
+            if rm:
+                cells.append((rm.group(1), rm.group(2), attrs, body))
+    for col, row_text, attrs, body in cells:
+        if not body:
             continue
-        body = m.group(2) or ""
-        rm = _REF.match(ref)
-        if not rm:
-            continue
-        row, col = int(rm.group(2)), column_index_from_string(rm.group(1))
+        ref = col + row_text
+        row = int(row_text)
         if row > MAX_ROW:
             raise WorkbookError(f"工作表超过 {MAX_ROW} 行，拒绝读取", code="workbook.too_large", file=label, sheet=name)
-        t = a.get("t", "n")
+        if 't="' in attrs:
+            tm = _T_ATTR.search(attrs)
+            t = tm.group(1) if tm else "n"
+        else:
+            t = "n"
         value: Any = None
         if t == "inlineStr":
             value = _text(body)
@@ -235,7 +252,7 @@ def _read_sheet(xml: str, name: str, shared: list[str], label: str) -> Sheet:
                     i = int(raw)
                     value = shared[i] if 0 <= i < len(shared) else None
                 elif t in ("str", "d"):
-                    value = unescape(raw, {"&quot;": '"', "&apos;": "'"})
+                    value = _unescape(raw)
                 elif t == "b":
                     value = raw.strip() == "1"
                 elif t == "e":
@@ -247,24 +264,26 @@ def _read_sheet(xml: str, name: str, shared: list[str], label: str) -> Sheet:
                             value = int(value)
                     except ValueError:
                         value = raw
-        fm = _F.search(body) if "<" in body and "f" in body else None
+        fm = _F.search(body) if "f" in body else None
         if fm:
-            fa = _attrs(fm.group(1))
-            text = unescape(fm.group(2) or "", {"&quot;": '"', "&apos;": "'"})
-            if fa.get("t") == "shared":
-                si = fa.get("si", "")
+            fa = fm.group(1)
+            text = _unescape(fm.group(2) or "")
+            if 't="shared"' in fa:
+                si = _SI_ATTR.search(fa)
+                key = si.group(1) if si else ""
                 if text:
-                    masters[si] = (text, row, col)
+                    masters[key] = (text, row, column_index_from_string(col))
                     s.formulas[ref] = "=" + text
                 else:
-                    pending.append((ref, si))
-            elif fa.get("t") != "array" or text:
+                    pending.append((ref, key))
+            elif 't="array"' not in fa or text:
                 s.formulas[ref] = "=" + text
         if value is not None and value != "":
             s.values[ref] = value
         elif ref in s.formulas:
             s.values[ref] = "" if t == "str" else None
-        s.max_row, s.max_col = max(s.max_row, row), max(s.max_col, col)
+        if row > s.max_row:
+            s.max_row = row
     for ref, si in pending:
         if si in masters:
             text, r0, c0 = masters[si]

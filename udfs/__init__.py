@@ -11,12 +11,16 @@ Errors: a value that cannot be read raises, so Excel shows #VALUE! in the cell
 from __future__ import annotations
 
 import inspect
+import sys
 from functools import lru_cache
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import xlwings as xw
+if sys.platform.startswith("win"):  # xlwings registers UDFs with Excel on Windows only; elsewhere
+    import xlwings as xw              # its decorators do nothing, and importing it costs a quarter second
+else:
+    xw = None
 
 import jixiao
 from jixiao import totals
@@ -56,9 +60,10 @@ def udf(ranges: tuple[str, ...] = (), **arg_docs: str) -> Callable[[Callable[...
         if missing:
             raise TypeError(f"{fn.__name__}: no description for {sorted(missing)}")
         wrapped = fn
-        for name, doc in arg_docs.items():
-            wrapped = xw.arg(name, doc=doc, ndim=2)(wrapped) if name in ranges else xw.arg(name, doc=doc)(wrapped)
-        wrapped = xw.func(category=CATEGORY)(wrapped)
+        if xw is not None:
+            for name, doc in arg_docs.items():
+                wrapped = xw.arg(name, doc=doc, ndim=2)(wrapped) if name in ranges else xw.arg(name, doc=doc)(wrapped)
+            wrapped = xw.func(category=CATEGORY)(wrapped)
         required = sum(p.default is inspect.Parameter.empty for p in sig.parameters.values())
         SPECS[fn.__name__] = UdfSpec(fn.__name__, tuple(sig.parameters), required,
                                      inspect.getdoc(fn) or "", dict(arg_docs), wrapped, frozenset(ranges))
