@@ -26,6 +26,35 @@ SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
 KIND_ZH = {"dept": "部门整体支出", "project": "项目支出", "dept-province": "部门整体支出（省级）",
            "dept-city": "部门整体支出（市级）", "dept-county": "部门整体支出（县级）", "county-rubric": "县级评分表",
            "project-summary": "项目评分汇总表"}
+RULE_ZH = {
+    "execution.wrong_budget": "执行率用年初预算数作分母", "execution.rate_mismatch": "执行率算错",
+    "execution.score_mismatch": "执行率得分不符", "funds.split_mismatch": "分项之和与合计不符",
+    "funds.same_quantity": "同一金额前后不一致", "total.sum_row_mismatch": "合计不等于各项之和",
+    "total.total_mismatch": "总分不符", "total.grade_mismatch": "等级不符", "weights.total": "分值合计不符",
+    "weights.first_level": "一级指标分值与规则不同", "weights.unknown_level": "一级指标不在规则中",
+    "indicator.score_over_weight": "得分超过分值", "indicator.score_mismatch": "指标得分不符",
+    "indicator.qualitative_out_of_band": "定性得分超出等级区间", "indicator.actual_has_comparator": "实际值写成了指标值",
+    "indicator.reason_missing": "缺偏差原因", "indicator.reason_recommended": "超额完成宜说明原因",
+    "indicator.over_achievement": "超额完成待复核", "indicator.unit_mismatch": "单位不一致",
+    "indicator.target_unreadable": "指标值无法读取", "indicator.actual_unreadable": "实际完成值无法读取",
+    "indicator.actual_not_number": "实际完成值不是数值", "indicator.grade_unknown": "定性等级无法识别",
+    "formula.overwritten": "公式被手填数值替代", "formula.stale": "保存的结果是旧的",
+    "formula.no_cached_values": "文件未保存计算结果", "formula.cycle": "公式循环引用", "route.full": "已完整重算",
+    "reader.field_missing": "找不到栏目", "value.not_number": "不是数字", "form.unrecognized": "不是自评表",
+    "workbook.not_xlsx": "不是工作簿", "workbook.corrupt": "文件损坏", "workbook.encrypted_or_xls": "加密或旧版文件",
+    "workbook.too_large": "文件过大", "workbook.empty": "没有工作表", "workbook.macros": "含宏（未运行）",
+    "archive.corrupt": "压缩包损坏", "archive.too_large": "压缩包文件过大", "archive.encrypted": "压缩包加密",
+    "xls.converted": "已由 .xls 转换", "xls.convert_failed": ".xls 无法转换", "check.timeout": "检查超时",
+    "check.crashed": "检查出错", "formulas.timeout": "重算超时", "formulas.failed": "无法重算",
+    "formulas.unknown_function": "未注册的函数", "profile.unknown_in_workbook": "工作簿中的规则配置不可用",
+    "input.not_found": "文件不存在",
+}
+
+
+def rule_title(rule: str) -> str:
+    return RULE_ZH.get(rule, rule)
+
+
 ROUTE_ZH = {"template": "模板快速重算", "values": "按标签读取", "full": "完整重算", None: "—"}
 
 
@@ -138,7 +167,7 @@ class XlsxReport:
         self.wf = self.wb.create_sheet("问题清单")
         _table(self.wf, self.ISSUES, [40, 14, 8, 6, 30, 60, 16, 16, 30])
         self.wr = self.wb.create_sheet("规则统计")
-        _table(self.wr, ["规则", "级别", "次数", "涉及文件数", "示例说明"], [32, 8, 8, 10, 70])
+        _table(self.wr, ["问题", "规则", "级别", "次数", "涉及文件数", "示例说明"], [24, 32, 8, 8, 10, 70])
         self.row, self.frow = 2, 2
         self.stats: dict[str, dict[str, Any]] = {}
         self.link_font = Font(color="0563C1", underline="single")
@@ -195,7 +224,8 @@ class XlsxReport:
             self.wf.conditional_formatting.add(f"D2:D{flast}", CellIsRule(operator="equal", formula=['"警告"'],
                                                                           fill=_YELLOW))
         for i, (rule, st) in enumerate(sorted(self.stats.items(), key=lambda kv: -kv[1]["n"]), start=2):
-            for j, v in enumerate([rule, SEVERITY_ZH[st["severity"]], st["n"], len(st["files"]), st["msg"]], start=1):
+            for j, v in enumerate([rule_title(rule), rule, SEVERITY_ZH[st["severity"]], st["n"], len(st["files"]),
+                                   st["msg"]], start=1):
                 _safe(self.wr.cell(i, j), v)
         self.wb.properties.creator = f"jixiao {__version__}"
         self.wb.properties.title = "绩效自评检查报告"
@@ -218,7 +248,7 @@ def _bars(title: str, items: list[tuple[str, int]], color: str, width: int = 520
     if not items:
         return f"<figure><figcaption>{html.escape(title)}</figcaption><p class=muted>无数据</p></figure>"
     peak = max(n for _, n in items) or 1
-    bar_h, gap, label_w = 22, 6, 170
+    bar_h, gap, label_w = 22, 6, 190
     h = len(items) * (bar_h + gap) + 10
     rows = []
     for i, (label, n) in enumerate(items):
@@ -280,7 +310,7 @@ def render_html(results: list[FileResult], title: str = "绩效自评检查报�
              "</div><div class=charts>",
              _bars("总分分布", _histogram(totals, TOTAL_BINS), "#4c78a8"),
              _bars("执行率分布", _histogram(rates, RATE_BINS), "#72b7b2"),
-             _bars("最常见的问题（条）", [(f"{k}", n) for k, n in top_rules], "#e45756", width=620),
+             _bars("最常见的问题（条）", [(rule_title(k), n) for k, n in top_rules], "#e45756", width=620),
              "</div>",
              "<h2>各工作簿</h2><table><tr><th>文件</th><th>填报单位</th><th>年度</th><th>表格</th><th>执行率</th>"
              "<th>总分</th><th>等级</th><th>错误</th><th>警告</th><th>检查方式</th></tr>"]
@@ -293,9 +323,10 @@ def render_html(results: list[FileResult], title: str = "绩效自评检查报�
                      f"<td class=n>{total}</td><td>{e(r.grade or '')}</td>"
                      f"<td class='n sev-error'>{c['error'] or ''}</td><td class='n sev-warning'>{c['warning'] or ''}</td>"
                      f"<td>{e(ROUTE_ZH.get(r.route, r.route or ''))}</td></tr>")
-    parts.append("</table><h2>问题说明</h2><table><tr><th>规则</th><th>次数</th><th>示例说明</th></tr>")
+    parts.append("</table><h2>问题说明</h2><table><tr><th>问题</th><th>规则</th><th>次数</th><th>示例说明</th></tr>")
     for rule, n in s["rules"].items():
-        parts.append(f"<tr><td>{e(rule)}</td><td class=n>{n}</td><td>{e(rule_msgs.get(rule, ''))}</td></tr>")
+        parts.append(f"<tr><td>{e(rule_title(rule))}</td><td>{e(rule)}</td><td class=n>{n}</td>"
+                     f"<td>{e(rule_msgs.get(rule, ''))}</td></tr>")
     parts.append("</table><h2>问题清单</h2><table><tr><th>文件</th><th>工作表</th><th>单元格</th><th>级别</th><th>规则</th>"
                  "<th>说明</th><th>应为</th><th>实际</th></tr>")
     shown = 0
