@@ -370,6 +370,7 @@ def _profile_for(explicit: str | Profile | None, fr_profile: Any, out: list[dict
 
 def _formula_findings(match: Match, book: Book, computed: dict, out: list[dict], covered: set) -> None:
     missing_cache = 0
+    no_addin: list[str] = []
     for key in match.template.compiled.cells:
         sheet, ref = key
         s = book.sheets[sheet]
@@ -389,10 +390,18 @@ def _formula_findings(match: Match, book: Book, computed: dict, out: list[dict],
         if cached is None:
             missing_cache += 1
             continue
+        if isinstance(cached, CellError) and cached.code == "#NAME?" and "JX_" in match.template.formulas[key]:
+            no_addin.append(ref)  # saved by a program without jixiao's functions (WPS, LibreOffice, Excel without add-in)
+            continue
         if not _same(cached, expected) and key not in covered:
             out.append(_finding("formula.stale", "error",
                                 "单元格保存的结果与重新计算不一致（未重算，或使用了旧版规则/加载项）",
                                 sheet, ref, expected=expected, found=cached))
+    if no_addin:
+        out.append(_finding("formula.no_addin", "warning",
+                            f"{len(no_addin)} 个得分单元格显示 #NAME?：文件是在没有 jixiao 加载项的程序中保存的"
+                            "（WPS、LibreOffice 或未装加载项的 Excel），已按规则重算", match.template.model.main.name,
+                            no_addin[0]))
     if missing_cache:
         out.append(_finding("formula.no_cached_values", "info",
                             f"{missing_cache} 个公式单元格没有保存计算结果（文件未经 Excel 计算保存）",

@@ -39,7 +39,7 @@ RULE_ZH = {
     "indicator.target_unreadable": "指标值无法读取", "indicator.actual_unreadable": "实际完成值无法读取",
     "indicator.actual_not_number": "实际完成值不是数值", "indicator.grade_unknown": "定性等级无法识别",
     "formula.overwritten": "公式被手填数值替代", "formula.stale": "保存的结果是旧的",
-    "formula.no_cached_values": "文件未保存计算结果", "formula.cycle": "公式循环引用", "route.full": "已完整重算",
+    "formula.no_cached_values": "文件未保存计算结果", "formula.no_addin": "未装加载项时保存", "formula.cycle": "公式循环引用", "route.full": "已完整重算",
     "reader.field_missing": "找不到栏目", "value.not_number": "不是数字", "form.unrecognized": "不是自评表",
     "workbook.not_xlsx": "不是工作簿", "workbook.corrupt": "文件损坏", "workbook.encrypted_or_xls": "加密或旧版文件",
     "workbook.too_large": "文件过大", "workbook.empty": "没有工作表", "workbook.macros": "含宏（未运行）",

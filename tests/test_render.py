@@ -69,3 +69,22 @@ def test_libreoffice_opens_a_workbook_saved_by_excel_with_the_addin(tmp_path):
     pdf = convert(saved, "pdf", tmp_path / "out")
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
     assert "2024年度部门整体支出绩效自评表" in text and "84.52%" in text
+
+
+def test_workbook_saved_by_libreoffice_is_checked_like_the_original(tmp_path):
+    """An officer opened the filled template in LibreOffice (no jixiao functions there) and saved it."""
+    import random
+
+    from jixiao import checker
+
+    data, expected = fixtures.make_submission(random.Random(4), "template", "reason_missing")
+    original = tmp_path / "excel.xlsx"
+    original.write_bytes(data)
+    saved = convert(original, "xlsx", tmp_path / "lo")
+    a = checker.check_file(str(original), "hunan-dept-2024")
+    b = checker.check_file(str(saved), "hunan-dept-2024")
+    assert b.route == "template" and b.total == a.total
+    rules = lambda r: {(f["rule"], f["cell"]) for f in r.findings if f["rule"] != "formula.no_addin"}  # noqa: E731
+    assert rules(b) == rules(a)
+    assert (expected[0]["rule"], expected[0]["cell"]) in rules(b)
+    assert [f["severity"] for f in b.findings if f["rule"] == "formula.no_addin"] == ["warning"]
