@@ -88,3 +88,17 @@ def test_workbook_saved_by_libreoffice_is_checked_like_the_original(tmp_path):
     assert rules(b) == rules(a)
     assert (expected[0]["rule"], expected[0]["cell"]) in rules(b)
     assert [f["severity"] for f in b.findings if f["rule"] == "formula.no_addin"] == ["warning"]
+
+
+def test_xls_is_converted_and_says_so(tmp_path):
+    import json as _json
+
+    from jixiao import batch
+    from workbooks import SEED000
+
+    src = tmp_path / "seed.xlsx"
+    src.write_bytes(fixtures.bureau_bytes(_json.loads(_json.dumps(SEED000)), {"exec_score": 9, "sum": 90}))
+    xls = convert(src, "xls", tmp_path / "old")
+    [res] = batch.run(batch.collect([xls]), "hunan-dept-2024")
+    assert res.findings[0]["rule"] == "xls.converted"
+    assert res.total == 99 and res.unit == "湖南省机关事务管理局"
