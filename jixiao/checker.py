@@ -408,47 +408,56 @@ def _formula_findings(match: Match, book: Book, computed: dict, out: list[dict],
                             None, None))
 
 
-def check_book(book: Book, profile: str | Profile | None = None) -> FileResult:
-    """All findings for one workbook that has been read."""
-    res = FileResult(book.path)
-    out: list[dict] = []
-    if book.has_macros:
-        out.append(_finding("workbook.macros", "info", "文件含宏（VBA），jixiao 不会运行它", None, None))
+def read_form(book: Book, res: FileResult, out: list[dict], recalc: bool = True) -> tuple[FormRead | None, Match | None,
+                                                                                        dict]:
+    """Choose the route, recompute, and find the form's fields. Sets ``res.route`` and ``res.kind``.
+
+    Returns (fields or None when the workbook is not a 部门整体/项目 form, the template match, recomputed values).
+    """
     match = match_template(book) if any(s.formulas for s in book.sheets.values()) else None
-    fr: FormRead | None = None
-    computed: dict = {}
     if match and not match.changed and not match.extra:
         res.route, res.kind = "template", match.template.kind
         values = {(s.name, ref): v for s in book.sheets.values() for ref, v in s.values.items()
                   if (s.name, ref) not in match.template.formulas}
         computed = match.template.compiled.run(values)
         if match.template.model.kind in ("project", "dept-province", "dept-city", "dept-county"):
-            fr = read_template(book, match.template.model)
-        else:
-            prof = _profile_for(profile, _profile_cell(book, match.template.model), out, None, None)
-            res.profile = prof.id
-            _formula_findings(match, book, computed, out, set())
-            _rubric_checks(match, computed, out)
-            res.findings = out
-            return res
-    else:
-        found = find_form_sheet(book)
-        if found is None:
-            out.append(_finding("form.unrecognized", "error",
-                                "未找到部门整体/项目支出绩效自评表（查找“三级指标”“年度指标值”表头）", None, None))
-            res.findings = out
-            return res
-        sheet, kind = found
-        if sheet.formulas:
-            res.route = "full"
+            return read_template(book, match.template.model), match, computed
+        return None, match, computed
+    found = find_form_sheet(book)
+    if found is None:
+        out.append(_finding("form.unrecognized", "error",
+                            "未找到部门整体/项目支出绩效自评表（查找“三级指标”“年度指标值”表头）", None, None))
+        return None, match, {}
+    sheet, kind = found
+    computed: dict = {}
+    if sheet.formulas:
+        res.route = "full"
+        if recalc:
             out.append(_finding("route.full", "info",
                                 "公式与 jixiao 模板不同" + (f"（{len(match.changed) + len(match.extra)} 处）" if match else "")
                                 + "，已用 formulas 完整重算", sheet.name, None))
             computed = _full_recalc(book, out)
-        else:
-            res.route = "values"
-        res.kind = kind
-        fr = read_labels(book, sheet, kind)
+    else:
+        res.route = "values"
+    res.kind = kind
+    return read_labels(book, sheet, kind), match, computed
+
+
+def check_book(book: Book, profile: str | Profile | None = None) -> FileResult:
+    """All findings for one workbook that has been read."""
+    res = FileResult(book.path)
+    out: list[dict] = []
+    if book.has_macros:
+        out.append(_finding("workbook.macros", "info", "文件含宏（VBA），jixiao 不会运行它", None, None))
+    fr, match, computed = read_form(book, res, out)
+    if fr is None:
+        if res.route == "template" and match is not None:  # the rubric and summary templates
+            prof = _profile_for(profile, _profile_cell(book, match.template.model), out, None, None)
+            res.profile = prof.id
+            _formula_findings(match, book, computed, out, set())
+            _rubric_checks(match, computed, out)
+        res.findings = out
+        return res
     assert fr is not None
     prof_cell = fr.fields.get("profile")
     prof = _profile_for(profile, fr.profile, out, prof_cell.sheet if prof_cell else None,

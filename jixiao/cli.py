@@ -334,6 +334,22 @@ def _print_check(results, written) -> None:
         con.print(f"[green]✓[/] 报告：{w}")
 
 
+def cmd_addin(a: argparse.Namespace) -> int:
+    from . import addin
+
+    con = _console()
+    if a.action == "build":
+        path = addin.build(a.out, a.interpreter or "", a.pythonpath or "")
+        con.print(f"[green]✓[/] {path}（xlwings {addin.xlwings_version()} 模板）")
+    elif a.action == "install":
+        path = addin.install(a.dir, a.interpreter)
+        con.print(f"[green]✓[/] 已安装：{path}\n重新打开 Excel 后即可看到“绩效自评”选项卡。")
+    else:
+        path = addin.uninstall(a.dir)
+        con.print(f"[green]✓[/] 已删除：{path}" if path else "未安装，无需删除。")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="jixiao", description="绩效自评助手：部门整体/项目支出绩效自评表的计分与检查")
     ap.add_argument("--version", action="version", version=f"jixiao {__version__}")
@@ -382,6 +398,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--html", metavar="OUT.html", help="写出带图表的 HTML 报告")
     sp.add_argument("--jobs", "-j", type=int, default=1, help="并行进程数（默认 1）")
     sp.add_argument("--quiet", "-q", action="store_true", help="不显示进度条")
+    sp = add("addin", cmd_addin, "生成、安装或卸载 Excel 加载项 jixiao.xlam", profile=False)
+    sp.add_argument("action", choices=("build", "install", "uninstall"), help="build 生成；install/uninstall 仅 Windows")
+    sp.add_argument("--out", "-o", default="jixiao.xlam", help="build：输出文件（默认 jixiao.xlam）")
+    sp.add_argument("--interpreter", default=None, help="Excel 调用的 Python（pythonw.exe）；install 默认为当前 Python")
+    sp.add_argument("--pythonpath", default=None, help="build：附加的 PYTHONPATH")
+    sp.add_argument("--dir", default=None, help="install/uninstall：代替 Excel 启动文件夹（XLSTART）的文件夹")
     sp = add("profiles", cmd_profiles, "列出内置规则配置，或显示一个配置", profile=False)
     sp.add_argument("name", nargs="?", default=None, help="配置名称或 TOML 文件")
     return ap

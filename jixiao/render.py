@@ -18,7 +18,7 @@ def soffice() -> str:
     return exe
 
 
-def convert(path: str | Path, fmt: str, outdir: str | Path, timeout: float = 180) -> Path:
+def convert(path: str | Path, fmt: str, outdir: str | Path, timeout: float = 180, infilter: str | None = None) -> Path:
     """Convert one file with LibreOffice headless (pdf, csv, xlsx …) into ``outdir``; return the new file.
 
     Each call uses its own LibreOffice profile folder, so parallel runs never share a lock.
@@ -27,7 +27,7 @@ def convert(path: str | Path, fmt: str, outdir: str | Path, timeout: float = 180
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="jixiao-lo-") as profile:
         cmd = [soffice(), f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
-               "--convert-to", fmt, "--outdir", str(out), str(src)]
+               *([f"--infilter={infilter}"] if infilter else []), "--convert-to", fmt, "--outdir", str(out), str(src)]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:

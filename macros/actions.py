@@ -1,0 +1,127 @@
+"""评分, 检查, 新建自评表 and 说明 on any :class:`~jixiao_macros.book.BookLike`."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from jixiao import __version__
+from jixiao.checker import FileResult, _profile_for, check_book, read_form, to_form
+from jixiao.errors import JixiaoError
+from jixiao.form import score_form
+from jixiao.report import SEVERITY_ZH, rule_title
+from jixiao.xlsx import Book, Sheet
+
+from .book import RESULTS_SHEET, BookLike, MARK_SHEET
+
+RESULT_HEADER = ["级别", "工作表", "单元格", "说明", "应为", "实际", "问题"]
+
+
+def to_book(book: BookLike) -> Book:
+    """The open workbook as jixiao's checker reads files: values and formulas per sheet."""
+    sheets = {}
+    for name in book.sheet_names():
+        if name in (RESULTS_SHEET, MARK_SHEET):
+            continue
+        values, formulas = book.cells(name)
+        s = Sheet(name, dict(values), dict(formulas))
+        for ref in formulas:
+            s.values.setdefault(ref, "")  # an open workbook is calculated: a formula showing nothing shows ""
+        sheets[name] = s
+    return Book(str(getattr(book, "path", book.name)), sheets, {})
+
+
+@dataclass
+class ScoreCell:
+    sheet: str
+    cell: str
+    field: str
+    value: Any
+    written: bool  # False where the cell holds a formula: Excel recalculates it through the JX_ functions
+
+
+def score(book: BookLike, profile: str | None = None) -> list[ScoreCell]:
+    """评分: clear the marks of 检查, compute every score with the core and write it where the form has no formula."""
+    book.clear_marks()
+    xb = to_book(book)
+    res, out = FileResult(book.name), []
+    fr, _, _ = read_form(xb, res, out, recalc=False)
+    if fr is None:
+        raise JixiaoError("本工作簿中没有可评分的部门整体/项目支出绩效自评表", code="macro.no_form")
+    prof = _profile_for(profile, fr.profile, out, None, None)
+    form = to_form(fr, prof, out)
+    if form is None:
+        raise JixiaoError("请先填写全年预算数和全年执行数", code="macro.no_funds")
+    fs = score_form(form, prof)
+    wanted: list[tuple[str, Any]] = [("funds.exec_rate", fs.exec_rate), ("funds.exec_score", fs.exec_score),
+                                     ("sum_row.score", fs.sum_row), ("total.score", fs.capped_total),
+                                     ("total.grade", fs.grade)]
+    cells: list[ScoreCell] = []
+    for key, value in wanted:
+        c = fr.fields.get(key)
+        if c is not None and c.ref:
+            cells.append(ScoreCell(c.sheet, c.ref, key, value, False))
+    for i, (ind, s) in enumerate(zip(fr.indicators, fs.indicators)):
+        c = ind.get("score")
+        if c is not None and c.ref and s.score is not None:
+            cells.append(ScoreCell(c.sheet, c.ref, f"ind.{i}.score", s.score, False))
+    for sc in cells:
+        if sc.cell not in xb.sheets[sc.sheet].formulas:
+            book.set_value(sc.sheet, sc.cell, sc.value)
+            sc.written = True
+    return cells
+
+
+def check(book: BookLike, profile: str | None = None) -> FileResult:
+    """检查: the same findings as ``jixiao check``, listed on 检查结果 (linked to their cells) and marked."""
+    book.clear_marks()
+    res = check_book(to_book(book), profile)
+    rows, links = [], {}
+    for i, f in enumerate(res.findings):
+        rows.append([SEVERITY_ZH[f["severity"]], f["sheet"] or "", f["cell"] or "", f["message"],
+                     "" if f["expected"] is None else str(f["expected"]),
+                     "" if f["found"] is None else str(f["found"]), rule_title(f["rule"])])
+        if f["sheet"] and f["cell"]:
+            links[i] = (f["sheet"], f["cell"])
+    if not rows:
+        rows.append(["提示", "", "", "未发现问题", "", "", ""])
+    book.write_results(RESULT_HEADER, rows, links)
+    for f in res.findings:
+        if f["sheet"] and f["cell"] and f["severity"] != "info":
+            book.mark(f["sheet"], f["cell"], f["severity"], f"{rule_title(f['rule'])}：{f['message']}")
+    book.activate(RESULTS_SHEET)
+    return res
+
+
+def new_form(kind: str, profile: str | None = None, folder: str | Path | None = None) -> Path:
+    """新建自评表: write a fresh template of this kind (and profile) into ``folder``; return its path."""
+    from jixiao.template import TEMPLATES, write_template
+
+    if kind not in TEMPLATES:
+        raise JixiaoError(f"没有这种自评表：{kind}", code="macro.unknown_form")
+    folder = Path(folder) if folder else Path.home() / "Documents"
+    name = f"{TEMPLATES[kind][0].split('（')[0]}-{datetime.now():%Y%m%d-%H%M%S}.xlsx"
+    return write_template(kind, folder / name, profile or None)
+
+
+def help_text(book: BookLike | None = None) -> str:
+    """说明: version, the workbook's profile, where the 填表说明 is."""
+    from jixiao.profile import DEFAULT_PROFILE, load_profile
+
+    profile = None
+    if book is not None:
+        xb = to_book(book)
+        res, out = FileResult(book.name), []
+        try:
+            fr, match, _ = read_form(xb, res, out, recalc=False)
+        except JixiaoError:
+            fr, match = None, None
+        profile = fr.profile if fr else None
+    try:
+        p = load_profile(profile or DEFAULT_PROFILE)
+        prof = f"{p.id}（{p.name}）"
+    except JixiaoError:
+        prof = f"{profile}（无法加载）"
+    return (f"jixiao 绩效自评助手 {__version__}\n本工作簿的规则配置：{prof}\n"
+            "填表说明见本工作簿的“填表说明”工作表；评分按规则重新计算得分，检查把问题列在“检查结果”工作表。")

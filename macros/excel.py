@@ -1,0 +1,46 @@
+"""Entry points of the ribbon buttons, called by the add-in's VBA through xlwings' RunPython (Excel only)."""
+from __future__ import annotations
+
+import xlwings as xw
+
+from jixiao.errors import JixiaoError
+
+from . import actions
+from .book import XlwingsBook
+
+
+def _book() -> XlwingsBook:
+    return XlwingsBook(xw.Book.caller())
+
+
+def _alert(text: str, title: str = "绩效自评") -> None:
+    xw.apps.active.alert(text, title)
+
+
+def score() -> None:
+    try:
+        cells = actions.score(_book())
+    except JixiaoError as e:
+        _alert(f"{e.message}（{e.code}）")
+        return
+    written = sum(1 for c in cells if c.written)
+    xw.apps.active.calculate()
+    _alert(f"已评分：{len(cells)} 个得分单元格" + (f"，其中 {written} 个为手填表格写入的数值" if written else ""))
+
+
+def check() -> None:
+    res = actions.check(_book())
+    counts = res.counts()
+    _alert(f"检查完成：错误 {counts['error']} 条，警告 {counts['warning']} 条，详见“检查结果”工作表。")
+
+
+def new_form(kind: str, profile: str = "") -> None:
+    path = actions.new_form(kind, profile or None)
+    xw.Book(str(path))
+
+
+def help() -> None:  # noqa: A001 - the button is 说明 (help)
+    book = _book()
+    if "填表说明" in book.sheet_names():
+        book.activate("填表说明")
+    _alert(actions.help_text(book))
