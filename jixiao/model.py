@@ -270,6 +270,19 @@ def _indicator_rows(s: SheetModel, p: Profile, top: int, n: int, prof: str) -> t
     return first, last, last + 1
 
 
+def _total_row(s: SheetModel, p: Profile, r: int, label: str, rows: tuple[int, int], funds_row: int, prof: str,
+               grade_prefix: str = "") -> int:
+    """总分 = 执行率得分 + 指标得分 (capped by 执行率 where the profile says), its weight and 等级."""
+    first, last = rows
+    s.put(f"A{r}", label, "header", to=f"F{r}")
+    s.put(f"G{r}", f"=N(G{funds_row})+SUM(G{first}:G{last})", "formula", fmt="0.##", key="total.weight")
+    s.put(f"H{r}", f'=IF(COUNT(H{first}:H{last})=0,"",JX_TOTAL_CAP(N(I{funds_row})+SUM(H{first}:H{last}),'
+                   f'N(H{funds_row}),{prof}))', "formula", fmt=_score_fmt(p), key="total.score")
+    grade = f'"{grade_prefix}"&JX_GRADE(H{r},{prof})' if grade_prefix else f"JX_GRADE(H{r},{prof})"
+    s.put(f"I{r}", f'=IF(H{r}="","",{grade})', "formula_text", key="total.grade")
+    return r + 1
+
+
 def _first_levels(p: Profile) -> list[str]:
     names = list(p.weights.first_level) or list(FIRST_LEVELS)
     return [n if n.endswith("指标") else f"{n}指标" for n in names]
@@ -346,13 +359,7 @@ def dept_form(level: str = "province", profile: str | Profile = "hunan-dept-2024
     s.put(f"H{r}", f'=IF(COUNT(H{first}:H{last})=0,"",JX_SUM_ROW(N(I5),SUM(H{first}:H{last}),{prof}))',
           "formula", fmt=fmt, key="sum_row.score")
     s.put(f"I{r}", None, "blank")
-    r += 1
-    s.put(f"A{r}", "总分（执行率得分 + 绩效指标得分）", "header", to=f"F{r}")
-    s.put(f"G{r}", f"=N(G5)+SUM(G{first}:G{last})", "formula", fmt="0.##", key="total.weight")
-    s.put(f"H{r}", f'=IF(COUNT(H{first}:H{last})=0,"",JX_TOTAL_CAP(N(I5)+SUM(H{first}:H{last}),N(H5),{prof}))',
-          "formula", fmt=fmt, key="total.score")
-    s.put(f"I{r}", f'=IF(H{r}="","",JX_GRADE(H{r},{prof}))', "formula_text", key="total.grade")
-    r += 1
+    r = _total_row(s, p, r + 1, "总分（执行率得分 + 绩效指标得分）", (first, last), 5, prof)
     r = _footer(s, r, "注：执行率 = 全年执行数 / 全年预算数 × 100%；得分低于分值的指标须填写偏差原因分析及改进措施。")
     kind = f"{level_zh}部门整体支出绩效自评表"
     return FormModel(f"dept-{level}", "部门整体支出绩效自评表", p.id, [s], _form_guide(kind, p, indicator_rows))
@@ -383,13 +390,7 @@ def project_form(profile: str | Profile = "national-2020", indicator_rows: int =
                     False, prof)
     r = _goal_rows(s, r, 1)
     first, last, r = _indicator_rows(s, p, r, indicator_rows, prof)
-    fmt = _score_fmt(p)
-    s.put(f"A{r}", "总分", "header", to=f"F{r}")
-    s.put(f"G{r}", f"=N(G6)+SUM(G{first}:G{last})", "formula", fmt="0.##", key="total.weight")
-    s.put(f"H{r}", f'=IF(COUNT(H{first}:H{last})=0,"",JX_TOTAL_CAP(N(I6)+SUM(H{first}:H{last}),N(H6),{prof}))',
-          "formula", fmt=fmt, key="total.score")
-    s.put(f"I{r}", f'=IF(H{r}="","","等级："&JX_GRADE(H{r},{prof}))', "formula_text", key="total.grade")
-    r += 1
+    r = _total_row(s, p, r, "总分", (first, last), 6, prof, grade_prefix="等级：")
     _footer(s, r, "注：执行率 = 全年执行数 / 全年预算数 × 100%；定量指标完成的得满分，未完成的按 实际完成值/指标值 × 分值 计分；"
                   "定性指标按达成、部分达成、未达成三档计分。")
     return FormModel("project", "项目支出绩效自评表", p.id, [s], _form_guide("项目支出绩效自评表", p, indicator_rows))

@@ -154,6 +154,16 @@ class RubricRow:
     basis: str | None = None  # formula shown in the 计算依据 helper column
 
 
+def _duty_row(name: str, kind: str, done: str, planned: str, points: str, standard: str, prof: str) -> RubricRow:
+    """A 职责履行 row: a completion rate from the basic data, scored in proportion to the points the form sets."""
+    b = f"'{BASIC}'!"
+    blank = f'OR({b}{planned}="",{b}{done}="")'
+    return RubricRow("产出（25分）", "职责履行（25分）", name, None, points, standard,
+                     auto=f'IF({blank},0,JX_CONTROL_SCORE("{kind}",JX_CONTROL_RATE("{kind}",{b}{done},{b}{planned}),'
+                          f'{prof},"",D{{row}}))',
+                     basis=f'=IF({blank},"",TEXT({b}{done}/{b}{planned},"0.00%"))')
+
+
 def _rubric_rows(prof: str) -> list[RubricRow]:
     b = f"'{BASIC}'!"
     cs = "JX_CONTROL_SCORE"
@@ -225,29 +235,18 @@ def _rubric_rows(prof: str) -> list[RubricRow]:
         RubricRow("过程（35分）", "资产管理（9分）", "固定资产保管和使用情况", 2,
                   "①是否建立固定资产台账，实行编码管理；②固定资产增减变化是否建立审批程序。",
                   "建立固定资产台账实行编码管理的计1分；建立增减变化审批程序的计1分，否则不得分。"),
-        RubricRow("产出（25分）", "职责履行（25分）", "实际完成率", None,
-                  "部门履行职责而实际完成的工作数与计划工作数的比率。", "实际完成率 =（实际完成工作数 / 计划工作数）× 100%。",
-                  auto=f'IF(OR({b}B28="",{b}C28=""),0,{cs}("work_completion",JX_CONTROL_RATE("work_completion",'
-                       f'{b}C28,{b}B28),{prof},"",D{{row}}))',
-                  basis=f'=IF(OR({b}B28="",{b}C28=""),"",TEXT({b}C28/{b}B28,"0.00%"))'),
-        RubricRow("产出（25分）", "职责履行（25分）", "完成及时性", None,
+        _duty_row("实际完成率", "work_completion", "C28", "B28",
+                  "部门履行职责而实际完成的工作数与计划工作数的比率。",
+                  "实际完成率 =（实际完成工作数 / 计划工作数）× 100%。", prof),
+        _duty_row("完成及时性", "work_timeliness", "D28", "B28",
                   "部门在规定时限内及时完成的实际工作数与计划工作数的比率。",
-                  "完成及时率 =（及时完成实际工作数 / 计划工作数）× 100%。",
-                  auto=f'IF(OR({b}B28="",{b}D28=""),0,{cs}("work_timeliness",JX_CONTROL_RATE("work_timeliness",'
-                       f'{b}D28,{b}B28),{prof},"",D{{row}}))',
-                  basis=f'=IF(OR({b}B28="",{b}D28=""),"",TEXT({b}D28/{b}B28,"0.00%"))'),
-        RubricRow("产出（25分）", "职责履行（25分）", "质量达标率", None,
+                  "完成及时率 =（及时完成实际工作数 / 计划工作数）× 100%。", prof),
+        _duty_row("质量达标率", "work_quality", "E28", "B28",
                   "达到质量标准（绩效标准值）的实际工作数与计划工作数的比率。",
-                  "质量达标率 =（质量达标实际工作数 / 计划工作数）× 100%。",
-                  auto=f'IF(OR({b}B28="",{b}E28=""),0,{cs}("work_quality",JX_CONTROL_RATE("work_quality",'
-                       f'{b}E28,{b}B28),{prof},"",D{{row}}))',
-                  basis=f'=IF(OR({b}B28="",{b}E28=""),"",TEXT({b}E28/{b}B28,"0.00%"))'),
-        RubricRow("产出（25分）", "职责履行（25分）", "重点项目或工作办结率", None,
+                  "质量达标率 =（质量达标实际工作数 / 计划工作数）× 100%。", prof),
+        _duty_row("重点项目或工作办结率", "key_work_completion", "G28", "F28",
                   "部门年度重点项目或工作实际完成数与交办或下达数的比率。",
-                  "重点项目或工作办结率 =（重点项目或工作实际完成数 / 交办或下达数）× 100%。",
-                  auto=f'IF(OR({b}F28="",{b}G28=""),0,{cs}("key_work_completion",JX_CONTROL_RATE("key_work_completion",'
-                       f'{b}G28,{b}F28),{prof},"",D{{row}}))',
-                  basis=f'=IF(OR({b}F28="",{b}G28=""),"",TEXT({b}G28/{b}F28,"0.00%"))'),
+                  "重点项目或工作办结率 =（重点项目或工作实际完成数 / 交办或下达数）× 100%。", prof),
         RubricRow("效果（25分）", "履职效益（25分）", "经济效益", None,
                   "部门履行职责对经济发展所带来的直接或间接影响。",
                   "此三项指标为共性要素，可根据部门实际有选择地设置，并细化为相应的个性化指标。"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -256,7 +257,26 @@ def template_model(kind: str, profile: str | None = None) -> FormModel:
 
 
 def write_template(kind: str, out: str | Path, profile: str | None = None) -> Path:
-    return atomic_save(build_workbook(template_model(kind, profile)), out)
+    path = atomic_save(build_workbook(template_model(kind, profile)), out)
+    _fix_zip_times(path)
+    return path
+
+
+def _fix_zip_times(path: Path) -> None:
+    """Give every zip entry the same timestamp, so the same model writes the same bytes."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as zin:
+        parts = [(i.filename, zin.read(i.filename)) for i in zin.infolist()]
+    tmp = path.with_name(f".{path.name}.tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, data in parts:
+            if name == "docProps/core.xml":  # openpyxl stamps the save time: use the template's fixed date
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2024-01-01T00:00:00Z", data)
+            info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zout.writestr(info, data)
+    os.replace(tmp, path)
 
 
 def templates_dir() -> Path:
