@@ -455,7 +455,7 @@ def check_book(book: Book, profile: str | Profile | None = None) -> FileResult:
             prof = _profile_for(profile, _profile_cell(book, match.template.model), out, None, None)
             res.profile = prof.id
             _formula_findings(match, book, computed, out, set())
-            _rubric_checks(match, computed, out)
+            _rubric_checks(match, computed, out, prof)
         res.findings = out
         return res
     assert fr is not None
@@ -510,7 +510,7 @@ def _profile_cell(book: Book, model: FormModel) -> Any:
     return None
 
 
-def _rubric_checks(match: Match, computed: dict, out: list[dict]) -> None:
+def _rubric_checks(match: Match, computed: dict, out: list[dict], prof: Profile) -> None:
     model = match.template.model
     if model.kind != "county-rubric":
         return
@@ -518,9 +518,10 @@ def _rubric_checks(match: Match, computed: dict, out: list[dict]) -> None:
 
     s = model.sheet(RUBRIC)
     total = computed.get((RUBRIC, s.fields["total.weight"]))
-    if isinstance(total, (int, float)) and abs(total - 100) > 0.005:
-        out.append(_finding("weights.total", "error", f"评价指标分值合计 {total:g}，应为 100", RUBRIC,
-                            s.fields["total.weight"], expected=100, found=total))
+    want = prof.weights
+    if isinstance(total, (int, float)) and abs(total - want.total) > want.tolerance:
+        out.append(_finding("weights.total", "error", f"评价指标分值合计 {total:g}，应为 {want.total:g}", RUBRIC,
+                            s.fields["total.weight"], expected=want.total, found=total))
 
 
 def _full_recalc(book: Book, out: list[dict]) -> dict:

@@ -106,7 +106,8 @@ def cmd_demo(a: argparse.Namespace) -> int:
     con = _console()
     samples = resources.files("jixiao.samples")
     path = samples / "hunan-2024-dept.json"
-    form = DeptForm.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    data = json.loads(path.read_text(encoding="utf-8"))
+    form = DeptForm.from_dict(data)
     s = score_form(form, "hunan-dept-2024")
     basic = json.loads((samples / "county-2022-basic.json").read_text(encoding="utf-8"))
     rows = _county_rates(basic)
@@ -123,6 +124,35 @@ def cmd_demo(a: argparse.Namespace) -> int:
     for key, name, rate, score, weight in rows:
         t.add_row(name, f"{rate:.2%}", f"{score:g}", f"{weight:g}")
     con.print(t)
+    return _demo_check(con, Path(a.out), data)
+
+
+def _demo_check(con: Console, folder: Path, seed: dict[str, Any]) -> int:
+    """Write sample submissions (seed 000 as the bureau's layout and in jixiao's template) and check them."""
+    import random
+
+    from . import batch, fixtures, report
+    from .template import template_model
+
+    folder.mkdir(parents=True, exist_ok=True)
+    samples = {
+        "湖南省机关事务管理局-官方格式.xlsx": fixtures.bureau_bytes(seed, {"exec_score": 9, "sum": 90}),
+        "湖南省机关事务管理局-执行率分母用错.xlsx": fixtures.bureau_bytes(seed, {"exec_score": 9, "sum": 90,
+                                                                       "rate": "149.75%"}),
+    }
+    model = template_model("dept-province")
+    values = fixtures.template_values(seed, model)
+    samples["湖南省机关事务管理局-jixiao模板.xlsx"] = fixtures.excel_bytes(
+        fixtures.fill_bytes(fixtures.template_bytes("dept-province"), values),
+        fixtures._compute("dept-province", values))
+    data, _ = fixtures.make_submission(random.Random(2024), "template", "sum_row")
+    samples["某单位-合计手填错误.xlsx"] = data
+    for name, content in samples.items():
+        (folder / name).write_bytes(content)
+    results = batch.run(batch.collect([folder]), "hunan-dept-2024")
+    written = [report.write_xlsx(results, folder / "检查报告.xlsx"), report.write_html(results, folder / "检查报告.html")]
+    con.rule(f"[bold]批量检查示例[/]  jixiao check {folder} --profile hunan-dept-2024")
+    _print_check(results, written)
     return 0
 
 
@@ -363,7 +393,8 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("--profile", "-p", default=None, help="规则配置名称或 TOML 文件（默认 national-2020）")
         return sp
 
-    add("demo", cmd_demo, "用内置示例数据（种子表）演示计分", profile=False)
+    sp = add("demo", cmd_demo, "用内置示例数据（种子表）演示计分与批量检查", profile=False)
+    sp.add_argument("--out", default="jixiao-demo", help="示例工作簿与检查报告的文件夹（默认 jixiao-demo）")
     sp = add("score", cmd_score, "为 JSON 表单数据计分并检查")
     sp.add_argument("forms", nargs="+", help="表单数据文件（JSON，格式见 jixiao/samples）")
     sp = add("exec", cmd_exec, "执行率及其得分")

@@ -100,7 +100,7 @@ def indicator_score(target: object, actual: object, weight: float, profile: str 
         if rep > w + _EPS:
             res.findings.append(Finding("indicator.score_over_weight", "error",
                                         f"得分 {rep:g} 超过分值 {w:g}", expected=w, found=rep))
-        elif res.score is not None and res.kind != "定性" and abs(rep - res.score) > 0.005:
+        elif res.score is not None and res.kind != "定性" and abs(rep - res.score) > rule.score_tolerance:
             res.findings.append(Finding("indicator.score_mismatch", "error",
                                         f"得分与计分规则不符：应为 {res.score:g}，表中为 {rep:g}",
                                         expected=res.score, found=rep))

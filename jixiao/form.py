@@ -101,6 +101,7 @@ def _rate_matches(rate: float, reported: float) -> bool:
 def score_form(form: DeptForm, profile: str | Profile | None = None) -> FormScore:
     """Score every part of ``form`` and collect what disagrees with the rules."""
     p = load_profile(profile)
+    tol = p.indicators.score_tolerance
     fs: list[Finding] = []
     fu = form.funds
     rate = exec_rate(fu.budget, fu.executed)
@@ -115,7 +116,7 @@ def score_form(form: DeptForm, profile: str | Profile | None = None) -> FormScor
         else:
             fs.append(Finding("execution.rate_mismatch", "error", "执行率与 全年执行数 / 全年预算数 不符",
                               expected=f"{rate:.2%}", found=f"{rep:.2%}", extra={"field": "执行率"}))
-    if fu.reported_score is not None and abs(as_number(fu.reported_score) - escore) > 0.005:
+    if fu.reported_score is not None and abs(as_number(fu.reported_score) - escore) > tol:
         fs.append(Finding("execution.score_mismatch", "error", "执行率得分与计分规则不符",
                           expected=escore, found=fu.reported_score, extra={"field": "执行率得分"}))
     totals = {"全年预算数": fu.budget, "全年执行数": fu.executed, "年初预算数": fu.initial_budget}
@@ -143,7 +144,7 @@ def score_form(form: DeptForm, profile: str | Profile | None = None) -> FormScor
         s = indicator_score(row.target, row.actual, row.weight, p, grade=row.grade, reported=officer,
                             reason=row.reason)
         if (s.kind == "定性" and row.judged is not None and row.reported is not None and s.score is not None
-                and abs(as_number(row.reported, "得分") - s.score) > 0.005):
+                and abs(as_number(row.reported, "得分") - s.score) > tol):
             s.findings.append(Finding("indicator.score_mismatch", "error",
                                       f"得分与计分规则不符：应为 {s.score:g}，表中为 {as_number(row.reported):g}",
                                       expected=s.score, found=row.reported))
@@ -157,13 +158,13 @@ def score_form(form: DeptForm, profile: str | Profile | None = None) -> FormScor
     fs.extend(check_weights(lines, p, fu.weight))
     isum = indicators_total(lines)
     sum_row = sum_row_value(escore, isum, p)
-    if form.reported_sum is not None and abs(as_number(form.reported_sum) - sum_row) > 0.005:
+    if form.reported_sum is not None and abs(as_number(form.reported_sum) - sum_row) > tol:
         fs.append(Finding("total.sum_row_mismatch", "error", "合计与各项得分之和不符",
                           expected=sum_row, found=form.reported_sum, extra={"field": "合计"}))
     total = overall_total(escore, isum)
     capped = cap_total(total, rate, p)
     g = grade(capped, p)
-    if form.reported_total is not None and abs(as_number(form.reported_total, "总分") - capped) > 0.005:
+    if form.reported_total is not None and abs(as_number(form.reported_total, "总分") - capped) > tol:
         fs.append(Finding("total.total_mismatch", "error", "总分与执行率得分加各项指标得分之和不符",
                           expected=capped, found=form.reported_total, extra={"field": "总分"}))
     if form.reported_grade and str(form.reported_grade).strip().removeprefix("等级：") != g:

@@ -100,6 +100,7 @@ class IndicatorRule:
     grades: tuple[QualGrade, ...]
     not_met_words: tuple[str, ...]
     partly_met_words: tuple[str, ...]
+    score_tolerance: float = 0.005  # a reported score this close to the rule's counts as equal
 
     def grade(self, label: str) -> QualGrade | None:
         key = label.strip()
@@ -368,7 +369,8 @@ def _build(data: dict[str, Any], file: str, chain: tuple[str, ...]) -> Profile:
         qualitative_default=ind.text("qualitative_default", "upper", ("upper", "lower")),
         grades=tuple(grades),
         not_met_words=tuple(str(w) for w in ind.items("not_met_words", [])),
-        partly_met_words=tuple(str(w) for w in ind.items("partly_met_words", [])))
+        partly_met_words=tuple(str(w) for w in ind.items("partly_met_words", [])),
+        score_tolerance=ind.num("score_tolerance", 0.005, lo=0, hi=1))
 
     w = root.sub("weights")
     first = {}

@@ -275,3 +275,24 @@ def test_html_report_has_charts(tmp_path, generated):
     html = report.write_html(results, tmp_path / "r.html").read_text(encoding="utf-8")
     assert html.count("<svg") == 3 and "总分分布" in html and "执行率分布" in html and "最常见的问题" in html
     assert "<script" not in html
+
+
+def test_county_rubric_template_is_checked(tmp_path):
+    from jixiao.rubric import RUBRIC, county_rubric
+    from workbooks import fill, seed002_values
+
+    model = county_rubric()
+    weights = {f"rubric.{i}.weight": w for i, w in zip(range(15, 22), (7, 6, 6, 6, 6, 6, 5))}
+    path = fill(model, seed002_values() | weights, tmp_path / "rubric.xlsx")
+    res = checker.check_file(str(path))
+    assert (res.route, res.kind, res.profile) == ("template", "county-rubric", "county-rubric-2022")
+    assert [f for f in res.findings if f["severity"] == "error"] == []
+    # the department forgot to set the 产出/效果 weights, and typed a score over a formula
+    path2 = fill(model, seed002_values(), tmp_path / "rubric2.xlsx")
+    score_cell = model.sheet(RUBRIC).fields["rubric.3.score"]
+    path2.write_bytes(fixtures.fill_bytes(path2.read_bytes(), {(RUBRIC, score_cell): 3}))
+    res = checker.check_file(str(path2))
+    rules = {(f["rule"], f["cell"]): f for f in res.findings}
+    assert rules[("weights.total", model.sheet(RUBRIC).fields["total.weight"])]["expected"] == 100
+    over = rules[("formula.overwritten", score_cell)]
+    assert over["found"] == 3 and over["expected"] == 0  # “三公经费”变动率 149.58% earns nothing

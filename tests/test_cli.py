@@ -10,10 +10,12 @@ def run(*args):
     return subprocess.run([sys.executable, "-m", "jixiao", *args], capture_output=True, text=True, timeout=120)
 
 
-def test_demo_scores_the_bundled_samples():
-    r = run("demo")
+def test_demo_scores_the_bundled_samples_and_checks_sample_workbooks(tmp_path):
+    r = run("demo", "--out", str(tmp_path / "demo"))
     assert r.returncode == 0, r.stderr
     assert "84.52%" in r.stdout and "优" in r.stdout and "149.58%" in r.stdout
+    assert "执行率用年初预算" in r.stdout  # the sample with the wrong denominator is caught
+    assert (tmp_path / "demo" / "检查报告.xlsx").exists() and (tmp_path / "demo" / "检查报告.html").exists()
     data = json.loads(run("demo", "--json").stdout)
     assert data["dept_form"]["total"] == 99 and data["dept_form"]["sum_row"] == 90
     rates = {r["key"]: r for r in data["county_rates"]}
