@@ -72,3 +72,19 @@ def test_new_form_and_help(tmp_path):
     assert load_workbook(path)["自评表"]["K2"].value == "county-rubric-2022"
     text = actions.help_text(OpenpyxlBook(path))
     assert "county-rubric-2022" in text and "jixiao" in text
+
+
+def test_check_on_seed000_template_matches_jixiao_check(tmp_path):
+    from jixiao.template import template_model
+
+    model = template_model("dept-province")
+    values = fixtures.template_values(SEED000, model)
+    data = fixtures.excel_bytes(fixtures.fill_bytes(fixtures.template_bytes("dept-province"), values),
+                                fixtures._compute("dept-province", values))
+    path = tmp_path / "seed000.xlsx"
+    path.write_bytes(data)
+    cli = checker.check_file(str(path))
+    res = actions.check(OpenpyxlBook(path))
+    assert res.total == cli.total == 99 and res.grade == "优"
+    assert [(f["rule"], f["cell"]) for f in res.findings] == [(f["rule"], f["cell"]) for f in cli.findings] \
+        == [("indicator.actual_has_comparator", "F31")]
