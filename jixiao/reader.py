@@ -283,8 +283,8 @@ def _indicator_header(rows, order) -> tuple[int, dict[str, int]] | None:
                 for name, key in wanted.items():
                     if text.startswith(name) and key not in cols:
                         cols[key] = c
-                if "偏差原因" in text:
-                    cols["reason"] = c
+                if "偏差原因" in text and not text.endswith("提示"):
+                    cols.setdefault("reason", c)  # the form's column, not jixiao's helper hint
                 if text.startswith("定性等级"):
                     cols["grade"] = c
                 if text.startswith("定性得分"):

@@ -296,3 +296,48 @@ def test_county_rubric_template_is_checked(tmp_path):
     assert rules[("weights.total", model.sheet(RUBRIC).fields["total.weight"])]["expected"] == 100
     over = rules[("formula.overwritten", score_cell)]
     assert over["found"] == 3 and over["expected"] == 0  # “三公经费”变动率 149.58% earns nothing
+
+
+def test_template_with_added_indicator_rows_is_recomputed_in_full(tmp_path):
+    """An officer inserted rows (here: a form built with 24 rows instead of 20): formulas no longer match."""
+    from jixiao.model import dept_form
+    from workbooks import fill, seed000_values
+
+    model = dept_form("province", indicator_rows=24)
+    path = fill(model, seed000_values() | {"ind.22.level1": "成本指标",
+                                                                              "ind.22.level2": "社会成本指标",
+                                                                              "ind.22.name": "新增：安全事故",
+                                                                              "ind.22.target": "≤0次",
+                                                                              "ind.22.actual": "1次",
+                                                                              "ind.22.weight": 5},
+                tmp_path / "rows.xlsx")
+    res = checker.check_file(str(path))
+    assert res.route == "full" and res.profile == P
+    rules = {(f["rule"], f["cell"]) for f in res.findings}
+    assert ("route.full", None) in rules
+    f = model.main.fields
+    assert ("weights.total", f["sum_row.weight"]) in rules  # 95 points of indicators where the profile has 90
+    assert ("indicator.reason_missing", f["ind.22.reason"]) in rules  # the new row scores 0 without a reason
+
+
+def test_project_template_is_read_and_checked(tmp_path):
+    from jixiao.model import project_form
+    from workbooks import fill
+
+    values = {"year": 2024, "project_name": "机关院落物业管理", "unit": "机关事务中心", "funds.initial_budget": 80,
+              "funds.budget": 100, "funds.executed": 92, "funds.income.其中：本年财政拨款.E": 90,
+              "funds.income.上年结转资金.E": 5,
+              "ind.0.level1": "产出指标", "ind.0.level2": "数量指标", "ind.0.name": "保洁面积",
+              "ind.0.target": "≥10万平方米", "ind.0.actual": "9万平方米", "ind.0.weight": 50,
+              "ind.1.level1": "效益指标", "ind.1.level2": "社会效益指标", "ind.1.name": "环境改善",
+              "ind.1.target": "明显改善", "ind.1.actual": "明显改善", "ind.1.weight": 30,
+              "ind.2.level1": "满意度指标", "ind.2.level2": "服务对象满意度指标", "ind.2.name": "满意度",
+              "ind.2.target": "≥90%", "ind.2.actual": "95%", "ind.2.weight": 10}
+    model = project_form()
+    res = checker.check_file(str(fill(model, values, tmp_path / "project.xlsx")))
+    assert (res.route, res.kind, res.profile, res.unit) == ("template", "project", "national-2020", "机关事务中心")
+    assert res.total == pytest.approx(94.2)
+    rules = {(f["rule"], f["cell"]) for f in res.findings}
+    assert ("funds.split_mismatch", None) not in rules
+    assert any(r == "funds.split_mismatch" for r, _ in rules)  # 90 + 5 ≠ 100 全年预算数
+    assert ("indicator.reason_missing", model.main.fields["ind.0.reason"]) in rules  # 45 of 50 points
