@@ -152,7 +152,6 @@ def main() -> None:
         share[layout] = len(group) / len(files)
         per_layout[layout] = naive(rng.sample(group, min(a.naive_sample, len(group))))
     per_naive = sum(per_layout[k] * share[k] for k in per_layout)
-    sample = [None] * (2 * a.naive_sample)
     lo_files = rng.sample(files, min(a.lo_sample, len(files)))
     per_lo = libreoffice(lo_files)
     best = max(report["runs"], key=lambda r: r["n"])

@@ -261,7 +261,7 @@ def to_form(fr: FormRead, profile: Profile, out: list[dict]) -> DeptForm | None:
         setattr(funds, group, columns)
     rows = []
     for ind in fr.indicators:
-        def val(k: str) -> Any:
+        def val(k: str, ind: dict[str, Cell] = ind) -> Any:
             c = ind.get(k)
             return None if c is None or c.blank else c.value
 

@@ -121,7 +121,7 @@ def cmd_demo(a: argparse.Namespace) -> int:
     t = Table()
     for col in ("控制率", "计算值", "得分", "满分"):
         t.add_column(col)
-    for key, name, rate, score, weight in rows:
+    for _key, name, rate, score, weight in rows:
         t.add_row(name, f"{rate:.2%}", f"{score:g}", f"{weight:g}")
     con.print(t)
     return _demo_check(con, Path(a.out), data)
@@ -144,7 +144,7 @@ def _demo_check(con: Console, folder: Path, seed: dict[str, Any]) -> int:
     values = fixtures.template_values(seed, model)
     samples["湖南省机关事务管理局-jixiao模板.xlsx"] = fixtures.excel_bytes(
         fixtures.fill_bytes(fixtures.template_bytes("dept-province"), values),
-        fixtures._compute("dept-province", values))
+        fixtures.compute_cached("dept-province", values))
     data, _ = fixtures.make_submission(random.Random(2024), "template", "sum_row")
     samples["某单位-合计手填错误.xlsx"] = data
     for name, content in samples.items():

@@ -77,7 +77,7 @@ def excel_bytes(src: bytes, values: dict[tuple[str, str], Any] | None = None, ad
                 sheet = sheet_of_part[name].upper()
                 text = data.decode("utf-8")
 
-                def cell(m: re.Match) -> str:
+                def cell(m: re.Match, sheet: str = sheet) -> str:
                     attrs, formula = m.group(1), m.group(2)
                     ref = re.search(r'r="([A-Z]+\d+)"', attrs).group(1)  # type: ignore[union-attr]
                     used.update(re.findall(r"(?<![\w!])(JX_[A-Z_]+)\(", formula))
@@ -169,7 +169,7 @@ def fill_bytes(src: bytes, values: dict[tuple[str, str], Any]) -> bytes:
             if cells:
                 text = data.decode("utf-8")
 
-                def swap(m: re.Match) -> str:
+                def swap(m: re.Match, cells: dict[str, Any] = cells) -> str:
                     ref = m.group(1)
                     if ref not in cells:
                         return m.group(0)
@@ -516,7 +516,7 @@ def make_submission(rng, layout: str = "template", injection: str | None = None,
 
     s = model.main
     values = template_values(form, model)
-    cached = _compute(kind, values)
+    cached = compute_cached(kind, values)
     for key, v in stale.items():
         cached[(s.name, s.fields[key])] = v
     values.update({(s.name, s.fields[k]): v for k, v in typed.items()})
@@ -524,7 +524,7 @@ def make_submission(rng, layout: str = "template", injection: str | None = None,
     return excel_bytes(data, cached), expected
 
 
-def _compute(kind: str, values: dict[tuple[str, str], Any]) -> dict[tuple[str, str], Any]:
+def compute_cached(kind: str, values: dict[tuple[str, str], Any]) -> dict[tuple[str, str], Any]:
     """The template's formula results for these inputs (what Excel would have cached)."""
     from .checker import templates
 

@@ -114,9 +114,9 @@ def help_text(book: BookLike | None = None) -> str:
         xb = to_book(book)
         res, out = FileResult(book.name), []
         try:
-            fr, match, _ = read_form(xb, res, out, recalc=False)
+            fr, _, _ = read_form(xb, res, out, recalc=False)
         except JixiaoError:
-            fr, match = None, None
+            fr = None
         profile = fr.profile if fr else None
     try:
         p = load_profile(profile or DEFAULT_PROFILE)

@@ -4,14 +4,12 @@ import io
 import json
 import random
 import zipfile
-import zlib
 
 import pytest
 from openpyxl import Workbook, load_workbook
 
 from jixiao import batch, checker, fixtures, report
 from jixiao.cli import main
-from jixiao.form import DeptForm, score_form
 from workbooks import SEED000
 
 P = "hunan-dept-2024"

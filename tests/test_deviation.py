@@ -1,5 +1,4 @@
 """Indicator (偏差) scores: 正向, 反向, 等于 and 定性 under 财预〔2020〕10号."""
-import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 

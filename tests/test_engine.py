@@ -94,7 +94,7 @@ def test_excel_saved_workbook_with_addin_links(seed000_book, tmp_path):
     model, path, rc = seed000_book
     saved = fixtures.as_saved_by_excel(path, tmp_path / "excel-saved.xlsx", rc.values)
     digest = hashlib.sha256(saved.read_bytes()).hexdigest()
-    with pytest.raises(Exception):  # formulas alone cannot parse [1]!JX_…
+    with pytest.raises(formulas.errors.FormulaError):  # formulas alone cannot parse [1]!JX_…
         formulas.ExcelModel().loads(str(saved)).finish()
     assert engine.addin_links(saved).indices == {1}
     again = engine.calculate(saved)

@@ -80,7 +80,7 @@ def test_check_on_seed000_template_matches_jixiao_check(tmp_path):
     model = template_model("dept-province")
     values = fixtures.template_values(SEED000, model)
     data = fixtures.excel_bytes(fixtures.fill_bytes(fixtures.template_bytes("dept-province"), values),
-                                fixtures._compute("dept-province", values))
+                                fixtures.compute_cached("dept-province", values))
     path = tmp_path / "seed000.xlsx"
     path.write_bytes(data)
     cli = checker.check_file(str(path))
