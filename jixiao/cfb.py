@@ -53,6 +53,8 @@ class CompoundFile:
             node = nxt
         if len(parts[-1]) > 31:
             raise ValueError(f"CFB names are at most 31 characters: {parts[-1]}")
+        if any(c.name.upper() == parts[-1].upper() for c in node.children):
+            raise ValueError(f"CFB names are unique without regard to case: {path}")
         node.children.append(Node(parts[-1], STREAM, data))
 
     # -- layout ------------------------------------------------------------
