@@ -522,6 +522,14 @@ def _rubric_checks(match: Match, computed: dict, out: list[dict], prof: Profile)
     if isinstance(total, (int, float)) and abs(total - want.total) > want.tolerance:
         out.append(_finding("weights.total", "error", f"评价指标分值合计 {total:g}，应为 {want.total:g}", RUBRIC,
                             s.fields["total.weight"], expected=want.total, found=total))
+    from .rubric import rubric_groups
+
+    for group, (cells, points) in rubric_groups(model, prof).items():
+        got = sum(float(computed.get((RUBRIC, c)) or 0) if isinstance(computed.get((RUBRIC, c)), (int, float))
+                  else 0.0 for c in cells)
+        if abs(got - points) > want.tolerance:
+            out.append(_finding("weights.group", "error", f"“{group}”下各三级指标分值之和 {got:g}，应为 {points:g}",
+                                RUBRIC, cells[0], expected=points, found=got))
 
 
 def _full_recalc(book: Book, out: list[dict]) -> dict:

@@ -160,6 +160,8 @@ class Profile:
     funds_tolerance: float
     controls: dict[str, ControlRule]
     label_split_columns: dict[str, str] = field(default_factory=dict)  # income/spending → 全年预算数 …
+    rubric_weights: dict[str, float] = field(default_factory=dict)  # 三级指标 → 分值 (county rubric)
+    rubric_groups: dict[str, float] = field(default_factory=dict)  # 二级指标 → 分值 where rows are set by the form
     path: str = ""
     chain: tuple[str, ...] = ()
     data: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -399,6 +401,15 @@ def _build(data: dict[str, Any], file: str, chain: tuple[str, ...]) -> Profile:
         raise g._err("bands", "至少需要一个等级")
 
     funds = root.sub("funds", required=False)
+    rub = root.sub("rubric", required=False)
+
+    def named(key: str) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for i, item in enumerate(rub.items(key, [])):
+            r = _Reader(item if isinstance(item, dict) else {}, file, f"rubric.{key}[{i}].")
+            out[r.text("name")] = r.num("weight", lo=0)  # type: ignore[assignment]
+        return out
+
     controls = {}
     ctl = root.sub("control", required=False)
     for key in ctl.data:
@@ -423,4 +434,5 @@ def _build(data: dict[str, Any], file: str, chain: tuple[str, ...]) -> Profile:
         controls=controls, path=file, chain=chain, data=data,
         label_split_columns={
             "income": funds.text("label_income_column", "全年预算数", ("年初预算数", "全年预算数", "全年执行数")),
-            "spending": funds.text("label_spending_column", "全年执行数", ("年初预算数", "全年预算数", "全年执行数"))})
+            "spending": funds.text("label_spending_column", "全年执行数", ("年初预算数", "全年预算数", "全年执行数"))},
+        rubric_weights=named("weights"), rubric_groups=named("groups"))

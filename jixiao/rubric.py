@@ -144,10 +144,11 @@ def _basic_sheet(p: Profile) -> SheetModel:
 
 @dataclass(frozen=True)
 class RubricRow:
+    """One 三级指标 of 附件1-1. Its 分值 comes from the profile (``[rubric] weights``); none: set on the form."""
+
     level1: str
     level2: str
     name: str
-    weight: float | None  # None: set by the department on the form
     points: str  # 评分要点
     standard: str  # 评分标准
     auto: str | None = None  # formula (without '=') giving the computed part of the score
@@ -158,39 +159,46 @@ def _duty_row(name: str, kind: str, done: str, planned: str, points: str, standa
     """A 职责履行 row: a completion rate from the basic data, scored in proportion to the points the form sets."""
     b = f"'{BASIC}'!"
     blank = f'OR({b}{planned}="",{b}{done}="")'
-    return RubricRow("产出（25分）", "职责履行（25分）", name, None, points, standard,
+    return RubricRow("产出", "职责履行", name, points, standard,
                      auto=f'IF({blank},0,JX_CONTROL_SCORE("{kind}",JX_CONTROL_RATE("{kind}",{b}{done},{b}{planned}),'
                           f'{prof},"",D{{row}}))',
                      basis=f'=IF({blank},"",TEXT({b}{done}/{b}{planned},"0.00%"))')
+
+
+def _rate_row(level1: str, level2: str, name: str, kind: str, rate_cell: str, points: str, standard: str,
+              prof: str) -> RubricRow:
+    """A row scored from one control rate of the basic-data sheet."""
+    b = f"'{BASIC}'!{rate_cell}"
+    return RubricRow(level1, level2, name, points, standard,
+                     auto=f'IF({b}="",0,JX_CONTROL_SCORE("{kind}",{b},{prof}))',
+                     basis=f'=IF({b}="","",TEXT({b},"0.00%"))')
 
 
 def _rubric_rows(prof: str) -> list[RubricRow]:
     b = f"'{BASIC}'!"
     cs = "JX_CONTROL_SCORE"
     return [
-        RubricRow("投入（15分）", "目标设定（8分）", "绩效目标合理性", 3,
+        RubricRow("投入", "目标设定", "绩效目标合理性",
                   "①是否符合国家法律法规、国民经济和社会发展总体规划；②是否符合部门“三定”方案确定的职责；"
                   "③是否符合部门制定的发展实施规划；④各个公共项目是否单独设置绩效目标。",
                   "①符合国家相关法律法规，本区域国民经济和社会发展规划，计0.5分，否则不得分；②与部门（单位）职责密切相关，"
                   "计0.5分，否则不得分；③符合部门制定的发展实施规划，计1分，否则不得分；④对各个公共项目单独设置绩效目标，"
                   "计1分，否则不得分。"),
-        RubricRow("投入（15分）", "目标设定（8分）", "绩效指标明确性", 5,
+        RubricRow("投入", "目标设定", "绩效指标明确性",
                   "①是否将部门整体的绩效目标细化分解为具体的工作任务；②是否通过清晰、可衡量的指标值予以体现；"
                   "③是否与部门年度的任务数或计划数相对应；④是否与本年度部门预算资金相匹配；⑤公共项目绩效指标是否细化、明确。",
                   "①有目标，计1分；②目标明确，细化量化良好，量化指标超过3个计1分，2个计0.5分；③与年度任务数或计划数相对应，"
                   "计1分；④目标与资金匹配良好，计1分；⑤公共项目绩效指标细化、明确，计1分。"),
-        RubricRow("投入（15分）", "预算配置（7分）", "人员控制率", 4,
+        RubricRow("投入", "预算配置", "人员控制率",
                   "在职人员控制率 =（在职人员数 / 编制数）× 100%；聘用人员控制率 ≦ 人社和编办共同批复的人数。",
                   "在职人员控制率≦100%计2分，每超出1%扣0.2分，扣完为止；聘用人员实际使用数小于等于编办人社部门批复数，"
                   "计2分，否则不得分。",
                   auto=f'IF({b}D4="",0,{cs}("staff_control",{b}D4,{prof}))+IF({b}G4="",0,{cs}("contract_staff",{b}G4,{prof}))',
                   basis=f'=IF({b}D4="","",TEXT({b}D4,"0.00%"))'),
-        RubricRow("投入（15分）", "预算配置（7分）", "“三公经费”变动率", 3,
+        _rate_row("投入", "预算配置", "“三公经费”变动率", "three_public_change", "G6",
                   "“三公经费”变动率 =[（本年度“三公经费”预算数 − 上年度“三公经费”预算数）/ 上年度“三公经费”预算数] × 100%。",
-                  "“三公经费”变动率≦0，计3分；＞0，每超过一个百分点扣0.5分，扣完为止。",
-                  auto=f'IF({b}G6="",0,{cs}("three_public_change",{b}G6,{prof}))',
-                  basis=f'=IF({b}G6="","",TEXT({b}G6,"0.00%"))'),
-        RubricRow("过程（35分）", "预算执行（15分）", "预算执行率", 6,
+                  "“三公经费”变动率≦0，计3分；＞0，每超过一个百分点扣0.5分，扣完为止。", prof),
+        RubricRow("过程", "预算执行", "预算执行率",
                   "①预算执行率 =（预算完成数 / 预算数）× 100%，预算数含追加的项目预算数；②支付序时进度 =（序时执行数 / "
                   "序时指标下达数）× 100%。",
                   "①全年预算执行率95%以上计2分，95-90%（含）计1.5分，90-80%（含）计1分，小于80%不得分；②一、二、三季度末"
@@ -198,41 +206,35 @@ def _rubric_rows(prof: str) -> list[RubricRow]:
                   auto=f'IF({b}F21="",0,JX_EXEC_SCORE({b}F21,{prof}))+IF(COUNT({b}B26:D26)=0,0,'
                        f'JX_PAYMENT_SCORE({b}B26,{b}C26,{b}D26,{prof}))',
                   basis=f'=IF({b}F21="","",TEXT({b}F21,"0.00%"))'),
-        RubricRow("过程（35分）", "预算执行（15分）", "预算调整率", 3,
+        _rate_row("过程", "预算执行", "预算调整率", "budget_adjust", "F22",
                   "预算调整率 =（预算调整数 / 预算数）× 100%。预算调整数：本年度内预算的追加、追减或结构调整的资金总和。",
-                  "预算调整率<5%，计3分；5-10%（含），计1.5分；大于10%不得分。",
-                  auto=f'IF({b}F22="",0,{cs}("budget_adjust",{b}F22,{prof}))',
-                  basis=f'=IF({b}F22="","",TEXT({b}F22,"0.00%"))'),
-        RubricRow("过程（35分）", "预算执行（15分）", "结转结余", 2,
+                  "预算调整率<5%，计3分；5-10%（含），计1.5分；大于10%不得分。", prof),
+        RubricRow("过程", "预算执行", "结转结余",
                   "根据县政府文件规定，预算单位年度安排的县级预算资金不能结转。", "县本级资金无结转，计2分；有结转，不计分。"),
-        RubricRow("过程（35分）", "预算执行（15分）", "“三公经费”控制率", 2,
+        _rate_row("过程", "预算执行", "“三公经费”控制率", "three_public_control", "F6",
                   "“三公经费”控制率 =（“三公经费”实际支出数 / “三公经费”预算安排数）× 100%。不超当年预算，不超上年决算。",
-                  "“三公经费”控制率100%以下（含）计2分，每超出1%扣0.1分，扣完为止。",
-                  auto=f'IF({b}F6="",0,{cs}("three_public_control",{b}F6,{prof}))',
-                  basis=f'=IF({b}F6="","",TEXT({b}F6,"0.00%"))'),
-        RubricRow("过程（35分）", "预算执行（15分）", "政府采购执行率和规范性", 2,
+                  "“三公经费”控制率100%以下（含）计2分，每超出1%扣0.1分，扣完为止。", prof),
+        _rate_row("过程", "预算执行", "政府采购执行率和规范性", "procurement_exec", "F20",
                   "政府采购执行率 =（实际政府采购金额 / 政府采购预算数）× 100%；无规避政府采购或化整为零的行为，履行验收手续。",
-                  "政府采购执行率100%计1分，每超过（降低）1%扣0.1分，扣完为止；依法采购并履行验收手续计1分，否则不得分。",
-                  auto=f'IF({b}F20="",0,{cs}("procurement_exec",{b}F20,{prof}))',
-                  basis=f'=IF({b}F20="","",TEXT({b}F20,"0.00%"))'),
-        RubricRow("过程（35分）", "预算管理（11分）", "管理制度健全性", 3,
+                  "政府采购执行率100%计1分，每超过（降低）1%扣0.1分，扣完为止；依法采购并履行验收手续计1分，否则不得分。", prof),
+        RubricRow("过程", "预算管理", "管理制度健全性",
                   "①内控、财务管理和会计核算制度是否健全；②资金、项目管理制度是否合法合规、完整；③制度是否得到有效执行。",
                   "①②各计1分，否则酌情扣分；③管理制度得到有效执行，计1分，1例不符合扣0.2分。"),
-        RubricRow("过程（35分）", "预算管理（11分）", "资金使用合规性", 6,
+        RubricRow("过程", "预算管理", "资金使用合规性",
                   "①是否符合财经法规和财务管理制度；②支付是否有完整的审批程序；③重大开支是否经集体决策；④是否符合批复用途；"
                   "⑤是否存在截留、挤占、挪用、虚列支出；⑥是否存在重复申报、虚报冒领。",
                   "①–④各计1分，1例不符合扣0.2分；⑤⑥各计1分，1例不符合本指标6分全扣。"),
-        RubricRow("过程（35分）", "预算管理（11分）", "信息公开性", 2,
+        RubricRow("过程", "预算管理", "信息公开性",
                   "①按规定及时、准确、完整公开预决算和绩效管理信息；②基础数据和会计信息真实、准确、完整。",
                   "①、②各计1分，否则酌情扣分。"),
-        RubricRow("过程（35分）", "资产管理（9分）", "资产管理制度健全性", 4,
+        RubricRow("过程", "资产管理", "资产管理制度健全性",
                   "①是否制定合法、合规、完整的资产管理制度；②是否有效执行；③资产配置是否编制年度预算；④资产配置预算执行情况。",
                   "①–④各计0.5分，否则不得分。"),
-        RubricRow("过程（35分）", "资产管理（9分）", "资产管理安全性", 3,
+        RubricRow("过程", "资产管理", "资产管理安全性",
                   "①资产保存完整并有台账；②配置合理；③处置规范；④账实相符；⑤收入及时足额上缴；⑥购置履行政府采购手续；⑦定期盘点。",
                   "①资产配置、保管、账务、盘点规范，计0.5分，一例不符扣0.1分；②处置规范计0.5分；③收入及时上缴计0.5分；"
                   "④购置履行政府采购手续计0.5分。"),
-        RubricRow("过程（35分）", "资产管理（9分）", "固定资产保管和使用情况", 2,
+        RubricRow("过程", "资产管理", "固定资产保管和使用情况",
                   "①是否建立固定资产台账，实行编码管理；②固定资产增减变化是否建立审批程序。",
                   "建立固定资产台账实行编码管理的计1分；建立增减变化审批程序的计1分，否则不得分。"),
         _duty_row("实际完成率", "work_completion", "C28", "B28",
@@ -247,12 +249,12 @@ def _rubric_rows(prof: str) -> list[RubricRow]:
         _duty_row("重点项目或工作办结率", "key_work_completion", "G28", "F28",
                   "部门年度重点项目或工作实际完成数与交办或下达数的比率。",
                   "重点项目或工作办结率 =（重点项目或工作实际完成数 / 交办或下达数）× 100%。", prof),
-        RubricRow("效果（25分）", "履职效益（25分）", "经济效益", None,
+        RubricRow("效果", "履职效益", "经济效益",
                   "部门履行职责对经济发展所带来的直接或间接影响。",
                   "此三项指标为共性要素，可根据部门实际有选择地设置，并细化为相应的个性化指标。"),
-        RubricRow("效果（25分）", "履职效益（25分）", "社会效益", None, "部门履行职责对社会发展所带来的直接或间接影响。", ""),
-        RubricRow("效果（25分）", "履职效益（25分）", "生态效益", None, "部门履行职责对生态环境所带来的直接或间接影响。", ""),
-        RubricRow("效果（25分）", "履职效益（25分）", "社会公众或服务对象满意度", 8,
+        RubricRow("效果", "履职效益", "社会效益", "部门履行职责对社会发展所带来的直接或间接影响。", ""),
+        RubricRow("效果", "履职效益", "生态效益", "部门履行职责对生态环境所带来的直接或间接影响。", ""),
+        RubricRow("效果", "履职效益", "社会公众或服务对象满意度",
                   "社会公众或部门的服务对象对部门履职效果的满意程度。",
                   "社会公众或服务对象是指部门履行职责而影响到的部门、群体或个人。一般采取社会调查的方式。"),
     ]
@@ -271,21 +273,27 @@ def _rubric_sheet(p: Profile) -> SheetModel:
     s.put("N4", "人工评分（L 列）：不能由基础数据计算的评分标准，由评价人按评分标准给分", "helper", to="P4")
     rows = _rubric_rows(prof)
     top = 3
-    # merge runs of equal level labels
+    weights = [p.rubric_weights.get(row.name) for row in rows]
+    # merge runs of equal level labels; a label shows its points ("投入（15分）") when the profile fixes them
     for col, attr in (("A", "level1"), ("B", "level2")):
         start = 0
         for i in range(1, len(rows) + 1):
             if i == len(rows) or getattr(rows[i], attr) != getattr(rows[start], attr):
                 a, z = top + start, top + i - 1
-                s.put(f"{col}{a}", getattr(rows[start], attr), "header", to=f"{col}{z}" if z > a else None)
+                name = getattr(rows[start], attr)
+                group = weights[start:i]
+                points = (p.weights.first_level.get(name) if attr == "level1" else p.rubric_groups.get(name)) \
+                    or (sum(group) if all(w is not None for w in group) else None)
+                label = f"{name}（{points:g}分）" if points else name
+                s.put(f"{col}{a}", label, "header", to=f"{col}{z}" if z > a else None)
                 start = i
     for i, row in enumerate(rows):
         r = top + i
         s.put(f"C{r}", row.name, "label")
-        if row.weight is None:
+        if weights[i] is None:
             s.put(f"D{r}", None, "input", fmt="0.##", key=f"rubric.{i}.weight")
         else:
-            s.put(f"D{r}", row.weight, "label", fmt="0.##", key=f"rubric.{i}.weight")
+            s.put(f"D{r}", weights[i], "label", fmt="0.##", key=f"rubric.{i}.weight")
         s.put(f"E{r}", row.points, "label_left")
         s.put(f"F{r}", row.standard, "label_left")
         auto = row.auto.replace("{row}", str(r)) if row.auto else None
@@ -309,10 +317,22 @@ def _rubric_sheet(p: Profile) -> SheetModel:
     s.put(f"A{r}", "等级", "header", to=f"C{r}")
     s.put(f"D{r}", f'=IF(G{r - 1}="","",JX_GRADE(G{r - 1},{prof}))', "formula_text", to=f"G{r}", key="total.grade")
     r += 1
-    s.put(f"A{r}", "注：分值空白的三级指标由部门按实际设置，产出、效果两项的三级指标分值之和应分别为25分。"
-                   "得分 = 自动得分（由附件1-2 计算）+ 人工评分，不超过分值。", "note", to=f"G{r}")
+    groups = "、".join(f"{k}{v:g}分" for k, v in p.rubric_groups.items())
+    s.put(f"A{r}", "注：分值空白的三级指标由部门按实际设置" + (f"，合计应为：{groups}" if groups else "") +
+                   "。得分 = 自动得分（由附件1-2 计算）+ 人工评分，不超过分值。", "note", to=f"G{r}")
     s.title_rows = "1:2"
     return s
+
+
+def rubric_groups(model: FormModel, p: Profile) -> dict[str, tuple[list[str], float]]:
+    """二级指标 whose rows' 分值 the department sets: their 分值 cells and the points they must add up to."""
+    sheet = model.sheet(RUBRIC)
+    rows = _rubric_rows("")
+    out: dict[str, tuple[list[str], float]] = {}
+    for i, row in enumerate(rows):
+        if row.level2 in p.rubric_groups:
+            out.setdefault(row.level2, ([], p.rubric_groups[row.level2]))[0].append(sheet.fields[f"rubric.{i}.weight"])
+    return out
 
 
 def county_rubric(profile: str | Profile = "county-rubric-2022") -> FormModel:

@@ -292,6 +292,8 @@ def test_county_rubric_template_is_checked(tmp_path):
     res = checker.check_file(str(path2))
     rules = {(f["rule"], f["cell"]): f for f in res.findings}
     assert rules[("weights.total", model.sheet(RUBRIC).fields["total.weight"])]["expected"] == 100
+    group = next(f for f in res.findings if f["rule"] == "weights.group" and "职责履行" in f["message"])
+    assert (group["expected"], group["found"]) == (25, 0)
     over = rules[("formula.overwritten", score_cell)]
     assert over["found"] == 3 and over["expected"] == 0  # “三公经费”变动率 149.58% earns nothing
 
