@@ -30,7 +30,7 @@ RULE_ZH = {
     "execution.wrong_budget": "执行率用年初预算数作分母", "execution.rate_mismatch": "执行率算错",
     "execution.score_mismatch": "执行率得分不符", "funds.split_mismatch": "分项之和与合计不符",
     "funds.same_quantity": "同一金额前后不一致", "total.sum_row_mismatch": "合计不等于各项之和",
-    "total.total_mismatch": "总分不符", "total.grade_mismatch": "等级不符", "weights.total": "分值合计不符",
+    "total.total_mismatch": "总分不符", "total.grade_mismatch": "等级不符", "weights.total": "分值合计不符", "weights.group": "二级指标分值合计不符",
     "weights.first_level": "一级指标分值与规则不同", "weights.unknown_level": "一级指标不在规则中",
     "indicator.score_over_weight": "得分超过分值", "indicator.score_mismatch": "指标得分不符",
     "indicator.qualitative_out_of_band": "定性得分超出等级区间", "indicator.actual_has_comparator": "实际值写成了指标值",

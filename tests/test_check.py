@@ -322,17 +322,10 @@ def test_template_with_added_indicator_rows_is_recomputed_in_full(tmp_path):
 
 def test_project_template_is_read_and_checked(tmp_path):
     from jixiao.model import project_form
-    from workbooks import fill
+    from workbooks import fill, project_values
 
-    values = {"year": 2024, "project_name": "机关院落物业管理", "unit": "机关事务中心", "funds.initial_budget": 80,
-              "funds.budget": 100, "funds.executed": 92, "funds.income.其中：本年财政拨款.E": 90,
-              "funds.income.上年结转资金.E": 5,
-              "ind.0.level1": "产出指标", "ind.0.level2": "数量指标", "ind.0.name": "保洁面积",
-              "ind.0.target": "≥10万平方米", "ind.0.actual": "9万平方米", "ind.0.weight": 50,
-              "ind.1.level1": "效益指标", "ind.1.level2": "社会效益指标", "ind.1.name": "环境改善",
-              "ind.1.target": "明显改善", "ind.1.actual": "明显改善", "ind.1.weight": 30,
-              "ind.2.level1": "满意度指标", "ind.2.level2": "服务对象满意度指标", "ind.2.name": "满意度",
-              "ind.2.target": "≥90%", "ind.2.actual": "95%", "ind.2.weight": 10}
+    values = project_values() | {"funds.initial_budget": 80, "funds.income.其中：本年财政拨款.E": 90,
+                                 "funds.income.上年结转资金.E": 5}
     model = project_form()
     res = checker.check_file(str(fill(model, values, tmp_path / "project.xlsx")))
     assert (res.route, res.kind, res.profile, res.unit) == ("template", "project", "national-2020", "机关事务中心")

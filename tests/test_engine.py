@@ -10,7 +10,7 @@ from jixiao import control_rate, control_score, exec_rate, exec_score
 from jixiao.errors import JixiaoError
 from jixiao.model import dept_form, project_form
 from jixiao.rubric import BASIC, RUBRIC, county_rubric
-from workbooks import fill, seed000_values, seed002_values
+from workbooks import fill, project_values, seed000_values, seed002_values
 
 
 def one_sheet(tmp_path, cells):
@@ -160,13 +160,7 @@ def test_rubric_manual_points_are_added_and_capped(tmp_path):
 
 def test_project_form_total_and_grade(tmp_path):
     model = project_form()
-    values = {"year": 2024, "project_name": "机关院落物业管理", "funds.budget": 100, "funds.executed": 92,
-              "ind.0.level1": "产出指标", "ind.0.level2": "数量指标", "ind.0.name": "保洁面积",
-              "ind.0.target": "≥10万平方米", "ind.0.actual": "9万平方米", "ind.0.weight": 50,
-              "ind.1.level1": "效益指标", "ind.1.level2": "社会效益指标", "ind.1.name": "环境改善",
-              "ind.1.target": "明显改善", "ind.1.actual": "明显改善", "ind.1.weight": 30,
-              "ind.2.level1": "满意度指标", "ind.2.level2": "服务对象满意度指标", "ind.2.name": "满意度",
-              "ind.2.target": "≥90%", "ind.2.actual": "95%", "ind.2.weight": 10}
+    values = project_values()
     rc = engine.calculate(fill(model, values, tmp_path / "project.xlsx"))
     s = model.main
     v = lambda key: rc.get(s.name, s.fields[key])  # noqa: E731

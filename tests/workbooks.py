@@ -70,3 +70,15 @@ def seed002_values() -> dict[str, object]:
 def copy(src: Path, dst: Path) -> Path:
     shutil.copyfile(src, dst)
     return dst
+
+
+def project_values() -> dict[str, object]:
+    """A small 项目支出 form: one quantitative miss (9 of 10 万平方米), one qualitative, one satisfaction row."""
+    return {"year": 2024, "project_name": "机关院落物业管理", "unit": "机关事务中心", "funds.budget": 100,
+            "funds.executed": 92,
+            "ind.0.level1": "产出指标", "ind.0.level2": "数量指标", "ind.0.name": "保洁面积",
+            "ind.0.target": "≥10万平方米", "ind.0.actual": "9万平方米", "ind.0.weight": 50,
+            "ind.1.level1": "效益指标", "ind.1.level2": "社会效益指标", "ind.1.name": "环境改善",
+            "ind.1.target": "明显改善", "ind.1.actual": "明显改善", "ind.1.weight": 30,
+            "ind.2.level1": "满意度指标", "ind.2.level2": "服务对象满意度指标", "ind.2.name": "满意度",
+            "ind.2.target": "≥90%", "ind.2.actual": "95%", "ind.2.weight": 10}
