@@ -222,14 +222,6 @@ def warm_up() -> None:
         load_profile(name)
 
 
-def libreoffice_available() -> bool:
-    try:
-        from .render import soffice
-
-        soffice()
-        return True
-    except Exception:  # noqa: BLE001
-        return False
 
 
-__all__ = ["Source", "collect", "run", "check_source", "libreoffice_available", "warm_up"]
+__all__ = ["Source", "collect", "run", "check_source", "warm_up"]

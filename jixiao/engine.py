@@ -37,8 +37,6 @@ from .values import parse_plain_number
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 NS_PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
-NS_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
-REL_EXTERNAL_LINK = NS_REL + "/externalLink"
 ADDIN_NAME = re.compile(r"jixiao[^\\/]*\.xla[mb]?$", re.I)
 
 

@@ -8,7 +8,7 @@ total): all of it is read from the profile's ``[execution]`` table.
 from __future__ import annotations
 
 from .errors import ValueReadError
-from .numbers import as_number, clamp
+from .numbers import as_number
 from .profile import Profile, load_profile
 
 
@@ -61,12 +61,6 @@ def cap_total(total: float, rate: float, profile: str | Profile | None = None) -
     return t
 
 
-def total_cap_limit(rate: float, profile: str | Profile | None = None) -> float | None:
-    """The highest total the profile allows at this 执行率, or None when uncapped."""
-    p = load_profile(profile)
-    if not p.execution.total_cap_enabled:
-        return None
-    return next((c.max_total for c in p.execution.total_cap if rate < c.below), None)
 
 
-__all__ = ["exec_rate", "exec_score", "cap_total", "total_cap_limit", "clamp"]
+__all__ = ["exec_rate", "exec_score", "cap_total"]

@@ -275,17 +275,12 @@ def references(node: Node, host_sheet: str) -> list[tuple[str, str]]:
     return out
 
 
-def functions_used(node: Node) -> set[str]:
-    out = {node.value} if node.kind == "func" else set()
-    for a in node.args:
-        out |= functions_used(a)
-    return out
 
 
 # ---------------------------------------------------------------------------
 # Excel semantics at run time
 
-VALUE, DIV0, NA, NUM, NAME = (CellError(c) for c in ("#VALUE!", "#DIV/0!", "#N/A", "#NUM!", "#NAME?"))
+VALUE, DIV0, NUM = (CellError(c) for c in ("#VALUE!", "#DIV/0!", "#NUM!"))
 
 
 class _Err(Exception):

@@ -104,10 +104,6 @@ class SheetModel:
         first, last = self.print_cols.split(":")
         return f"{first}1:{last}{self.last_row}"
 
-    @property
-    def helper_cols(self) -> list[str]:
-        last = column_index_from_string(self.print_cols.split(":")[1])
-        return [c for c in self.widths if column_index_from_string(c) > last]
 
 
 def _cells_in(rng: str) -> list[str]:

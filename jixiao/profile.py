@@ -54,10 +54,6 @@ class Band:
             return False
         return True
 
-    def describe(self) -> str:
-        lo = "" if self.min is None else f"{'≥' if self.min_inclusive else '>'}{self.min:.2%}"
-        hi = "" if self.max is None else f"{'≤' if self.max_inclusive else '<'}{self.max:.2%}"
-        return " 且 ".join(p for p in (lo, hi) if p) or "其他"
 
 
 @dataclass(frozen=True)

@@ -98,12 +98,6 @@ def _atomic(path: str | Path, write) -> Path:
     return path
 
 
-def write_json(results: list[FileResult], path: str | Path) -> Path:
-    def w(tmp: str) -> None:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(to_json(results), fh, ensure_ascii=False, indent=2, default=str)
-
-    return _atomic(path, w)
 
 
 # ---------------------------------------------------------------------------

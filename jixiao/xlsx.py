@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.utils import column_index_from_string
 
 from .errors import CellError, JixiaoError
 
@@ -292,6 +292,3 @@ def _read_sheet(xml: str, name: str, shared: list[str], label: str) -> Sheet:
     s.merges = _MERGE.findall(xml)
     return s
 
-
-def cell_ref(row: int, col: int) -> str:
-    return f"{get_column_letter(col)}{row}"

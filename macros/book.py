@@ -1,7 +1,6 @@
 """The book interface the macros need, with an openpyxl and an xlwings implementation."""
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -221,7 +220,3 @@ class XlwingsBook:
     def activate(self, sheet: str) -> None:
         self.book.sheets[sheet].activate()
 
-
-def split_ref(ref: str) -> tuple[str, int]:
-    m = re.match(r"([A-Z]+)(\d+)", ref)
-    return (m.group(1), int(m.group(2))) if m else ("", 0)
