@@ -1,4 +1,68 @@
 """Sources of jixiao's Excel add-in, kept as text: the ribbon (customUI) and the VBA callbacks.
 
-``jixiao addin build`` turns them, with xlwings' add-in template and the UDF module, into jixiao.xlam.
+This package is the add-in's adapter: it hands its sources and the name of the
+UDF module (:mod:`jixiao_udfs`) to the builder in :mod:`jixiao.xlam.build`, and
+adds the ``jixiao addin build|install|uninstall`` command to the CLI (entry
+point ``jixiao.commands``).
+
+Example:
+    >>> sources().udf_module
+    'jixiao_udfs'
 """
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+
+from jixiao.xlam import build as xlam
+
+UDF_MODULE = "jixiao_udfs"
+
+
+def sources() -> xlam.AddinSources:
+    files = resources.files(__name__)
+    return xlam.AddinSources(ribbon_xml=(files / "ribbon.xml").read_text(encoding="utf-8"),
+                             callbacks=(files / "JixiaoRibbon.bas").read_text(encoding="utf-8"),
+                             udf_module=UDF_MODULE)
+
+
+def build(out: str | Path = "jixiao.xlam", interpreter: str = "", pythonpath: str = "") -> Path:
+    """Write jixiao.xlam (any OS)."""
+    return xlam.build(sources(), out, interpreter, pythonpath)
+
+
+def install(target_dir: str | Path | None = None, interpreter: str | None = None) -> Path:
+    """Build jixiao.xlam into Excel's start-up folder (or ``target_dir``)."""
+    return xlam.install(sources(), target_dir, interpreter)
+
+
+def uninstall(target_dir: str | Path | None = None) -> Path | None:
+    return xlam.uninstall(target_dir)
+
+
+def _run(a: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    con = Console(highlight=False)
+    if a.action == "build":
+        path = build(a.out, a.interpreter or "", a.pythonpath or "")
+        con.print(f"[green]✓[/] {path}（xlwings {xlam.xlwings_version()} 模板）")
+    elif a.action == "install":
+        path = install(a.dir, a.interpreter)
+        con.print(f"[green]✓[/] 已安装：{path}\n重新打开 Excel 后即可看到“绩效自评”选项卡。")
+    else:
+        gone = uninstall(a.dir)
+        con.print(f"[green]✓[/] 已删除：{gone}" if gone else "未安装，无需删除。")
+    return 0
+
+
+def register_command(add: Callable[..., argparse.ArgumentParser]) -> None:
+    """The ``jixiao addin`` sub-command (entry point ``jixiao.commands``)."""
+    sp = add("addin", _run, "生成、安装或卸载 Excel 加载项 jixiao.xlam", profile=False)
+    sp.add_argument("action", choices=("build", "install", "uninstall"), help="build 生成；install/uninstall 仅 Windows")
+    sp.add_argument("--out", "-o", default="jixiao.xlam", help="build：输出文件（默认 jixiao.xlam）")
+    sp.add_argument("--interpreter", default=None, help="Excel 调用的 Python（pythonw.exe）；install 默认为当前 Python")
+    sp.add_argument("--pythonpath", default=None, help="build：附加的 PYTHONPATH")
+    sp.add_argument("--dir", default=None, help="install/uninstall：代替 Excel 启动文件夹（XLSTART）的文件夹")

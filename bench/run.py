@@ -26,7 +26,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from jixiao import fixtures  # noqa: E402
+from jixiao.samples import submissions  # noqa: E402
 
 PROFILE = "hunan-dept-2024"
 RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
@@ -47,7 +47,7 @@ def dataset(n: int, seed: int) -> tuple[Path, list[dict]]:
     if d.exists():
         shutil.rmtree(d)
     t = time.perf_counter()
-    m = fixtures.generate(d, n, seed=seed)
+    m = submissions.generate(d, n, seed=seed)
     print(f"  generated {n} workbooks in {time.perf_counter() - t:.1f} s → {d}")
     return d, m
 
@@ -89,13 +89,13 @@ def naive(files: list[Path]) -> float:
     """Seconds per workbook: formulas.ExcelModel().loads(f).finish().calculate(), jixiao's UDFs registered."""
     import formulas
 
-    from jixiao import engine
+    from jixiao.excel import bridge
 
-    engine.install()
+    bridge.install()
     times = []
     with tempfile.TemporaryDirectory() as tmp:
         for f in files:
-            copy, _ = engine.translate_addin_refs(f, tmp)  # formulas cannot parse Excel's [1]!JX_… form
+            copy, _ = bridge.translate_addin_refs(f, tmp)  # formulas cannot parse Excel's [1]!JX_… form
             t = time.perf_counter()
             formulas.ExcelModel().loads(str(copy)).finish().calculate()
             times.append(time.perf_counter() - t)

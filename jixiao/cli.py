@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 from dataclasses import asdict
 from importlib import resources
@@ -131,21 +132,23 @@ def _demo_check(con: Console, folder: Path, seed: dict[str, Any]) -> int:
     """Write sample submissions (seed 000 as the bureau's layout and in jixiao's template) and check them."""
     import random
 
-    from . import batch, fixtures, report
-    from .template import template_model
+    from .check import batch
+    from .samples import submissions
+    from .check import report
+    from .layouts.writer import template_model
 
     folder.mkdir(parents=True, exist_ok=True)
     samples = {
-        "湖南省机关事务管理局-官方格式.xlsx": fixtures.bureau_bytes(seed, {"exec_score": 9, "sum": 90}),
-        "湖南省机关事务管理局-执行率分母用错.xlsx": fixtures.bureau_bytes(seed, {"exec_score": 9, "sum": 90,
+        "湖南省机关事务管理局-官方格式.xlsx": submissions.bureau_bytes(seed, {"exec_score": 9, "sum": 90}),
+        "湖南省机关事务管理局-执行率分母用错.xlsx": submissions.bureau_bytes(seed, {"exec_score": 9, "sum": 90,
                                                                        "rate": "149.75%"}),
     }
     model = template_model("dept-province")
-    values = fixtures.template_values(seed, model)
-    samples["湖南省机关事务管理局-jixiao模板.xlsx"] = fixtures.excel_bytes(
-        fixtures.fill_bytes(fixtures.template_bytes("dept-province"), values),
-        fixtures.compute_cached("dept-province", values))
-    data, _ = fixtures.make_submission(random.Random(2024), "template", "sum_row")
+    values = submissions.template_values(seed, model)
+    samples["湖南省机关事务管理局-jixiao模板.xlsx"] = submissions.excel_bytes(
+        submissions.fill_bytes(submissions.template_bytes("dept-province"), values),
+        submissions.compute_cached("dept-province", values))
+    data, _ = submissions.make_submission(random.Random(2024), "template", "sum_row")
     samples["某单位-合计手填错误.xlsx"] = data
     for name, content in samples.items():
         (folder / name).write_bytes(content)
@@ -247,7 +250,7 @@ def cmd_profiles(a: argparse.Namespace) -> int:
 
 
 def cmd_template(a: argparse.Namespace) -> int:
-    from .template import TEMPLATES, write_template
+    from .layouts.writer import TEMPLATES, write_template
 
     kinds = a.kinds or list(TEMPLATES)
     con = _console()
@@ -256,7 +259,7 @@ def cmd_template(a: argparse.Namespace) -> int:
         path = write_template(kind, Path(a.out) / f"{kind}.xlsx", a.profile)
         written.append({"kind": kind, "file": str(path), "title": TEMPLATES[kind][0]})
         if a.render:
-            from .render import convert, pdf_to_png
+            from .libreoffice import convert, pdf_to_png
 
             pdf = convert(path, "pdf", a.render)
             written[-1]["pdf"] = str(pdf)
@@ -270,7 +273,7 @@ def cmd_template(a: argparse.Namespace) -> int:
 
 
 def cmd_recalc(a: argparse.Namespace) -> int:
-    from .engine import CellError, calculate
+    from .excel.bridge import CellError, calculate
 
     rc = calculate(a.workbook)
     rows = [{"sheet": sh, "cell": c, "value": str(v) if isinstance(v, CellError) else v}
@@ -288,7 +291,8 @@ def cmd_recalc(a: argparse.Namespace) -> int:
 
 
 def cmd_check(a: argparse.Namespace) -> int:
-    from . import batch, report
+    from .check import batch
+    from .check import report
 
     sources = batch.collect(a.paths)
     if not sources:
@@ -330,7 +334,7 @@ def cmd_check(a: argparse.Namespace) -> int:
 
 
 def _print_check(results, written) -> None:
-    from .report import SEVERITY_ZH, summary
+    from .check.report import SEVERITY_ZH, summary
 
     con = _console()
     s = summary(results)
@@ -362,22 +366,6 @@ def _print_check(results, written) -> None:
               + (f" 平均总分 {s['mean_total']}。" if s["mean_total"] is not None else ""))
     for w in written:
         con.print(f"[green]✓[/] 报告：{w}")
-
-
-def cmd_addin(a: argparse.Namespace) -> int:
-    from . import addin
-
-    con = _console()
-    if a.action == "build":
-        path = addin.build(a.out, a.interpreter or "", a.pythonpath or "")
-        con.print(f"[green]✓[/] {path}（xlwings {addin.xlwings_version()} 模板）")
-    elif a.action == "install":
-        path = addin.install(a.dir, a.interpreter)
-        con.print(f"[green]✓[/] 已安装：{path}\n重新打开 Excel 后即可看到“绩效自评”选项卡。")
-    else:
-        path = addin.uninstall(a.dir)
-        con.print(f"[green]✓[/] 已删除：{path}" if path else "未安装，无需删除。")
-    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -429,14 +417,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--html", metavar="OUT.html", help="写出带图表的 HTML 报告")
     sp.add_argument("--jobs", "-j", type=int, default=1, help="并行进程数（默认 1）")
     sp.add_argument("--quiet", "-q", action="store_true", help="不显示进度条")
-    sp = add("addin", cmd_addin, "生成、安装或卸载 Excel 加载项 jixiao.xlam", profile=False)
-    sp.add_argument("action", choices=("build", "install", "uninstall"), help="build 生成；install/uninstall 仅 Windows")
-    sp.add_argument("--out", "-o", default="jixiao.xlam", help="build：输出文件（默认 jixiao.xlam）")
-    sp.add_argument("--interpreter", default=None, help="Excel 调用的 Python（pythonw.exe）；install 默认为当前 Python")
-    sp.add_argument("--pythonpath", default=None, help="build：附加的 PYTHONPATH")
-    sp.add_argument("--dir", default=None, help="install/uninstall：代替 Excel 启动文件夹（XLSTART）的文件夹")
     sp = add("profiles", cmd_profiles, "列出内置规则配置，或显示一个配置", profile=False)
     sp.add_argument("name", nargs="?", default=None, help="配置名称或 TOML 文件")
+    for ep in entry_points(group="jixiao.commands"):  # adapters add their commands (the add-in: jixiao addin)
+        ep.load()(add)
     return ap
 
 

@@ -13,7 +13,7 @@ from typing import Literal
 
 from .errors import Finding
 from .numbers import as_number, clamp
-from .profile import Profile, QualGrade, load_profile
+from .profile import IndicatorRule, Profile, QualGrade, load_profile
 from .values import Comparator, Measure, Qualitative, Unreadable, Value, normalise, parse_value
 
 Kind = Literal["正向", "反向", "等于", "定性"]
@@ -88,7 +88,7 @@ def indicator_score(target: object, actual: object, weight: float, profile: str 
 
     if res.score is not None:
         res.score = clamp(rule.rounding.apply(res.score), 0.0, w)
-        res.reason_required = rule.reason_required_below_full and res.score < w - _EPS
+        res.reason_required = _below_full(rule, res.score, w)
     res.reason_recommended = res.over_achievement and rule.reason_recommended_over_achievement
     if res.over_achievement:
         res.findings.append(Finding(
@@ -112,6 +112,35 @@ def indicator_score(target: object, actual: object, weight: float, profile: str 
             res.findings.append(Finding("indicator.reason_recommended", "warning",
                                         "大幅超额完成，宜说明偏差原因", expected="偏差原因", found=""))
     return res
+
+
+def _below_full(rule: IndicatorRule, score: float, weight: float) -> bool:
+    """The profile's rule: a 偏差原因 is required when the score is below the full 分值."""
+    return rule.reason_required_below_full and score < weight - _EPS
+
+
+def reason_requirement(target: object, actual: object, weight: object, score: object,
+                       profile: str | Profile | None = None) -> Literal["required", "recommended"] | None:
+    """Whether the 偏差原因 column must (``required``) or should (``recommended``) be filled for a row.
+
+    ``score`` is the row's 得分 as the form shows it. Required when it is below 分值 and
+    the profile says so (``reason_required_below_full``); recommended for over-achievement
+    when the profile says so.
+
+    Example:
+        >>> reason_requirement("≥100篇", "80篇", 10, 8)
+        'required'
+        >>> reason_requirement("≥100篇", "150篇", 10, 10)
+        'recommended'
+        >>> reason_requirement("≥100篇", "100篇", 10, 10) is None
+        True
+    """
+    p = load_profile(profile)
+    w, s = as_number(weight, "分值"), as_number(score, "得分")
+    if _below_full(p.indicators, s, w):
+        return "required"
+    res = indicator_score(target, actual, w, p)
+    return "recommended" if res.reason_recommended else None
 
 
 def _score_quantitative(res: IndicatorScore, p: Profile, t: Measure, a: Value) -> None:

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from jixiao import __version__
-from jixiao.checker import FileResult, _profile_for, check_book, read_form, to_form
+from jixiao.check.checker import FileResult, _profile_for, check_book, read_form, to_form
 from jixiao.errors import JixiaoError
 from jixiao.form import score_form
-from jixiao.report import SEVERITY_ZH, rule_title
-from jixiao.xlsx import Book, Sheet
+from jixiao.check.report import SEVERITY_ZH, rule_title
+from jixiao.check.xlsx import Book, Sheet
 
 from .book import RESULTS_SHEET, BookLike, MARK_SHEET
 
@@ -96,7 +96,7 @@ def check(book: BookLike, profile: str | None = None) -> FileResult:
 
 def new_form(kind: str, profile: str | None = None, folder: str | Path | None = None) -> Path:
     """新建自评表: write a fresh template of this kind (and profile) into ``folder``; return its path."""
-    from jixiao.template import TEMPLATES, write_template
+    from jixiao.layouts.writer import TEMPLATES, write_template
 
     if kind not in TEMPLATES:
         raise JixiaoError(f"没有这种自评表：{kind}", code="macro.unknown_form")

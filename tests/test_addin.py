@@ -10,15 +10,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from oletools.olevba import VBA_Parser, decompress_stream
 
+import jixiao_addin
 import jixiao_udfs
-from jixiao import addin, ovba
-from jixiao.cfb import CompoundFile
+from jixiao.xlam import build
+from jixiao.xlam import ovba
+from jixiao.xlam.cfb import CompoundFile
 from jixiao.profile import shipped_profiles
 
 
 @pytest.fixture(scope="module")
 def xlam(tmp_path_factory):
-    return addin.build(tmp_path_factory.mktemp("addin") / "jixiao.xlam", r"C:\Python311\pythonw.exe")
+    return jixiao_addin.build(tmp_path_factory.mktemp("addin") / "jixiao.xlam", r"C:\Python311\pythonw.exe")
 
 
 @pytest.fixture(scope="module")
@@ -46,9 +48,9 @@ def test_package_parts(xlam):
 
 def test_every_ribbon_action_is_a_vba_procedure(xlam, modules):
     ui = zipfile.ZipFile(xlam).read("customUI/customUI14.xml")
-    actions = addin.ribbon_actions(ui)
+    actions = build.ribbon_actions(ui)
     assert {"jxScore", "jxCheck", "jxHelp", "jxProfile", "jxNewDeptProvince"} <= set(actions)
-    procs = addin.procedures(list(modules.values()))
+    procs = build.procedures(list(modules.values()))
     assert set(actions.values()) <= procs, set(actions.values()) - procs
     labels = re.findall(r'label="([^"]+)"', ui.decode())
     assert {"绩效自评", "评分", "检查", "新建自评表", "说明"} <= set(labels)
@@ -67,8 +69,8 @@ def test_olevba_decodes_callbacks_and_one_wrapper_per_udf(modules):
     for sub in ("JxScore", "JxCheck", "JxNewForm", "JxHelp"):
         assert re.search(rf"^Sub {sub}\(control As IRibbonControl\)", modules["JixiaoRibbon"], re.M)
     wrappers = re.findall(r"^Function (JX_\w+)\(", modules["JixiaoUDFs"], re.M)
-    assert sorted(wrappers) == sorted(jixiao_udfs.SPECS)
-    for name in jixiao_udfs.SPECS:
+    assert sorted(wrappers) == sorted(jixiao_udfs.UDFS)
+    for name in jixiao_udfs.UDFS:
         assert f'XLPy.CallUDF("jixiao_udfs", "{name}"' in modules["JixiaoUDFs"]
     assert 'PROJECT_NAME As String = "jixiao"' in modules["xlwings"]
     assert "JixiaoUDFs.RegisterDescriptions" in modules["ThisWorkbook"]
@@ -93,19 +95,19 @@ def test_compound_file_refuses_names_that_differ_only_in_case():
 
 
 def test_build_is_reproducible(tmp_path, xlam):
-    again = addin.build(tmp_path / "again.xlam", r"C:\Python311\pythonw.exe")
+    again = jixiao_addin.build(tmp_path / "again.xlam", r"C:\Python311\pythonw.exe")
     assert again.read_bytes() == xlam.read_bytes()
 
 
 def test_install_and_uninstall_into_a_folder(tmp_path):
-    path = addin.install(tmp_path / "XLSTART", interpreter="pythonw")
+    path = jixiao_addin.install(tmp_path / "XLSTART", interpreter="pythonw")
     assert path.name == "jixiao.xlam" and path.exists()
-    assert addin.uninstall(tmp_path / "XLSTART") == path and not path.exists()
+    assert build.uninstall(tmp_path / "XLSTART") == path and not path.exists()
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed")
 def test_libreoffice_opens_the_addin_and_lists_its_basic_modules(xlam, tmp_path):
-    from jixiao.render import convert
+    from jixiao.libreoffice import convert
 
     ods = convert(xlam, "ods", tmp_path, infilter="Calc MS Excel 2007 VBA XML")
     lib = zipfile.ZipFile(ods).read("Basic/jixiao/script-lb.xml").decode()

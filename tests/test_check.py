@@ -8,7 +8,10 @@ import zipfile
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from jixiao import batch, checker, fixtures, report
+from jixiao.check import batch
+from jixiao.check import checker
+from jixiao.samples import submissions
+from jixiao.check import report
 from jixiao.cli import main
 from workbooks import SEED000
 
@@ -32,13 +35,13 @@ def assert_found(result, expected):
             assert str(got) == str(x["expected"]), (x, got)
 
 
-TEMPLATE_INJECTIONS = [i for i in fixtures.INJECTIONS if i not in fixtures.BUREAU_ONLY]
-BUREAU_INJECTIONS = [i for i in fixtures.INJECTIONS if i not in fixtures.TEMPLATE_ONLY]
+TEMPLATE_INJECTIONS = [i for i in submissions.INJECTIONS if i not in submissions.BUREAU_ONLY]
+BUREAU_INJECTIONS = [i for i in submissions.INJECTIONS if i not in submissions.TEMPLATE_ONLY]
 
 
 @pytest.mark.parametrize("injection", TEMPLATE_INJECTIONS)
 def test_injected_error_in_excel_saved_template(injection, tmp_path):
-    data, expected = fixtures.make_submission(random.Random(hash(injection) % 1000), "template", injection)
+    data, expected = submissions.make_submission(random.Random(hash(injection) % 1000), "template", injection)
     res = check_bytes(tmp_path, data)
     assert res.route == "template"
     assert expected
@@ -47,7 +50,7 @@ def test_injected_error_in_excel_saved_template(injection, tmp_path):
 
 @pytest.mark.parametrize("injection", BUREAU_INJECTIONS)
 def test_injected_error_in_bureau_layout(injection, tmp_path):
-    data, expected = fixtures.make_submission(random.Random(hash(injection) % 1000), "bureau", injection)
+    data, expected = submissions.make_submission(random.Random(hash(injection) % 1000), "bureau", injection)
     res = check_bytes(tmp_path, data)
     assert res.route == "values"
     assert_found(res, expected)
@@ -56,7 +59,7 @@ def test_injected_error_in_bureau_layout(injection, tmp_path):
 @pytest.mark.parametrize("layout", ["template", "bureau"])
 def test_clean_workbooks_have_no_error(layout, tmp_path):
     for seed in range(8):
-        data, expected = fixtures.make_submission(random.Random(seed), layout, None)
+        data, expected = submissions.make_submission(random.Random(seed), layout, None)
         res = check_bytes(tmp_path, data, f"clean{seed}.xlsx")
         assert expected == []
         assert [f for f in res.findings if f["severity"] == "error"] == [], res.findings
@@ -66,7 +69,7 @@ def test_clean_workbooks_have_no_error(layout, tmp_path):
 def seed000_bureau(reported=None):
     form = json.loads(json.dumps(SEED000))
     rep = {"exec_score": 9, "sum": 90, "rate": "84.52%"} | (reported or {})
-    return fixtures.bureau_bytes(form, rep)
+    return submissions.bureau_bytes(form, rep)
 
 
 def test_seed000_in_bureau_layout_reads_and_scores_like_the_paper(tmp_path):
@@ -157,7 +160,7 @@ def _looping(path):
 def messy_folder(tmp_path):
     d = tmp_path / "submitted"
     d.mkdir()
-    good, _ = fixtures.make_submission(random.Random(3), "template", "sum_row")
+    good, _ = submissions.make_submission(random.Random(3), "template", "sum_row")
     (d / "good.xlsx").write_bytes(good)
     (d / "not-a-workbook.xlsx").write_text("这不是工作簿", encoding="utf-8")
     (d / "corrupt.xlsx").write_bytes(good[:4000])
@@ -217,7 +220,7 @@ def test_archive_member_over_the_limit_is_not_inflated(tmp_path):
 @pytest.fixture
 def generated(tmp_path):
     d = tmp_path / "gen"
-    manifest = fixtures.generate(d, 24, seed=5, error_share=0.6)
+    manifest = submissions.generate(d, 24, seed=5, error_share=0.6)
     return d, manifest
 
 
@@ -237,7 +240,7 @@ def test_check_json_schema_and_exit_code(generated, capsys):
 
 
 def test_exit_codes(tmp_path, capsys):
-    data, _ = fixtures.make_submission(random.Random(1), "template", None)
+    data, _ = submissions.make_submission(random.Random(1), "template", None)
     (tmp_path / "ok.xlsx").write_bytes(data)
     assert main(["check", str(tmp_path / "ok.xlsx"), "--profile", P, "--quiet"]) == 0
     assert main(["check", str(tmp_path / "nothing-here")]) == 1  # a missing path is a finding for it
@@ -276,7 +279,7 @@ def test_html_report_has_charts(tmp_path, generated):
 
 
 def test_county_rubric_template_is_checked(tmp_path):
-    from jixiao.rubric import RUBRIC, county_rubric
+    from jixiao.layouts.rubric import RUBRIC, county_rubric
     from workbooks import fill, seed002_values
 
     model = county_rubric()
@@ -288,7 +291,7 @@ def test_county_rubric_template_is_checked(tmp_path):
     # the department forgot to set the 产出/效果 weights, and typed a score over a formula
     path2 = fill(model, seed002_values(), tmp_path / "rubric2.xlsx")
     score_cell = model.sheet(RUBRIC).fields["rubric.3.score"]
-    path2.write_bytes(fixtures.fill_bytes(path2.read_bytes(), {(RUBRIC, score_cell): 3}))
+    path2.write_bytes(submissions.fill_bytes(path2.read_bytes(), {(RUBRIC, score_cell): 3}))
     res = checker.check_file(str(path2))
     rules = {(f["rule"], f["cell"]): f for f in res.findings}
     assert rules[("weights.total", model.sheet(RUBRIC).fields["total.weight"])]["expected"] == 100
@@ -300,7 +303,7 @@ def test_county_rubric_template_is_checked(tmp_path):
 
 def test_template_with_added_indicator_rows_is_recomputed_in_full(tmp_path):
     """An officer inserted rows (here: a form built with 24 rows instead of 20): formulas no longer match."""
-    from jixiao.model import dept_form
+    from jixiao.layouts.model import dept_form
     from workbooks import fill, seed000_values
 
     model = dept_form("province", indicator_rows=24)
@@ -321,7 +324,7 @@ def test_template_with_added_indicator_rows_is_recomputed_in_full(tmp_path):
 
 
 def test_project_template_is_read_and_checked(tmp_path):
-    from jixiao.model import project_form
+    from jixiao.layouts.model import project_form
     from workbooks import fill, project_values
 
     values = project_values() | {"funds.initial_budget": 80, "funds.income.其中：本年财政拨款.E": 90,

@@ -5,11 +5,12 @@ import formulas
 import pytest
 from openpyxl import Workbook
 
-from jixiao import engine, fixtures
+from jixiao.excel import bridge
+from jixiao.samples import submissions
 from jixiao import control_rate, control_score, exec_rate, exec_score
 from jixiao.errors import JixiaoError
-from jixiao.model import dept_form, project_form
-from jixiao.rubric import BASIC, RUBRIC, county_rubric
+from jixiao.layouts.model import dept_form, project_form
+from jixiao.layouts.rubric import BASIC, RUBRIC, county_rubric
 from workbooks import fill, project_values, seed000_values, seed002_values
 
 
@@ -21,7 +22,7 @@ def one_sheet(tmp_path, cells):
         ws[ref] = v
     path = tmp_path / "t.xlsx"
     wb.save(path)
-    return engine.calculate(path)
+    return bridge.calculate(path)
 
 
 def test_excel_differences_are_corrected(tmp_path):
@@ -62,7 +63,7 @@ def test_udfs_compute_in_cells(tmp_path):
 def seed000_book(tmp_path_factory):
     model = dept_form("province")
     path = fill(model, seed000_values(), tmp_path_factory.mktemp("seed000") / "dept.xlsx")
-    return model, path, engine.calculate(path)
+    return model, path, bridge.calculate(path)
 
 
 def test_seed000_recomputes_in_formulas(seed000_book):
@@ -82,7 +83,7 @@ def test_seed000_recomputes_in_formulas(seed000_book):
 def test_wrong_split_and_missed_indicator_show_in_cells(tmp_path):
     model = dept_form("province")
     values = seed000_values() | {"funds.income.其他资金.E": 1000, "ind.0.actual": "18"}
-    rc = engine.calculate(fill(model, values, tmp_path / "bad.xlsx"))
+    rc = bridge.calculate(fill(model, values, tmp_path / "bad.xlsx"))
     s = model.main
     assert rc.get(s.name, s.fields["funds.income.check"]) == "全年预算数：分项之和 38305.93 ≠ 38479.52"
     assert rc.get(s.name, s.fields["ind.0.score"]) == 4  # 5 × 18/21 = 4.29 → whole points
@@ -92,12 +93,12 @@ def test_wrong_split_and_missed_indicator_show_in_cells(tmp_path):
 
 def test_excel_saved_workbook_with_addin_links(seed000_book, tmp_path):
     model, path, rc = seed000_book
-    saved = fixtures.as_saved_by_excel(path, tmp_path / "excel-saved.xlsx", rc.values)
+    saved = submissions.as_saved_by_excel(path, tmp_path / "excel-saved.xlsx", rc.values)
     digest = hashlib.sha256(saved.read_bytes()).hexdigest()
     with pytest.raises(formulas.errors.FormulaError):  # formulas alone cannot parse [1]!JX_…
         formulas.ExcelModel().loads(str(saved)).finish()
-    assert engine.addin_links(saved).indices == {1}
-    again = engine.calculate(saved)
+    assert bridge.addin_links(saved).indices == {1}
+    again = bridge.calculate(saved)
     assert again.translated >= 50
     s = model.main
     for key in ("funds.exec_rate", "funds.exec_score", "sum_row.score", "total.score", "total.grade"):
@@ -107,16 +108,16 @@ def test_excel_saved_workbook_with_addin_links(seed000_book, tmp_path):
 
 def test_links_to_other_workbooks_are_not_mistaken_for_the_addin(seed000_book, tmp_path):
     _, path, rc = seed000_book
-    other = fixtures.as_saved_by_excel(path, tmp_path / "other.xlsx", rc.values,
+    other = submissions.as_saved_by_excel(path, tmp_path / "other.xlsx", rc.values,
                                        addin_path=r"file:///C:\budget\other-book.xlsx")
-    links = engine.addin_links(other)
+    links = bridge.addin_links(other)
     # the external book lists only JX_ names, so it is still recognised as the add-in by its functions
     assert links.indices == {1}
 
 
 def test_seed002_rubric_recomputes_like_the_core(tmp_path):
     model = county_rubric()
-    rc = engine.calculate(fill(model, seed002_values(), tmp_path / "rubric.xlsx"))
+    rc = bridge.calculate(fill(model, seed002_values(), tmp_path / "rubric.xlsx"))
     basic = model.sheet(BASIC)
     rubric = model.sheet(RUBRIC)
     b = lambda key: rc.get(BASIC, basic.fields[key])  # noqa: E731
@@ -150,7 +151,7 @@ def test_rubric_manual_points_are_added_and_capped(tmp_path):
     model = county_rubric()
     values = seed002_values() | {"rubric.0.manual": 2.5, "rubric.8.manual": 5, "contract.approved": 10,
                                  "contract.actual": 9}
-    rc = engine.calculate(fill(model, values, tmp_path / "rubric2.xlsx"))
+    rc = bridge.calculate(fill(model, values, tmp_path / "rubric2.xlsx"))
     rubric = model.sheet(RUBRIC)
     r = lambda i: rc.get(RUBRIC, rubric.fields[f"rubric.{i}.score"])  # noqa: E731
     assert r(0) == 2.5
@@ -161,7 +162,7 @@ def test_rubric_manual_points_are_added_and_capped(tmp_path):
 def test_project_form_total_and_grade(tmp_path):
     model = project_form()
     values = project_values()
-    rc = engine.calculate(fill(model, values, tmp_path / "project.xlsx"))
+    rc = bridge.calculate(fill(model, values, tmp_path / "project.xlsx"))
     s = model.main
     v = lambda key: rc.get(s.name, s.fields[key])  # noqa: E731
     assert v("funds.exec_score") == 9.2

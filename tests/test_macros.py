@@ -4,9 +4,10 @@ import random
 
 from openpyxl import load_workbook
 
-from jixiao import checker, fixtures
+from jixiao.check import checker
+from jixiao.samples import submissions
 from jixiao.form import DeptForm, score_form
-from jixiao.model import dept_form
+from jixiao.layouts.model import dept_form
 from jixiao_macros import actions
 from jixiao_macros.book import OpenpyxlBook
 from workbooks import SEED000, fill, seed000_values
@@ -29,7 +30,7 @@ def test_score_writes_values_into_a_typed_form(tmp_path):
     form = json.loads(json.dumps(SEED000))
     form["indicators"][0]["actual"] = "18"
     src = tmp_path / "bureau.xlsx"
-    src.write_bytes(fixtures.bureau_bytes(form, {"exec_score": None, "sum": None}))
+    src.write_bytes(submissions.bureau_bytes(form, {"exec_score": None, "sum": None}))
     book = OpenpyxlBook(src)
     cells = {c.field: c for c in actions.score(book, P)}
     assert cells["ind.0.score"].written and cells["ind.0.score"].value == 4  # 5 × 18/21 → whole points
@@ -43,7 +44,7 @@ def test_score_writes_values_into_a_typed_form(tmp_path):
 
 
 def test_check_lists_the_same_findings_as_jixiao_check_and_marks_cells(tmp_path):
-    data, expected = fixtures.make_submission(random.Random(9), "template", "reason_missing")
+    data, expected = submissions.make_submission(random.Random(9), "template", "reason_missing")
     path = tmp_path / "sub.xlsx"
     path.write_bytes(data)
     cli = checker.check_file(str(path), P)
@@ -75,12 +76,12 @@ def test_new_form_and_help(tmp_path):
 
 
 def test_check_on_seed000_template_matches_jixiao_check(tmp_path):
-    from jixiao.template import template_model
+    from jixiao.layouts.writer import template_model
 
     model = template_model("dept-province")
-    values = fixtures.template_values(SEED000, model)
-    data = fixtures.excel_bytes(fixtures.fill_bytes(fixtures.template_bytes("dept-province"), values),
-                                fixtures.compute_cached("dept-province", values))
+    values = submissions.template_values(SEED000, model)
+    data = submissions.excel_bytes(submissions.fill_bytes(submissions.template_bytes("dept-province"), values),
+                                submissions.compute_cached("dept-province", values))
     path = tmp_path / "seed000.xlsx"
     path.write_bytes(data)
     cli = checker.check_file(str(path))

@@ -6,11 +6,12 @@ import subprocess
 import pytest
 from openpyxl import load_workbook
 
-from jixiao import engine, fixtures
-from jixiao.model import dept_form
-from jixiao.render import convert, pdf_to_png
-from jixiao.rubric import BASIC, county_rubric
-from jixiao.template import templates_dir
+from jixiao.excel import bridge
+from jixiao.samples import submissions
+from jixiao.layouts.model import dept_form
+from jixiao.libreoffice import convert, pdf_to_png
+from jixiao.layouts.rubric import BASIC, county_rubric
+from jixiao.layouts.writer import templates_dir
 from workbooks import fill, seed000_values, seed002_values
 
 HAVE_LO = shutil.which("soffice") is not None
@@ -51,7 +52,7 @@ def test_libreoffice_recomputes_the_standard_formulas_like_formulas(tmp_path):
     """The sums of the basic-data table, recomputed by LibreOffice and by the formulas bridge, agree."""
     model = county_rubric()
     filled = fill(model, seed002_values(), tmp_path / "rubric.xlsx")
-    ours = engine.calculate(filled)
+    ours = bridge.calculate(filled)
     lo = load_workbook(convert(filled, "xlsx", tmp_path / "lo"), data_only=True)[BASIC]
     basic = model.sheet(BASIC)
     for key in ("three_public.budget", "three_public.final", "three_public.vehicle.final", "project.budget",
@@ -65,7 +66,7 @@ def test_libreoffice_recomputes_the_standard_formulas_like_formulas(tmp_path):
 def test_libreoffice_opens_a_workbook_saved_by_excel_with_the_addin(tmp_path):
     model = dept_form("province")
     filled = fill(model, seed000_values(), tmp_path / "dept.xlsx")
-    saved = fixtures.as_saved_by_excel(filled, tmp_path / "saved.xlsx", engine.calculate(filled).values)
+    saved = submissions.as_saved_by_excel(filled, tmp_path / "saved.xlsx", bridge.calculate(filled).values)
     pdf = convert(saved, "pdf", tmp_path / "out")
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
     assert "2024年度部门整体支出绩效自评表" in text and "84.52%" in text
@@ -75,9 +76,9 @@ def test_workbook_saved_by_libreoffice_is_checked_like_the_original(tmp_path):
     """An officer opened the filled template in LibreOffice (no jixiao functions there) and saved it."""
     import random
 
-    from jixiao import checker
+    from jixiao.check import checker
 
-    data, expected = fixtures.make_submission(random.Random(4), "template", "reason_missing")
+    data, expected = submissions.make_submission(random.Random(4), "template", "reason_missing")
     original = tmp_path / "excel.xlsx"
     original.write_bytes(data)
     saved = convert(original, "xlsx", tmp_path / "lo")
@@ -93,11 +94,11 @@ def test_workbook_saved_by_libreoffice_is_checked_like_the_original(tmp_path):
 def test_xls_is_converted_and_says_so(tmp_path):
     import json as _json
 
-    from jixiao import batch
+    from jixiao.check import batch
     from workbooks import SEED000
 
     src = tmp_path / "seed.xlsx"
-    src.write_bytes(fixtures.bureau_bytes(_json.loads(_json.dumps(SEED000)), {"exec_score": 9, "sum": 90}))
+    src.write_bytes(submissions.bureau_bytes(_json.loads(_json.dumps(SEED000)), {"exec_score": 9, "sum": 90}))
     xls = convert(src, "xls", tmp_path / "old")
     [res] = batch.run(batch.collect([xls]), "hunan-dept-2024")
     assert res.findings[0]["rule"] == "xls.converted"

@@ -2,9 +2,9 @@
 import pytest
 from openpyxl import load_workbook
 
-from jixiao import engine
-from jixiao.model import dept_form
-from jixiao.template import TEMPLATES, signature, template_model, templates_dir, write_template
+from jixiao.excel import bridge
+from jixiao.layouts.model import dept_form
+from jixiao.layouts.writer import TEMPLATES, signature, template_model, templates_dir, write_template
 
 
 @pytest.mark.parametrize("kind", sorted(TEMPLATES))
@@ -43,9 +43,9 @@ def test_inputs_unlocked_formulas_locked_sheets_protected(kind):
 
 @pytest.mark.parametrize("kind", sorted(TEMPLATES))
 def test_every_function_a_template_uses_is_registered(kind):
-    formulas_text = engine.workbook_formulas(templates_dir() / f"{kind}.xlsx").values()
+    formulas_text = bridge.workbook_formulas(templates_dir() / f"{kind}.xlsx").values()
     assert formulas_text
-    assert engine.unknown_functions(formulas_text) == set()
+    assert bridge.unknown_functions(formulas_text) == set()
 
 
 def test_profile_is_visible_and_named():

@@ -3,11 +3,14 @@ import pytest
 
 import jixiao
 import jixiao_udfs as u
+from jixiao.functions import FUNCTIONS
 
 
 def test_every_documented_udf_is_exposed():
     assert {"JX_EXEC_RATE", "JX_EXEC_SCORE", "JX_IND_SCORE", "JX_CONTROL_SCORE", "JX_GRADE"} <= set(u.UDFS)
-    for name, spec in u.SPECS.items():
+    assert set(u.UDFS) == set(FUNCTIONS)
+    for name, spec in FUNCTIONS.items():
+        assert u.UDFS[name].__code__ is spec.func.__code__, name  # the core's code, decorated: no arithmetic of its own
         assert name.isascii() and name.startswith("JX_")
         assert any("\u4e00" <= ch <= "\u9fff" for ch in spec.description), name  # Chinese description
         assert set(spec.arg_docs) == set(spec.params) and all(spec.arg_docs.values())
@@ -35,3 +38,15 @@ def test_unreadable_values_raise_instead_of_scoring_zero():
         u.JX_IND_SCORE("≥95%", "96", 10)
     with pytest.raises(jixiao.ValueReadError):
         u.JX_IND_KIND("≥%")
+
+
+def test_reason_rule_comes_from_the_profile(tmp_path):
+    """A bureau that does not require 偏差原因 below full marks: the UDF and the core say the same."""
+    prof = tmp_path / "no-reason.toml"
+    prof.write_text('[profile]\nid = "no-reason"\nextends = "national-2020"\nname = "不要求偏差原因"\nsource = "测试"\n[indicators]\nreason_required_below_full = false\n',
+                    encoding="utf-8")
+    core = jixiao.indicator_score("≥95%", "90%", 10, str(prof), reason="")
+    assert core.reason_required is False
+    assert not any(f.rule == "indicator.reason_missing" for f in core.findings)
+    assert u.JX_IND_REASON("≥95%", "90%", 10, core.score, str(prof)) == ""
+    assert u.JX_IND_REASON("≥95%", "90%", 10, core.score) == "须填写"  # the default profile requires it

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from jixiao.model import FormModel
-from jixiao.template import build_workbook
+from jixiao.layouts.model import FormModel
+from jixiao.layouts.writer import build_workbook
 
 SEED000 = json.loads((resources.files("jixiao.samples") / "hunan-2024-dept.json").read_text("utf-8"))
 SEED002 = json.loads((resources.files("jixiao.samples") / "county-2022-basic.json").read_text("utf-8"))

@@ -1,236 +1,45 @@
 """jixiao's worksheet functions (UDFs) for Excel, via xlwings.
 
-Each function is a thin wrapper over one rule in the :mod:`jixiao` core, so a
-cell in Excel, the ``formulas`` engine on the server and the checker compute
-the same number. Names are ASCII (JX_…); descriptions are Chinese, shown in
-Excel's function wizard. Called from Python they are plain functions.
-
-Errors: a value that cannot be read raises, so Excel shows #VALUE! in the cell
-(and every SUM that depends on it) instead of silently scoring 0.
+Every function here is the core's cell function of the same name
+(:data:`jixiao.functions.FUNCTIONS`), decorated for xlwings: a cell in Excel,
+the ``formulas`` engine on the server and the checker compute the same number
+because they call the same code. Names are ASCII (JX_…); descriptions are
+Chinese, shown in Excel's function wizard. Called from Python they are plain
+functions.
 """
 from __future__ import annotations
 
-import inspect
 import sys
-from functools import lru_cache
+import types
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
+
+from jixiao.functions import CATEGORY, FUNCTIONS, CellFunction
 
 if sys.platform.startswith("win"):  # xlwings registers UDFs with Excel on Windows only; elsewhere
     import xlwings as xw              # its decorators do nothing, and importing it costs a quarter second
 else:
     xw = None
 
-import jixiao
-from jixiao import totals
-from jixiao.control import payment_progress_score
-from jixiao.deviation import indicator_score
-from jixiao.numbers import as_number
-from jixiao.values import Measure, parse_value
 
-CATEGORY = "绩效自评"
+def _decorated(spec: CellFunction) -> Callable[..., Any]:
+    """A copy of the core function (same code, same signature) carrying xlwings' UDF decorations.
 
-
-@dataclass(frozen=True)
-class UdfSpec:
-    """What the add-in and the formulas bridge need to know of one worksheet function."""
-
-    name: str
-    params: tuple[str, ...]
-    required: int
-    description: str
-    arg_docs: dict[str, str]
-    func: Callable[..., Any]
-    ranges: frozenset[str] = frozenset()  # parameters that take a whole range (2-D list of rows)
-
-
-SPECS: dict[str, UdfSpec] = {}
-
-
-def udf(ranges: tuple[str, ...] = (), **arg_docs: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a worksheet function: xlwings' decorators (active on Windows) plus jixiao's own spec.
-
-    Parameters named in ``ranges`` receive a range as a list of rows; all others a single value.
+    The copy keeps xlwings' attributes off the core's own function object.
     """
-
-    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
-        sig = inspect.signature(fn)
-        missing = set(sig.parameters) - set(arg_docs)
-        if missing:
-            raise TypeError(f"{fn.__name__}: no description for {sorted(missing)}")
-        wrapped = fn
-        if xw is not None:
-            for name, doc in arg_docs.items():
-                wrapped = xw.arg(name, doc=doc, ndim=2)(wrapped) if name in ranges else xw.arg(name, doc=doc)(wrapped)
-            wrapped = xw.func(category=CATEGORY)(wrapped)
-        required = sum(p.default is inspect.Parameter.empty for p in sig.parameters.values())
-        SPECS[fn.__name__] = UdfSpec(fn.__name__, tuple(sig.parameters), required,
-                                     inspect.getdoc(fn) or "", dict(arg_docs), wrapped, frozenset(ranges))
-        return wrapped
-
-    return register
+    core = spec.func
+    fn = types.FunctionType(core.__code__, core.__globals__, spec.name, core.__defaults__, core.__closure__)
+    fn.__doc__, fn.__kwdefaults__, fn.__qualname__ = core.__doc__, core.__kwdefaults__, spec.name
+    fn.__module__ = __name__
+    if xw is not None:
+        for name, doc in spec.arg_docs.items():
+            fn = xw.arg(name, doc=doc, ndim=2)(fn) if name in spec.ranges else xw.arg(name, doc=doc)(fn)
+        fn = xw.func(category=CATEGORY)(fn)
+    return fn
 
 
-_PROFILE_DOC = "规则配置名称或文件路径，如 national-2020、hunan-dept-2024；省略时用 national-2020"
+UDFS: dict[str, Callable[..., Any]] = {name: _decorated(spec) for name, spec in FUNCTIONS.items()}
+"""Every worksheet function by name, as xlwings imports them from this module."""
 
-
-def _profile(profile: object) -> str | None:
-    """A blank profile cell means the default profile."""
-    text = "" if profile is None else str(profile).strip()
-    return text or None
-
-
-def _blank(x: object) -> bool:
-    return x is None or (isinstance(x, str) and not x.strip())
-
-
-@udf(budget="全年预算数（万元）",
-     executed="全年执行数（万元）")
-def JX_EXEC_RATE(budget, executed):
-    """执行率 = 全年执行数 / 全年预算数（返回小数，单元格设为百分比格式）。"""
-    return jixiao.exec_rate(budget, executed)
-
-
-@udf(rate="执行率（小数，如 0.8452）",
-     profile=_PROFILE_DOC,
-     weight="分值；省略时用规则配置中的执行率分值")
-def JX_EXEC_SCORE(rate, profile=None, weight=None):
-    """执行率得分：按规则配置的计分方法（按比例或分档）、封顶与取整。"""
-    return jixiao.exec_score(rate, _profile(profile), None if _blank(weight) else weight)
-
-
-@lru_cache(maxsize=4096)
-def _indicator(target, actual, weight, profile, grade, reported):
-    """One indicator's (score, reason_recommended, error text), cached: a row's cells ask several times."""
-    res = indicator_score(target, actual, weight, profile, grade=grade, reported=reported)
-    errors = "；".join(f.message for f in res.findings if f.severity == "error")
-    return res.score, res.reason_recommended, errors
-
-
-@udf(target="年度指标值，如 ≥95%、≤1次、=24期、显著提升",
-     actual="实际完成值",
-     weight="分值",
-     profile=_PROFILE_DOC,
-     grade="定性指标等级（达成/部分达成/未达成），可省略",
-     reported="定性指标已评得分，可省略；在等级区间内时采用")
-def JX_IND_SCORE(target, actual, weight, profile=None, grade=None, reported=None):
-    """绩效指标得分：定量指标按完成比例（正向、反向、等于），定性指标按等级区间。"""
-    if _blank(weight):
-        raise jixiao.ValueReadError("分值为空", code="value.missing")
-    score, _, errors = _indicator(target, actual, weight, _profile(profile),
-                                  None if _blank(grade) else str(grade), None if _blank(reported) else reported)
-    if score is None:
-        raise jixiao.ValueReadError(errors or "无法计分", code="indicator.unscorable")
-    return score
-
-
-@udf(target="年度指标值")
-def JX_IND_KIND(target):
-    """指标类型：正向、反向、等于或定性（无法读取时报错）。"""
-    kind = jixiao.indicator_kind(target)
-    if kind is None:
-        v = parse_value(target)
-        raise jixiao.ValueReadError(getattr(v, "reason", "无法读取"), code="value.unreadable")
-    return kind
-
-
-@udf(target="年度指标值",
-     actual="实际完成值",
-     weight="分值",
-     score="得分",
-     profile=_PROFILE_DOC)
-def JX_IND_REASON(target, actual, weight, score, profile=None):
-    """是否须填写偏差原因：返回“须填写”“宜说明”或空。"""
-    if _blank(score) or _blank(weight):
-        return ""
-    if as_number(score, "得分") < as_number(weight, "分值") - 1e-9:
-        return "须填写"
-    _, recommended, _ = _indicator(target, actual, weight, _profile(profile), None, None)
-    return "宜说明" if recommended else ""
-
-
-@udf(kind="控制率名称：在职人员控制率、“三公经费”变动率、“三公经费”控制率、公用经费控制率、"
-                    "政府采购执行率、预算调整率、支付序时进度（或英文键）",
-     numerator="分子（变动率为本年数）",
-     denominator="分母（变动率为上年数）")
-def JX_CONTROL_RATE(kind, numerator, denominator):
-    """控制率：按名称计算，变动率 =（本年 − 上年）/ 上年，其余为 分子 / 分母。"""
-    return jixiao.control_rate(str(kind), numerator, denominator)
-
-
-@udf(kind="控制率名称或英文键",
-     rate="控制率（小数）",
-     profile=_PROFILE_DOC,
-     quarter="支付序时进度的季度（Q1/Q2/Q3），其他控制率省略",
-     weight="分值；省略时用规则配置中的分值")
-def JX_CONTROL_SCORE(kind, rate, profile=None, quarter=None, weight=None):
-    """控制率得分：按规则配置的满分、阈值、每百分点扣分或分档，最低 0 分。"""
-    return jixiao.control_score(str(kind), rate, _profile(profile), None if _blank(quarter) else str(quarter),
-                                None if _blank(weight) else weight)
-
-
-@udf(q1="一季度末支付序时进度",
-     q2="二季度末支付序时进度",
-     q3="三季度末支付序时进度",
-     profile=_PROFILE_DOC)
-def JX_PAYMENT_SCORE(q1, q2, q3, profile=None):
-    """支付序时进度得分：三个季度的扣分合计，最低 0 分。"""
-    rates = {q: r for q, r in (("Q1", q1), ("Q2", q2), ("Q3", q3)) if not _blank(r)}
-    return payment_progress_score(rates, _profile(profile))
-
-
-@udf(total="总分",
-     profile=_PROFILE_DOC)
-def JX_GRADE(total, profile=None):
-    """等级：按规则配置的分档（默认 优≥90、良≥80、中≥60、差）。"""
-    return jixiao.grade(total, _profile(profile))
-
-
-@udf(total="总分",
-     rate="执行率（小数）",
-     profile=_PROFILE_DOC)
-def JX_TOTAL_CAP(total, rate, profile=None):
-    """按执行率封顶后的总分（规则配置未启用封顶时原样返回）。"""
-    return jixiao.cap_total(total, rate, _profile(profile))
-
-
-@udf(text="指标值文字")
-def JX_VALUE(text):
-    """读出指标值中的数值（基本单位：95% → 0.95，1.2万条 → 12000）；定性文字报错。"""
-    v = parse_value(text)
-    if not isinstance(v, Measure):
-        raise jixiao.ValueReadError(getattr(v, "reason", "不是数值型指标值"), code="value.not_number")
-    return v.base_value
-
-
-@udf(ranges=("totals", "parts"),
-     totals="合计行：年初预算数、全年预算数、全年执行数三格",
-     parts="分项各行（与合计行同列）",
-     profile=_PROFILE_DOC)
-def JX_SPLIT_CHECK(totals, parts, profile=None):
-    """分项校验：各列分项之和与合计不符时返回说明，相符或未填时返回空。"""
-    columns = ("年初预算数", "全年预算数", "全年执行数")
-    head = totals[0] if totals else []
-    problems = []
-    for j, total in enumerate(head):
-        column = [row[j] for row in parts if j < len(row) and not _blank(row[j])]
-        if not column or _blank(total):
-            continue
-        chk = jixiao.check_split(total, {str(i): v for i, v in enumerate(column)}, _profile(profile))
-        if not chk.ok:
-            name = columns[j] if j < len(columns) else f"第{j + 1}列"
-            problems.append(f"{name}：分项之和 {chk.parts_sum:.2f} ≠ {chk.total:.2f}")
-    return "；".join(problems)
-
-
-@udf(exec_score="执行率得分",
-     indicator_sum="绩效指标得分之和",
-     profile=_PROFILE_DOC)
-def JX_SUM_ROW(exec_score, indicator_sum, profile=None):
-    """合计行：按规则配置决定是否包含执行率得分。"""
-    return totals.sum_row_value(exec_score, indicator_sum, _profile(profile))
-
-
-UDFS: dict[str, Callable[..., Any]] = {name: spec.func for name, spec in SPECS.items()}
-"""Every worksheet function by name: the add-in's wrappers and the formulas bridge are generated from SPECS."""
+globals().update(UDFS)
+__all__ = sorted(UDFS)

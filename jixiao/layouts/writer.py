@@ -245,7 +245,7 @@ TEMPLATES: dict[str, tuple[str, object]] = {
 
 def template_model(kind: str, profile: str | None = None) -> FormModel:
     if kind not in TEMPLATES:
-        from .errors import JixiaoError
+        from ..errors import JixiaoError
 
         raise JixiaoError(f"没有模板“{kind}”，可用：{'、'.join(TEMPLATES)}", code="template.unknown")
     if profile is None:
@@ -281,7 +281,7 @@ def _fix_zip_times(path: Path) -> None:
 
 def templates_dir() -> Path:
     """The repository's workbook_templates/ folder (where the committed templates live)."""
-    return Path(__file__).resolve().parent.parent / "workbook_templates"
+    return Path(__file__).resolve().parents[2] / "workbook_templates"
 
 
 # ---------------------------------------------------------------------------

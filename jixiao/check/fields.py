@@ -17,10 +17,10 @@ from typing import Any
 
 from openpyxl.utils import column_index_from_string, get_column_letter
 
-from .errors import Finding
-from .funds import INCOME_PARTS, SPENDING_PARTS
-from .model import FormModel
-from .values import normalise, parse_plain_number
+from ..errors import Finding
+from ..funds import INCOME_PARTS, SPENDING_PARTS
+from ..layouts.model import FormModel
+from ..values import normalise, parse_plain_number
 from .xlsx import Book, Sheet
 
 PROJECT_PARTS = ("本年财政拨款", "上年结转资金", "其他资金")

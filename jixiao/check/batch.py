@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .checker import FileResult, _finding, check_file
-from .profile import Profile, load_profile
+from ..profile import Profile, load_profile
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 MAX_MEMBER_BYTES = 64 * 1024 * 1024
@@ -114,7 +114,7 @@ def collect(paths: Iterable[str | Path]) -> list[Source]:
 
 def _convert_xls(src: Source, tmp: str) -> tuple[str | None, str | None]:
     """An .xls converted to .xlsx by LibreOffice headless; (path, None) or (None, reason)."""
-    from .render import convert
+    from ..libreoffice import convert
 
     path = src.path
     if path is None:
@@ -213,7 +213,7 @@ def run(sources: list[Source], profile: str | None = None, jobs: int = 1,
 def warm_up() -> None:
     """Compile the shipped templates' calculations and load the profiles before workers fork."""
     from .checker import templates
-    from .profile import shipped_profiles
+    from ..profile import shipped_profiles
 
     for t in templates():
         if t.model.kind.startswith("dept-province") or t.model.kind == "project":

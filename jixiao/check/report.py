@@ -19,7 +19,7 @@ from openpyxl.formatting.rule import CellIsRule, FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from . import __version__
+from .. import __version__
 from .checker import FileResult
 
 SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}

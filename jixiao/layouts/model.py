@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from openpyxl.utils import column_index_from_string, get_column_letter
 
-from .profile import Profile, load_profile, shipped_profiles
+from ..profile import Profile, load_profile, shipped_profiles
 
 Style = Literal["title", "plain", "plain_right", "header", "label", "label_left", "input", "input_text", "input_long",
                 "input_plain", "formula", "formula_text", "note", "helper_header", "helper", "blank"]

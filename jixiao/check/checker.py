@@ -23,13 +23,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import CellError, Finding, JixiaoError
-from .form import DeptForm, Funds, IndicatorRow, score_form
-from .formula import Compiled, FormulaError, compile_sheets, relative_form
-from .model import FormModel
-from .profile import DEFAULT_PROFILE, Profile, load_profile
-from .reader import Cell, FormRead, find_form_sheet, number, read_labels, read_template
-from .totals import IndicatorLine, split_label  # noqa: F401  (re-exported for the report)
+from ..errors import CellError, Finding, JixiaoError
+from ..form import DeptForm, Funds, IndicatorRow, score_form
+from ..excel.compiler import Compiled, compile_sheets
+from ..excel.syntax import FormulaError, relative_form
+from ..layouts.model import FormModel
+from ..profile import DEFAULT_PROFILE, Profile, load_profile
+from .fields import Cell, FormRead, find_form_sheet, number, read_labels, read_template
+from ..totals import IndicatorLine, split_label  # noqa: F401  (re-exported for the report)
 from .xlsx import Book, read_book
 
 FULL_ROUTE_SECONDS = 60
@@ -107,7 +108,7 @@ _TEMPLATE_CACHE: list[TemplateCalc] = []
 def templates() -> list[TemplateCalc]:
     """jixiao's shipped templates, with their formulas (compiled lazily, on first match)."""
     if not _TEMPLATE_CACHE:
-        from .template import TEMPLATES, template_model
+        from ..layouts.writer import TEMPLATES, template_model
 
         for kind in TEMPLATES:
             model = template_model(kind)
@@ -514,7 +515,7 @@ def _rubric_checks(match: Match, computed: dict, out: list[dict], prof: Profile)
     model = match.template.model
     if model.kind != "county-rubric":
         return
-    from .rubric import RUBRIC
+    from ..layouts.rubric import RUBRIC
 
     s = model.sheet(RUBRIC)
     total = computed.get((RUBRIC, s.fields["total.weight"]))
@@ -522,7 +523,7 @@ def _rubric_checks(match: Match, computed: dict, out: list[dict], prof: Profile)
     if isinstance(total, (int, float)) and abs(total - want.total) > want.tolerance:
         out.append(_finding("weights.total", "error", f"评价指标分值合计 {total:g}，应为 {want.total:g}", RUBRIC,
                             s.fields["total.weight"], expected=want.total, found=total))
-    from .rubric import rubric_groups
+    from ..layouts.rubric import rubric_groups
 
     for group, (cells, points) in rubric_groups(model, prof).items():
         got = sum(float(computed.get((RUBRIC, c)) or 0) if isinstance(computed.get((RUBRIC, c)), (int, float))
@@ -536,8 +537,9 @@ def _full_recalc(book: Book, out: list[dict]) -> dict:
     import os
     import tempfile
 
-    from . import engine
-    from .formula import evaluation_order, parse
+    from ..excel import bridge
+    from ..excel.compiler import evaluation_order
+    from ..excel.syntax import parse
 
     nodes = {}
     for s in book.sheets.values():

@@ -1,38 +1,36 @@
 """The ``formulas`` bridge: recompute a workbook without Excel, exactly as Excel would.
 
-* jixiao's worksheet functions (:mod:`jixiao_udfs`) are registered in ``formulas``,
+* jixiao's cell functions (:data:`jixiao.functions.FUNCTIONS`) are registered in ``formulas``,
   so a template computes the same numbers on the server as in Excel;
 * formulas that Excel saved with the add-in loaded, ``[1]!JX_EXEC_SCORE(…)`` plus
   an ``xl/externalLinks/externalLink1.xml`` part pointing at the .xlam, are
   translated to plain ``JX_EXEC_SCORE(…)`` in a private copy (the input file is
   never touched);
-* known differences between ``formulas`` and Excel are corrected: ROUND on the
-  15-digit value (ROUND(1.005,2) = 1.01), text that looks like a number in
-  arithmetic ("84.52%"*1 = 0.8452), VALUE("1,234.5") = 1234.5, SUM ignoring
-  text inside ranges;
+* known differences between ``formulas`` and Excel are corrected with the one
+  Excel-semantics module (:mod:`jixiao.excel.semantics`): ROUND on the 15-digit
+  value (ROUND(1.005,2) = 1.01), text that looks like a number in arithmetic
+  ("84.52%"*1 = 0.8452), VALUE("1,234.5") = 1234.5, SUM ignoring text inside ranges;
 * a formula that calls a function nobody registered is reported before any
   result is trusted, instead of silently becoming #NAME?.
 """
 from __future__ import annotations
 
 import functools
-import math
 import re
 import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from pathlib import Path, PurePosixPath
 from typing import Any
 from xml.etree import ElementTree as ET
 
 import numpy as np
 
-from .errors import CellError, JixiaoError
-from .numbers import round_excel, to_decimal
-from .values import parse_plain_number
+from ..errors import CellError, JixiaoError
+from ..functions import FUNCTIONS, CellFunction
+from . import semantics
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -47,9 +45,9 @@ _installed = False
 
 
 def _excel_text2num(value: Any) -> Any:
-    """Excel's coercion of text to number: '84.52%', '1,234.5', full-width digits; dates as formulas does."""
+    """Excel's coercion of text to number; dates as formulas does."""
     if isinstance(value, str):
-        n = parse_plain_number(value)
+        n = semantics.text_number(value)
         if n is not None:
             return n
     return _ORIGINAL_TEXT2NUM(value)
@@ -59,7 +57,7 @@ def _excel_float(v: Any) -> float:
     if isinstance(v, (bool, np.bool_)):
         return float(v)
     if isinstance(v, str):
-        n = parse_plain_number(v)
+        n = semantics.text_number(v)
         if n is None:
             raise ValueError(v)  # becomes #VALUE!, as in Excel
         return n
@@ -68,88 +66,55 @@ def _excel_float(v: Any) -> float:
 
 def _round_excel_fn(mode: str):
     def fn(x: float, digits: float) -> float:
-        d = int(digits)
-        if mode == "half_up":
-            return round_excel(x, d)
-        q = Decimal(1).scaleb(-d)
-        return float(to_decimal(x).quantize(q, rounding=ROUND_UP if mode == "away" else ROUND_DOWN))
+        return semantics.round_to(x, int(digits), mode)
     return fn
 
 
-def _sum_excel(*args: Any) -> Any:
-    """SUM as Excel: numbers in ranges count, text and logicals in ranges do not; literals are converted."""
+def _plain_arg(a: Any) -> Any:
+    """A ``formulas`` argument as plain values: rows of values for a range, one value otherwise."""
     import schedula as sh
-    from formulas.functions import Error
-    from formulas.ranges import Ranges
-    from formulas.tokens.operand import XlError
-
-    total = 0.0
-    for a in args:
-        if isinstance(a, Ranges) or (isinstance(a, np.ndarray) and a.size != 1):
-            vals = a.value if isinstance(a, Ranges) else a
-            for v in np.ravel(vals):
-                if isinstance(v, XlError):
-                    return v
-                if v is sh.EMPTY or isinstance(v, (str, bool, np.bool_)):
-                    continue
-                total += float(v)
-        else:
-            v = np.ravel(a)[0] if isinstance(a, np.ndarray) else a
-            if isinstance(v, XlError):
-                return v
-            if v is sh.EMPTY:
-                continue
-            try:
-                total += _excel_float(v)
-            except ValueError:
-                return Error.errors["#VALUE!"]
-    return total
-
-
-def _udf_adapter(spec) -> Any:
-    """Call a jixiao UDF with plain Python values, as xlwings would hand them over."""
-    import schedula as sh
-    from formulas.functions import Error
     from formulas.ranges import Ranges
     from formulas.tokens.operand import XlError
 
     def plain(v: Any) -> Any:
         if v is sh.EMPTY:
             return None
+        if isinstance(v, XlError):
+            return CellError(str(v))
         if isinstance(v, np.generic):
             return v.item()
         return v
 
-    def fn(*args: Any) -> Any:
-        vals = []
-        for name, a in zip(spec.params, args):
-            v = a.value if isinstance(a, Ranges) else a
-            if name in spec.ranges:
-                arr = np.atleast_2d(np.asarray(v, dtype=object))
-                for x in arr.ravel():
-                    if isinstance(x, XlError):
-                        return x
-                vals.append([[plain(x) for x in row] for row in arr])
-                continue
-            if isinstance(v, np.ndarray):
-                if v.size != 1:
-                    return Error.errors["#VALUE!"]
-                v = v.ravel()[0]
-            if isinstance(v, XlError):
-                return v
-            vals.append(plain(v))
-        try:
-            out = spec.func(*vals)
-        except JixiaoError:
-            return Error.errors["#VALUE!"]
-        except (ValueError, TypeError, ArithmeticError):
-            return Error.errors["#VALUE!"]
-        if isinstance(out, float) and not math.isfinite(out):
-            return Error.errors["#NUM!"]
-        return out
+    v = a.value if isinstance(a, Ranges) else a
+    if isinstance(v, np.ndarray):
+        if v.size == 1 and not isinstance(a, Ranges):
+            return plain(v.ravel()[0])
+        return [[plain(x) for x in row] for row in np.atleast_2d(v)]
+    return plain(v)
 
-    fn.__name__ = spec.name
-    return fn
+
+def _as_formulas(v: Any) -> Any:
+    from formulas.functions import Error
+
+    return Error.errors[v.code] if isinstance(v, CellError) else v
+
+
+def _sum_excel(*args: Any) -> Any:
+    """SUM through :func:`jixiao.excel.semantics.f_sum`: numbers in ranges count, text in ranges does not."""
+    try:
+        return semantics.f_sum(*(_plain_arg(a) for a in args))
+    except semantics.ExcelErr as e:
+        return _as_formulas(e.err)
+
+
+def _function_adapter(fn: CellFunction) -> Any:
+    """A jixiao cell function as ``formulas`` calls it, through :func:`semantics.call_cell_function`."""
+
+    def call(*args: Any) -> Any:
+        return _as_formulas(semantics.call_cell_function(fn, [_plain_arg(a) for a in args]))
+
+    call.__name__ = fn.name
+    return call
 
 
 _ORIGINAL_TEXT2NUM = None
@@ -173,8 +138,6 @@ def install() -> dict[str, Any]:
     functions = ff.get_functions()
     if _installed:
         return functions
-    import jixiao_udfs
-
     _quiet_progress()
     _ORIGINAL_TEXT2NUM = ff._text2num
     ff._text2num = _excel_text2num
@@ -190,8 +153,8 @@ def install() -> dict[str, Any]:
     functions["VALUE"] = wrap_ufunc(lambda v: _excel_float(v) if isinstance(v, str) else float(v),
                                     input_parser=lambda *a: a)
     functions["SUM"] = wrap_func(_sum_excel, ranges=True)
-    for name, spec in jixiao_udfs.SPECS.items():
-        functions[name] = wrap_func(_udf_adapter(spec), ranges=True)
+    for name, fn in FUNCTIONS.items():
+        functions[name] = wrap_func(_function_adapter(fn), ranges=True)
     _installed = True
     return functions
 

@@ -18,7 +18,7 @@ from typing import IO, Any
 
 from openpyxl.utils import column_index_from_string
 
-from .errors import CellError, JixiaoError
+from ..errors import CellError, JixiaoError
 
 MAX_PART_BYTES = 64 * 1024 * 1024  # one uncompressed XML part
 MAX_TOTAL_BYTES = 256 * 1024 * 1024  # all parts read from one workbook
@@ -128,7 +128,7 @@ def _target(base: str, target: str) -> str:
 
 def _shift(formula: str, dr: int, dc: int) -> str:
     """Move the relative references of a shared formula by (dr, dc)."""
-    from .formula import shift_formula
+    from ..excel.syntax import shift_formula
 
     return shift_formula(formula, dr, dc)
 

@@ -189,7 +189,7 @@ def template_bytes(kind: str) -> bytes:
     if kind not in _TEMPLATE_BYTES:
         import io
 
-        from .template import build_workbook, template_model
+        from ..layouts.writer import build_workbook, template_model
 
         buf = io.BytesIO()
         build_workbook(template_model(kind)).save(buf)
@@ -282,8 +282,8 @@ def bureau_bytes(form: dict[str, Any], reported: dict[str, Any] | None = None, w
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Side
 
-    from .deviation import indicator_score
-    from .execution import exec_rate
+    from ..deviation import indicator_score
+    from ..execution import exec_rate
 
     rep = reported or {}
     fu = form["funds"]
@@ -421,8 +421,8 @@ def make_submission(rng, layout: str = "template", injection: str | None = None,
     ``layout``: ``template`` (jixiao's template as saved by Excel with the add-in, cached values and
     ``[1]!`` links) or ``bureau`` (seed 000's layout with typed numbers).
     """
-    from .form import DeptForm, score_form
-    from .template import template_model
+    from ..form import DeptForm, score_form
+    from ..layouts.writer import template_model
 
     form = random_dept(rng)
     fu, rows = form["funds"], form["indicators"]
@@ -526,7 +526,7 @@ def make_submission(rng, layout: str = "template", injection: str | None = None,
 
 def compute_cached(kind: str, values: dict[tuple[str, str], Any]) -> dict[tuple[str, str], Any]:
     """The template's formula results for these inputs (what Excel would have cached)."""
-    from .checker import templates
+    from ..check.checker import templates
 
     t = next(t for t in templates() if t.kind == kind)
     base = {}

@@ -1,0 +1,312 @@
+"""Excel's semantics, written once: how values coerce, how SUM and ROUND behave, how errors travel.
+
+Both calculators use this module: the compiled template calculation
+(:mod:`jixiao.excel.compiler`) and the ``formulas`` bridge
+(:mod:`jixiao.excel.bridge`), so they cannot drift apart.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import CellError, JixiaoError
+from ..functions import CellFunction
+from ..numbers import round_excel, to_decimal
+from ..values import parse_plain_number
+
+# ---------------------------------------------------------------------------
+# Excel semantics at run time
+
+VALUE, DIV0, NUM = (CellError(c) for c in ("#VALUE!", "#DIV/0!", "#NUM!"))
+
+
+class ExcelErr(Exception):
+    """An Excel error value (#VALUE! …) on its way out of a calculation."""
+
+    def __init__(self, err: CellError):
+        self.err = err
+
+
+def text_number(v: str) -> float | None:
+    """Excel's reading of text as a number: '84.52%', '1,234.5', full-width digits; None when it is not one."""
+    return parse_plain_number(v)
+
+
+def round_to(x: float, digits: int, mode: str = "half_up") -> float:
+    """ROUND (half_up), ROUNDUP (away) and ROUNDDOWN (toward) on the 15-digit value, as Excel does."""
+    if mode == "half_up":
+        return round_excel(x, digits)
+    from decimal import ROUND_DOWN, ROUND_UP, Decimal
+
+    q = Decimal(1).scaleb(-digits)
+    return float(to_decimal(x).quantize(q, rounding=ROUND_UP if mode == "away" else ROUND_DOWN))
+
+
+def num(v: Any) -> float:
+    """Excel's coercion of a single value to a number (blank → 0, text number → number)."""
+    if v is None:
+        return 0.0
+    if isinstance(v, bool):
+        return 1.0 if v else 0.0
+    if isinstance(v, (int, float)):
+        return float(v)
+    if isinstance(v, CellError):
+        raise ExcelErr(v)
+    if isinstance(v, str):
+        if v == "":
+            raise ExcelErr(VALUE)
+        n = text_number(v)
+        if n is None:
+            raise ExcelErr(VALUE)
+        return n
+    raise ExcelErr(VALUE)
+
+
+def text(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, float):
+        if v.is_integer() and abs(v) < 1e15:
+            return str(int(v))
+        return format(float(to_decimal(v)), "f").rstrip("0").rstrip(".") if abs(v) >= 1e-9 else "0"
+    if isinstance(v, CellError):
+        raise ExcelErr(v)
+    return str(v)
+
+
+def truth(v: Any) -> bool:
+    if v is None:
+        return False
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, (int, float)):
+        return v != 0
+    if isinstance(v, CellError):
+        raise ExcelErr(v)
+    if isinstance(v, str):
+        if v.upper() in ("TRUE", "FALSE"):
+            return v.upper() == "TRUE"
+    raise ExcelErr(VALUE)
+
+
+def is_blank(v: Any) -> bool:
+    """``v=""`` in Excel: true for a blank cell and for empty text; errors propagate."""
+    if isinstance(v, CellError):
+        raise ExcelErr(v)
+    return v is None or v == ""
+
+
+def _rank(v: Any) -> tuple[int, Any]:
+    if isinstance(v, bool):
+        return (2, v)
+    if isinstance(v, (int, float)):
+        return (0, float(v))
+    return (1, str(v).upper())
+
+
+def compare(op: str, a: Any, b: Any) -> bool:
+    if isinstance(a, CellError):
+        raise ExcelErr(a)
+    if isinstance(b, CellError):
+        raise ExcelErr(b)
+    if a is None:
+        a = "" if isinstance(b, str) else (False if isinstance(b, bool) else 0.0)
+    if b is None:
+        b = "" if isinstance(a, str) else (False if isinstance(a, bool) else 0.0)
+    x, y = _rank(a), _rank(b)
+    return {"=": x == y, "<>": x != y, "<": x < y, ">": x > y, "<=": x <= y, ">=": x >= y}[op]
+
+
+def arith(op: str, a: Any, b: Any) -> float:
+    x, y = num(a), num(b)
+    if op == "+":
+        return x + y
+    if op == "-":
+        return x - y
+    if op == "*":
+        return x * y
+    if op == "/":
+        if y == 0:
+            raise ExcelErr(DIV0)
+        return x / y
+    try:
+        r = x ** y
+    except (OverflowError, ZeroDivisionError):
+        raise ExcelErr(NUM) from None
+    if isinstance(r, complex) or not math.isfinite(r):
+        raise ExcelErr(NUM)
+    return r
+
+
+def _flat(v: Any):
+    if isinstance(v, list):
+        for row in v:
+            yield from row
+    else:
+        yield v
+
+
+def _numbers(args: tuple, literal_text: bool = True):
+    """Numbers of SUM-like arguments: in ranges only real numbers count; literals are coerced."""
+    for a in args:
+        if isinstance(a, list):
+            for v in _flat(a):
+                if isinstance(v, CellError):
+                    raise ExcelErr(v)
+                if isinstance(v, (int, float)) and not isinstance(v, bool):
+                    yield float(v)
+        elif a is not None:
+            if isinstance(a, CellError):
+                raise ExcelErr(a)
+            yield num(a) if literal_text else float(a)
+
+
+def f_sum(*args: Any) -> float:
+    return sum(_numbers(args))
+
+
+def f_count(*args: Any) -> float:
+    n = 0
+    for a in args:
+        if isinstance(a, list):
+            n += sum(1 for v in _flat(a) if isinstance(v, (int, float)) and not isinstance(v, bool))
+        elif isinstance(a, (int, float)) and not isinstance(a, bool):
+            n += 1
+        elif isinstance(a, str) and text_number(a) is not None:
+            n += 1
+    return float(n)
+
+
+def f_min(*args: Any) -> float:
+    vals = list(_numbers(args))
+    return min(vals) if vals else 0.0
+
+
+def f_max(*args: Any) -> float:
+    vals = list(_numbers(args))
+    return max(vals) if vals else 0.0
+
+
+def f_average(*args: Any) -> float:
+    vals = list(_numbers(args))
+    if not vals:
+        raise ExcelErr(DIV0)
+    return sum(vals) / len(vals)
+
+
+def f_n(v: Any) -> float:
+    if isinstance(v, list):
+        v = v[0][0]
+    if isinstance(v, CellError):
+        raise ExcelErr(v)
+    if isinstance(v, bool):
+        return 1.0 if v else 0.0
+    return float(v) if isinstance(v, (int, float)) else 0.0
+
+
+def f_isnumber(v: Any) -> bool:
+    if isinstance(v, list):
+        v = v[0][0]
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def f_and(*args: Any) -> bool:
+    vals = [truth(v) for a in args for v in _flat(a) if not (isinstance(a, list) and (v is None or isinstance(v, str)))]
+    if not vals:
+        raise ExcelErr(VALUE)
+    return all(vals)
+
+
+def f_or(*args: Any) -> bool:
+    vals = [truth(v) for a in args for v in _flat(a) if not (isinstance(a, list) and (v is None or isinstance(v, str)))]
+    if not vals:
+        raise ExcelErr(VALUE)
+    return any(vals)
+
+
+def f_abs(v: Any) -> float:
+    return abs(num(v))
+
+
+def f_round(v: Any, d: Any = 0) -> float:
+    return round_to(num(v), int(num(d)))
+
+
+def f_roundup(v: Any, d: Any = 0) -> float:
+    return round_to(num(v), int(num(d)), "away")
+
+
+def f_rounddown(v: Any, d: Any = 0) -> float:
+    return round_to(num(v), int(num(d)), "toward")
+
+
+def f_text(v: Any, fmt: Any) -> str:
+    x = num(v)
+    f = text(fmt)
+    m = re.fullmatch(r"0(?:\.(0+))?(%?)", f)
+    if not m:
+        raise ExcelErr(VALUE)
+    digits = len(m.group(1) or "")
+    if m.group(2):
+        return f"{round_excel(x * 100, digits):.{digits}f}%"
+    return f"{round_excel(x, digits):.{digits}f}"
+
+
+BUILTINS: dict[str, Callable[..., Any]] = {
+    "SUM": f_sum, "COUNT": f_count, "MIN": f_min, "MAX": f_max, "AVERAGE": f_average, "N": f_n,
+    "ISNUMBER": f_isnumber, "AND": f_and, "OR": f_or, "ABS": f_abs, "ROUND": f_round, "ROUNDUP": f_roundup,
+    "ROUNDDOWN": f_rounddown, "TEXT": f_text,
+}
+RANGE_ARGS = {"SUM", "COUNT", "MIN", "MAX", "AVERAGE", "AND", "OR"}
+
+
+def call_cell_function(fn: CellFunction, args: list[Any]) -> Any:
+    """Call a jixiao cell function with plain values (None for a blank cell, rows for a range).
+
+    Returns the value, or the :class:`CellError` Excel would show: an error argument
+    travels on, a value the rules cannot read is #VALUE!, a result that is not a
+    finite number is #NUM!.
+    """
+    vals = []
+    for name, a in zip(fn.params, args):
+        if name in fn.ranges:
+            rows = a if isinstance(a, list) else [[a]]
+            for v in _flat(rows):
+                if isinstance(v, CellError):
+                    return v
+            vals.append(rows)
+            continue
+        if isinstance(a, list):
+            if len(a) != 1 or len(a[0]) != 1:
+                return VALUE
+            a = a[0][0]
+        if isinstance(a, CellError):
+            return a
+        vals.append(a)
+    try:
+        out = fn.func(*vals)
+    except (JixiaoError, ValueError, TypeError, ArithmeticError):
+        return VALUE
+    if isinstance(out, float) and not math.isfinite(out):
+        return NUM
+    return out
+
+
+def udf_call(fn: CellFunction, *args: Any) -> Any:
+    """:func:`call_cell_function` for the compiled calculation: an error result is raised."""
+    out = call_cell_function(fn, list(args))
+    if isinstance(out, CellError):
+        raise ExcelErr(out)
+    return out
+
+
+def scalar(v: Any) -> Any:
+    if isinstance(v, list):
+        if len(v) == 1 and len(v[0]) == 1:
+            return v[0][0]
+        raise ExcelErr(VALUE)
+    return v

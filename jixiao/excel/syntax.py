@@ -1,0 +1,271 @@
+"""Excel formula syntax: tokens, a small AST, relative forms and references.
+
+* :func:`parse` reads a formula into a small AST (numbers, strings, references,
+  ranges, function calls, operators with Excel's precedence);
+* :func:`relative_form` writes it with references relative to its own cell
+  (R[1]C[-2]), so the same formula filled down a column compares equal in every
+  row, and a shared formula can be expanded by :func:`shift_formula`;
+* :func:`references` lists the cells and ranges a formula reads.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from openpyxl.utils import column_index_from_string, get_column_letter
+
+from ..errors import JixiaoError
+
+
+class FormulaError(JixiaoError):
+    code = "formula.unsupported"
+
+
+# ---------------------------------------------------------------------------
+# Tokens and AST
+
+_TOKEN = re.compile(r"""
+    (?P<ws>\s+)
+  | (?P<str>"(?:[^"]|"")*")
+  | (?P<err>\#(?:NULL!|DIV/0!|VALUE!|REF!|NAME\?|NUM!|N/A))
+  | (?P<ref>(?:(?:'(?:[^']|'')+'|[A-Za-z_\u4e00-\u9fff][\w.\u4e00-\u9fff-]*)!)?
+             \$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?(?![\w(]))
+  | (?P<func>(?:\[\d+\]!)?(?:_xlfn\.|_xlws\.)?[A-Za-z_][\w.]*(?=\())
+  | (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+  | (?P<bool>(?:TRUE|FALSE)(?![\w(]))
+  | (?P<name>[A-Za-z_\u4e00-\u9fff][\w.\u4e00-\u9fff]*)
+  | (?P<op><>|<=|>=|[-+*/^&=<>%(),:])
+""", re.X)
+
+
+@dataclass(frozen=True)
+class Ref:
+    sheet: str | None
+    col: int
+    row: int
+    abs_col: bool
+    abs_row: bool
+
+
+@dataclass(frozen=True)
+class Node:
+    kind: str  # num str bool err ref range func op neg pct empty name
+    value: Any = None
+    args: tuple = ()
+
+
+def _parse_cell(text: str, sheet: str | None) -> Ref:
+    m = re.fullmatch(r"(\$?)([A-Z]{1,3})(\$?)(\d+)", text)
+    if not m:
+        raise FormulaError(f"无法识别的单元格引用 {text}")
+    return Ref(sheet, column_index_from_string(m.group(2)), int(m.group(4)), bool(m.group(1)), bool(m.group(3)))
+
+
+def _ref_node(text: str) -> Node:
+    sheet = None
+    if "!" in text:
+        sheet, text = text.rsplit("!", 1)
+        sheet = sheet[1:-1].replace("''", "'") if sheet.startswith("'") else sheet
+    if ":" in text:
+        a, b = text.split(":")
+        return Node("range", (_parse_cell(a, sheet), _parse_cell(b, sheet)))
+    return Node("ref", _parse_cell(text, sheet))
+
+
+def tokenize(formula: str) -> list[tuple[str, str]]:
+    text = formula[1:] if formula.startswith("=") else formula
+    out, pos = [], 0
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m:
+            raise FormulaError(f"公式无法解析：{formula}（第 {pos + 1} 个字符）")
+        pos = m.end()
+        kind = m.lastgroup
+        if kind != "ws":
+            out.append((kind, m.group()))
+    return out
+
+
+_BINARY = {"=": 1, "<>": 1, "<": 1, ">": 1, "<=": 1, ">=": 1, "&": 2, "+": 3, "-": 3, "*": 4, "/": 4, "^": 5}
+
+
+class _Parser:
+    def __init__(self, formula: str):
+        self.formula = formula
+        self.toks = tokenize(formula)
+        self.i = 0
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def take(self) -> tuple[str, str]:
+        t = self.peek()
+        if t is None:
+            raise FormulaError(f"公式不完整：{self.formula}")
+        self.i += 1
+        return t
+
+    def expr(self, min_prec: int = 0) -> Node:
+        left = self.unary()
+        while True:
+            t = self.peek()
+            if not t or t[0] != "op" or t[1] not in _BINARY or _BINARY[t[1]] < min_prec:
+                return left
+            op = self.take()[1]
+            prec = _BINARY[op]
+            right = self.expr(prec + (0 if op == "^" else 1)) if op != "^" else self.expr(prec + 1)
+            left = Node("op", op, (left, right))
+
+    def unary(self) -> Node:
+        t = self.peek()
+        if t and t[0] == "op" and t[1] in "+-":
+            self.take()
+            inner = self.unary()
+            return inner if t[1] == "+" else Node("neg", None, (inner,))
+        node = self.primary()
+        while self.peek() == ("op", "%"):
+            self.take()
+            node = Node("pct", None, (node,))
+        return node
+
+    def primary(self) -> Node:
+        kind, text = self.take()
+        if kind == "num":
+            return Node("num", float(text))
+        if kind == "str":
+            return Node("str", text[1:-1].replace('""', '"'))
+        if kind == "bool":
+            return Node("bool", text == "TRUE")
+        if kind == "err":
+            return Node("err", text)
+        if kind == "ref":
+            return _ref_node(text)
+        if kind == "name":
+            return Node("name", text)
+        if kind == "func":
+            name = re.sub(r"^\[\d+\]!", "", text).upper().replace("_XLFN.", "").replace("_XLWS.", "")
+            self.take()  # (
+            args: list[Node] = []
+            if self.peek() == ("op", ")"):
+                self.take()
+                return Node("func", name, ())
+            while True:
+                t = self.peek()
+                if t in (("op", ","), ("op", ")")):
+                    args.append(Node("empty"))
+                else:
+                    args.append(self.expr())
+                t = self.take()
+                if t == ("op", ")"):
+                    return Node("func", name, tuple(args))
+                if t != ("op", ","):
+                    raise FormulaError(f"函数参数之间缺少逗号：{self.formula}")
+        if (kind, text) == ("op", "("):
+            node = self.expr()
+            if self.take() != ("op", ")"):
+                raise FormulaError(f"括号不配对：{self.formula}")
+            return node
+        raise FormulaError(f"公式无法解析：{self.formula}（“{text}”）")
+
+
+def parse(formula: str) -> Node:
+    p = _Parser(formula)
+    node = p.expr()
+    if p.peek() is not None:
+        raise FormulaError(f"公式无法解析：{formula}（多余的“{p.peek()[1]}”）")
+    return node
+
+
+# ---------------------------------------------------------------------------
+# Relative form and shifting
+
+
+def _ref_text(r: Ref, host_row: int, host_col: int, relative: bool) -> str:
+    sheet = "" if r.sheet is None else f"'{r.sheet}'!"
+    if relative:
+        rr = f"R{r.row}" if r.abs_row else f"R[{r.row - host_row}]"
+        cc = f"C{r.col}" if r.abs_col else f"C[{r.col - host_col}]"
+        return sheet + rr + cc
+    return sheet + ("$" if r.abs_col else "") + get_column_letter(r.col) + ("$" if r.abs_row else "") + str(r.row)
+
+
+def _write(node: Node, host_row: int, host_col: int, relative: bool) -> str:
+    w = lambda n: _write(n, host_row, host_col, relative)  # noqa: E731
+    k = node.kind
+    if k == "num":
+        v = node.value
+        return repr(int(v)) if float(v).is_integer() and abs(v) < 1e15 else repr(v)
+    if k == "str":
+        return '"' + node.value.replace('"', '""') + '"'
+    if k == "bool":
+        return "TRUE" if node.value else "FALSE"
+    if k in ("err", "name"):
+        return node.value
+    if k == "ref":
+        return _ref_text(node.value, host_row, host_col, relative)
+    if k == "range":
+        a, b = node.value
+        text = _ref_text(a, host_row, host_col, relative) + ":" + _ref_text(Ref(None, b.col, b.row, b.abs_col, b.abs_row),
+                                                                            host_row, host_col, relative)
+        return text
+    if k == "func":
+        return f"{node.value}({','.join(w(a) for a in node.args)})"
+    if k == "empty":
+        return ""
+    if k == "neg":
+        return f"-{w(node.args[0])}"
+    if k == "pct":
+        return f"{w(node.args[0])}%"
+    return f"({w(node.args[0])}{node.value}{w(node.args[1])})"
+
+
+def _host(cell: str) -> tuple[int, int]:
+    m = re.fullmatch(r"([A-Z]{1,3})(\d+)", cell)
+    if not m:
+        raise FormulaError(f"无法识别的单元格 {cell}")
+    return int(m.group(2)), column_index_from_string(m.group(1))
+
+
+def relative_form(formula: str, cell: str) -> str:
+    """The formula with references relative to ``cell``: equal for a formula filled down a column."""
+    row, col = _host(cell)
+    return _write(parse(formula), row, col, True)
+
+
+def _shift_node(node: Node, dr: int, dc: int) -> Node:
+    def mv(r: Ref) -> Ref:
+        return Ref(r.sheet, r.col + (0 if r.abs_col else dc), r.row + (0 if r.abs_row else dr), r.abs_col, r.abs_row)
+
+    if node.kind == "ref":
+        return Node("ref", mv(node.value))
+    if node.kind == "range":
+        return Node("range", (mv(node.value[0]), mv(node.value[1])))
+    if node.args:
+        return Node(node.kind, node.value, tuple(_shift_node(a, dr, dc) for a in node.args))
+    return node
+
+
+def shift_formula(formula: str, dr: int, dc: int) -> str:
+    """A formula moved by (dr, dc), as Excel expands a shared formula (text without the leading '=')."""
+    return _write(_shift_node(parse(formula), dr, dc), 0, 0, False)
+
+
+def references(node: Node, host_sheet: str) -> list[tuple[str, str]]:
+    """Every cell a formula reads, as (sheet, "A1"); ranges expanded."""
+    out: list[tuple[str, str]] = []
+    if node.kind == "ref":
+        r = node.value
+        out.append((r.sheet or host_sheet, f"{get_column_letter(r.col)}{r.row}"))
+    elif node.kind == "range":
+        a, b = node.value
+        for row in range(min(a.row, b.row), max(a.row, b.row) + 1):
+            for col in range(min(a.col, b.col), max(a.col, b.col) + 1):
+                out.append((a.sheet or host_sheet, f"{get_column_letter(col)}{row}"))
+    for arg in node.args:
+        out.extend(references(arg, host_sheet))
+    return out
+
+
+
+
