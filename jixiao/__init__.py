@@ -20,10 +20,22 @@ from .values import Measure, Qualitative, Unreadable, parse_value
 
 __version__ = "0.1.0"
 
+
+def check(paths, profile=None, jobs: int = 1, progress=None):  # type: ignore[no-untyped-def]
+    """Check workbooks, folders and .zip archives as ``jixiao check`` does; see :func:`jixiao.checking.check`.
+
+    Returns a :class:`~jixiao.checking.result.CheckResult`: ``.files`` (one result per workbook),
+    ``.to_json()`` (what ``--json`` prints) and ``.frame()`` (every finding as a pandas row, to pivot
+    by unit, rule and year in a notebook).
+    """
+    from .checking import check as run_check
+
+    return run_check(paths, profile, jobs, progress)
+
 __all__ = [
     "control_rate", "control_score", "payment_progress_score", "IndicatorScore", "indicator_kind",
     "indicator_score", "infer_grade", "Finding", "JixiaoError", "ProfileError", "ValueReadError",
     "cap_total", "exec_rate", "exec_score", "DeptForm", "FormScore", "score_form", "check_split",
     "Profile", "load_profile", "shipped_profiles", "check_weights", "grade", "split_label",
-    "sum_by_level", "Measure", "Qualitative", "Unreadable", "parse_value", "__version__",
+    "sum_by_level", "Measure", "Qualitative", "Unreadable", "parse_value", "__version__", "check",
 ]

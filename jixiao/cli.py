@@ -8,10 +8,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from importlib.metadata import entry_points
-from pathlib import Path
 from dataclasses import asdict
 from importlib import resources
+from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any, Sequence
 
 from rich.console import Console
@@ -44,7 +44,7 @@ def _findings_table(findings: list[Finding], title: str = "发现的问题") -> 
     for col in ("级别", "规则", "位置", "说明", "应为", "实际"):
         t.add_column(col, overflow="fold")
     for f in findings:
-        where = f.extra.get("indicator") or f.extra.get("field") or ""
+        where = f.context or ""
         t.add_row(f"[{_SEV_STYLE[f.severity]}]{_SEV_ZH[f.severity]}[/]", f.rule, escape(str(where)),
                   escape(f.message), "" if f.expected is None else escape(str(f.expected)),
                   "" if f.found is None else escape(str(f.found)))
@@ -132,10 +132,9 @@ def _demo_check(con: Console, folder: Path, seed: dict[str, Any]) -> int:
     """Write sample submissions (seed 000 as the bureau's layout and in jixiao's template) and check them."""
     import random
 
-    from .check import batch
-    from .samples import submissions
-    from .check import report
+    from .checking import batch, report
     from .layouts.writer import template_model
+    from .samples import submissions
 
     folder.mkdir(parents=True, exist_ok=True)
     samples = {
@@ -291,8 +290,8 @@ def cmd_recalc(a: argparse.Namespace) -> int:
 
 
 def cmd_check(a: argparse.Namespace) -> int:
-    from .check import batch
-    from .check import report
+    from .checking import batch, report
+    from .checking.result import CheckResult
 
     sources = batch.collect(a.paths)
     if not sources:
@@ -303,7 +302,13 @@ def cmd_check(a: argparse.Namespace) -> int:
     xlsx_report = report.XlsxReport(a.report) if a.report else None
     bar = task = None
     if sys.stderr.isatty() and not a.quiet:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
 
         bar = Progress(TextColumn("检查"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err,
                        transient=True)
@@ -317,24 +322,27 @@ def cmd_check(a: argparse.Namespace) -> int:
             bar.advance(task)
 
     try:
-        results = batch.run(sources, a.profile, jobs=max(1, a.jobs), progress=on_result)
+        result = CheckResult(batch.run(sources, a.profile, jobs=max(1, a.jobs), progress=on_result))
     finally:
         if bar is not None:
             bar.stop()
+    results = result.files
     written = []
     if xlsx_report is not None:
         written.append(xlsx_report.save())
     if a.html:
         written.append(report.write_html(results, a.html))
+    if a.csv:
+        written.append(report.write_csv(result, a.csv))
     if a.json:
-        print(json.dumps(report.to_json(results), ensure_ascii=False, indent=2, default=str))
+        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2, default=str))
     else:
         _print_check(results, written)
-    return 1 if any(f["severity"] == "error" for r in results for f in r.findings) else 0
+    return 1 if result.has_errors else 0
 
 
 def _print_check(results, written) -> None:
-    from .check.report import SEVERITY_ZH, summary
+    from .checking.report import SEVERITY_ZH, summary
 
     con = _console()
     s = summary(results)
@@ -349,7 +357,7 @@ def _print_check(results, written) -> None:
                       f"[bold red]{c['error']}[/]" if c["error"] else "0",
                       f"[yellow]{c['warning']}[/]" if c["warning"] else "0")
         con.print(t)
-        shown = [(r, f) for r in results for f in r.findings if f["severity"] != "info"][:40]
+        shown = [(r, f.to_dict()) for r in results for f in r.findings if f.severity != "info"][:40]
         if shown:
             ft = Table(title="问题（前 40 条）", title_justify="left")
             for col in ("文件", "位置", "级别", "说明", "应为", "实际"):
@@ -415,6 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("paths", nargs="+", help="工作簿、文件夹（递归）或 .zip 压缩包")
     sp.add_argument("--report", metavar="OUT.xlsx", help="写出 xlsx 报告（汇总、问题清单、规则统计）")
     sp.add_argument("--html", metavar="OUT.html", help="写出带图表的 HTML 报告")
+    sp.add_argument("--csv", metavar="OUT.csv", help="写出问题清单 CSV（每条问题一行：文件、单位、年度、单元格、规则……）")
     sp.add_argument("--jobs", "-j", type=int, default=1, help="并行进程数（默认 1）")
     sp.add_argument("--quiet", "-q", action="store_true", help="不显示进度条")
     sp = add("profiles", cmd_profiles, "列出内置规则配置，或显示一个配置", profile=False)

@@ -12,6 +12,14 @@ from dataclasses import dataclass
 from .errors import ValueReadError
 from .numbers import as_number, clamp
 from .profile import ControlRule, Profile, load_profile
+from .rules import error_codes
+
+error_codes({
+    "control.negative_denominator": "控制率分母为负",
+    "control.quarter": "季度无法识别",
+    "control.unknown": "未知的控制率",
+    "control.zero_denominator": "控制率分母为零",
+})
 
 
 @dataclass(frozen=True)

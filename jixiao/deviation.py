@@ -14,7 +14,29 @@ from typing import Literal
 from .errors import Finding
 from .numbers import as_number, clamp
 from .profile import IndicatorRule, Profile, QualGrade, load_profile
-from .values import Comparator, Measure, Qualitative, Unreadable, Value, normalise, parse_value
+from .rules import rule
+from .values import (
+    Comparator,
+    Measure,
+    Qualitative,
+    Unreadable,
+    Value,
+    normalise,
+    parse_value,
+)
+
+ACTUAL_HAS_COMPARATOR = rule("indicator.actual_has_comparator", "实际值写成了指标值", "actual")
+ACTUAL_NOT_NUMBER = rule("indicator.actual_not_number", "实际完成值不是数值", "actual")
+ACTUAL_UNREADABLE = rule("indicator.actual_unreadable", "实际完成值无法读取", "actual")
+GRADE_UNKNOWN = rule("indicator.grade_unknown", "定性等级无法识别", "grade")
+OVER_ACHIEVEMENT = rule("indicator.over_achievement", "超额完成待复核", "actual")
+QUALITATIVE_OUT_OF_BAND = rule("indicator.qualitative_out_of_band", "定性得分超出等级区间", "score")
+REASON_MISSING = rule("indicator.reason_missing", "缺偏差原因", "reason")
+REASON_RECOMMENDED = rule("indicator.reason_recommended", "超额完成宜说明原因", "reason")
+SCORE_MISMATCH = rule("indicator.score_mismatch", "指标得分不符", "score")
+SCORE_OVER_WEIGHT = rule("indicator.score_over_weight", "得分超过分值", "score")
+TARGET_UNREADABLE = rule("indicator.target_unreadable", "指标值无法读取", "target")
+UNIT_MISMATCH = rule("indicator.unit_mismatch", "单位不一致", "actual")
 
 Kind = Literal["正向", "反向", "等于", "定性"]
 # Words that may stand before a number in 实际完成值 without making it a target.
@@ -77,7 +99,7 @@ def indicator_score(target: object, actual: object, weight: float, profile: str 
     rep = None if reported is None or reported == "" else as_number(reported, "得分")
 
     if isinstance(t, Unreadable):
-        res.findings.append(Finding("indicator.target_unreadable", "error",
+        res.findings.append(Finding(TARGET_UNREADABLE, "error",
                                     f"年度指标值无法读取：{t.reason}", found=t.text))
     elif isinstance(t, Qualitative):
         res.kind = "定性"
@@ -91,25 +113,24 @@ def indicator_score(target: object, actual: object, weight: float, profile: str 
         res.reason_required = _below_full(rule, res.score, w)
     res.reason_recommended = res.over_achievement and rule.reason_recommended_over_achievement
     if res.over_achievement:
-        res.findings.append(Finding(
-            "indicator.over_achievement", "warning",
+        res.findings.append(Finding(OVER_ACHIEVEMENT, "warning",
             f"实际完成值为指标值的 {res.ratio:.0%}，超过 {rule.over_achievement_ratio:.0%}，"
             "请复核指标值是否设置偏低并说明原因", expected=f"< {rule.over_achievement_ratio:.0%}",
             found=f"{res.ratio:.2%}"))
     if rep is not None:
         if rep > w + _EPS:
-            res.findings.append(Finding("indicator.score_over_weight", "error",
+            res.findings.append(Finding(SCORE_OVER_WEIGHT, "error",
                                         f"得分 {rep:g} 超过分值 {w:g}", expected=w, found=rep))
         elif res.score is not None and res.kind != "定性" and abs(rep - res.score) > rule.score_tolerance:
-            res.findings.append(Finding("indicator.score_mismatch", "error",
+            res.findings.append(Finding(SCORE_MISMATCH, "error",
                                         f"得分与计分规则不符：应为 {res.score:g}，表中为 {rep:g}",
                                         expected=res.score, found=rep))
     if reason is not None and not str(reason).strip():
         if res.reason_required:
-            res.findings.append(Finding("indicator.reason_missing", "error",
+            res.findings.append(Finding(REASON_MISSING, "error",
                                         "得分低于分值，须填写偏差原因分析及改进措施", expected="偏差原因", found=""))
         elif res.reason_recommended:
-            res.findings.append(Finding("indicator.reason_recommended", "warning",
+            res.findings.append(Finding(REASON_RECOMMENDED, "warning",
                                         "大幅超额完成，宜说明偏差原因", expected="偏差原因", found=""))
     return res
 
@@ -147,20 +168,19 @@ def _score_quantitative(res: IndicatorScore, p: Profile, t: Measure, a: Value) -
     rule = p.indicators
     w = res.weight
     if isinstance(a, Unreadable):
-        res.findings.append(Finding("indicator.actual_unreadable", "error",
+        res.findings.append(Finding(ACTUAL_UNREADABLE, "error",
                                     f"实际完成值无法读取：{a.reason}", found=a.text))
         return
     if isinstance(a, Qualitative):
-        res.findings.append(Finding("indicator.actual_not_number", "error",
+        res.findings.append(Finding(ACTUAL_NOT_NUMBER, "error",
                                     "年度指标值是定量的，实际完成值应填写数值", expected=t.format(), found=a.text))
         return
     if a.comparator is not None and a.comparator_word not in MEASURED_WORDS:
-        res.findings.append(Finding("indicator.actual_has_comparator", "warning",
+        res.findings.append(Finding(ACTUAL_HAS_COMPARATOR, "warning",
                                     f"实际完成值“{a.text.strip()}”带比较符，应填写实际测得的数值",
                                     expected="实测数值", found=a.text.strip()))
     if t.dimension != a.dimension:
-        res.findings.append(Finding(
-            "indicator.unit_mismatch", "error",
+        res.findings.append(Finding(UNIT_MISMATCH, "error",
             f"单位不一致：指标值为“{t.unit_label() or '无单位'}”，实际完成值为“{a.unit_label() or '无单位'}”",
             expected=t.unit_label(), found=a.unit_label()))
         return
@@ -230,14 +250,14 @@ def _score_qualitative(res: IndicatorScore, p: Profile, grade: str | None, repor
         g = rule.grade(grade)
         if g is None:
             labels = "、".join(x.label for x in rule.grades)
-            res.findings.append(Finding("indicator.grade_unknown", "error",
+            res.findings.append(Finding(GRADE_UNKNOWN, "error",
                                         f"定性等级“{grade}”无法识别，应为：{labels}", found=grade))
             return
         res.grade_source = "given"
     else:
         a = res.actual
         if isinstance(a, Unreadable):
-            res.findings.append(Finding("indicator.actual_unreadable", "error",
+            res.findings.append(Finding(ACTUAL_UNREADABLE, "error",
                                         f"实际完成值无法读取：{a.reason}", found=a.text))
             return
         a_text = a.text if isinstance(a, Qualitative) else a.text
@@ -255,8 +275,7 @@ def _score_qualitative(res: IndicatorScore, p: Profile, grade: str | None, repor
             sev = "error" if res.grade_source == "given" else "warning"
             how = "所填等级" if res.grade_source == "given" else "按完成情况判断的等级"
             res.score = clamp(reported, lo, hi)
-            res.findings.append(Finding(
-                "indicator.qualitative_out_of_band", sev,
+            res.findings.append(Finding(QUALITATIVE_OUT_OF_BAND, sev,
                 f"定性指标得分 {reported:g} 不在{how}“{g.label}”的区间 {lo:g}–{hi:g} 分内",
                 expected=f"{lo:g}–{hi:g}", found=reported))
     else:

@@ -5,8 +5,18 @@ English code so that scripts and the JSON output can match on it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any, Literal
+
+from .rules import error_codes
+
+error_codes({
+    "jixiao.error": "出错",
+    "profile.invalid": "规则配置无效",
+    "value.unreadable": "数值无法读取",
+})
+
 
 Severity = Literal["error", "warning", "info"]
 
@@ -49,11 +59,19 @@ class ValueReadError(JixiaoError):
 
 @dataclass
 class Finding:
-    """One thing a rule noticed about its inputs.
+    """One thing a rule noticed: the only finding type, from the rules to the reports.
 
-    Rules return findings instead of raising when they can still say something
-    useful (a unit that disagrees, an actual value written as a target).
-    The checker adds the workbook location later.
+    A rule fills what it knows: its ``rule`` id (declared in :mod:`jixiao.rules`),
+    severity, a Chinese message, expected and found values, and — when it knows
+    which part of the form it is about — a ``field`` key of the form vocabulary
+    (:mod:`jixiao.vocabulary`, e.g. ``"ind.3.score"``). The checker locates the
+    field in the workbook it read and fills ``sheet`` and ``cell``.
+
+    Example:
+        >>> f = Finding("indicator.score_over_weight", "error", "得分 12 超过分值 10", expected=10, found=12,
+        ...             field="ind.0.score")
+        >>> f.at("自评表", "H20").to_dict()["cell"]
+        'H20'
     """
 
     rule: str
@@ -61,13 +79,31 @@ class Finding:
     message: str
     expected: Any = None
     found: Any = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    field: str | None = None  # what the finding is about, as a field key
+    context: str | None = None  # a name for people: the indicator, or the field's title
+    sheet: str | None = None
+    cell: str | None = None
+    extra: dict[str, Any] = dataclass_field(default_factory=dict)  # rule details (group, column, level …)
+
+    def at(self, sheet: str | None, cell: str | None) -> "Finding":
+        """The same finding, located in a workbook."""
+        self.sheet, self.cell = sheet, cell
+        return self
 
     def to_dict(self) -> dict[str, Any]:
-        d = {"rule": self.rule, "severity": self.severity, "message": self.message,
-             "expected": self.expected, "found": self.found}
-        d.update(self.extra)
-        return d
+        """The finding as ``jixiao check --json`` writes it."""
+        return {"sheet": self.sheet, "cell": self.cell, "rule": self.rule, "severity": self.severity,
+                "message": self.message, "expected": _plain(self.expected), "found": _plain(self.found),
+                "context": self.context}
+
+
+def _plain(v: Any) -> Any:
+    """A value as JSON and reports show it: 9.0 → 9, a cell error → its code."""
+    if isinstance(v, CellError):
+        return str(v)
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,12 @@ from __future__ import annotations
 from .errors import ValueReadError
 from .numbers import as_number
 from .profile import Profile, load_profile
+from .rules import error_codes
+
+error_codes({
+    "execution.negative": "金额为负数",
+    "execution.no_budget": "全年预算数为零",
+})
 
 
 def exec_rate(budget: float, executed: float) -> float:
@@ -59,8 +65,6 @@ def cap_total(total: float, rate: float, profile: str | Profile | None = None) -
         if r < cap.below:
             return min(t, cap.max_total)
     return t
-
-
 
 
 __all__ = ["exec_rate", "exec_score", "cap_total"]

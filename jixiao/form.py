@@ -12,13 +12,43 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .deviation import IndicatorScore, indicator_score
+from . import vocabulary as v
+from .deviation import (
+    QUALITATIVE_OUT_OF_BAND,
+    SCORE_MISMATCH,
+    IndicatorScore,
+    indicator_score,
+)
 from .errors import Finding, JixiaoError
 from .execution import cap_total, exec_rate, exec_score
 from .funds import check_split
 from .numbers import as_number, round_excel
 from .profile import Profile, load_profile
-from .totals import IndicatorLine, check_weights, grade, indicators_total, overall_total, sum_row_value
+from .rules import RULES, error_codes, rule
+from .totals import TOTAL as WEIGHTS_TOTAL
+from .totals import (
+    IndicatorLine,
+    check_weights,
+    grade,
+    indicators_total,
+    level_key,
+    overall_total,
+    sum_row_value,
+)
+
+error_codes({
+    "form.unreadable": "表单数据无法读取",
+})
+
+
+RATE_MISMATCH = rule("execution.rate_mismatch", "执行率算错", v.FUNDS_RATE)
+EXEC_SCORE_MISMATCH = rule("execution.score_mismatch", "执行率得分不符", "funds.exec_score")
+WRONG_BUDGET = rule("execution.wrong_budget", "执行率用年初预算数作分母", "funds.exec_rate")
+SAME_QUANTITY = rule("funds.same_quantity", "同一金额前后不一致")
+SPLIT_MISMATCH = rule("funds.split_mismatch", "分项之和与合计不符")
+TOTAL_GRADE_MISMATCH = rule("total.grade_mismatch", "等级不符", "total.grade")
+TOTAL_SUM_ROW_MISMATCH = rule("total.sum_row_mismatch", "合计不等于各项之和", "sum_row.score")
+TOTAL_TOTAL_MISMATCH = rule("total.total_mismatch", "总分不符", "total.score")
 
 
 @dataclass
@@ -99,76 +129,130 @@ def _rate_matches(rate: float, reported: float) -> bool:
 
 
 def score_form(form: DeptForm, profile: str | Profile | None = None) -> FormScore:
-    """Score every part of ``form`` and collect what disagrees with the rules."""
+    """Score every part of ``form`` and collect what disagrees with the rules.
+
+    Each finding names the field it is about (:mod:`jixiao.vocabulary`), so a reader
+    that knows where it found each field can point at the cell.
+
+    Example:
+        >>> form = DeptForm.load(Path(__file__).parent / "samples" / "hunan-2024-dept.json")
+        >>> s = score_form(form, "hunan-dept-2024")
+        >>> f"{s.exec_rate:.2%}", s.exec_score, s.sum_row, s.total, s.grade
+        ('84.52%', 9.0, 90.0, 99.0, '优')
+    """
     p = load_profile(profile)
-    tol = p.indicators.score_tolerance
-    fs: list[Finding] = []
     fu = form.funds
     rate = exec_rate(fu.budget, fu.executed)
     escore = exec_score(rate, p, fu.weight)
+    fs = _execution_findings(fu, rate, escore, p) + _split_findings(form, p)
+    scored, row_findings = _indicator_findings(form.indicators, p)
+    fs += row_findings
+    lines = [IndicatorLine(r.level1, r.level2, r.name, as_number(r.weight), s.score)
+             for r, s in zip(form.indicators, scored)]
+    fs += _weight_findings(lines, p, fu.weight)
+    isum = indicators_total(lines)
+    sum_row = sum_row_value(escore, isum, p)
+    total = overall_total(escore, isum)
+    capped = cap_total(total, rate, p)
+    g = grade(capped, p)
+    fs += _total_findings(form, sum_row, capped, g, p)
+    return FormScore(profile=p.id, exec_rate=rate, exec_score=escore, indicators=scored, indicator_sum=isum,
+                     sum_row=sum_row, total=total, capped_total=capped, grade=g, findings=fs)
+
+
+def _execution_findings(fu: Funds, rate: float, escore: float, p: Profile) -> list[Finding]:
+    """The reported 执行率 against 全年执行数 / 全年预算数 (naming the 年初预算数 mistake), and its score."""
+    fs = []
     if fu.reported_rate is not None and not _rate_matches(rate, as_number(fu.reported_rate, "执行率")):
         rep = as_number(fu.reported_rate, "执行率")
         initial = fu.initial_budget
         if initial and _rate_matches(as_number(fu.executed) / as_number(initial), rep):
-            fs.append(Finding("execution.wrong_budget", "error",
-                              "执行率用年初预算数作分母；应为 全年执行数 / 全年预算数",
-                              expected=f"{rate:.2%}", found=f"{rep:.2%}", extra={"field": "执行率"}))
+            fs.append(Finding(WRONG_BUDGET, "error", "执行率用年初预算数作分母；应为 全年执行数 / 全年预算数",
+                              expected=f"{rate:.2%}", found=f"{rep:.2%}", field=v.FUNDS_RATE, context="执行率"))
         else:
-            fs.append(Finding("execution.rate_mismatch", "error", "执行率与 全年执行数 / 全年预算数 不符",
-                              expected=f"{rate:.2%}", found=f"{rep:.2%}", extra={"field": "执行率"}))
-    if fu.reported_score is not None and abs(as_number(fu.reported_score) - escore) > tol:
-        fs.append(Finding("execution.score_mismatch", "error", "执行率得分与计分规则不符",
-                          expected=escore, found=fu.reported_score, extra={"field": "执行率得分"}))
+            fs.append(Finding(RATE_MISMATCH, "error", "执行率与 全年执行数 / 全年预算数 不符",
+                              expected=f"{rate:.2%}", found=f"{rep:.2%}", field=v.FUNDS_RATE, context="执行率"))
+    if fu.reported_score is not None and abs(as_number(fu.reported_score) - escore) > p.indicators.score_tolerance:
+        fs.append(Finding(EXEC_SCORE_MISMATCH, "error", "执行率得分与计分规则不符", expected=escore,
+                          found=fu.reported_score, field=v.FUNDS_SCORE, context="执行率得分"))
+    return fs
+
+
+def _split_findings(form: DeptForm, p: Profile) -> list[Finding]:
+    """Splits of 年度资金总额 that do not add up, and totals written in labels that disagree."""
+    fu = form.funds
+    fs = []
     totals = {"全年预算数": fu.budget, "全年执行数": fu.executed, "年初预算数": fu.initial_budget}
-    for group, label, split in (("income", "按收入性质分", fu.income), ("spending", "按支出性质分", fu.spending)):
+    for group, split in (("income", fu.income), ("spending", fu.spending)):
+        label = v.GROUPS[group]
         for column, parts in split.items():
-            if totals.get(column) is None or not any(v not in (None, "") for v in parts.values()):
+            if totals.get(column) is None or not any(x not in (None, "") for x in parts.values()):
                 continue
             chk = check_split(totals[column], parts, p)  # type: ignore[arg-type]
             if not chk.ok:
-                fs.append(Finding("funds.split_mismatch", "error",
+                fs.append(Finding(SPLIT_MISMATCH, "error",
                                   f"{label}各项之和 {chk.parts_sum:.2f} 与{column} {chk.total:.2f} 不符",
-                                  expected=chk.total, found=chk.parts_sum,
-                                  extra={"field": f"{label}/{column}", "group": group, "column": column}))
+                                  expected=chk.total, found=chk.parts_sum, field=v.subtotal_key(group, column),
+                                  context=f"{label}/{column}",
+                                  extra={"group": group, "column": column, "parts": list(parts)}))
         stated = form.stated_split_totals.get(group)
         if stated is not None:
             column = p.label_split_columns[group]
             want = totals.get(column)
             if want is not None and abs(as_number(stated) - as_number(want)) > p.funds_tolerance:
-                fs.append(Finding("funds.same_quantity", "error",
+                fs.append(Finding(SAME_QUANTITY, "error",
                                   f"“{label}”后写的合计 {as_number(stated):.2f} 与{column} {as_number(want):.2f} 不一致",
-                                  expected=want, found=stated, extra={"field": f"{label}合计", "group": group}))
-    scored = []
-    for i, row in enumerate(form.indicators):
+                                  expected=want, found=stated, field=v.stated_key(group), context=f"{label}合计"))
+    return fs
+
+
+def _indicator_findings(rows: list[IndicatorRow], p: Profile) -> tuple[list[IndicatorScore], list[Finding]]:
+    """Every indicator row scored; each finding points at its row's cell that the rule names."""
+    scored, fs = [], []
+    for i, row in enumerate(rows):
         officer = row.judged if row.judged is not None else row.reported
         s = indicator_score(row.target, row.actual, row.weight, p, grade=row.grade, reported=officer,
                             reason=row.reason)
         if (s.kind == "定性" and row.judged is not None and row.reported is not None and s.score is not None
-                and abs(as_number(row.reported, "得分") - s.score) > tol):
-            s.findings.append(Finding("indicator.score_mismatch", "error",
+                and abs(as_number(row.reported, "得分") - s.score) > p.indicators.score_tolerance):
+            s.findings.append(Finding(SCORE_MISMATCH, "error",
                                       f"得分与计分规则不符：应为 {s.score:g}，表中为 {as_number(row.reported):g}",
                                       expected=s.score, found=row.reported))
         for f in s.findings:
+            column = RULES[f.rule].points_at or "score"
+            if f.rule == QUALITATIVE_OUT_OF_BAND and row.judged is not None:
+                column = "judged"  # the officer's own points, in the helper column
+            f.field = f.field or v.indicator_key(i, column)
+            f.context = f.context or row.name
             f.extra.setdefault("row", i)
-            f.extra.setdefault("indicator", row.name)
         fs.extend(s.findings)
         scored.append(s)
-    lines = [IndicatorLine(r.level1, r.level2, r.name, as_number(r.weight), s.score)
-             for r, s in zip(form.indicators, scored)]
-    fs.extend(check_weights(lines, p, fu.weight))
-    isum = indicators_total(lines)
-    sum_row = sum_row_value(escore, isum, p)
+    return scored, fs
+
+
+def _weight_findings(lines: list[IndicatorLine], p: Profile, execution_weight: float | None) -> list[Finding]:
+    """Weights against the profile; a first-level finding points at that level's first row."""
+    fs = check_weights(lines, p, execution_weight)
+    for f in fs:
+        if f.rule == WEIGHTS_TOTAL:
+            f.field = v.SUM_ROW_WEIGHT
+        elif "level1" in f.extra:
+            row = next((i for i, ln in enumerate(lines) if level_key(ln.level1) == f.extra["level1"]), None)
+            f.field = v.indicator_key(row, "weight") if row is not None else None
+    return fs
+
+
+def _total_findings(form: DeptForm, sum_row: float, total: float, g: str, p: Profile) -> list[Finding]:
+    """合计, 总分 and 等级 as the form reports them, against the rules' values."""
+    tol = p.indicators.score_tolerance
+    fs = []
     if form.reported_sum is not None and abs(as_number(form.reported_sum) - sum_row) > tol:
-        fs.append(Finding("total.sum_row_mismatch", "error", "合计与各项得分之和不符",
-                          expected=sum_row, found=form.reported_sum, extra={"field": "合计"}))
-    total = overall_total(escore, isum)
-    capped = cap_total(total, rate, p)
-    g = grade(capped, p)
-    if form.reported_total is not None and abs(as_number(form.reported_total, "总分") - capped) > tol:
-        fs.append(Finding("total.total_mismatch", "error", "总分与执行率得分加各项指标得分之和不符",
-                          expected=capped, found=form.reported_total, extra={"field": "总分"}))
+        fs.append(Finding(TOTAL_SUM_ROW_MISMATCH, "error", "合计与各项得分之和不符", expected=sum_row,
+                          found=form.reported_sum, field=v.SUM_ROW_SCORE, context="合计"))
+    if form.reported_total is not None and abs(as_number(form.reported_total, "总分") - total) > tol:
+        fs.append(Finding(TOTAL_TOTAL_MISMATCH, "error", "总分与执行率得分加各项指标得分之和不符", expected=total,
+                          found=form.reported_total, field=v.TOTAL_SCORE, context="总分"))
     if form.reported_grade and str(form.reported_grade).strip().removeprefix("等级：") != g:
-        fs.append(Finding("total.grade_mismatch", "error", f"等级应为“{g}”（总分 {capped:g}）",
-                          expected=g, found=form.reported_grade, extra={"field": "等级"}))
-    return FormScore(profile=p.id, exec_rate=rate, exec_score=escore, indicators=scored, indicator_sum=isum,
-                     sum_row=sum_row, total=total, capped_total=capped, grade=g, findings=fs)
+        fs.append(Finding(TOTAL_GRADE_MISMATCH, "error", f"等级应为“{g}”（总分 {total:g}）", expected=g,
+                          found=form.reported_grade, field=v.TOTAL_GRADE, context="等级"))
+    return fs

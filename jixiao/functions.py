@@ -31,7 +31,16 @@ from .deviation import indicator_kind, indicator_score, reason_requirement
 from .errors import ValueReadError
 from .execution import cap_total, exec_rate, exec_score
 from .funds import check_split
+from .rules import error_codes
 from .values import Measure, parse_value
+
+error_codes({
+    "value.unreadable": "数值无法读取",
+    "indicator.unscorable": "指标无法计分",
+    "value.missing": "缺少数值",
+    "value.not_number": "不是数字",
+})
+
 
 CATEGORY = "绩效自评"
 

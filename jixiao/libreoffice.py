@@ -8,6 +8,14 @@ import tempfile
 from pathlib import Path
 
 from .errors import JixiaoError
+from .rules import error_codes
+
+error_codes({
+    "render.failed": "LibreOffice 无法转换",
+    "render.no_libreoffice": "缺少 LibreOffice",
+    "render.no_pdftoppm": "缺少 pdftoppm",
+    "render.timeout": "LibreOffice 转换超时",
+})
 
 
 def soffice() -> str:

@@ -11,6 +11,14 @@ import math
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Literal
 
+from .rules import error_codes
+
+error_codes({
+    "value.missing": "缺少数值",
+    "value.not_number": "不是数字",
+})
+
+
 RoundMode = Literal["half_up", "up", "down"]
 _MODES = {"half_up": ROUND_HALF_UP, "up": ROUND_CEILING, "down": ROUND_FLOOR}
 

@@ -17,6 +17,16 @@ from typing import Any
 
 from .errors import ProfileError
 from .numbers import RoundMode, round_excel
+from .rules import error_codes
+
+error_codes({
+    "profile.cycle": "规则配置循环继承",
+    "profile.encoding": "规则配置文件编码错误",
+    "profile.not_found": "找不到规则配置",
+    "profile.syntax": "规则配置文件格式错误",
+    "profile.unknown_control": "规则配置中没有此控制率",
+})
+
 
 DEFAULT_PROFILE = "national-2020"
 _MISSING = object()
@@ -53,7 +63,6 @@ class Band:
         if self.max is not None and (x > self.max or (x == self.max and not self.max_inclusive)):
             return False
         return True
-
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from . import vocabulary
 from .errors import Finding
 from .numbers import as_number
 from .profile import Profile, load_profile
+from .rules import rule
+
+FIRST_LEVEL = rule("weights.first_level", "一级指标分值与规则不同", "weight")
+TOTAL = rule("weights.total", "分值合计不符", vocabulary.SUM_ROW_WEIGHT)
+UNKNOWN_LEVEL = rule("weights.unknown_level", "一级指标不在规则中", "weight")
 
 _WEIGHT_IN_LABEL = re.compile(r"[（(]\s*(\d+(?:\.\d+)?)\s*分\s*[)）]")
 
@@ -73,7 +79,7 @@ def check_weights(lines: Iterable[IndicatorLine], profile: str | Profile | None 
     have = round(sum(ln.weight for ln in lines), 10)
     want = rule.total - (ew if rule.execution_separate else 0.0)
     if abs(have - want) > rule.tolerance:
-        findings.append(Finding("weights.total", "error",
+        findings.append(Finding(TOTAL, "error",
                                 f"绩效指标分值合计 {have:g}，应为 {want:g}（总分 {rule.total:g}"
                                 + (f"，执行率 {ew:g} 分另计" if rule.execution_separate else "") + "）",
                                 expected=want, found=have))
@@ -83,12 +89,12 @@ def check_weights(lines: Iterable[IndicatorLine], profile: str | Profile | None 
         for key, wanted in expected.items():
             got = sums.get(key, {"weight": 0.0})["weight"]
             if abs(got - wanted) > rule.tolerance:
-                findings.append(Finding("weights.first_level", rule.first_level_severity,  # type: ignore[arg-type]
+                findings.append(Finding(FIRST_LEVEL, rule.first_level_severity,  # type: ignore[arg-type]
                                         f"一级指标“{key}”分值合计 {got:g}，规则配置为 {wanted:g}",
                                         expected=wanted, found=got, extra={"level1": key}))
         for key in sums:
             if key not in expected:
-                findings.append(Finding("weights.unknown_level", "warning",
+                findings.append(Finding(UNKNOWN_LEVEL, "warning",
                                         f"一级指标“{key}”不在规则配置中（{'、'.join(expected)}）",
                                         expected=list(expected), found=key, extra={"level1": key}))
     return findings

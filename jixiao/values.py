@@ -17,6 +17,17 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Literal, Union
 
+from .rules import error_codes
+
+error_codes({
+    "value.missing": "缺少数值",
+    "value.not_number": "不是数字",
+    "value.comparator_conflict": "比较符前后矛盾",
+    "value.no_number": "只有比较符没有数值",
+    "value.unit_unknown": "单位无法识别",
+})
+
+
 Direction = Literal["正向", "反向", "等于"]
 
 
@@ -196,3 +207,29 @@ def parse_plain_number(text: str) -> float | None:
     if not m:
         return None
     return float(m["num"]) * RATIO_SCALE.get(m["unit"] or "", 1.0)
+
+
+def cell_number(v: object) -> float | None:
+    """A cell's value as a number, or None: numbers as they are, text through :func:`parse_plain_number`.
+
+    Example:
+        >>> cell_number("38,479.52"), cell_number(9), cell_number("84.52%"), cell_number("九")
+        (38479.52, 9.0, 0.8452, None)
+    """
+    if isinstance(v, bool) or v is None:
+        return None
+    if isinstance(v, (int, float)):
+        return float(v)
+    if isinstance(v, str):
+        return parse_plain_number(v)
+    return None
+
+
+def compact(text: object) -> str:
+    """Text as labels are compared: half-width, no spaces or line breaks of any width.
+
+    Example:
+        >>> compact(" 三级\\u3000指标\\n")
+        '三级指标'
+    """
+    return "" if text is None else re.sub(r"\s+", "", normalise(str(text)))

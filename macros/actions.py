@@ -7,13 +7,15 @@ from pathlib import Path
 from typing import Any
 
 from jixiao import __version__
-from jixiao.check.checker import FileResult, _profile_for, check_book, read_form, to_form
+from jixiao import vocabulary as v
+from jixiao.checking.checker import check_book, read_fields, score_read
+from jixiao.checking.report import SEVERITY_ZH, rule_title
+from jixiao.checking.result import FileResult
+from jixiao.checking.xlsx import Book, Sheet
 from jixiao.errors import JixiaoError
-from jixiao.form import score_form
-from jixiao.check.report import SEVERITY_ZH, rule_title
-from jixiao.check.xlsx import Book, Sheet
+from jixiao.profile import load_profile
 
-from .book import RESULTS_SHEET, BookLike, MARK_SHEET
+from .book import MARK_SHEET, RESULTS_SHEET, BookLike
 
 RESULT_HEADER = ["级别", "工作表", "单元格", "说明", "应为", "实际", "问题"]
 
@@ -45,27 +47,24 @@ def score(book: BookLike, profile: str | None = None) -> list[ScoreCell]:
     """评分: clear the marks of 检查, compute every score with the core and write it where the form has no formula."""
     book.clear_marks()
     xb = to_book(book)
-    res, out = FileResult(book.name), []
-    fr, _, _ = read_form(xb, res, out, recalc=False)
+    fr = read_fields(xb)
     if fr is None:
         raise JixiaoError("本工作簿中没有可评分的部门整体/项目支出绩效自评表", code="macro.no_form")
-    prof = _profile_for(profile, fr.profile, out, None, None)
-    form = to_form(fr, prof, out)
-    if form is None:
+    fs = score_read(fr, load_profile(profile) if profile else None).score
+    if fs is None:
         raise JixiaoError("请先填写全年预算数和全年执行数", code="macro.no_funds")
-    fs = score_form(form, prof)
-    wanted: list[tuple[str, Any]] = [("funds.exec_rate", fs.exec_rate), ("funds.exec_score", fs.exec_score),
-                                     ("sum_row.score", fs.sum_row), ("total.score", fs.capped_total),
-                                     ("total.grade", fs.grade)]
+    wanted: list[tuple[str, Any]] = [(v.FUNDS_RATE, fs.exec_rate), (v.FUNDS_SCORE, fs.exec_score),
+                                     (v.SUM_ROW_SCORE, fs.sum_row), (v.TOTAL_SCORE, fs.capped_total),
+                                     (v.TOTAL_GRADE, fs.grade)]
     cells: list[ScoreCell] = []
     for key, value in wanted:
-        c = fr.fields.get(key)
+        c = fr.cells.get(key)
         if c is not None and c.ref:
             cells.append(ScoreCell(c.sheet, c.ref, key, value, False))
     for i, (ind, s) in enumerate(zip(fr.indicators, fs.indicators)):
         c = ind.get("score")
         if c is not None and c.ref and s.score is not None:
-            cells.append(ScoreCell(c.sheet, c.ref, f"ind.{i}.score", s.score, False))
+            cells.append(ScoreCell(c.sheet, c.ref, v.indicator_key(i, "score"), s.score, False))
     for sc in cells:
         if sc.cell not in xb.sheets[sc.sheet].formulas:
             book.set_value(sc.sheet, sc.cell, sc.value)
@@ -76,9 +75,10 @@ def score(book: BookLike, profile: str | None = None) -> list[ScoreCell]:
 def check(book: BookLike, profile: str | None = None) -> FileResult:
     """检查: the same findings as ``jixiao check``, listed on 检查结果 (linked to their cells) and marked."""
     book.clear_marks()
-    res = check_book(to_book(book), profile)
+    res = check_book(to_book(book), load_profile(profile) if profile else None)
     rows, links = [], {}
-    for i, f in enumerate(res.findings):
+    for i, finding in enumerate(res.findings):
+        f = finding.to_dict()
         rows.append([SEVERITY_ZH[f["severity"]], f["sheet"] or "", f["cell"] or "", f["message"],
                      "" if f["expected"] is None else str(f["expected"]),
                      "" if f["found"] is None else str(f["found"]), rule_title(f["rule"])])
@@ -88,8 +88,8 @@ def check(book: BookLike, profile: str | None = None) -> FileResult:
         rows.append(["提示", "", "", "未发现问题", "", "", ""])
     book.write_results(RESULT_HEADER, rows, links)
     for f in res.findings:
-        if f["sheet"] and f["cell"] and f["severity"] != "info":
-            book.mark(f["sheet"], f["cell"], f["severity"], f"{rule_title(f['rule'])}：{f['message']}")
+        if f.sheet and f.cell and f.severity != "info":
+            book.mark(f.sheet, f.cell, f.severity, f"{rule_title(f.rule)}：{f.message}")
     book.activate(RESULTS_SHEET)
     return res
 
@@ -111,10 +111,8 @@ def help_text(book: BookLike | None = None) -> str:
 
     profile = None
     if book is not None:
-        xb = to_book(book)
-        res, out = FileResult(book.name), []
         try:
-            fr, _, _ = read_form(xb, res, out, recalc=False)
+            fr = read_fields(to_book(book))
         except JixiaoError:
             fr = None
         profile = fr.profile if fr else None

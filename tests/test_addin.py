@@ -4,18 +4,17 @@ import re
 import shutil
 import zipfile
 
+import jixiao_addin
+import jixiao_udfs
 import olefile
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from oletools.olevba import VBA_Parser, decompress_stream
 
-import jixiao_addin
-import jixiao_udfs
-from jixiao.xlam import build
-from jixiao.xlam import ovba
-from jixiao.xlam.cfb import CompoundFile
 from jixiao.profile import shipped_profiles
+from jixiao.xlam import build, ovba
+from jixiao.xlam.cfb import CompoundFile
 
 
 @pytest.fixture(scope="module")

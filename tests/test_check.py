@@ -7,13 +7,11 @@ import zipfile
 
 import pytest
 from openpyxl import Workbook, load_workbook
-
-from jixiao.check import batch
-from jixiao.check import checker
-from jixiao.samples import submissions
-from jixiao.check import report
-from jixiao.cli import main
 from workbooks import SEED000
+
+from jixiao.checking import batch, checker, report
+from jixiao.cli import main
+from jixiao.samples import submissions
 
 P = "hunan-dept-2024"
 
@@ -26,9 +24,9 @@ def check_bytes(tmp_path, data, name="book.xlsx", profile=P):
 
 def assert_found(result, expected):
     for x in expected:
-        hits = [f for f in result.findings if f["rule"] == x["rule"] and f["cell"] == x["cell"]]
-        assert hits, (x, [(f["rule"], f["cell"]) for f in result.findings])
-        got = hits[0]["expected"]
+        hits = [f for f in result.findings if f.rule == x["rule"] and f.cell == x["cell"]]
+        assert hits, (x, [(f.rule, f.cell) for f in result.findings])
+        got = hits[0].expected
         if isinstance(x["expected"], (int, float)):
             assert float(got) == pytest.approx(x["expected"]), (x, got)
         else:
@@ -62,7 +60,7 @@ def test_clean_workbooks_have_no_error(layout, tmp_path):
         data, expected = submissions.make_submission(random.Random(seed), layout, None)
         res = check_bytes(tmp_path, data, f"clean{seed}.xlsx")
         assert expected == []
-        assert [f for f in res.findings if f["severity"] == "error"] == [], res.findings
+        assert [f for f in res.findings if f.severity == "error"] == [], res.findings
         assert res.total is not None and res.grade
 
 
@@ -76,19 +74,19 @@ def test_seed000_in_bureau_layout_reads_and_scores_like_the_paper(tmp_path):
     res = check_bytes(tmp_path, seed000_bureau())
     assert (res.route, res.kind, res.unit, res.year) == ("values", "dept", "湖南省机关事务管理局", 2024)
     assert f"{res.exec_rate:.2%}" == "84.52%" and res.total == 99 and res.grade == "优"
-    assert [(f["rule"], f["cell"]) for f in res.findings] == [("indicator.actual_has_comparator", "F25")]
+    assert [(f.rule, f.cell) for f in res.findings] == [("indicator.actual_has_comparator", "F25")]
 
 
 def test_seed000_rate_over_initial_budget_is_named(tmp_path):
     res = check_bytes(tmp_path, seed000_bureau({"rate": "149.75%"}))
-    f = next(f for f in res.findings if f["rule"] == "execution.wrong_budget")
-    assert (f["sheet"], f["cell"], f["expected"], f["found"]) == ("附件2", "H5", "84.52%", "149.75%")
+    f = next(f for f in res.findings if f.rule == "execution.wrong_budget")
+    assert (f.sheet, f.cell, f.expected, f.found) == ("附件2", "H5", "84.52%", "149.75%")
 
 
 def test_seed000_amount_inside_label_disagreeing_with_total(tmp_path):
     res = check_bytes(tmp_path, seed000_bureau({"stated_income": 38000}))
-    f = next(f for f in res.findings if f["rule"] == "funds.same_quantity")
-    assert (f["cell"], f["expected"], f["found"]) == ("B6", 38479.52, 38000)
+    f = next(f for f in res.findings if f.rule == "funds.same_quantity")
+    assert (f.cell, f.expected, f.found) == ("B6", 38479.52, 38000)
 
 
 def test_seed000_numbers_typed_as_text_and_labels_with_spaces(tmp_path):
@@ -102,7 +100,7 @@ def test_seed000_numbers_typed_as_text_and_labels_with_spaces(tmp_path):
     wb.save(buf)
     res = check_bytes(tmp_path, buf.getvalue())
     assert f"{res.exec_rate:.2%}" == "84.52%" and res.total == 99
-    assert [f["rule"] for f in res.findings] == ["indicator.actual_has_comparator"]
+    assert [f.rule for f in res.findings] == ["indicator.actual_has_comparator"]
 
 
 def test_missing_field_says_which_label_was_looked_for(tmp_path):
@@ -112,8 +110,8 @@ def test_missing_field_says_which_label_was_looked_for(tmp_path):
     buf = io.BytesIO()
     wb.save(buf)
     res = check_bytes(tmp_path, buf.getvalue())
-    f = next(f for f in res.findings if f["rule"] == "reader.field_missing")
-    assert "全年预算数" in f["message"]
+    f = next(f for f in res.findings if f.rule == "reader.field_missing")
+    assert "全年预算数" in f.message
 
 
 # ---------------------------------------------------------------------------
@@ -182,7 +180,7 @@ def test_bad_files_become_findings_and_the_batch_goes_on(messy_folder):
     digests = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in messy_folder.iterdir()}
     sources = batch.collect([messy_folder])
     results = {r.file.replace(f"{messy_folder}/", ""): r for r in batch.run(sources, P, jobs=2)}
-    codes = {name: {f["rule"] for f in r.findings} for name, r in results.items()}
+    codes = {name: {f.rule for f in r.findings} for name, r in results.items()}
     assert "total.sum_row_mismatch" in codes["good.xlsx"]
     assert "total.sum_row_mismatch" in codes["archive.zip!inner/good.xlsx"]
     assert codes["not-a-workbook.xlsx"] == {"workbook.not_xlsx"}
@@ -192,12 +190,12 @@ def test_bad_files_become_findings_and_the_batch_goes_on(messy_folder):
     assert codes["bomb.xlsx"] == {"workbook.too_large"}
     assert codes["million.xlsx"] == {"workbook.too_large"}
     assert "formula.cycle" in codes["loop.xlsx"]
-    cycle = next(f for f in results["loop.xlsx"].findings if f["rule"] == "formula.cycle")
-    assert cycle["sheet"] == "自评表" and cycle["cell"] in ("A1", "B1")
+    cycle = next(f for f in results["loop.xlsx"].findings if f.rule == "formula.cycle")
+    assert cycle.sheet == "自评表" and cycle.cell in ("A1", "B1")
     assert codes["broken.zip"] == {"archive.corrupt"}
     assert not any("lock" in name for name in results)
     for r in results.values():
-        msgs = [f["message"] for f in r.findings]
+        msgs = [f.message for f in r.findings]
         assert all(any("\u4e00" <= ch <= "\u9fff" for ch in m) for m in msgs), msgs  # Chinese messages
     after = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in messy_folder.iterdir()}
     assert after == digests  # inputs untouched
@@ -210,7 +208,7 @@ def test_archive_member_over_the_limit_is_not_inflated(tmp_path):
             for _ in range(100):
                 fh.write(b"\0" * (1 << 20))
     [src] = batch.collect([path])
-    assert src.problem is not None and src.problem.findings[0]["rule"] == "archive.too_large"
+    assert src.problem is not None and src.problem.findings[0].rule == "archive.too_large"
 
 
 # ---------------------------------------------------------------------------
@@ -279,32 +277,34 @@ def test_html_report_has_charts(tmp_path, generated):
 
 
 def test_county_rubric_template_is_checked(tmp_path):
-    from jixiao.layouts.rubric import RUBRIC, county_rubric
     from workbooks import fill, seed002_values
+
+    from jixiao.layouts.rubric import RUBRIC, county_rubric
 
     model = county_rubric()
     weights = {f"rubric.{i}.weight": w for i, w in zip(range(15, 22), (7, 6, 6, 6, 6, 6, 5))}
     path = fill(model, seed002_values() | weights, tmp_path / "rubric.xlsx")
     res = checker.check_file(str(path))
     assert (res.route, res.kind, res.profile) == ("template", "county-rubric", "county-rubric-2022")
-    assert [f for f in res.findings if f["severity"] == "error"] == []
+    assert [f for f in res.findings if f.severity == "error"] == []
     # the department forgot to set the 产出/效果 weights, and typed a score over a formula
     path2 = fill(model, seed002_values(), tmp_path / "rubric2.xlsx")
     score_cell = model.sheet(RUBRIC).fields["rubric.3.score"]
     path2.write_bytes(submissions.fill_bytes(path2.read_bytes(), {(RUBRIC, score_cell): 3}))
     res = checker.check_file(str(path2))
-    rules = {(f["rule"], f["cell"]): f for f in res.findings}
-    assert rules[("weights.total", model.sheet(RUBRIC).fields["total.weight"])]["expected"] == 100
-    group = next(f for f in res.findings if f["rule"] == "weights.group" and "职责履行" in f["message"])
-    assert (group["expected"], group["found"]) == (25, 0)
+    rules = {(f.rule, f.cell): f for f in res.findings}
+    assert rules[("weights.total", model.sheet(RUBRIC).fields["total.weight"])].expected == 100
+    group = next(f for f in res.findings if f.rule == "weights.group" and "职责履行" in f.message)
+    assert (group.expected, group.found) == (25, 0)
     over = rules[("formula.overwritten", score_cell)]
-    assert over["found"] == 3 and over["expected"] == 0  # “三公经费”变动率 149.58% earns nothing
+    assert over.found == 3 and over.expected == 0  # “三公经费”变动率 149.58% earns nothing
 
 
 def test_template_with_added_indicator_rows_is_recomputed_in_full(tmp_path):
     """An officer inserted rows (here: a form built with 24 rows instead of 20): formulas no longer match."""
-    from jixiao.layouts.model import dept_form
     from workbooks import fill, seed000_values
+
+    from jixiao.layouts.model import dept_form
 
     model = dept_form("province", indicator_rows=24)
     path = fill(model, seed000_values() | {"ind.22.level1": "成本指标",
@@ -316,7 +316,7 @@ def test_template_with_added_indicator_rows_is_recomputed_in_full(tmp_path):
                 tmp_path / "rows.xlsx")
     res = checker.check_file(str(path))
     assert res.route == "full" and res.profile == P
-    rules = {(f["rule"], f["cell"]) for f in res.findings}
+    rules = {(f.rule, f.cell) for f in res.findings}
     assert ("route.full", None) in rules
     f = model.main.fields
     assert ("weights.total", f["sum_row.weight"]) in rules  # 95 points of indicators where the profile has 90
@@ -324,16 +324,17 @@ def test_template_with_added_indicator_rows_is_recomputed_in_full(tmp_path):
 
 
 def test_project_template_is_read_and_checked(tmp_path):
-    from jixiao.layouts.model import project_form
     from workbooks import fill, project_values
 
-    values = project_values() | {"funds.initial_budget": 80, "funds.income.其中：本年财政拨款.E": 90,
+    from jixiao.layouts.model import project_form
+
+    values = project_values() | {"funds.initial_budget": 80, "funds.income.本年财政拨款.E": 90,
                                  "funds.income.上年结转资金.E": 5}
     model = project_form()
     res = checker.check_file(str(fill(model, values, tmp_path / "project.xlsx")))
     assert (res.route, res.kind, res.profile, res.unit) == ("template", "project", "national-2020", "机关事务中心")
     assert res.total == pytest.approx(94.2)
-    rules = {(f["rule"], f["cell"]) for f in res.findings}
+    rules = {(f.rule, f.cell) for f in res.findings}
     assert ("funds.split_mismatch", None) not in rules
     assert any(r == "funds.split_mismatch" for r, _ in rules)  # 90 + 5 ≠ 100 全年预算数
     assert ("indicator.reason_missing", model.main.fields["ind.0.reason"]) in rules  # 45 of 50 points

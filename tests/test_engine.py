@@ -4,14 +4,14 @@ import hashlib
 import formulas
 import pytest
 from openpyxl import Workbook
+from workbooks import fill, project_values, seed000_values, seed002_values
 
-from jixiao.excel import bridge
-from jixiao.samples import submissions
 from jixiao import control_rate, control_score, exec_rate, exec_score
 from jixiao.errors import JixiaoError
+from jixiao.excel import bridge
 from jixiao.layouts.model import dept_form, project_form
 from jixiao.layouts.rubric import BASIC, RUBRIC, county_rubric
-from workbooks import fill, project_values, seed000_values, seed002_values
+from jixiao.samples import submissions
 
 
 def one_sheet(tmp_path, cells):

@@ -2,15 +2,15 @@
 import json
 import random
 
-from openpyxl import load_workbook
-
-from jixiao.check import checker
-from jixiao.samples import submissions
-from jixiao.form import DeptForm, score_form
-from jixiao.layouts.model import dept_form
 from jixiao_macros import actions
 from jixiao_macros.book import OpenpyxlBook
+from openpyxl import load_workbook
 from workbooks import SEED000, fill, seed000_values
+
+from jixiao.checking import checker
+from jixiao.form import DeptForm, score_form
+from jixiao.layouts.model import dept_form
+from jixiao.samples import submissions
 
 P = "hunan-dept-2024"
 
@@ -40,7 +40,7 @@ def test_score_writes_values_into_a_typed_form(tmp_path):
     assert ws[cells["sum_row.score"].cell].value == 89
     res = checker.check_file(str(src), P)
     assert not {"indicator.score_mismatch", "execution.score_mismatch", "total.sum_row_mismatch"} & \
-        {f["rule"] for f in res.findings}
+        {f.rule for f in res.findings}
 
 
 def test_check_lists_the_same_findings_as_jixiao_check_and_marks_cells(tmp_path):
@@ -50,7 +50,7 @@ def test_check_lists_the_same_findings_as_jixiao_check_and_marks_cells(tmp_path)
     cli = checker.check_file(str(path), P)
     book = OpenpyxlBook(path)
     res = actions.check(book, P)
-    assert {(f["rule"], f["cell"]) for f in res.findings} == {(f["rule"], f["cell"]) for f in cli.findings}
+    assert {(f.rule, f.cell) for f in res.findings} == {(f.rule, f.cell) for f in cli.findings}
     ws = book.wb["检查结果"]
     assert [c.value for c in ws[1]] == actions.RESULT_HEADER
     reason = expected[0]["cell"]
@@ -87,5 +87,5 @@ def test_check_on_seed000_template_matches_jixiao_check(tmp_path):
     cli = checker.check_file(str(path))
     res = actions.check(OpenpyxlBook(path))
     assert res.total == cli.total == 99 and res.grade == "优"
-    assert [(f["rule"], f["cell"]) for f in res.findings] == [(f["rule"], f["cell"]) for f in cli.findings] \
+    assert [(f.rule, f.cell) for f in res.findings] == [(f.rule, f.cell) for f in cli.findings] \
         == [("indicator.actual_has_comparator", "F31")]

@@ -5,14 +5,14 @@ import subprocess
 
 import pytest
 from openpyxl import load_workbook
+from workbooks import fill, seed000_values, seed002_values
 
 from jixiao.excel import bridge
-from jixiao.samples import submissions
 from jixiao.layouts.model import dept_form
-from jixiao.libreoffice import convert, pdf_to_png
 from jixiao.layouts.rubric import BASIC, county_rubric
 from jixiao.layouts.writer import templates_dir
-from workbooks import fill, seed000_values, seed002_values
+from jixiao.libreoffice import convert, pdf_to_png
+from jixiao.samples import submissions
 
 HAVE_LO = shutil.which("soffice") is not None
 if not HAVE_LO and os.environ.get("CI"):
@@ -76,7 +76,7 @@ def test_workbook_saved_by_libreoffice_is_checked_like_the_original(tmp_path):
     """An officer opened the filled template in LibreOffice (no jixiao functions there) and saved it."""
     import random
 
-    from jixiao.check import checker
+    from jixiao.checking import checker
 
     data, expected = submissions.make_submission(random.Random(4), "template", "reason_missing")
     original = tmp_path / "excel.xlsx"
@@ -85,21 +85,22 @@ def test_workbook_saved_by_libreoffice_is_checked_like_the_original(tmp_path):
     a = checker.check_file(str(original), "hunan-dept-2024")
     b = checker.check_file(str(saved), "hunan-dept-2024")
     assert b.route == "template" and b.total == a.total
-    rules = lambda r: {(f["rule"], f["cell"]) for f in r.findings if f["rule"] != "formula.no_addin"}  # noqa: E731
+    rules = lambda r: {(f.rule, f.cell) for f in r.findings if f.rule != "formula.no_addin"}  # noqa: E731
     assert rules(b) == rules(a)
     assert (expected[0]["rule"], expected[0]["cell"]) in rules(b)
-    assert [f["severity"] for f in b.findings if f["rule"] == "formula.no_addin"] == ["warning"]
+    assert [f.severity for f in b.findings if f.rule == "formula.no_addin"] == ["warning"]
 
 
 def test_xls_is_converted_and_says_so(tmp_path):
     import json as _json
 
-    from jixiao.check import batch
     from workbooks import SEED000
+
+    from jixiao.checking import batch
 
     src = tmp_path / "seed.xlsx"
     src.write_bytes(submissions.bureau_bytes(_json.loads(_json.dumps(SEED000)), {"exec_score": 9, "sum": 90}))
     xls = convert(src, "xls", tmp_path / "old")
     [res] = batch.run(batch.collect([xls]), "hunan-dept-2024")
-    assert res.findings[0]["rule"] == "xls.converted"
+    assert res.findings[0].rule == "xls.converted"
     assert res.total == 99 and res.unit == "湖南省机关事务管理局"

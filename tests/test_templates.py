@@ -4,7 +4,13 @@ from openpyxl import load_workbook
 
 from jixiao.excel import bridge
 from jixiao.layouts.model import dept_form
-from jixiao.layouts.writer import TEMPLATES, signature, template_model, templates_dir, write_template
+from jixiao.layouts.writer import (
+    TEMPLATES,
+    signature,
+    template_model,
+    templates_dir,
+    write_template,
+)
 
 
 @pytest.mark.parametrize("kind", sorted(TEMPLATES))

@@ -1,8 +1,8 @@
 """The worksheet functions return the core's numbers and fail loudly on unreadable input."""
+import jixiao_udfs as u
 import pytest
 
 import jixiao
-import jixiao_udfs as u
 from jixiao.functions import FUNCTIONS
 
 

@@ -3,8 +3,18 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from jixiao.values import (MAGNITUDES, PREFIX_WORDS, SUFFIX_WORDS, UNITS, Comparator, Measure, Qualitative,
-                           Unreadable, parse_plain_number, parse_value)
+from jixiao.values import (
+    MAGNITUDES,
+    PREFIX_WORDS,
+    SUFFIX_WORDS,
+    UNITS,
+    Comparator,
+    Measure,
+    Qualitative,
+    Unreadable,
+    parse_plain_number,
+    parse_value,
+)
 
 
 @pytest.mark.parametrize("text,cmp,base,unit", [

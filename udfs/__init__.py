@@ -17,7 +17,7 @@ from typing import Any
 from jixiao.functions import CATEGORY, FUNCTIONS, CellFunction
 
 if sys.platform.startswith("win"):  # xlwings registers UDFs with Excel on Windows only; elsewhere
-    import xlwings as xw              # its decorators do nothing, and importing it costs a quarter second
+    import xlwings as xw  # its decorators do nothing, and importing it costs a quarter second
 else:
     xw = None
 

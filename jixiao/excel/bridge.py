@@ -30,7 +30,13 @@ import numpy as np
 
 from ..errors import CellError, JixiaoError
 from ..functions import FUNCTIONS, CellFunction
+from ..rules import error_codes
 from . import semantics
+
+error_codes({
+    "formulas.unknown_function": "未注册的函数",
+})
+
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

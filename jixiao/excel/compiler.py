@@ -16,8 +16,26 @@ from openpyxl.utils import get_column_letter
 
 from ..errors import CellError
 from ..functions import FUNCTIONS
-from .semantics import BUILTINS, RANGE_ARGS, ExcelErr, arith, compare, is_blank, num, scalar, text, truth, udf_call
+from ..rules import error_codes
+from .semantics import (
+    BUILTINS,
+    RANGE_ARGS,
+    ExcelErr,
+    arith,
+    compare,
+    is_blank,
+    num,
+    scalar,
+    text,
+    truth,
+    udf_call,
+)
 from .syntax import FormulaError, Node, Ref, parse, references
+
+error_codes({
+    "formula.cycle": "公式循环引用",
+})
+
 
 # ---------------------------------------------------------------------------
 # Code generation
@@ -110,10 +128,14 @@ class _Gen:
 
 @dataclass
 class Compiled:
-    """A compiled calculation: ``run(values)`` fills in every formula cell of ``values``."""
+    """A compiled calculation: ``run(values, pinned)`` fills in every formula cell of ``values``.
+
+    Cells in ``pinned`` keep the value given in ``values`` (a result already known), and
+    the cells that depend on them use it.
+    """
 
     cells: list[tuple[str, str]]  # formula cells in evaluation order
-    run: Callable[[dict], dict]
+    run: Callable[..., dict]
     source: str
 
 
@@ -153,13 +175,15 @@ def compile_sheets(formulas: dict[tuple[str, str], str]) -> Compiled:
     nodes = {key: parse(f) for key, f in formulas.items()}
     order = evaluation_order(nodes)
     consts: list = []
-    lines = ["def run(v):", "    g = v.get"]
+    lines = ["def run(v, pinned=()):", "    g = v.get"]
     for key in order:
         gen = _Gen(key[0], consts)
         expr = gen.gen(nodes[key])
         k = gen.const(key)
-        lines += ["    try:", f"        r = S({expr})", f"        v[{k}] = 0.0 if r is None else r",  # a formula that reads a blank cell shows 0
-                  "    except Err as e:", f"        v[{k}] = e.err"]
+        lines += [f"    if {k} not in pinned:",
+                  "        try:", f"            r = S({expr})",
+                  f"            v[{k}] = 0.0 if r is None else r",  # a formula that reads a blank cell shows 0
+                  "        except Err as e:", f"            v[{k}] = e.err"]
     lines.append("    return v")
     source = "\n".join(lines)
     env = {"K": consts, "S": scalar, "num": num, "text": text, "truth": truth, "compare": compare, "arith": arith,

@@ -16,6 +16,11 @@ from typing import Any
 from openpyxl.utils import column_index_from_string, get_column_letter
 
 from ..errors import JixiaoError
+from ..rules import error_codes
+
+error_codes({
+    "formula.unsupported": "不支持的公式",
+})
 
 
 class FormulaError(JixiaoError):
@@ -265,7 +270,5 @@ def references(node: Node, host_sheet: str) -> list[tuple[str, str]]:
     for arg in node.args:
         out.extend(references(arg, host_sheet))
     return out
-
-
 
 

@@ -18,7 +18,10 @@ from typing import Any, Literal
 
 from openpyxl.utils import column_index_from_string, get_column_letter
 
+from .. import vocabulary as v
 from ..profile import Profile, load_profile, shipped_profiles
+
+_COLUMN_NAME = {code: name for name, code in v.COLUMN_CODE.items()}
 
 Style = Literal["title", "plain", "plain_right", "header", "label", "label_left", "input", "input_text", "input_long",
                 "input_plain", "formula", "formula_text", "note", "helper_header", "helper", "blank"]
@@ -208,7 +211,7 @@ def _funds_rows(s: SheetModel, p: Profile, top: int, label: str, parts: list[tup
             else:
                 s.put(f"C{r}", name, "label_left")
             for col in "DEF":
-                s.put(f"{col}{r}", None, "input", fmt=FMT_AMOUNT, key=f"funds.{gkey}.{name}.{col}")
+                s.put(f"{col}{r}", None, "input", fmt=FMT_AMOUNT, key=v.split_key(gkey, name.removeprefix("其中："), _COLUMN_NAME[col]))
             for col in "GHI":
                 s.put(f"{col}{r}", "—" if not sub_rows else None, "label" if not sub_rows else "blank")
             r += 1

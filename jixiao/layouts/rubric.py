@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import FMT_AMOUNT, FMT_RATE, FormModel, SheetModel, _profile_cell
 from ..profile import Profile, load_profile
+from .model import FMT_AMOUNT, FMT_RATE, FormModel, SheetModel, _profile_cell
 
 BASIC = "附件1-2 基础数据表"
 RUBRIC = "附件1-1 评价指标表"

@@ -22,8 +22,14 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.properties import PageSetupProperties
 
+from ..rules import error_codes
 from .model import COVERED, FormModel, SheetModel, dept_form, project_form
 from .rubric import county_rubric, project_summary
+
+error_codes({
+    "template.unknown": "没有这种模板",
+})
+
 
 SONG, FANGSONG = "宋体", "仿宋"
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")

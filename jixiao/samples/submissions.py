@@ -526,7 +526,7 @@ def make_submission(rng, layout: str = "template", injection: str | None = None,
 
 def compute_cached(kind: str, values: dict[tuple[str, str], Any]) -> dict[tuple[str, str], Any]:
     """The template's formula results for these inputs (what Excel would have cached)."""
-    from ..check.checker import templates
+    from ..checking.templates import templates
 
     t = next(t for t in templates() if t.kind == kind)
     base = {}

@@ -21,7 +21,17 @@ from xml.sax.saxutils import escape
 from .. import __version__
 from ..errors import JixiaoError
 from ..functions import CATEGORY, FUNCTIONS
+from ..rules import error_codes
 from .ovba import Module, Project, read_project, write_project
+
+error_codes({
+    "addin.failed": "加载项生成失败",
+    "addin.no_template": "xlwings 中没有加载项模板",
+    "addin.no_xlwings": "未安装 xlwings",
+    "addin.not_windows": "加载项只能装在 Windows",
+    "addin.template_changed": "xlwings 加载项模板已变",
+})
+
 
 PROJECT = "jixiao"
 CONF_SHEET = f"{PROJECT}.conf"

@@ -4,26 +4,43 @@ One bad file never stops a batch: a corrupt archive, an encrypted workbook, a
 file that is not a workbook or a workbook that takes too long becomes a
 finding for that file. Archives are read with limits on what they may
 inflate; nothing is extracted to disk and no input is ever modified.
+
+Each file is checked in a worker process under one deadline and a memory
+limit, both owned by the batch: a worker that runs past its file's deadline
+is stopped, one that dies (out of memory, killed) is replaced, and either
+way the file gets a finding while the batch goes on — on Linux, macOS and
+Windows alike.
 """
 from __future__ import annotations
 
 import os
-import signal
-import sys
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .checker import FileResult, _finding, check_file
+from ..errors import Finding
 from ..profile import Profile, load_profile
+from ..rules import rule
+from .checker import check_file
+from .deadline import Deadline
+from .result import FileResult
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 MAX_MEMBER_BYTES = 64 * 1024 * 1024
 MAX_ARCHIVE_BYTES = 2 * 1024 * 1024 * 1024
 MAX_MEMBER_RATIO = 200
-FILE_SECONDS = 120
+FILE_SECONDS = 60  # one file's deadline
+WORKER_MEMORY = 2 * 1024 ** 3  # bytes of data a worker may allocate (RLIMIT_DATA where the OS has it)
+
+CONVERTED = rule("xls.converted", "已由 .xls 转换")
+CONVERT_FAILED = rule("xls.convert_failed", ".xls 无法转换")
+CRASHED = rule("check.crashed", "检查出错")
+OUT_OF_MEMORY = rule("check.memory", "内存超限")
+for _id, _title in (("input.not_found", "文件不存在"), ("archive.corrupt", "压缩包损坏"),
+                    ("archive.too_large", "压缩包文件过大"), ("archive.encrypted", "压缩包加密")):
+    rule(_id, _title)
 
 
 @dataclass
@@ -35,9 +52,7 @@ class Source:
 
 
 def _problem(label: str, code: str, message: str) -> Source:
-    r = FileResult(label, error=code)
-    r.findings = [_finding(code, "error", message, None, None)]
-    return Source(label, problem=r)
+    return Source(label, problem=FileResult.failed(label, Finding(code, "error", message)))
 
 
 def _archive(path: Path) -> Iterator[Source]:
@@ -112,7 +127,7 @@ def collect(paths: Iterable[str | Path]) -> list[Source]:
 # Checking one source, in a worker
 
 
-def _convert_xls(src: Source, tmp: str) -> tuple[str | None, str | None]:
+def _convert_xls(src: Source, tmp: str, deadline: Deadline) -> tuple[str | None, str | None]:
     """An .xls converted to .xlsx by LibreOffice headless; (path, None) or (None, reason)."""
     from ..libreoffice import convert
 
@@ -122,98 +137,83 @@ def _convert_xls(src: Source, tmp: str) -> tuple[str | None, str | None]:
         with open(path, "wb") as fh:
             fh.write(src.data or b"")
     try:
-        return str(convert(path, "xlsx", os.path.join(tmp, "out"), timeout=FILE_SECONDS)), None
+        return str(convert(path, "xlsx", os.path.join(tmp, "out"), timeout=max(deadline.left(), 1))), None
     except Exception as e:  # noqa: BLE001 - any failure of the converter becomes a finding
         return None, getattr(e, "message", str(e))
 
 
-def check_source(src: Source, profile: str | Profile | None) -> FileResult:
+def check_source(src: Source, profile: Profile | None, deadline: Deadline | None = None) -> FileResult:
+    """Check one source in this process (an .xls is converted by LibreOffice first)."""
+    deadline = deadline or Deadline(FILE_SECONDS)
     if src.problem is not None:
         return src.problem
     label = src.label
-    is_xls = label.lower().endswith(".xls")
-    if is_xls:
+    if label.lower().endswith(".xls"):
         with tempfile.TemporaryDirectory(prefix="jixiao-xls-") as tmp:
-            converted, why = _convert_xls(src, tmp)
+            converted, why = _convert_xls(src, tmp, deadline)
             if converted is None:
-                r = FileResult(label, error="xls.convert_failed")
-                r.findings = [_finding("xls.convert_failed", "error", f".xls 文件无法转换为 .xlsx：{why}", None, None)]
-                return r
-            res = check_file(converted, profile, label=label)
-            res.findings.insert(0, _finding("xls.converted", "info", "旧版 .xls 文件已由 LibreOffice 转换为 .xlsx 后检查",
-                                            None, None))
+                return FileResult.failed(label, Finding(CONVERT_FAILED, "error", f".xls 文件无法转换为 .xlsx：{why}"))
+            res = check_file(converted, profile, label=label, deadline=deadline)
+            res.findings.insert(0, Finding(CONVERTED, "info", "旧版 .xls 文件已由 LibreOffice 转换为 .xlsx 后检查"))
             return res
-    return check_file(src.path or label, profile, label=label, data=src.data)
+    return check_file(src.path or label, profile, label=label, data=src.data, deadline=deadline)
 
 
-def _bounded(src: Source, profile: str | None) -> FileResult:
-    """check_source with a wall-clock limit, in a worker process."""
-    if hasattr(signal, "SIGALRM"):
-        def on_alarm(*_):
-            raise TimeoutError
+def run(sources: list[Source], profile: str | Profile | None = None, jobs: int = 1,
+        progress: Callable[[FileResult], None] | None = None, *, seconds: float = FILE_SECONDS,
+        memory: int | None = WORKER_MEMORY, isolate: bool = True) -> list[FileResult]:
+    """Check every source and return the results in input order.
 
-        signal.signal(signal.SIGALRM, on_alarm)
-        signal.alarm(FILE_SECONDS)
-    try:
-        return check_source(src, profile)
-    except TimeoutError:
-        r = FileResult(src.label, error="check.timeout")
-        r.findings = [_finding("check.timeout", "error", f"检查超过 {FILE_SECONDS} 秒，已放弃", None, None)]
-        return r
-    except Exception as e:  # noqa: BLE001 - one workbook never stops a batch
-        r = FileResult(src.label, error="check.crashed")
-        r.findings = [_finding("check.crashed", "error", f"检查时出错：{type(e).__name__}: {e}", None, None)]
-        return r
-    finally:
-        if hasattr(signal, "SIGALRM"):
-            signal.alarm(0)
-
-
-_PROFILE: str | None = None
-
-
-def _init_worker(profile: str | None) -> None:
-    global _PROFILE
-    _PROFILE = profile
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _work(src: Source) -> FileResult:
-    return _bounded(src, _PROFILE)
-
-
-def run(sources: list[Source], profile: str | None = None, jobs: int = 1,
-        progress: Callable[[FileResult], None] | None = None) -> list[FileResult]:
-    """Check every source; ``jobs`` worker processes (1: in this process). Results keep the input order."""
-    if profile is not None:
-        load_profile(profile)  # fail early, before any worker starts
-    results: list[FileResult] = []
-    if jobs <= 1 or len(sources) <= 1:
+    ``profile``: the bureau's profile (a name is loaded once, here), None to let each form say.
+    ``jobs`` worker processes check files in parallel, each file within ``seconds`` and each worker
+    within ``memory`` bytes; ``isolate=False`` checks in this process instead (no deadline can stop
+    a file there). ``progress`` is called with each result as it arrives.
+    """
+    prof = load_profile(profile) if isinstance(profile, (str, Path)) else profile  # fails before any worker starts
+    if not isolate:
+        out = []
         for src in sources:
-            r = _bounded(src, profile)
-            results.append(r)
+            r = _guarded(src, prof, Deadline(seconds))
+            out.append(r)
             if progress:
                 progress(r)
-        return results
-    import multiprocessing as mp
+        return out
+    from .workers import WorkerPool
 
-    fork = sys.platform.startswith("linux")
-    if fork:
-        warm_up()  # compiled once here, inherited by every forked worker
-    ctx = mp.get_context("fork" if fork else "spawn")
-    chunk = max(1, min(16, len(sources) // (jobs * 8) or 1))
-    with ctx.Pool(jobs, initializer=_init_worker, initargs=(profile,)) as pool:
-        for r in pool.imap(_work, sources, chunksize=chunk):
-            results.append(r)
+    warm_up()
+    jobs = max(1, min(jobs, len(sources), os.cpu_count() or 1))
+    results: list[FileResult | None] = [None] * len(sources)
+    work = []
+    for i, src in enumerate(sources):
+        if src.problem is not None:  # known to be unreadable: no worker needed
+            results[i] = src.problem
             if progress:
-                progress(r)
-    return results
+                progress(src.problem)
+        else:
+            work.append((i, src))
+    if work:
+        with WorkerPool(jobs, prof, seconds, memory) as pool:
+            for i, r in pool.map(work):
+                results[i] = r
+                if progress:
+                    progress(r)
+    return [r for r in results if r is not None]
+
+
+def _guarded(src: Source, profile: Profile | None, deadline: Deadline) -> FileResult:
+    """check_source that never raises: what escapes becomes the file's finding."""
+    try:
+        return check_source(src, profile, deadline)
+    except MemoryError:
+        return FileResult.failed(src.label, Finding(OUT_OF_MEMORY, "error", "检查此文件所需内存超过限额，已放弃"))
+    except Exception as e:  # noqa: BLE001 - one workbook never stops a batch
+        return FileResult.failed(src.label, Finding(CRASHED, "error", f"检查时出错：{type(e).__name__}: {e}"))
 
 
 def warm_up() -> None:
-    """Compile the shipped templates' calculations and load the profiles before workers fork."""
-    from .checker import templates
+    """Compile the shipped templates' calculations and load the profiles, once, before workers fork."""
     from ..profile import shipped_profiles
+    from .templates import templates
 
     for t in templates():
         if t.model.kind.startswith("dept-province") or t.model.kind == "project":
@@ -222,6 +222,4 @@ def warm_up() -> None:
         load_profile(name)
 
 
-
-
-__all__ = ["Source", "collect", "run", "check_source", "warm_up"]
+__all__ = ["Source", "collect", "run", "check_source", "warm_up", "FILE_SECONDS"]

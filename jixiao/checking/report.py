@@ -19,52 +19,30 @@ from openpyxl.formatting.rule import CellIsRule, FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from .. import __version__
-from .checker import FileResult
+from .. import __version__, rules
+from ..vocabulary import FORM_KINDS
+from . import batch, workers  # noqa: F401  (declare the rules whose titles reports show)
+from .result import CheckResult, FileResult
 
 SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
-KIND_ZH = {"dept": "部门整体支出", "project": "项目支出", "dept-province": "部门整体支出（省级）",
-           "dept-city": "部门整体支出（市级）", "dept-county": "部门整体支出（县级）", "county-rubric": "县级评分表",
-           "project-summary": "项目评分汇总表"}
-RULE_ZH = {
-    "execution.wrong_budget": "执行率用年初预算数作分母", "execution.rate_mismatch": "执行率算错",
-    "execution.score_mismatch": "执行率得分不符", "funds.split_mismatch": "分项之和与合计不符",
-    "funds.same_quantity": "同一金额前后不一致", "total.sum_row_mismatch": "合计不等于各项之和",
-    "total.total_mismatch": "总分不符", "total.grade_mismatch": "等级不符", "weights.total": "分值合计不符", "weights.group": "二级指标分值合计不符",
-    "weights.first_level": "一级指标分值与规则不同", "weights.unknown_level": "一级指标不在规则中",
-    "indicator.score_over_weight": "得分超过分值", "indicator.score_mismatch": "指标得分不符",
-    "indicator.qualitative_out_of_band": "定性得分超出等级区间", "indicator.actual_has_comparator": "实际值写成了指标值",
-    "indicator.reason_missing": "缺偏差原因", "indicator.reason_recommended": "超额完成宜说明原因",
-    "indicator.over_achievement": "超额完成待复核", "indicator.unit_mismatch": "单位不一致",
-    "indicator.target_unreadable": "指标值无法读取", "indicator.actual_unreadable": "实际完成值无法读取",
-    "indicator.actual_not_number": "实际完成值不是数值", "indicator.grade_unknown": "定性等级无法识别",
-    "formula.overwritten": "公式被手填数值替代", "formula.stale": "保存的结果是旧的",
-    "formula.no_cached_values": "文件未保存计算结果", "formula.no_addin": "未装加载项时保存", "formula.cycle": "公式循环引用", "route.full": "已完整重算",
-    "reader.field_missing": "找不到栏目", "value.not_number": "不是数字", "form.unrecognized": "不是自评表",
-    "workbook.not_xlsx": "不是工作簿", "workbook.corrupt": "文件损坏", "workbook.encrypted_or_xls": "加密或旧版文件",
-    "workbook.too_large": "文件过大", "workbook.empty": "没有工作表", "workbook.macros": "含宏（未运行）",
-    "archive.corrupt": "压缩包损坏", "archive.too_large": "压缩包文件过大", "archive.encrypted": "压缩包加密",
-    "xls.converted": "已由 .xls 转换", "xls.convert_failed": ".xls 无法转换", "check.timeout": "检查超时",
-    "check.crashed": "检查出错", "formulas.timeout": "重算超时", "formulas.failed": "无法重算",
-    "formulas.unknown_function": "未注册的函数", "profile.unknown_in_workbook": "工作簿中的规则配置不可用",
-    "input.not_found": "文件不存在",
-}
+KIND_ZH = FORM_KINDS
 
 
-def rule_title(rule: str) -> str:
-    return RULE_ZH.get(rule, rule)
+def rule_title(rule_id: str) -> str:
+    """The Chinese title of a rule, from the one registry (:mod:`jixiao.rules`)."""
+    return rules.title(rule_id)
 
 
 ROUTE_ZH = {"template": "模板快速重算", "values": "按标签读取", "full": "完整重算", None: "—"}
 
 
 def findings_of(results: list[FileResult]) -> list[dict[str, Any]]:
-    return [{"file": r.file, **f} for r in results for f in r.findings]
+    return [{"file": r.file, **f.to_dict()} for r in results for f in r.findings]
 
 
 def summary(results: list[FileResult]) -> dict[str, Any]:
-    counts = Counter(f["severity"] for r in results for f in r.findings)
-    rules = Counter(f["rule"] for r in results for f in r.findings)
+    counts = Counter(f.severity for r in results for f in r.findings)
+    rules = Counter(f.rule for r in results for f in r.findings)
     totals = [r.total for r in results if r.total is not None]
     return {
         "files": len(results),
@@ -182,7 +160,8 @@ class XlsxReport:
             ws.cell(i, 1).font = self.link_font
         self.row += 1
         wf = self.wf
-        for f in r.findings:
+        for finding in r.findings:
+            f = finding.to_dict()
             k = self.frow
             vals = [r.file, f["sheet"], f["cell"], SEVERITY_ZH[f["severity"]], f["rule"], f["message"], f["expected"],
                     f["found"], f.get("context")]
@@ -290,7 +269,7 @@ def render_html(results: list[FileResult], title: str = "绩效自评检查报�
     rule_msgs: dict[str, str] = {}
     for r in results:
         for f in r.findings:
-            rule_msgs.setdefault(f["rule"], f["message"])
+            rule_msgs.setdefault(f.rule, f.message)
     top_rules = list(s["rules"].items())[:12]
     parts = [f"<!doctype html><html lang=zh-CN><meta charset=utf-8><title>{e(title)}</title><style>{_CSS}</style>",
              f"<h1>{e(title)}</h1><div class=muted>jixiao {__version__} · 生成于 {datetime.now():%Y-%m-%d %H:%M}</div>",
@@ -325,7 +304,8 @@ def render_html(results: list[FileResult], title: str = "绩效自评检查报�
                  "<th>说明</th><th>应为</th><th>实际</th></tr>")
     shown = 0
     for r in results:
-        for f in r.findings:
+        for finding in r.findings:
+            f = finding.to_dict()
             if shown >= max_rows:
                 break
             shown += 1
@@ -339,6 +319,18 @@ def render_html(results: list[FileResult], title: str = "绩效自评检查报�
         parts.append(f"<p class=muted>共 {total_findings} 条，此处列出前 {shown} 条；完整清单见 xlsx 报告或 JSON。</p>")
     parts.append("</html>")
     return "".join(parts)
+
+
+def write_csv(result: CheckResult, path: str | Path) -> Path:
+    """Every finding as one CSV row (UTF-8 with BOM, so Excel and WPS open it in Chinese): ``CheckResult.frame()``."""
+    frame = result.frame()
+    for col in frame.columns[frame.dtypes == object]:  # text Excel would take for a formula stays text
+        frame[col] = frame[col].map(lambda x: "'" + x if isinstance(x, str) and x[:1] in ("=", "+", "-", "@") else x)
+
+    def w(tmp: str) -> None:
+        frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+
+    return _atomic(path, w)
 
 
 def write_html(results: list[FileResult], path: str | Path) -> Path:

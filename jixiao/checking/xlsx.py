@@ -19,6 +19,18 @@ from typing import IO, Any
 from openpyxl.utils import column_index_from_string
 
 from ..errors import CellError, JixiaoError
+from ..rules import error_codes
+
+error_codes({
+    "workbook.corrupt": "文件损坏",
+    "workbook.empty": "没有工作表",
+    "workbook.encrypted_or_xls": "加密或旧版文件",
+    "workbook.not_found": "文件不存在",
+    "workbook.not_xlsx": "不是工作簿",
+    "workbook.too_large": "文件过大",
+    "workbook.unreadable": "工作簿无法读取",
+})
+
 
 MAX_PART_BYTES = 64 * 1024 * 1024  # one uncompressed XML part
 MAX_TOTAL_BYTES = 256 * 1024 * 1024  # all parts read from one workbook

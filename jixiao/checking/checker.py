@@ -1,0 +1,297 @@
+"""Check one submitted workbook: choose its route, read its fields, apply the rules once, locate each finding.
+
+Routes, from fastest to slowest:
+
+* ``template`` — the workbook's formulas are jixiao's template formulas (cells
+  whose formula was replaced by a typed number are allowed, and reported). The
+  rules score the form once; the template's compiled calculation, given those
+  results, says what every formula cell should hold, and the saved values are
+  compared with it;
+* ``values`` — a layout with typed numbers and no formulas (a bureau's own
+  official-layout sheet): read by labels, scored by the rules;
+* ``full`` — formulas that differ from every template: a complete ``formulas``
+  recalculation (within the file's deadline), then read by labels and scored.
+
+Whatever the route, the rules are the core's (:func:`jixiao.form.score_form`)
+under one profile chosen once (:mod:`jixiao.checking.profile_choice`).
+"""
+from __future__ import annotations
+
+import io
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+from .. import vocabulary as v
+from ..errors import CellError, Finding, JixiaoError
+from ..form import DeptForm, FormScore, score_form
+from ..profile import Profile, load_profile
+from ..rules import rule
+from .deadline import NONE, Deadline
+from .fields import FormRead, read_template
+from .form_data import to_dept_form
+from .labels import find_form_sheet, read_labels
+from .profile_choice import ProfileChoice, choose_profile
+from .recalc import full_recalc
+from .result import FileResult
+from .rubric import rubric_findings
+from .templates import Key, Match, TemplateCalc, match_template
+from .xlsx import Book, read_book
+
+MACROS = rule("workbook.macros", "含宏（未运行）")
+UNRECOGNIZED = rule("form.unrecognized", "不是自评表")
+ROUTE_FULL = rule("route.full", "已完整重算")
+OVERWRITTEN = rule("formula.overwritten", "公式被手填数值替代")
+STALE = rule("formula.stale", "保存的结果是旧的")
+NO_CACHED_VALUES = rule("formula.no_cached_values", "文件未保存计算结果")
+NO_ADDIN = rule("formula.no_addin", "未装加载项时保存")
+CHECK_FAILED = rule("check.failed", "检查失败")
+FORM_KINDS = ("project", "dept-province", "dept-city", "dept-county")
+_PINNED_FIELDS = (v.FUNDS_RATE, v.FUNDS_SCORE, v.SUM_ROW_SCORE, v.TOTAL_SCORE)
+
+
+def check_book(book: Book, profile: Profile | None = None, deadline: Deadline = NONE) -> FileResult:
+    """All findings for one workbook that has been read; ``profile`` is the bureau's, None to let the form say."""
+    res = FileResult(book.path)
+    if book.has_macros:
+        res.findings.append(Finding(MACROS, "info", "文件含宏（VBA），jixiao 不会运行它"))
+    match = match_template(book) if any(s.formulas for s in book.sheets.values()) else None
+    if match is not None and match.exact:
+        _template_route(book, match, profile, res)
+        return res
+    found = find_form_sheet(book)
+    if found is None:
+        res.findings.append(Finding(UNRECOGNIZED, "error",
+                                    "未找到部门整体/项目支出绩效自评表（查找“三级指标”“年度指标值”表头）"))
+        return res
+    sheet, kind = found
+    res.kind = kind
+    if sheet.formulas:
+        res.route = "full"
+        changed = f"（{len(match.changed) + len(match.extra)} 处）" if match else ""
+        res.findings.append(Finding(ROUTE_FULL, "info", f"公式与 jixiao 模板不同{changed}，已用 formulas 完整重算")
+                            .at(sheet.name, None))
+        book = _recalculated(book, res, deadline)
+    else:
+        res.route = "values"
+    _score(read_labels(book, sheet, kind), profile, res)
+    return res
+
+
+# ---------------------------------------------------------------------------
+# Scoring what was read
+
+
+def score_read(fr: FormRead, bureau: Profile | None, computed: frozenset[str] = frozenset()) -> Scored:
+    """Choose the profile, turn the fields into the core's form, score it once, and locate every finding.
+
+    ``computed``: field keys whose cells hold jixiao's own formulas (their values are checked, not claimed).
+    """
+    choice, found = choose_profile(bureau, fr.profile)
+    out = Scored(choice, None, None, [fr.locate(f) for f in fr.notes + found])
+    form, unread = to_dept_form(fr, choice.profile, computed)
+    out.findings += unread
+    out.form = form
+    if form is None:
+        return out
+    try:
+        out.score = score_form(form, choice.profile)
+    except JixiaoError as e:
+        out.findings.append(fr.locate(Finding(e.code, "error", e.message, field=v.FUNDS_BUDGET)))
+        return out
+    out.findings += [fr.locate(f) for f in out.score.findings]
+    return out
+
+
+@dataclass
+class Scored:
+    """A read form scored: the profile used, the form's values, the rules' result, every finding located."""
+
+    choice: ProfileChoice
+    form: DeptForm | None
+    score: FormScore | None
+    findings: list[Finding]
+
+
+def _score(fr: FormRead, bureau: Profile | None, res: FileResult, computed: frozenset[str] = frozenset()) -> Scored:
+    s = score_read(fr, bureau, computed)
+    res.profile, res.profile_reason = s.choice.profile.id, s.choice.reason
+    res.unit = str(fr.get(v.UNIT)) if fr.get(v.UNIT) not in (None, "") else None
+    res.findings += s.findings
+    if s.form is not None:
+        res.year = s.form.year
+    if s.score is not None:
+        res.exec_rate, res.total, res.grade = s.score.exec_rate, s.score.capped_total, s.score.grade
+    return s
+
+
+def read_fields(book: Book) -> FormRead | None:
+    """The 部门整体/项目支出 form's fields as the workbook shows them (no recalculation); None when it has none."""
+    match = match_template(book) if any(s.formulas for s in book.sheets.values()) else None
+    if match is not None and match.exact and match.template.model.kind in FORM_KINDS:
+        return read_template(book, match.template.model)
+    found = find_form_sheet(book)
+    return read_labels(book, *found) if found else None
+
+
+# ---------------------------------------------------------------------------
+# Template route
+
+
+def _template_route(book: Book, match: Match, bureau: Profile | None, res: FileResult) -> None:
+    t = match.template
+    res.route, res.kind = "template", t.kind
+    fields = t.field_cells()
+    values = {(s.name, ref): x for s in book.sheets.values() for ref, x in s.values.items()
+              if (s.name, ref) not in t.formulas}
+    pinned: dict[Key, Any] = {}
+    if t.model.kind in FORM_KINDS:
+        fr = read_template(book, t.model)
+        intact = frozenset(k for k, cell in fields.items() if cell not in match.overwritten)
+        scored = _score(fr, bureau, res, computed=intact)
+        choice = scored.choice
+        if scored.score is not None:
+            pinned = _rule_results(scored.score, fr, t)
+    else:
+        stored = _stored_profile(book, t)
+        choice, found = choose_profile(bureau, None if stored is None else str(stored.value or "").strip() or None)
+        res.profile, res.profile_reason = choice.profile.id, choice.reason
+        res.findings += [f.at(*stored.key) if stored else f for f in found]
+    if v.PROFILE in fields:
+        values[fields[v.PROFILE]] = choice.profile.id  # every formula scores with the chosen profile
+    computed = t.compiled.run(values | pinned, pinned.keys())
+    res.findings += _formula_findings(match, book, computed, set(fields.values()), choice.differs)
+    if t.model.kind == "county-rubric":
+        res.findings += rubric_findings(t.model, computed, choice.profile)
+
+
+def _rule_results(score: FormScore, fr: FormRead, t: TemplateCalc) -> dict[Key, Any]:
+    """The rules' results at the template cells that show them: what those formulas must hold."""
+    by_field: dict[str, Any] = {v.FUNDS_RATE: score.exec_rate, v.FUNDS_SCORE: score.exec_score}
+    if any(s.score is not None for s in score.indicators):  # with no score the template shows blanks
+        by_field |= {v.SUM_ROW_SCORE: score.sum_row, v.TOTAL_SCORE: score.capped_total}
+    for i, s in enumerate(score.indicators):
+        if s.score is not None:
+            by_field[v.indicator_key(i, "score")] = s.score
+    out = {}
+    for key, value in by_field.items():
+        c = fr.cells.get(key)
+        if c is not None and c.ref is not None and (c.sheet, c.ref) in t.formulas:
+            out[(c.sheet, c.ref)] = value
+    return out
+
+
+class _Stored:
+    def __init__(self, key: Key, value: Any):
+        self.key, self.value = key, value
+
+
+def _stored_profile(book: Book, t: TemplateCalc) -> _Stored | None:
+    for s in t.model.sheets:
+        if v.PROFILE in s.fields and s.name in book.sheets:
+            return _Stored((s.name, s.fields[v.PROFILE]), book.sheets[s.name].values.get(s.fields[v.PROFILE]))
+    return None
+
+
+def _formula_findings(match: Match, book: Book, computed: dict, field_cells: set[Key], differs: bool
+                      ) -> list[Finding]:
+    """Saved values against the calculation: formulas typed over, results saved stale, files saved unscored."""
+    out: list[Finding] = []
+    missing_cache = 0
+    no_addin: list[str] = []
+    t = match.template
+    for key in t.compiled.cells:
+        sheet, ref = key
+        s = book.sheets[sheet]
+        expected = computed.get(key)
+        if key in match.overwritten:
+            typed = s.values.get(ref)
+            if typed in (None, "") and expected in (None, ""):
+                continue
+            agrees = _same(typed, expected)
+            # a field's typed value is judged by the rules (a finding of its own); other cells here
+            severity = "warning" if key in field_cells or agrees else "error"
+            out.append(Finding(OVERWRITTEN, severity, "公式已被手填数值替代" + ("" if agrees else "，且与规则计算结果不符"),
+                               expected=expected, found=typed).at(sheet, ref))
+            continue
+        cached = s.values.get(ref)
+        if cached is None:
+            missing_cache += 1
+        elif isinstance(cached, CellError) and cached.code == "#NAME?" and "JX_" in t.formulas[key]:
+            no_addin.append(ref)  # saved by a program without jixiao's functions (WPS, LibreOffice, Excel without add-in)
+        elif not differs and not _same(cached, expected):
+            out.append(Finding(STALE, "error", "单元格保存的结果与重新计算不一致（未重算，或使用了旧版规则/加载项）",
+                               expected=expected, found=cached).at(sheet, ref))
+    if no_addin:
+        out.append(Finding(NO_ADDIN, "warning",
+                           f"{len(no_addin)} 个得分单元格显示 #NAME?：文件是在没有 jixiao 加载项的程序中保存的"
+                           "（WPS、LibreOffice 或未装加载项的 Excel），已按规则重算").at(t.model.main.name, no_addin[0]))
+    if missing_cache:
+        out.append(Finding(NO_CACHED_VALUES, "info",
+                           f"{missing_cache} 个公式单元格没有保存计算结果（文件未经 Excel 计算保存）"))
+    return out
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, CellError) or isinstance(b, CellError):
+        return str(a) == str(b)
+    if a in (None, "") and b in (None, ""):
+        return True
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return abs(float(a) - float(b)) <= 1e-6 * max(1.0, abs(float(a)))
+    return str(a) == str(b)
+
+
+# ---------------------------------------------------------------------------
+# Full route
+
+
+def _recalculated(book: Book, res: FileResult, deadline: Deadline) -> Book:
+    """The workbook with every formula cell holding its recalculated value; saved values that differ are stale."""
+    computed, problems = full_recalc(book, deadline)
+    res.findings += problems
+    if not computed:
+        return book
+    sheets = {}
+    for name, s in book.sheets.items():
+        values = dict(s.values)
+        for ref in s.formulas:
+            if (name, ref) not in computed:
+                continue
+            new, cached = computed[(name, ref)], s.values.get(ref)
+            if cached is not None and not _same(cached, new):
+                res.findings.append(Finding(STALE, "error", "单元格保存的结果与重新计算不一致", expected=new,
+                                            found=cached).at(name, ref))
+            values[ref] = new
+        sheets[name] = replace(s, values=values)
+    return replace(book, sheets=sheets)
+
+
+# ---------------------------------------------------------------------------
+# One file
+
+
+def check_file(path: str, profile: str | Profile | None = None, label: str | None = None,
+               data: bytes | None = None, deadline: Deadline = NONE) -> FileResult:
+    """Read and check one file; never raises for a bad workbook: the problem becomes its finding.
+
+    ``profile``: the bureau's profile (a name or file is loaded here, once), None to let the workbook say.
+    """
+    from ..excel.syntax import FormulaError
+
+    if isinstance(profile, str):
+        profile = load_profile(profile)
+    t0 = time.perf_counter()
+    name = label or path
+    try:
+        book = read_book(io.BytesIO(data) if data is not None else path, label=name)
+        book.path = path if data is None else name
+        book.raw = data
+        res = check_book(book, profile, deadline)
+    except JixiaoError as e:
+        res = FileResult.failed(name, Finding(e.code, "error", e.message).at(e.sheet, e.cell))
+    except (FormulaError, RecursionError, MemoryError) as e:
+        res = FileResult.failed(name, Finding(CHECK_FAILED, "error", f"检查失败：{type(e).__name__}"))
+    res.file = name
+    res.seconds = time.perf_counter() - t0
+    return res

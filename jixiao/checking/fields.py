@@ -1,0 +1,119 @@
+"""A form's fields as read from a workbook: each value with the cell it came from.
+
+:class:`FormRead` is what both readers produce — the template reader here (by
+the form model) and the label reader (:mod:`jixiao.checking.labels`). Values are
+kept under the field keys of :mod:`jixiao.vocabulary`, so a finding that names
+a field is located by a lookup (:meth:`FormRead.locate`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import vocabulary as v
+from ..errors import Finding
+from ..layouts.model import FormModel
+from ..values import cell_number
+from .xlsx import Book
+
+
+@dataclass
+class Cell:
+    """A value read from a workbook and where it was."""
+
+    value: Any
+    sheet: str
+    ref: str | None
+
+    @property
+    def blank(self) -> bool:
+        return self.value is None or (isinstance(self.value, str) and not self.value.strip())
+
+
+@dataclass
+class FormRead:
+    """The fields of one 部门整体/项目支出 form, by field key, each with its cell."""
+
+    kind: str  # dept | project
+    sheet: str
+    cells: dict[str, Cell] = field(default_factory=dict)
+    splits: dict[str, dict[str, dict[str, Cell]]] = field(default_factory=dict)  # group → column → part → cell
+    indicators: list[dict[str, Cell]] = field(default_factory=list)
+    notes: list[Finding] = field(default_factory=list)  # what the reader could not find
+
+    def get(self, key: str) -> Any:
+        c = self.cells.get(key)
+        return None if c is None else c.value
+
+    def put(self, key: str, cell: Cell) -> None:
+        self.cells[key] = cell
+
+    def add_indicator(self, row: dict[str, Cell]) -> None:
+        """Append an indicator row; its cells become ``ind.<n>.<column>`` fields."""
+        n = len(self.indicators)
+        self.indicators.append(row)
+        for column, c in row.items():
+            self.cells[v.indicator_key(n, column)] = c
+
+    def add_split(self, group: str, column: str, part: str, cell: Cell) -> None:
+        """A part's amount; ``column`` is a funds column name, or ``label`` for an amount inside the label text."""
+        self.splits.setdefault(group, {}).setdefault(column, {})[part] = cell
+        if column in v.COLUMN_CODE:
+            self.cells[v.split_key(group, part, column)] = cell
+
+    @property
+    def profile(self) -> str | None:
+        text = self.get(v.PROFILE)
+        return str(text).strip() if text not in (None, "") else None
+
+    def locate(self, finding: Finding) -> Finding:
+        """Point ``finding`` at the cell of the field it names (or at the sheet when the form has none)."""
+        key = finding.field
+        c = self.cells.get(key) if key else None
+        if c is None and key in v.FALLBACK:
+            c = self.cells.get(v.FALLBACK[key])
+        if c is None and key and key.startswith("funds.") and finding.extra.get("group"):
+            c = self._first_part(finding.extra["group"], finding.extra.get("column"))
+        if c is None:
+            return finding.at(self.sheet, None)
+        return finding.at(c.sheet, c.ref)
+
+    def _first_part(self, group: str, column: str | None) -> Cell | None:
+        parts = self.splits.get(group, {})
+        cells = list((parts.get(column or "") or parts.get("label") or {}).values())
+        return next((c for c in cells if not c.blank), cells[0] if cells else None)
+
+
+def number(c: Cell | None) -> float | None:
+    """A read cell as a number; None for a blank cell, an error value or text that is no number."""
+    return None if c is None or c.blank else cell_number(c.value)
+
+
+def read_template(book: Book, model: FormModel) -> FormRead:
+    """Fields of a workbook made from jixiao's template ``model``: every cell is where the model put it."""
+    s = model.main
+    sheet = book.sheets[s.name]
+    fr = FormRead("project" if model.kind == "project" else "dept", s.name)
+
+    def cell(key: str) -> Cell:
+        ref = s.fields[key]
+        return Cell(sheet.values.get(ref), s.name, ref)
+
+    for key in s.fields:
+        if not key.startswith(("ind.", "goals.")):
+            fr.put(key, cell(key))
+    groups = {"income": v.PROJECT_PARTS} if fr.kind == "project" else {"income": v.INCOME_PARTS,
+                                                                       "spending": v.SPENDING_PARTS}
+    for group, parts in groups.items():
+        for column in v.FUND_COLUMNS:
+            for part in parts:
+                key = v.split_key(group, part, column)
+                if key in s.fields:
+                    fr.add_split(group, column, part, cell(key))
+    n = sum(1 for k in s.fields if (ind := v.parse_indicator_key(k)) and ind[1] == "name")
+    for i in range(n):
+        row = {col: cell(v.indicator_key(i, col)) for col in v.INDICATOR_COLUMNS}
+        if all(row[k].blank for k in ("name", "target", "actual", "weight")):
+            continue
+        fr.add_indicator(row)
+    return fr

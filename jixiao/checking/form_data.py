@@ -1,0 +1,117 @@
+"""From what was read to the core's form: :class:`~jixiao.form.DeptForm` from a :class:`FormRead`.
+
+Amounts must be numbers (typed as text is fine: "38,479.52"); a value that is
+not one becomes a finding at its cell. ``reported`` values — what the form
+claims (执行率, scores, 合计, 总分, 等级) — are taken only from cells the officer
+filled; on a jixiao template a cell that still holds its formula is jixiao's
+calculation, checked by comparing it with the rules' result instead.
+"""
+from __future__ import annotations
+
+from collections.abc import Container
+from typing import Any
+
+from .. import vocabulary as v
+from ..errors import CellError, Finding
+from ..form import DeptForm, Funds, IndicatorRow
+from ..profile import Profile
+from ..rules import rule
+from .fields import Cell, FormRead, number
+from .labels import FIELD_MISSING
+
+NOT_NUMBER = rule("value.not_number", "不是数字")
+MISSING = FIELD_MISSING
+
+
+def to_dept_form(fr: FormRead, profile: Profile, computed: Container[str] = ()) -> tuple[DeptForm | None, list[Finding]]:
+    """The form's values, and what could not be read. ``computed``: field keys whose cell holds jixiao's formula.
+
+    Returns None for the form when 全年预算数 or 全年执行数 cannot be read.
+    """
+    out: list[Finding] = []
+
+    def amount(key: str, required: bool = False) -> float | None:
+        return _amount(fr.cells.get(key), v.field_title(key), out, required)
+
+    def reported(key: str) -> Cell | None:
+        return None if key in computed else fr.cells.get(key)
+
+    budget = amount(v.FUNDS_BUDGET, required=True)
+    executed = amount(v.FUNDS_EXECUTED, required=True)
+    if budget is None or executed is None:
+        return None, out
+    initial = amount(v.FUNDS_INITIAL)
+    candidates = [executed / d for d in (budget, initial) if d]
+    funds = Funds(budget=budget, executed=executed, initial_budget=initial, weight=amount(v.FUNDS_WEIGHT),
+                  reported_rate=_reported_rate(reported(v.FUNDS_RATE), candidates),
+                  reported_score=_score(reported(v.FUNDS_SCORE)))
+    for group in ("income", "spending"):
+        columns: dict[str, dict[str, float | None]] = {}
+        for column, parts in fr.splits.get(group, {}).items():
+            target = profile.label_split_columns[group] if column == "label" else column
+            columns.setdefault(target, {}).update({p: _amount(c, p, out) for p, c in parts.items()})
+        setattr(funds, group, columns)
+    rows = [_indicator(i, ind, out, reported) for i, ind in enumerate(fr.indicators)]
+    stated = {g: c.value for g in v.GROUPS if (c := fr.cells.get(v.stated_key(g))) is not None and c.value is not None}
+    form = DeptForm(unit=str(fr.get(v.UNIT) or ""), year=_int(fr.get(v.YEAR)), funds=funds, indicators=rows,
+                    reported_sum=_score(reported(v.SUM_ROW_SCORE)), reported_total=_score(reported(v.TOTAL_SCORE)),
+                    reported_grade=_text(reported(v.TOTAL_GRADE)), stated_split_totals=stated, kind=fr.kind)
+    return form, out
+
+
+def _indicator(i: int, ind: dict[str, Cell], out: list[Finding], reported) -> IndicatorRow:
+    def val(k: str) -> Any:
+        c = ind.get(k)
+        return None if c is None or c.blank else c.value
+
+    weight = _amount(ind.get("weight"), "分值", out)
+    reason = val("reason")
+    return IndicatorRow(level1=str(val("level1") or ""), level2=str(val("level2") or ""), name=str(val("name") or ""),
+                        target=val("target"), actual=val("actual"), weight=weight if weight is not None else 0.0,
+                        reported=_score(reported(v.indicator_key(i, "score"))),
+                        reason=(str(reason) if reason is not None else "") if "reason" in ind else None,
+                        grade=str(val("grade")) if val("grade") is not None else None,
+                        judged=_score(ind.get("judged")))
+
+
+def _amount(c: Cell | None, what: str, out: list[Finding], required: bool = False) -> float | None:
+    if c is None or c.blank:
+        if required:
+            f = Finding(MISSING, "error", f"{what}未填写", expected=what, context=what)
+            out.append(f.at(c.sheet, c.ref) if c else f)
+        return None
+    x = number(c)
+    if x is None:
+        out.append(Finding(NOT_NUMBER, "error", f"{what}“{c.value}”不是数字", found=c.value, context=what)
+                   .at(c.sheet, c.ref))
+    return x
+
+
+def _reported_rate(c: Cell | None, candidates: list[float]) -> float | None:
+    """The reported 执行率 as a fraction. A plain 84.52 typed for 84.52% is read as 0.8452 when that is
+    what one of the ``candidates`` (the right rate, or the rate over 年初预算数) makes of it."""
+    if c is None or c.blank or isinstance(c.value, CellError):
+        return None
+    x = number(c)
+    if x is None or (isinstance(c.value, str) and "%" in c.value) or not candidates:
+        return x
+    near = min(abs(x - y) for y in candidates)
+    near_pct = min(abs(x / 100 - y) for y in candidates)
+    return x / 100 if near_pct < near else x
+
+
+def _score(c: Cell | None) -> float | None:
+    if c is None or c.blank or isinstance(c.value, CellError):
+        return None
+    return number(c)
+
+
+def _text(c: Cell | None) -> str | None:
+    if c is None or c.blank or isinstance(c.value, CellError):
+        return None
+    return str(c.value)
+
+
+def _int(x: Any) -> int | None:
+    n = number(Cell(x, "", None))
+    return int(n) if n is not None else None

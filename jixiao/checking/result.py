@@ -1,0 +1,89 @@
+"""What checking one workbook found: the row of the batch report, with its findings."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..errors import Finding
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass
+class FileResult:
+    """What the checker found in one workbook (one row of the batch report)."""
+
+    file: str
+    kind: str | None = None
+    route: str | None = None
+    profile: str | None = None
+    profile_reason: str | None = None  # why this profile was used (Chinese)
+    unit: str | None = None
+    year: int | None = None
+    exec_rate: float | None = None
+    total: float | None = None
+    grade: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+    error: str | None = None
+    seconds: float = 0.0
+
+    @classmethod
+    def failed(cls, file: str, finding: Finding) -> "FileResult":
+        """A workbook that could not be checked: one finding says why."""
+        return cls(file, error=finding.rule, findings=[finding])
+
+    def counts(self) -> dict[str, int]:
+        out = {"error": 0, "warning": 0, "info": 0}
+        for f in self.findings:
+            out[f.severity] = out.get(f.severity, 0) + 1
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "kind": self.kind, "route": self.route, "profile": self.profile,
+                "profile_reason": self.profile_reason, "unit": self.unit, "year": self.year,
+                "exec_rate": self.exec_rate, "total": self.total, "grade": self.grade, "counts": self.counts(),
+                "error": self.error, "seconds": round(self.seconds, 4)}
+
+
+FRAME_COLUMNS = ("file", "unit", "year", "kind", "profile", "sheet", "cell", "rule", "title", "severity", "message",
+                 "expected", "found", "context")
+
+
+@dataclass
+class CheckResult:
+    """What ``jixiao check`` found in a batch: one :class:`FileResult` per workbook, in input order.
+
+    Example:
+        >>> result = CheckResult([FileResult("a.xlsx", unit="某单位", year=2024,
+        ...                       findings=[Finding("total.total_mismatch", "error", "总分不符", 99, 97)])])
+        >>> result.has_errors, len(result.frame())
+        (True, 1)
+    """
+
+    files: list[FileResult]
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.severity == "error" for r in self.files for f in r.findings)
+
+    def to_json(self) -> dict[str, Any]:
+        """The document ``jixiao check --json`` prints."""
+        from .report import to_json
+
+        return to_json(self.files)
+
+    def frame(self) -> "pd.DataFrame":
+        """Every finding as a row (file, unit, year, sheet, cell, rule, severity, expected, found …), for pivots.
+
+        Files without findings have no rows; ``expected``/``found`` keep their mixed types (object columns).
+        """
+        import pandas as pd
+
+        from ..rules import title
+
+        rows = [{"file": r.file, "unit": r.unit, "year": r.year, "kind": r.kind, "profile": r.profile,
+                 **f.to_dict(), "title": title(f.rule)} for r in self.files for f in r.findings]
+        frame = pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
+        frame["year"] = frame["year"].astype("Int64")
+        return frame

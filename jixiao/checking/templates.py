@@ -1,0 +1,143 @@
+"""jixiao's shipped templates as the checker knows them: their formulas, compiled once per process,
+and which template a submitted workbook was made from.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+from .. import vocabulary as v
+from ..excel.compiler import Compiled, compile_sheets
+from ..excel.syntax import FormulaError, relative_form
+from ..layouts.model import FormModel
+from .xlsx import Book
+
+Key = tuple[str, str]  # (sheet, "A1")
+_ADDIN_PREFIX = re.compile(r"\[\d+\]!(?=JX_)", re.I)
+
+
+@dataclass
+class TemplateCalc:
+    """One template: its model, its formulas by cell, and their compiled calculation."""
+
+    kind: str
+    model: FormModel
+    formulas: dict[Key, str]
+    _compiled: Compiled | None = None
+    _relative: dict[Key, str] = field(default_factory=dict)
+
+    @property
+    def compiled(self) -> Compiled:
+        if self._compiled is None:
+            self._compiled = _compiled_by_text(self.formulas)
+        return self._compiled
+
+    def relative(self, key: Key) -> str:
+        if key not in self._relative:
+            self._relative[key] = relative_form(self.formulas[key], key[1])
+        return self._relative[key]
+
+    def field_cells(self) -> dict[str, Key]:
+        """Field key → cell, for the formula cells whose value a rule gives (scores, totals, grade …)."""
+        out = {}
+        for s in self.model.sheets:
+            for key, ref in s.fields.items():
+                if (s.name, ref) in self.formulas:
+                    out[key] = (s.name, ref)
+        return out
+
+    @property
+    def level(self) -> str | None:
+        """省级/市级/县级 for the department variants, whose formulas are the same."""
+        return v.LEVELS.get(self.kind.removeprefix("dept-")) if self.kind.startswith("dept-") else None
+
+
+_COMPILED: dict[str, Compiled] = {}
+
+
+def _compiled_by_text(formulas: dict[Key, str]) -> Compiled:
+    digest = hashlib.sha1(repr(sorted(formulas.items())).encode("utf-8")).hexdigest()
+    if digest not in _COMPILED:
+        _COMPILED[digest] = compile_sheets(formulas)
+    return _COMPILED[digest]
+
+
+_TEMPLATES: list[TemplateCalc] = []
+
+
+def templates() -> list[TemplateCalc]:
+    """jixiao's shipped templates, with their formulas (compiled lazily, on first match)."""
+    if not _TEMPLATES:
+        from ..layouts.writer import TEMPLATES, template_model
+
+        for kind in TEMPLATES:
+            model = template_model(kind)
+            forms = {(s.name, ref): f for s in model.sheets for ref, f in s.formulas().items()}
+            _TEMPLATES.append(TemplateCalc(kind, model, forms))
+    return _TEMPLATES
+
+
+@dataclass
+class Match:
+    template: TemplateCalc
+    overwritten: list[Key]  # template formula cells holding a typed value
+    changed: list[Key]  # cells whose formula differs
+    extra: list[Key]  # formulas the template does not have
+
+    @property
+    def exact(self) -> bool:
+        return not self.changed and not self.extra
+
+
+def book_formulas(book: Book) -> dict[Key, str]:
+    """The workbook's formulas, with Excel's add-in references ``[1]!JX_…`` read as ``JX_…``."""
+    return {(s.name, ref): _ADDIN_PREFIX.sub("", f) if "!" in f else f for s in book.sheets.values()
+            for ref, f in s.formulas.items()}
+
+
+def match_template(book: Book) -> Match | None:
+    """The template whose formulas the workbook has; None when no template's sheets are all present."""
+    formulas = book_formulas(book)
+    exact = [t for t in templates() if t.formulas == formulas]
+    if exact:  # the usual case: an untouched template, compared as a whole
+        return Match(min(exact, key=lambda t: _level_mismatch(t, book)), [], [], [])
+    candidates: list[tuple[int, int, Match]] = []
+    for t in templates():
+        sheets = {s.name for s in t.model.sheets}
+        if not sheets <= set(book.sheets):
+            continue
+        overwritten, changed = _compare(t, formulas)
+        if len(overwritten) > len(t.formulas) // 2:
+            continue  # not this template: most of its formulas are missing
+        extra = [k for k in formulas if k[0] in sheets and k not in t.formulas]
+        candidates.append((len(changed) + len(extra) + len(overwritten), _level_mismatch(t, book),
+                           Match(t, overwritten, changed, extra)))
+    if not candidates:
+        return None
+    return min(candidates, key=lambda c: (c[0], c[1]))[2]
+
+
+def _compare(t: TemplateCalc, formulas: dict[Key, str]) -> tuple[list[Key], list[Key]]:
+    """Template formula cells missing from the workbook, and those whose formula differs (filled-down copies
+    that differ only in their row are the same formula)."""
+    overwritten, changed = [], []
+    for key, f in t.formulas.items():
+        got = formulas.get(key)
+        if got is None:
+            overwritten.append(key)
+        elif got != f:
+            try:
+                same = relative_form(got, key[1]) == t.relative(key)
+            except FormulaError:
+                same = False
+            if not same:
+                changed.append(key)
+    return overwritten, changed
+
+
+def _level_mismatch(t: TemplateCalc, book: Book) -> int:
+    """1 when a department template's level (省级/市级/县级) is not the one the workbook's header names."""
+    level = t.level
+    header = str(book.sheets[t.model.main.name].values.get("A3", "")) if t.model.main.name in book.sheets else ""
+    return int(bool(level) and level not in header)
