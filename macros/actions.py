@@ -9,6 +9,7 @@ from typing import Any
 from jixiao import __version__
 from jixiao.check.checker import FileResult, _profile_for, check_book, read_form, to_form
 from jixiao.errors import JixiaoError
+from jixiao.profile import Profile, load_profile
 from jixiao.form import score_form
 from jixiao.check.report import SEVERITY_ZH, rule_title
 from jixiao.check.xlsx import Book, Sheet
@@ -16,6 +17,23 @@ from jixiao.check.xlsx import Book, Sheet
 from .book import RESULTS_SHEET, BookLike, MARK_SHEET
 
 RESULT_HEADER = ["级别", "工作表", "单元格", "说明", "应为", "实际", "问题"]
+_GENERIC_FORMS = {"dept": "部门整体支出绩效自评表", "project": "项目支出绩效自评表"}
+
+
+def form_title(kind: str) -> str:
+    from jixiao.layouts.writer import TEMPLATES
+
+    return TEMPLATES[kind][0] if kind in TEMPLATES else _GENERIC_FORMS.get(kind, kind)
+
+
+def require_fit(profile: Profile, kind: str | None) -> Profile:
+    """``profile`` if it is meant for this kind of form; a Chinese refusal (``macro.profile_mismatch``) otherwise."""
+    if kind and not profile.fits(kind):
+        meant = "、".join(form_title(k) for k in profile.forms)
+        raise JixiaoError(f"规则配置 {profile.id}（{profile.name}）不适用于{form_title(kind)}，它适用于：{meant}。"
+                          "请在“规则配置”中选择“按表格默认”或适用于这种表格的配置。",
+                          code="macro.profile_mismatch")
+    return profile
 
 
 def to_book(book: BookLike) -> Book:
@@ -49,7 +67,7 @@ def score(book: BookLike, profile: str | None = None) -> list[ScoreCell]:
     fr, _, _ = read_form(xb, res, out, recalc=False)
     if fr is None:
         raise JixiaoError("本工作簿中没有可评分的部门整体/项目支出绩效自评表", code="macro.no_form")
-    prof = _profile_for(profile, fr.profile, out, None, None)
+    prof = require_fit(_profile_for(profile, fr.profile, out, None, None), res.kind or fr.kind)
     form = to_form(fr, prof, out)
     if form is None:
         raise JixiaoError("请先填写全年预算数和全年执行数", code="macro.no_funds")
@@ -77,6 +95,13 @@ def check(book: BookLike, profile: str | None = None) -> FileResult:
     """检查: the same findings as ``jixiao check``, listed on 检查结果 (linked to their cells) and marked."""
     book.clear_marks()
     res = check_book(to_book(book), profile)
+    if res.kind:
+        try:
+            used = load_profile(profile if profile is not None else res.profile)
+        except JixiaoError:
+            used = None  # a profile the checker could not load either: it reports that itself
+        if used is not None:
+            require_fit(used, res.kind)
     rows, links = [], {}
     for i, f in enumerate(res.findings):
         rows.append([SEVERITY_ZH[f["severity"]], f["sheet"] or "", f["cell"] or "", f["message"],
@@ -100,6 +125,8 @@ def new_form(kind: str, profile: str | None = None, folder: str | Path | None = 
 
     if kind not in TEMPLATES:
         raise JixiaoError(f"没有这种自评表：{kind}", code="macro.unknown_form")
+    if profile:
+        require_fit(load_profile(profile), kind)
     folder = Path(folder) if folder else Path.home() / "Documents"
     name = f"{TEMPLATES[kind][0].split('（')[0]}-{datetime.now():%Y%m%d-%H%M%S}.xlsx"
     return write_template(kind, folder / name, profile or None)

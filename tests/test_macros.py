@@ -2,7 +2,10 @@
 import json
 import random
 
+import pytest
 from openpyxl import load_workbook
+
+from jixiao.errors import JixiaoError
 
 from jixiao.check import checker
 from jixiao.samples import submissions
@@ -69,10 +72,15 @@ def test_new_form_and_help(tmp_path):
     path = actions.new_form("project", "national-2020", tmp_path)
     ws = load_workbook(path)["自评表"]
     assert ws["K2"].value == "national-2020" and ws["A1"].value == "项目支出绩效自评表"
-    path = actions.new_form("dept-city", "county-rubric-2022", tmp_path)
-    assert load_workbook(path)["自评表"]["K2"].value == "county-rubric-2022"
+    path = actions.new_form("dept-city", "hunan-dept-2024", tmp_path)
+    assert load_workbook(path)["自评表"]["K2"].value == "hunan-dept-2024"
     text = actions.help_text(OpenpyxlBook(path))
-    assert "county-rubric-2022" in text and "jixiao" in text
+    assert "hunan-dept-2024" in text and "jixiao" in text
+    # a profile written for other forms is refused, in Chinese, and no file is written
+    before = sorted(tmp_path.iterdir())
+    with pytest.raises(JixiaoError, match="不适用于市级部门整体支出绩效自评表") as err:
+        actions.new_form("dept-city", "county-rubric-2022", tmp_path)
+    assert err.value.code == "macro.profile_mismatch" and sorted(tmp_path.iterdir()) == before
 
 
 def test_check_on_seed000_template_matches_jixiao_check(tmp_path):
