@@ -28,7 +28,6 @@ PROJECT = "jixiao"
 CONF_SHEET = f"{PROJECT}.conf"
 TEMPLATE = "quickstart_addin_ribbon.xlam"
 REL_UI14 = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
-VBA_RESERVED = vba.RESERVED | vba.SHADOWING  # names a generated parameter never takes (see jixiao.xlam.vba)
 _FIXED = (1980, 1, 1, 0, 0, 0)
 
 
