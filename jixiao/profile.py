@@ -169,7 +169,7 @@ class Profile:
         from a form without jixiao's template). A profile without ``forms`` fits every form."""
         if not self.forms or kind in self.forms:
             return True
-        return kind in ("dept", "project") and any(f == kind or f.startswith(f"{kind}-") for f in self.forms)
+        return kind == "dept" and any(f.startswith("dept-") for f in self.forms)  # 部门整体, any level
 
     def control(self, key: str) -> ControlRule:
         try:

@@ -273,3 +273,35 @@ def test_marks_sheet_rows_are_read_tolerantly():
     assert mark_rows([["自评表", "A1"], ["自评表", "B2", None], [None, None, None], ["自评表", "C3", "#FFF2CC"], "x"]) \
         == [("自评表", "A1", ""), ("自评表", "B2", ""), ("自评表", "C3", "#FFF2CC")]
     assert mark_rows(None) == []
+
+
+def test_score_and_check_refuse_a_profile_that_does_not_fit_the_form(tmp_path):
+    path = fill(dept_form("province"), seed000_values(), tmp_path / "dept.xlsx")
+    for action in (actions.score, actions.check):
+        with pytest.raises(JixiaoError, match="county-rubric-2022.*不适用于省级部门整体支出绩效自评表") as err:
+            action(OpenpyxlBook(path), "county-rubric-2022")
+        assert err.value.code == "macro.profile_mismatch" and "按表格默认" in err.value.message
+    assert actions.score(OpenpyxlBook(path), "national-2020")  # national-2020 is written for department forms too
+
+
+def test_profiles_name_the_forms_they_fit():
+    from jixiao.profile import FORM_KINDS, load_profile
+
+    county, hunan, national = (load_profile(p) for p in ("county-rubric-2022", "hunan-dept-2024", "national-2020"))
+    assert county.forms == ("county-rubric", "project-summary") and not county.fits("dept-city")
+    assert not county.fits("dept") and not county.fits("project")
+    assert hunan.fits("dept-county") and hunan.fits("dept") and not hunan.fits("project")
+    assert national.fits("project") and national.fits("dept") and not national.fits("county-rubric")
+    assert set(county.forms) | set(hunan.forms) | set(national.forms) <= set(FORM_KINDS)
+
+
+def test_a_profile_without_forms_fits_every_form_and_unknown_forms_are_refused(tmp_path):
+    from jixiao.profile import FORM_KINDS, ProfileError, load_profile
+
+    own = tmp_path / "own.toml"
+    own.write_text('[profile]\nid = "own"\nextends = "county-rubric-2022"\nname = "x"\nforms = []\n', "utf-8")
+    assert all(load_profile(own).fits(k) for k in FORM_KINDS + ("dept", "project"))
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[profile]\nid = "bad"\nextends = "national-2020"\nname = "x"\nforms = ["dept"]\n', "utf-8")
+    with pytest.raises(ProfileError, match="未知的表格"):
+        load_profile(bad)
