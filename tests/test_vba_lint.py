@@ -66,7 +66,7 @@ def test_no_line_over_1023_characters_and_few_continuations(modules):
     assert longest <= vba.MAX_LINE
     assert max(len(line) for line in modules["JixiaoUDFs"].splitlines()) < 500  # was 2,112 before the writer
     for code in modules.values():
-        assert max(st.continuations for st in vba.statements(code)) <= vba.MAX_CONTINUATIONS
+        assert max(s.continuations for s in vba.statements(code)) <= vba.MAX_CONTINUATIONS
     for name in build.OWN_MODULES:
         assert not any(line.rstrip().endswith(" _") for line in modules[name].splitlines())  # strings over statements
 
@@ -86,8 +86,8 @@ def test_no_wrapper_returns_err_description(modules):
     assert "Application.StatusBar = " in helper and "On Error Resume Next" in helper
     # nowhere in jixiao's modules is Err.Description the value of a function
     for mod in build.OWN_MODULES:
-        for st in vba.statements(modules[mod]):
-            assert not re.match(r"^\s*\w+\s*=\s*Err\.Description", st.code), (mod, st)
+        for stmt in vba.statements(modules[mod]):
+            assert not re.match(r"^\s*\w+\s*=\s*Err\.Description", stmt.code), (mod, stmt)
 
 
 def test_macro_options_are_qualified_with_the_addin_name(modules):
