@@ -217,3 +217,11 @@ def test_writer_refuses_a_module_over_the_limits():
     w = vba.VbaWriter("JxTest", "Sub T()", '    x = "' + "a" * 1100 + '"', "End Sub")
     with pytest.raises(vba.VbaError, match="1023"):
         w.text()
+
+
+def test_builder_refuses_callbacks_that_use_an_undefined_message(tmp_path):
+    import dataclasses
+
+    sources = dataclasses.replace(jixiao_addin.sources(), messages=(("Title", "绩效自评"),))
+    with pytest.raises(build.AddinError, match="JxMsgNoBook"):
+        build.build(sources, tmp_path / "x.xlam")

@@ -170,6 +170,9 @@ def project_modules(template: Project, sources: AddinSources) -> list[Module]:
         mods.append(Module(m.name, src, m.kind))
     mods.append(Module("JixiaoRibbon", sources.callbacks.replace("\r\n", "\n").replace("\n", "\r\n"), "module"))
     mods.append(Module("JixiaoText", text_module(sources.messages), "module"))
+    missing = set(re.findall(r"\b(JxMsg\w+)\(", sources.callbacks)) - {f"JxMsg{k}" for k, _ in sources.messages}
+    if missing:
+        raise AddinError(f"回调中使用的提示文字没有定义：{'、'.join(sorted(missing))}", code="addin.missing_text")
     mods.append(Module("JixiaoUDFs", udf_wrappers(sources.udf_module), "module"))
     for m in mods:
         problems = vba.lint(m.source, strict=m.name in OWN_MODULES)
