@@ -19,13 +19,17 @@ from pathlib import Path
 from jixiao.xlam import build as xlam
 
 UDF_MODULE = "jixiao_udfs"
+MESSAGES = (  # shown by JixiaoRibbon.bas as JxMsg<key>(); the builder writes them as ChrW text (module JixiaoText)
+    ("Title", "绩效自评"),
+    ("NoBook", "请先打开一个工作簿（或新建一个空白工作簿），再点“绩效自评”选项卡上的按钮。"),
+)
 
 
 def sources() -> xlam.AddinSources:
     files = resources.files(__name__)
     return xlam.AddinSources(ribbon_xml=(files / "ribbon.xml").read_text(encoding="utf-8"),
                              callbacks=(files / "JixiaoRibbon.bas").read_text(encoding="utf-8"),
-                             udf_module=UDF_MODULE)
+                             udf_module=UDF_MODULE, messages=MESSAGES)
 
 
 def build(out: str | Path = "jixiao.xlam", interpreter: str = "", pythonpath: str = "") -> Path:
@@ -47,6 +51,10 @@ def _run(a: argparse.Namespace) -> int:
 
     con = Console(highlight=False)
     if a.action == "build":
+        if not a.interpreter:
+            Console(stderr=True, highlight=False).print("[yellow]注意[/]：未指定 --interpreter，加载项中没有记录 Python 的路径，Excel 将调用 PATH 中的"
+                      " python；在各单位的电脑上可能找不到 Python 或用错版本。分发前请用 "
+                      '--interpreter "C:\\…\\pythonw.exe" 重新生成，或在本机用 jixiao addin install 安装。')
         path = build(a.out, a.interpreter or "", a.pythonpath or "")
         con.print(f"[green]✓[/] {path}（xlwings {xlam.xlwings_version()} 模板）")
     elif a.action == "install":

@@ -29,6 +29,7 @@ error_codes({
 
 
 DEFAULT_PROFILE = "national-2020"
+FORM_KINDS = ("dept-province", "dept-city", "dept-county", "project", "county-rubric", "project-summary")
 _MISSING = object()
 
 
@@ -167,9 +168,17 @@ class Profile:
     label_split_columns: dict[str, str] = field(default_factory=dict)  # income/spending → 全年预算数 …
     rubric_weights: dict[str, float] = field(default_factory=dict)  # 三级指标 → 分值 (county rubric)
     rubric_groups: dict[str, float] = field(default_factory=dict)  # 二级指标 → 分值 where rows are set by the form
+    forms: tuple[str, ...] = ()  # [profile] forms: the form kinds this profile is written for; () = any form
     path: str = ""
     chain: tuple[str, ...] = ()
     data: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def fits(self, kind: str) -> bool:
+        """Whether this profile is meant for a form of ``kind`` (a template kind, or "dept"/"project" as read
+        from a form without jixiao's template). A profile without ``forms`` fits every form."""
+        if not self.forms or kind in self.forms:
+            return True
+        return kind == "dept" and any(f.startswith("dept-") for f in self.forms)  # 部门整体, any level
 
     def control(self, key: str) -> ControlRule:
         try:
@@ -432,8 +441,12 @@ def _build(data: dict[str, Any], file: str, chain: tuple[str, ...]) -> Profile:
             raise c._err("threshold", f"rule = \"{rule}\" 时必须给出 threshold")
         controls[key] = cr
 
+    forms = tuple(str(f) for f in meta.items("forms", []))
+    for f in forms:
+        if f not in FORM_KINDS:
+            raise meta._err("forms", f"未知的表格“{f}”，可用：{'、'.join(FORM_KINDS)}")
     return Profile(
-        id=meta.text("id"), name=meta.text("name"), source=meta.text("source", ""),
+        forms=forms, id=meta.text("id"), name=meta.text("name"), source=meta.text("source", ""),
         description=meta.text("description", ""), execution=execution, indicators=indicators,
         weights=weights, grade=tuple(gbands), funds_tolerance=funds.num("tolerance", 0.005, lo=0),  # type: ignore[arg-type]
         controls=controls, path=file, chain=chain, data=data,

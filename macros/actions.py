@@ -13,11 +13,28 @@ from jixiao.checking.report import SEVERITY_ZH, rule_title
 from jixiao.checking.result import FileResult
 from jixiao.checking.xlsx import Book, Sheet
 from jixiao.errors import JixiaoError
-from jixiao.profile import load_profile
+from jixiao.profile import Profile, load_profile
 
 from .book import MARK_SHEET, RESULTS_SHEET, BookLike
 
 RESULT_HEADER = ["级别", "工作表", "单元格", "说明", "应为", "实际", "问题"]
+_GENERIC_FORMS = {"dept": "部门整体支出绩效自评表", "project": "项目支出绩效自评表"}
+
+
+def form_title(kind: str) -> str:
+    from jixiao.layouts.writer import TEMPLATES
+
+    return TEMPLATES[kind][0] if kind in TEMPLATES else _GENERIC_FORMS.get(kind, kind)
+
+
+def require_fit(profile: Profile, kind: str | None) -> Profile:
+    """``profile`` if it is meant for this kind of form; a Chinese refusal (``macro.profile_mismatch``) otherwise."""
+    if kind and not profile.fits(kind):
+        meant = "、".join(form_title(k) for k in profile.forms)
+        raise JixiaoError(f"规则配置 {profile.id}（{profile.name}）不适用于{form_title(kind)}，它适用于：{meant}。"
+                          "请在“规则配置”中选择“按表格默认”或适用于这种表格的配置。",
+                          code="macro.profile_mismatch")
+    return profile
 
 
 def to_book(book: BookLike) -> Book:
@@ -50,7 +67,9 @@ def score(book: BookLike, profile: str | None = None) -> list[ScoreCell]:
     fr = read_fields(xb)
     if fr is None:
         raise JixiaoError("本工作簿中没有可评分的部门整体/项目支出绩效自评表", code="macro.no_form")
-    fs = score_read(fr, load_profile(profile) if profile else None).score
+    scored = score_read(fr, load_profile(profile) if profile else None)
+    require_fit(scored.choice.profile, fr.layout or fr.kind)
+    fs = scored.score
     if fs is None:
         raise JixiaoError("请先填写全年预算数和全年执行数", code="macro.no_funds")
     wanted: list[tuple[str, Any]] = [(v.FUNDS_RATE, fs.exec_rate), (v.FUNDS_SCORE, fs.exec_score),
@@ -76,6 +95,8 @@ def check(book: BookLike, profile: str | None = None) -> FileResult:
     """检查: the same findings as ``jixiao check``, listed on 检查结果 (linked to their cells) and marked."""
     book.clear_marks()
     res = check_book(to_book(book), load_profile(profile) if profile else None)
+    if res.kind and res.profile:
+        require_fit(load_profile(res.profile), res.kind)
     rows, links = [], {}
     for i, finding in enumerate(res.findings):
         f = finding.to_dict()
@@ -100,6 +121,8 @@ def new_form(kind: str, profile: str | None = None, folder: str | Path | None = 
 
     if kind not in TEMPLATES:
         raise JixiaoError(f"没有这种自评表：{kind}", code="macro.unknown_form")
+    if profile:
+        require_fit(load_profile(profile), kind)
     folder = Path(folder) if folder else Path.home() / "Documents"
     name = f"{TEMPLATES[kind][0].split('（')[0]}-{datetime.now():%Y%m%d-%H%M%S}.xlsx"
     return write_template(kind, folder / name, profile or None)

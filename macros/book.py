@@ -30,11 +30,69 @@ class BookLike(Protocol):
     def activate(self, sheet: str) -> None: ...
 
 
+def saved_colour(value: Any) -> str:
+    """A fill colour as the marks sheet keeps it, "#RRGGBB", or "" for no fill.
+
+    Tolerant of what a spreadsheet gives back: None or "" for a blank cell (Excel stores "" as an empty
+    cell), ARGB "FFRRGGBB" from openpyxl, "RRGGBB" without "#", surrounding spaces.
+    """
+    if value is None:
+        return ""
+    text = str(value).strip().lstrip("#")
+    if len(text) == 8:
+        text = text[2:]
+    if len(text) != 6 or any(ch not in "0123456789abcdefABCDEF" for ch in text):
+        return ""
+    return "#" + text.upper()
+
+
+def mark_rows(raw: Any) -> list[tuple[str, str, str]]:
+    """The marks sheet's rows as (sheet, cell, saved colour): short rows padded, blank rows skipped."""
+    out = []
+    for row in raw or []:
+        if not isinstance(row, (list, tuple)):
+            row = (row,)
+        cells = ["" if v is None else v for v in list(row)[:3]] + [""] * (3 - min(len(row), 3))
+        sheet, ref, before = str(cells[0]).strip(), str(cells[1]).strip(), saved_colour(cells[2])
+        if sheet and ref:
+            out.append((sheet, ref, before))
+    return out
+
+
+class MarksMixin:
+    """检查's marks — save a cell's fill, colour it, note it; 评分 restores the fill — written once.
+
+    A book supplies five primitives (``_sheet_exists``, ``_fill``/``_set_fill`` as "#RRGGBB" or "",
+    ``_set_note``, and the hidden marks sheet: ``_mark_rows_raw``, ``_append_mark``, ``_drop_marks``);
+    :class:`OpenpyxlBook` and :class:`XlwingsBook` use this code unchanged.
+    """
+
+    def mark(self, sheet: str, ref: str, severity: str, note: str) -> None:
+        self._append_mark([sheet, ref, saved_colour(self._fill(sheet, ref))])
+        self._set_fill(sheet, ref, "#" + FILLS.get(severity, FILLS["info"]))
+        self._set_note(sheet, ref, note)
+
+    def clear_marks(self) -> int:
+        rows = self._mark_rows_raw()
+        if rows is None:
+            return 0
+        n = 0
+        # newest first: a cell marked twice gets back the fill it had before the first mark
+        for sheet, ref, before in reversed(mark_rows(rows)):
+            if not self._sheet_exists(sheet):
+                continue
+            self._set_fill(sheet, ref, before)
+            self._set_note(sheet, ref, None)
+            n += 1
+        self._drop_marks()
+        return n
+
+
 def _is_formula(v: Any) -> bool:
     return isinstance(v, str) and v.startswith("=")
 
 
-class OpenpyxlBook:
+class OpenpyxlBook(MarksMixin):
     """A workbook file opened with openpyxl: formulas from the file, shown values from its cached results."""
 
     def __init__(self, path: str | Path):
@@ -68,39 +126,44 @@ class OpenpyxlBook:
         self.wb[sheet][ref] = value
         self._cached[sheet][ref] = value
 
-    def _marks(self):
-        if MARK_SHEET not in self.wb.sheetnames:
-            ws = self.wb.create_sheet(MARK_SHEET)
-            ws.sheet_state = "hidden"
-        return self.wb[MARK_SHEET]
+    # primitives of MarksMixin
 
-    def mark(self, sheet: str, ref: str, severity: str, note: str) -> None:
-        from openpyxl.comments import Comment
+    def _sheet_exists(self, sheet: str) -> bool:
+        return sheet in self.wb.sheetnames
+
+    def _fill(self, sheet: str, ref: str) -> str:
+        c = self.wb[sheet][ref]
+        rgb = c.fill.fgColor.rgb if c.fill is not None and c.fill.fill_type == "solid" else ""
+        return rgb if isinstance(rgb, str) else ""  # a theme colour has no rgb
+
+    def _set_fill(self, sheet: str, ref: str, colour: str) -> None:
         from openpyxl.styles import PatternFill
 
         c = self.wb[sheet][ref]
-        before = c.fill.fgColor.rgb if c.fill and c.fill.fill_type == "solid" else ""
-        self._marks().append([sheet, ref, before])
-        c.fill = PatternFill("solid", fgColor=FILLS.get(severity, FILLS["info"]))
-        c.comment = Comment(note, "jixiao")
+        c.fill = PatternFill("solid", fgColor=colour.lstrip("#")) if colour else PatternFill(fill_type=None)
 
-    def clear_marks(self) -> int:
-        from openpyxl.styles import PatternFill
+    def _set_note(self, sheet: str, ref: str, note: str | None) -> None:
+        from openpyxl.comments import Comment
 
+        c = self.wb[sheet][ref]
+        if note is not None:
+            c.comment = Comment(note, "jixiao")
+        elif c.comment is not None and c.comment.author == "jixiao":
+            c.comment = None
+
+    def _mark_rows_raw(self) -> list[tuple] | None:
         if MARK_SHEET not in self.wb.sheetnames:
-            return 0
-        ws = self.wb[MARK_SHEET]
-        n = 0
-        for sheet, ref, before in ws.iter_rows(values_only=True):
-            if sheet not in self.wb.sheetnames:
-                continue
-            c = self.wb[sheet][ref]
-            c.fill = PatternFill("solid", fgColor=before[-6:]) if before else PatternFill(fill_type=None)
-            if c.comment is not None and c.comment.author == "jixiao":
-                c.comment = None
-            n += 1
-        self.wb.remove(ws)
-        return n
+            return None
+        return list(self.wb[MARK_SHEET].iter_rows(values_only=True))
+
+    def _append_mark(self, row: list[str]) -> None:
+        if MARK_SHEET not in self.wb.sheetnames:
+            ws = self.wb.create_sheet(MARK_SHEET)
+            ws.sheet_state = "hidden"
+        self.wb[MARK_SHEET].append(row)
+
+    def _drop_marks(self) -> None:
+        self.wb.remove(self.wb[MARK_SHEET])
 
     def write_results(self, header: list[str], rows: list[list[Any]], links: dict[int, tuple[str, str]]) -> None:
         from openpyxl.styles import Font
@@ -130,7 +193,7 @@ class OpenpyxlBook:
         return target
 
 
-class XlwingsBook:
+class XlwingsBook(MarksMixin):
     """The workbook open in Excel (``xlwings.Book``), seen through the same interface. Thin: runs in Excel only."""
 
     def __init__(self, book):
@@ -165,46 +228,43 @@ class XlwingsBook:
     def set_value(self, sheet: str, ref: str, value: Any) -> None:
         self.book.sheets[sheet][ref].value = value
 
-    def _marks(self):
-        names = [s.name for s in self.book.sheets]
-        if MARK_SHEET not in names:
-            ws = self.book.sheets.add(MARK_SHEET, after=self.book.sheets[-1])
-            ws.visible = False
-        return self.book.sheets[MARK_SHEET]
+    # primitives of MarksMixin
 
-    def mark(self, sheet: str, ref: str, severity: str, note: str) -> None:
+    def _sheet_exists(self, sheet: str) -> bool:
+        return sheet in [s.name for s in self.book.sheets]
+
+    def _fill(self, sheet: str, ref: str) -> str:
+        rgb = self.book.sheets[sheet][ref].color
+        return "" if rgb is None else "#%02X%02X%02X" % tuple(rgb)[:3]
+
+    def _set_fill(self, sheet: str, ref: str, colour: str) -> None:
+        c = colour.lstrip("#")
+        self.book.sheets[sheet][ref].color = tuple(int(c[i:i + 2], 16) for i in (0, 2, 4)) if c else None
+
+    def _set_note(self, sheet: str, ref: str, note: str | None) -> None:
         rng = self.book.sheets[sheet][ref]
-        before = rng.color
-        marks = self._marks()
-        row = (marks.used_range.last_cell.row + 1) if marks["A1"].value is not None else 1
-        marks[f"A{row}"].value = [sheet, ref, "" if before is None else "#%02X%02X%02X" % before]
-        hexcolor = FILLS.get(severity, FILLS["info"])
-        rng.color = tuple(int(hexcolor[i:i + 2], 16) for i in (0, 2, 4))
         try:
             rng.api.ClearComments()
-            rng.api.AddComment(note)
+            if note is not None:
+                rng.api.AddComment(note)
         except Exception:  # noqa: BLE001 - notes are a courtesy; the 检查结果 sheet has every finding
             pass
 
-    def clear_marks(self) -> int:
-        names = [s.name for s in self.book.sheets]
-        if MARK_SHEET not in names:
-            return 0
+    def _mark_rows_raw(self) -> list | None:
+        if not self._sheet_exists(MARK_SHEET):
+            return None
+        return self.book.sheets[MARK_SHEET].used_range.options(ndim=2).value
+
+    def _append_mark(self, row: list[str]) -> None:
+        if not self._sheet_exists(MARK_SHEET):
+            ws = self.book.sheets.add(MARK_SHEET, after=self.book.sheets[-1])
+            ws.visible = False
         marks = self.book.sheets[MARK_SHEET]
-        rows = marks.used_range.options(ndim=2).value
-        n = 0
-        for sheet, ref, before in rows:
-            if not sheet or sheet not in names:
-                continue
-            rng = self.book.sheets[sheet][ref]
-            rng.color = tuple(int(before[i:i + 2], 16) for i in (1, 3, 5)) if before else None
-            try:
-                rng.api.ClearComments()
-            except Exception:  # noqa: BLE001
-                pass
-            n += 1
-        marks.delete()
-        return n
+        at = (marks.used_range.last_cell.row + 1) if marks["A1"].value is not None else 1
+        marks[f"A{at}"].value = row
+
+    def _drop_marks(self) -> None:
+        self.book.sheets[MARK_SHEET].delete()
 
     def write_results(self, header: list[str], rows: list[list[Any]], links: dict[int, tuple[str, str]]) -> None:
         names = [s.name for s in self.book.sheets]

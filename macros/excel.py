@@ -29,13 +29,21 @@ def score() -> None:
 
 
 def check() -> None:
-    res = actions.check(_book())
+    try:
+        res = actions.check(_book())
+    except JixiaoError as e:
+        _alert(f"{e.message}（{e.code}）")
+        return
     counts = res.counts()
     _alert(f"检查完成：错误 {counts['error']} 条，警告 {counts['warning']} 条，详见“检查结果”工作表。")
 
 
 def new_form(kind: str, profile: str = "") -> None:
-    path = actions.new_form(kind, profile or None)
+    try:
+        path = actions.new_form(kind, profile or None)
+    except JixiaoError as e:
+        _alert(f"{e.message}（{e.code}）")
+        return
     xw.Book(str(path))
 
 

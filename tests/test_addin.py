@@ -59,8 +59,9 @@ def test_ribbon_profiles_match_the_shipped_profiles(xlam, modules):
     ui = zipfile.ZipFile(xlam).read("customUI/customUI14.xml").decode()
     items = re.findall(r'<item id="jxProfile\d" label="([^"]+)"', ui)
     assert sorted(items) == sorted(shipped_profiles())
-    vba = re.search(r"Array\(([^)]*)\)\(index\)", modules["JixiaoRibbon"]).group(1)
-    assert re.findall(r'"([^"]+)"', vba) == items  # the same order as the dropDown
+    assert '<item id="jxProfileDefault" label="按表格默认"/>' in ui  # first item: each form's own profile
+    vba = re.search(r"JxProfileIds = Array\(([^)]*)\)", modules["JixiaoRibbon"]).group(1)
+    assert re.findall(r'"([^"]*)"', vba) == [""] + items  # the same order as the dropDown
 
 
 def test_olevba_decodes_callbacks_and_one_wrapper_per_udf(modules):

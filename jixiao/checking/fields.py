@@ -40,6 +40,7 @@ class FormRead:
     splits: dict[str, dict[str, dict[str, Cell]]] = field(default_factory=dict)  # group → column → part → cell
     indicators: list[dict[str, Cell]] = field(default_factory=list)
     notes: list[Finding] = field(default_factory=list)  # what the reader could not find
+    layout: str | None = None  # the jixiao template it was made from (dept-province …), if any
 
     def get(self, key: str) -> Any:
         c = self.cells.get(key)
@@ -93,7 +94,7 @@ def read_template(book: Book, model: FormModel) -> FormRead:
     """Fields of a workbook made from jixiao's template ``model``: every cell is where the model put it."""
     s = model.main
     sheet = book.sheets[s.name]
-    fr = FormRead("project" if model.kind == "project" else "dept", s.name)
+    fr = FormRead("project" if model.kind == "project" else "dept", s.name, layout=model.kind)
 
     def cell(key: str) -> Cell:
         ref = s.fields[key]

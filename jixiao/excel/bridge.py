@@ -6,6 +6,8 @@
   an ``xl/externalLinks/externalLink1.xml`` part pointing at the .xlam, are
   translated to plain ``JX_EXEC_SCORE(…)`` in a private copy (the input file is
   never touched);
+* formulas that Excel saved as ``_xludf.JX_…`` (a function it did not know at save
+  time, e.g. a workbook edited on a PC without the add-in) are read as ``JX_…`` too;
 * known differences between ``formulas`` and Excel are corrected with the one
   Excel-semantics module (:mod:`jixiao.excel.semantics`): ROUND on the 15-digit
   value (ROUND(1.005,2) = 1.01), text that looks like a number in arithmetic
@@ -172,12 +174,13 @@ def install() -> dict[str, Any]:
 _STRING = re.compile(r'"(?:[^"]|"")*"')
 _CALL = re.compile(r"(?<![A-Za-z0-9_.\]!])((?:_xlfn\.|_xlws\.)?[A-Za-z][A-Za-z0-9_.]*)\s*\(")
 _ADDIN_CALL = re.compile(r"\[(\d+)\]!(?=[A-Za-z_][A-Za-z0-9_.]*\s*\()")
+_XLUDF = re.compile(r"(?<![A-Za-z0-9_.\]!])_xludf\.(?=JX_)", re.I)  # Excel's prefix for a function unknown at save
 
 
 def functions_in(formula: str) -> set[str]:
     """Names of the functions a formula calls (string literals ignored), upper-case."""
     text = _STRING.sub('""', formula)
-    text = _ADDIN_CALL.sub("", text)
+    text = _XLUDF.sub("", _ADDIN_CALL.sub("", text))
     return {m.group(1).upper() for m in _CALL.finditer(text)}
 
 
@@ -232,8 +235,15 @@ def addin_links(path: str | Path) -> AddinLinks:
     return out
 
 
+def _has_xludf(path: Path) -> bool:
+    with zipfile.ZipFile(path) as z:
+        return any(_XLUDF.search(z.read(n).decode("utf-8", "replace")) for n in z.namelist()
+                   if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+
+
 def translate_addin_refs(path: str | Path, workdir: str | Path) -> tuple[Path, int]:
-    """A copy of the workbook whose ``[n]!JX_…`` calls read ``JX_…`` and whose add-in links are gone.
+    """A copy of the workbook whose ``[n]!JX_…`` and ``_xludf.JX_…`` calls read ``JX_…`` and whose add-in links
+    are gone.
 
     Returns the copy's path (same file name, inside ``workdir``) and how many formulas were rewritten.
     Links to anything other than the add-in are left alone.
@@ -241,10 +251,13 @@ def translate_addin_refs(path: str | Path, workdir: str | Path) -> tuple[Path, i
     src = Path(path)
     dst = Path(workdir) / src.name
     links = addin_links(src)
-    if not links.indices:
+    if not links.indices and not _has_xludf(src):
         shutil.copyfile(src, dst)
         return dst, 0
-    pattern = re.compile(r"\[(" + "|".join(str(i) for i in sorted(links.indices)) + r")\]!(?=JX_)", re.I)
+    alternatives = [_XLUDF.pattern]
+    if links.indices:
+        alternatives.insert(0, r"\[(?:" + "|".join(str(i) for i in sorted(links.indices)) + r")\]!(?=JX_)")
+    pattern = re.compile("|".join(alternatives), re.I)
     count = 0
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
         wb_rels = _rels(zin, "xl/workbook.xml")

@@ -150,6 +150,7 @@ class _Parser:
             return Node("name", text)
         if kind == "func":
             name = re.sub(r"^\[\d+\]!", "", text).upper().replace("_XLFN.", "").replace("_XLWS.", "")
+            name = re.sub(r"^_XLUDF\.(?=JX_)", "", name)  # saved by an Excel that did not know the function
             self.take()  # (
             args: list[Node] = []
             if self.peek() == ("op", ")"):
