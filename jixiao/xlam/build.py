@@ -31,6 +31,9 @@ error_codes({
     "addin.no_xlwings": "未安装 xlwings",
     "addin.not_windows": "加载项只能装在 Windows",
     "addin.template_changed": "xlwings 加载项模板已变",
+    "addin.text_too_long": "函数说明过长",
+    "addin.missing_text": "回调的提示文字未定义",
+    "addin.vba_limits": "VBA 模块超出 VBA 的限制",
 })
 
 
