@@ -771,6 +771,41 @@ FORMS["20_hunan_liuyang_shizheng_jichu_2021"] = [
 
 
 # ---------------------------------------------------------------------------
+# 21 安徽 铜陵市郊区财政局 2021年度农村公益事业财政奖补项目绩效评价自评表 (rubric; partial)
+# source: https://tljq.gov.cn/openness/OpennessContent/show/580793.html
+FORMS["21_anhui_tongling_jiaoqu_gongyi_rubric_2021"] = [
+    Sheet(
+        "Sheet1",
+        [
+            ["2021年度农村公益事业财政奖补项目绩效评价自评表"],
+            ["填报单位:郊区财政局"],
+            ["序号", "一级指标", "二级指标", "三级指标", "指标说明", "指标", "县级", "市级"],
+            [None, None, None, None, None, "分值", "评分", "评分"],
+            [1, "决策(10)", "项目立项", "民主议事", "民主议事记录完整,得2分;不完整的每个项目扣1分", 2, 2, None],
+            [2, None, None, "申报审批", "村级申报表,乡镇审核记录,县级项目审批文件齐全,得2分;审核程序缺失,每个项目扣1分", 2, 2, None],
+            [3, None, "资金投入", "预算安排",
+             "县级财政按照乡村人口人均不低于5元标准安排奖补资金,得4分;县级财政按照农业人口人均不低于10元标准安排奖补资金的,加1分,"
+             "达到20元,加2分;市财政对县安排补助资金,加1分", 4, 4, None],
+            [4, None, None, "资金整合", "整合其他涉农财政资金支持农村公益事业财政奖补工作的,得2分", 2, 0, None],
+            [5, "过程(30)", "资金管理", "管理制度", "资金管理制度健全规范,得2分", 2, 2, None],
+            [6, None, None, "监督考核", "监督考核制度健全规范,得2分", 2, 2, None],
+            [7, None, None, "账务管理", "村民筹资、村集体投入、社会捐赠等财政奖补项目资金纳入所在乡镇账户管理,得2分", 2, 2, None],
+            [None, None, None, None, "财政奖补资金实行专账核算,得1分", 1, 1, None],
+            [8, None, None, "资金拨付", "实行国库集中支付的,得2分", 2, 2, None],
+            [9, None, "组织实施", "工作安排", "纳入县级重点工作部署,得1分;党政领导对财政奖补工作有正面批示的,一个加1分,最多加2分", 1, 2, None],
+            [10, None, None, "工作保障", "有专门从事财政奖补工作人员,安排必要工作经费的,得1分", 1, 1, None],
+            [11, None, None, "项目管理", "项目管理制度健全规范,得2分", 2, 2, None],
+            [12, None, None, "项目管护", "项目管护制度健全规范,得2分", 2, 2, None],
+            [13, None, None, "项目库建设", "制定农村公益事业财政奖补项目三年规划的,得2分;建立财政奖补项目库的,得3分", 5, 5, None],
+        ],
+        merges=["A1:H1", "A2:H2", "A3:A4", "B3:B4", "C3:C4", "D3:D4", "E3:E4", "B5:B8", "C5:C6", "C7:C8",
+                "B9:B18", "C9:C13", "D11:D12", "A11:A12", "C14:C18"],
+        widths={"E": 60},
+    )
+]
+
+
+# ---------------------------------------------------------------------------
 thin = Side(style="thin")
 BORDER = Border(left=thin, right=thin, top=thin, bottom=thin)
 
@@ -798,12 +833,34 @@ def write(stem: str, sheets: list[Sheet]) -> pathlib.Path:
             ws.column_dimensions[col].width = w
         ws["A1"].font = Font(bold=True)
     path = OUT / f"{stem}.xlsx"
-    # fixed timestamps keep rebuilt files byte-stable enough for review
+    # fixed timestamps keep rebuilt files byte-stable
     import datetime as _dt
     wb.properties.created = _dt.datetime(2024, 1, 1)
     wb.properties.modified = _dt.datetime(2024, 1, 1)
     wb.save(path)
+    _normalise_zip(path)
     return path
+
+
+def _normalise_zip(path: pathlib.Path) -> None:
+    """Rewrite the .xlsx with fixed entry timestamps so rebuilding gives identical bytes."""
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(path) as zin:
+        entries = [(info, zin.read(info.filename)) for info in zin.infolist()]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info, data in entries:
+            if info.filename == "docProps/core.xml":
+                # openpyxl stamps the save time into dcterms:modified; pin it
+                import re
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2024-01-01T00:00:00Z", data)
+            fixed = zipfile.ZipInfo(info.filename, date_time=(2024, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            zout.writestr(fixed, data)
+    path.write_bytes(buf.getvalue())
 
 
 def main() -> None:
