@@ -134,7 +134,7 @@ def _demo_check(con: Console, folder: Path, seed: dict[str, Any]) -> int:
 
     from .checking import batch, report
     from .layouts.writer import template_model
-    from .samples import submissions
+    from .samples import submissions, workbooks
 
     folder.mkdir(parents=True, exist_ok=True)
     samples = {
@@ -143,10 +143,10 @@ def _demo_check(con: Console, folder: Path, seed: dict[str, Any]) -> int:
                                                                        "rate": "149.75%"}),
     }
     model = template_model("dept-province")
-    values = submissions.template_values(seed, model)
-    samples["湖南省机关事务管理局-jixiao模板.xlsx"] = submissions.excel_bytes(
-        submissions.fill_bytes(submissions.template_bytes("dept-province"), values),
-        submissions.compute_cached("dept-province", values))
+    values = workbooks.template_values(seed, model)
+    samples["湖南省机关事务管理局-jixiao模板.xlsx"] = workbooks.excel_bytes(
+        workbooks.fill_bytes(workbooks.template_bytes("dept-province"), values),
+        workbooks.compute_cached("dept-province", values))
     data, _ = submissions.make_submission(random.Random(2024), "template", "sum_row")
     samples["某单位-合计手填错误.xlsx"] = data
     for name, content in samples.items():

@@ -12,6 +12,7 @@ from workbooks import SEED000
 from jixiao.checking import batch, checker, report
 from jixiao.cli import main
 from jixiao.samples import submissions
+from jixiao.samples import workbooks as sample_workbooks
 
 P = "hunan-dept-2024"
 
@@ -290,7 +291,7 @@ def test_county_rubric_template_is_checked(tmp_path):
     # the department forgot to set the 产出/效果 weights, and typed a score over a formula
     path2 = fill(model, seed002_values(), tmp_path / "rubric2.xlsx")
     score_cell = model.sheet(RUBRIC).fields["rubric.3.score"]
-    path2.write_bytes(submissions.fill_bytes(path2.read_bytes(), {(RUBRIC, score_cell): 3}))
+    path2.write_bytes(sample_workbooks.fill_bytes(path2.read_bytes(), {(RUBRIC, score_cell): 3}))
     res = checker.check_file(str(path2))
     rules = {(f.rule, f.cell): f for f in res.findings}
     assert rules[("weights.total", model.sheet(RUBRIC).fields["total.weight"])].expected == 100

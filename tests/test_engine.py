@@ -4,14 +4,19 @@ import hashlib
 import formulas
 import pytest
 from openpyxl import Workbook
-from workbooks import fill, project_values, seed000_values, seed002_values
+from workbooks import (
+    as_saved_by_excel,
+    fill,
+    project_values,
+    seed000_values,
+    seed002_values,
+)
 
 from jixiao import control_rate, control_score, exec_rate, exec_score
 from jixiao.errors import JixiaoError
 from jixiao.excel import bridge
 from jixiao.layouts.model import dept_form, project_form
 from jixiao.layouts.rubric import BASIC, RUBRIC, county_rubric
-from jixiao.samples import submissions
 
 
 def one_sheet(tmp_path, cells):
@@ -93,7 +98,7 @@ def test_wrong_split_and_missed_indicator_show_in_cells(tmp_path):
 
 def test_excel_saved_workbook_with_addin_links(seed000_book, tmp_path):
     model, path, rc = seed000_book
-    saved = submissions.as_saved_by_excel(path, tmp_path / "excel-saved.xlsx", rc.values)
+    saved = as_saved_by_excel(path, tmp_path / "excel-saved.xlsx", rc.values)
     digest = hashlib.sha256(saved.read_bytes()).hexdigest()
     with pytest.raises(formulas.errors.FormulaError):  # formulas alone cannot parse [1]!JX_…
         formulas.ExcelModel().loads(str(saved)).finish()
@@ -108,8 +113,8 @@ def test_excel_saved_workbook_with_addin_links(seed000_book, tmp_path):
 
 def test_links_to_other_workbooks_are_not_mistaken_for_the_addin(seed000_book, tmp_path):
     _, path, rc = seed000_book
-    other = submissions.as_saved_by_excel(path, tmp_path / "other.xlsx", rc.values,
-                                       addin_path=r"file:///C:\budget\other-book.xlsx")
+    other = as_saved_by_excel(path, tmp_path / "other.xlsx", rc.values,
+                              addin_path=r"file:///C:\budget\other-book.xlsx")
     links = bridge.addin_links(other)
     # the external book lists only JX_ names, so it is still recognised as the add-in by its functions
     assert links.indices == {1}

@@ -13,6 +13,7 @@ from jixiao.errors import JixiaoError
 from jixiao.form import DeptForm, score_form
 from jixiao.layouts.model import dept_form
 from jixiao.samples import submissions
+from jixiao.samples import workbooks as sample_workbooks
 
 P = "hunan-dept-2024"
 
@@ -86,9 +87,9 @@ def test_check_on_seed000_template_matches_jixiao_check(tmp_path):
     from jixiao.layouts.writer import template_model
 
     model = template_model("dept-province")
-    values = submissions.template_values(SEED000, model)
-    data = submissions.excel_bytes(submissions.fill_bytes(submissions.template_bytes("dept-province"), values),
-                                submissions.compute_cached("dept-province", values))
+    values = sample_workbooks.template_values(SEED000, model)
+    data = sample_workbooks.excel_bytes(sample_workbooks.fill_bytes(sample_workbooks.template_bytes("dept-province"), values),
+                                sample_workbooks.compute_cached("dept-province", values))
     path = tmp_path / "seed000.xlsx"
     path.write_bytes(data)
     cli = checker.check_file(str(path))

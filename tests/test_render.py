@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 from openpyxl import load_workbook
-from workbooks import fill, seed000_values, seed002_values
+from workbooks import as_saved_by_excel, fill, seed000_values, seed002_values
 
 from jixiao.excel import bridge
 from jixiao.layouts.model import dept_form
@@ -66,7 +66,7 @@ def test_libreoffice_recomputes_the_standard_formulas_like_formulas(tmp_path):
 def test_libreoffice_opens_a_workbook_saved_by_excel_with_the_addin(tmp_path):
     model = dept_form("province")
     filled = fill(model, seed000_values(), tmp_path / "dept.xlsx")
-    saved = submissions.as_saved_by_excel(filled, tmp_path / "saved.xlsx", bridge.calculate(filled).values)
+    saved = as_saved_by_excel(filled, tmp_path / "saved.xlsx", bridge.calculate(filled).values)
     pdf = convert(saved, "pdf", tmp_path / "out")
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
     assert "2024年度部门整体支出绩效自评表" in text and "84.52%" in text

@@ -3,9 +3,9 @@ import re
 import zipfile
 from pathlib import Path
 
-from jixiao.checking import checker
 from workbooks import fill, seed000_values
 
+from jixiao.checking import checker
 from jixiao.excel import bridge
 from jixiao.excel.syntax import parse, relative_form
 from jixiao.layouts.model import dept_form

@@ -82,3 +82,13 @@ def project_values() -> dict[str, object]:
             "ind.1.target": "明显改善", "ind.1.actual": "明显改善", "ind.1.weight": 30,
             "ind.2.level1": "满意度指标", "ind.2.level2": "服务对象满意度指标", "ind.2.name": "满意度",
             "ind.2.target": "≥90%", "ind.2.actual": "95%", "ind.2.weight": 10}
+
+
+def as_saved_by_excel(src, dst, values=None, addin_path=None):
+    """Write ``dst``: ``src`` as Excel saves it with the add-in loaded (``[1]!JX_…``, cached ``values``)."""
+    from jixiao.samples.workbooks import ADDIN_PATH, excel_bytes
+
+    dst = Path(dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    dst.write_bytes(excel_bytes(Path(src).read_bytes(), values, addin_path or ADDIN_PATH))
+    return dst

@@ -1,201 +1,27 @@
-"""Workbooks as other programs save them, for tests and benchmarks.
+"""Sample submissions with known mistakes: random department forms, the bureau's own layout, injected errors.
 
-:func:`as_saved_by_excel` rewrites a workbook the way Excel stores it when the
-jixiao add-in is loaded: every UDF call becomes an external reference
-``[1]!JX_…`` to the add-in, an ``xl/externalLinks/externalLink1.xml`` part
-lists the functions and its relationship points at the .xlam by absolute path,
-and each formula cell carries its cached value. The input file is not changed.
+:func:`make_submission` writes one workbook (jixiao's template as saved by
+Excel, or the bureau layout of seed 000) with one injected mistake and the
+findings it must produce; :func:`generate` writes a folder of them with a
+manifest. The demo and ``bench/`` use them; so do the tests.
 """
 from __future__ import annotations
 
-import re
-import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
-ADDIN_PATH = r"file:///C:\Users\officer\AppData\Roaming\Microsoft\AddIns\jixiao.xlam"
-_LINK_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.externalLink+xml"
-_LINK_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/externalLink"
-_PATH_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/externalLinkPath"
-
-
-_CHAR_REF = re.compile(r"&#(\d+);")
-
-
-def excel_text(xml: str) -> str:
-    """XML as Excel writes it: UTF-8 characters, not numeric references (&#22635;) as lxml writes them."""
-    return _CHAR_REF.sub(lambda m: chr(int(m.group(1))) if int(m.group(1)) >= 0x80 else m.group(0), xml)
-
-
-def _cached(value: Any) -> tuple[str, str]:
-    """(type attribute, <v> text) for a cached formula result."""
-    if value is None:
-        return ' t="str"', ""
-    if isinstance(value, bool):
-        return ' t="b"', "1" if value else "0"
-    if isinstance(value, (int, float)):
-        return "", repr(float(value)) if isinstance(value, float) else str(value)
-    text = str(value)
-    if text.startswith("#"):
-        return ' t="e"', escape(text)
-    return ' t="str"', escape(text)
-
-
-def as_saved_by_excel(src: str | Path, dst: str | Path, values: dict[tuple[str, str], Any] | None = None,
-                      addin_path: str = ADDIN_PATH) -> Path:
-    """Write ``dst``: ``src`` with ``[1]!JX_…`` calls, an add-in external link and cached values.
-
-    ``values`` maps (sheet name, cell) to the cached result (sheet names compared case-insensitively);
-    formula cells not in it get no cached value.
-    """
-    dst = Path(dst)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    dst.write_bytes(excel_bytes(Path(src).read_bytes(), values, addin_path))
-    return dst
-
-
-def excel_bytes(src: bytes, values: dict[tuple[str, str], Any] | None = None, addin_path: str = ADDIN_PATH) -> bytes:
-    """:func:`as_saved_by_excel` on bytes."""
-    import io
-
-    values = {(k[0].upper(), k[1]): v for k, v in (values or {}).items()}
-    with zipfile.ZipFile(io.BytesIO(src)) as zin:
-        names = zin.namelist()
-        wb_xml = zin.read("xl/workbook.xml").decode("utf-8")
-        sheet_names = re.findall(r'<sheet [^>]*name="([^"]+)"[^>]*r:id="([^"]+)"', wb_xml)
-        rels = zin.read("xl/_rels/workbook.xml.rels").decode("utf-8")
-        targets = dict((rid, t) for t, rid in re.findall(r'Target="([^"]+)"[^>]*Id="([^"]+)"', rels))
-        sheet_of_part = {targets[rid].lstrip("/"): name for name, rid in sheet_names}
-        used: set[str] = set()
-        parts: dict[str, bytes] = {}
-        for name in names:
-            data = zin.read(name)
-            if name.endswith(".xml") and b"&#" in data:
-                data = excel_text(data.decode("utf-8")).encode("utf-8")
-            if name in sheet_of_part:
-                sheet = sheet_of_part[name].upper()
-                text = data.decode("utf-8")
-
-                def cell(m: re.Match, sheet: str = sheet) -> str:
-                    attrs, formula = m.group(1), m.group(2)
-                    ref = re.search(r'r="([A-Z]+\d+)"', attrs).group(1)  # type: ignore[union-attr]
-                    used.update(re.findall(r"(?<![\w!])(JX_[A-Z_]+)\(", formula))
-                    formula = re.sub(r"(?<![\w!\]])(JX_[A-Z_]+\()", r"[1]!\1", formula)
-                    attrs = re.sub(r'\s+t="[^"]*"', "", attrs)
-                    if (sheet, ref) in values:
-                        t, v = _cached(values[(sheet, ref)])
-                        return f"<c{attrs}{t}><f>{formula}</f><v>{v}</v></c>"
-                    return f"<c{attrs}><f>{formula}</f></c>"
-
-                text = re.sub(r"<c(\s[^>]*)><f>(.*?)</f>(?:<v\s*/>|<v>.*?</v>)?</c>", cell, text, flags=re.S)
-                data = text.encode("utf-8")
-            parts[name] = data
-    link = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-            'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" mc:Ignorable="x14" '
-            'xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">'
-            '<externalBook xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" r:id="rId1">'
-            "<definedNames>" + "".join(f'<definedName name="{n}"/>' for n in sorted(used))
-            + "</definedNames></externalBook></externalLink>")
-    link_rels = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                 '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-                 f'<Relationship Id="rId1" Type="{_PATH_REL}" Target="{escape(addin_path)}" TargetMode="External"/>'
-                 "</Relationships>")
-    rid = "rIdJx1"
-    wb = parts["xl/workbook.xml"].decode("utf-8")
-    ns_r = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-    wb = wb.replace("</sheets>", f'</sheets><externalReferences><externalReference xmlns:r="{ns_r}" r:id="{rid}"/>'
-                    "</externalReferences>", 1)
-    parts["xl/workbook.xml"] = wb.encode("utf-8")
-    r = parts["xl/_rels/workbook.xml.rels"].decode("utf-8")
-    r = r.replace("</Relationships>",
-                  f'<Relationship Id="{rid}" Type="{_LINK_REL}" Target="externalLinks/externalLink1.xml"/></Relationships>')
-    parts["xl/_rels/workbook.xml.rels"] = r.encode("utf-8")
-    ct = parts["[Content_Types].xml"].decode("utf-8")
-    ct = ct.replace("</Types>", f'<Override PartName="/xl/externalLinks/externalLink1.xml" ContentType="{_LINK_CT}"/></Types>')
-    parts["[Content_Types].xml"] = ct.encode("utf-8")
-    parts["xl/externalLinks/externalLink1.xml"] = link.encode("utf-8")
-    parts["xl/externalLinks/_rels/externalLink1.xml.rels"] = link_rels.encode("utf-8")
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout:
-        for name, data in parts.items():
-            zout.writestr(name, data)
-    return buf.getvalue()
-
-
-# ---------------------------------------------------------------------------
-# Filling templates quickly, and generated submissions with known errors
-
-_SHEET_PARTS_CACHE: dict[int, dict[str, str]] = {}
-
-
-def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name → part name."""
-    wb_xml = z.read("xl/workbook.xml").decode("utf-8")
-    rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8")
-    targets = dict((rid, t) for t, rid in re.findall(r'Target="([^"]+)"[^>]*Id="([^"]+)"', rels))
-    return {name: targets[rid].lstrip("/") if targets[rid].startswith("/") else "xl/" + targets[rid]
-            for name, rid in re.findall(r'<sheet [^>]*name="([^"]+)"[^>]*r:id="([^"]+)"', wb_xml)}
-
-
-def _cell_xml(ref: str, style: str, value: Any) -> str:
-    if value is None or value == "":
-        return f'<c r="{ref}"{style}/>'
-    if isinstance(value, bool):
-        return f'<c r="{ref}"{style} t="b"><v>{int(value)}</v></c>'
-    if isinstance(value, (int, float)):
-        return f'<c r="{ref}"{style}><v>{value!r}</v></c>'
-    return f'<c r="{ref}"{style} t="inlineStr"><is><t xml:space="preserve">{escape(str(value))}</t></is></c>'
-
-
-def fill_bytes(src: bytes, values: dict[tuple[str, str], Any]) -> bytes:
-    """Type values into cells of a workbook (bytes in, bytes out), as an officer would.
-
-    A value written into a formula cell replaces the formula, as typing over it in Excel does.
-    """
-    import io
-
-    by_sheet: dict[str, dict[str, Any]] = {}
-    for (sheet, ref), v in values.items():
-        by_sheet.setdefault(sheet, {})[ref] = v
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(src)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
-        parts = _sheet_parts(zin)
-        todo = {parts[s]: cells for s, cells in by_sheet.items()}
-        for item in zin.infolist():
-            data = zin.read(item.filename)
-            cells = todo.get(item.filename)
-            if cells:
-                text = data.decode("utf-8")
-
-                def swap(m: re.Match, cells: dict[str, Any] = cells) -> str:
-                    ref = m.group(1)
-                    if ref not in cells:
-                        return m.group(0)
-                    style = re.search(r'\ss="\d+"', m.group(2) or "")
-                    return _cell_xml(ref, style.group(0) if style else "", cells[ref])
-
-                text = re.sub(r'<c r="([A-Z]+\d+)"([^>]*?)(?:/>|>.*?</c>)', swap, text, flags=re.S)
-                data = text.encode("utf-8")
-            zout.writestr(item, data)
-    return out.getvalue()
-
-
-_TEMPLATE_BYTES: dict[str, bytes] = {}
-
-
-def template_bytes(kind: str) -> bytes:
-    if kind not in _TEMPLATE_BYTES:
-        import io
-
-        from ..layouts.writer import build_workbook, template_model
-
-        buf = io.BytesIO()
-        build_workbook(template_model(kind)).save(buf)
-        _TEMPLATE_BYTES[kind] = buf.getvalue()
-    return _TEMPLATE_BYTES[kind]
-
+from .. import vocabulary as v
+from ..form import FormScore
+from .workbooks import (
+    _as_saved,
+    compute_cached,
+    excel_bytes,
+    fill_bytes,
+    template_bytes,
+    template_values,
+)
 
 UNITS_POOL = ("湖南省机关事务管理局", "湖南省财政厅", "湖南省教育厅", "湖南省民政厅", "湖南省水利厅", "湖南省农业农村厅",
               "湖南省文化和旅游厅", "湖南省卫生健康委员会", "湖南省自然资源厅", "湖南省统计局")
@@ -244,27 +70,6 @@ def random_dept(rng) -> dict[str, Any]:
             "funds": {"initial_budget": initial, "budget": budget, "executed": executed, "weight": 10,
                       "income": {"全年预算数": income}, "spending": {"全年执行数": {"基本支出": sp[0], "项目支出": sp[1]}}},
             "indicators": inds}
-
-
-def template_values(form: dict[str, Any], model) -> dict[tuple[str, str], Any]:
-    """The template's input cells for a sample-JSON form."""
-    s = model.main
-    f = s.fields
-    fu = form["funds"]
-    v: dict[str, Any] = {"year": form["year"], "unit": form["unit"], "dept_name": form["unit"],
-                         "funds.initial_budget": fu.get("initial_budget"), "funds.budget": fu["budget"],
-                         "funds.executed": fu["executed"]}
-    letters = {"年初预算数": "D", "全年预算数": "E", "全年执行数": "F"}
-    for group in ("income", "spending"):
-        for column, parts in fu.get(group, {}).items():
-            for part, amount in parts.items():
-                if amount is not None:
-                    v[f"funds.{group}.{part}.{letters[column]}"] = amount
-    for i, row in enumerate(form["indicators"]):
-        for k in ("level1", "level2", "name", "target", "actual", "weight", "reason", "grade", "judged"):
-            if row.get(k) not in (None, ""):
-                v[f"ind.{i}.{k}"] = row[k]
-    return {(s.name, f[k]): val for k, val in v.items() if k in f and val is not None}
 
 
 # ---------------------------------------------------------------------------
@@ -381,37 +186,150 @@ def bureau_bytes(form: dict[str, Any], reported: dict[str, Any] | None = None, w
     return _as_saved(buf.getvalue())
 
 
-def _as_saved(data: bytes) -> bytes:
-    """A workbook's XML parts rewritten with UTF-8 text, as Excel or WPS would save it."""
-    import io
-
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
-        for item in zin.infolist():
-            part = zin.read(item.filename)
-            if item.filename.endswith(".xml") and b"&#" in part:
-                part = excel_text(part.decode("utf-8")).encode("utf-8")
-            zout.writestr(item, part)
-    return out.getvalue()
-
-
 # ---------------------------------------------------------------------------
-# Generated submissions with injected errors (tests and bench/)
+# Generated submissions with injected errors (the demo, tests and bench/)
 
+
+def _bureau_cells(n_rows: int) -> dict[str, str]:
+    """Field key → cell of :func:`bureau_bytes`' layout."""
+    cells = {v.FUNDS_RATE: "H5", v.FUNDS_SCORE: "I5", "split.income": "B7", "stated.income": "B6",
+             v.SUM_ROW_SCORE: f"H{14 + n_rows}", v.SUM_ROW_WEIGHT: f"G{14 + n_rows}"}
+    for i in range(n_rows):
+        for col, k in zip("DEFGHI", ("name", "target", "actual", "weight", "score", "reason")):
+            cells[v.indicator_key(i, k)] = f"{col}{14 + i}"
+    return cells
+
+
+@dataclass
+class _Injection:
+    """One mistake put into a clean form: what the officer typed and which finding it must produce."""
+
+    form: dict[str, Any]
+    layout: str
+    cells: dict[str, str]  # field key → cell in this layout
+    expected: list[dict[str, Any]] = field(default_factory=list)
+    typed: dict[str, Any] = field(default_factory=dict)  # field → value typed over a computed cell
+    stale: dict[str, Any] = field(default_factory=dict)  # field → wrong cached value (template only)
+    reported: dict[str, Any] = field(default_factory=dict)  # what the bureau layout shows
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        return self.form["indicators"]
+
+    def expect(self, rule: str, key: str, value: Any) -> None:
+        self.expected.append({"rule": rule, "cell": self.cells[key], "expected": value})
+
+
+# Mistakes in the inputs: made before the clean form is scored.
+def _split(x: _Injection) -> None:
+    parts = x.form["funds"]["income"]["全年预算数"]
+    parts["其他资金"] = round(parts["其他资金"] + 100, 2)
+    x.expect("funds.split_mismatch", "funds.income.subtotal.E" if x.layout == "template" else "split.income",
+             x.form["funds"]["budget"])
+
+
+def _weight(x: _Injection) -> None:
+    x.rows[0]["weight"] = 8
+    x.expect("weights.total", v.SUM_ROW_WEIGHT, 90)
+
+
+def _comparator(x: _Injection) -> None:
+    x.rows[1]["actual"] = "≥" + x.rows[1]["target"].lstrip("≥")
+    x.expect("indicator.actual_has_comparator", "ind.1.actual", "实测数值")
+
+
+def _reason_missing(x: _Injection) -> None:
+    target = float(x.rows[1]["target"].strip("≥%"))
+    x.rows[1]["actual"] = f"{round(target * 0.7, 1)}%"
+    x.expect("indicator.reason_missing", "ind.1.reason", "偏差原因")
+
+
+def _over_achievement(x: _Injection) -> None:
+    n = int(x.rows[0]["target"].strip("≥个"))
+    x.rows[0]["actual"] = f"{2 * n}个"
+    x.expect("indicator.over_achievement", "ind.0.actual", "< 120%")
+
+
+def _unit_mismatch(x: _Injection) -> None:
+    x.rows[8]["actual"] = x.rows[8]["actual"].rstrip("%")
+    x.expect("indicator.unit_mismatch", "ind.8.actual", "%")
+
+
+def _qual_band(x: _Injection) -> None:
+    if x.layout == "template":
+        x.rows[5]["grade"], x.rows[5]["judged"] = "部分达成并具有一定效果", 10
+        x.expect("indicator.qualitative_out_of_band", "ind.5.judged", "6–8")
+    else:
+        x.reported["score.5"] = 5
+        x.expect("indicator.qualitative_out_of_band", "ind.5.score", "8–10")
+
+
+# Mistakes in what the form reports: made against the clean form's scores.
+def _wrong_budget(x: _Injection, clean: FormScore) -> None:
+    fu = x.form["funds"]
+    wrong = fu["executed"] / fu["initial_budget"]
+    x.typed[v.FUNDS_RATE] = wrong
+    x.reported["rate"] = f"{wrong:.2%}"
+    x.expect("execution.wrong_budget", v.FUNDS_RATE, f"{clean.exec_rate:.2%}")
+
+
+def _exec_score(x: _Injection, clean: FormScore) -> None:
+    wrong = clean.exec_score - 1 if clean.exec_score > 0 else 1
+    x.typed[v.FUNDS_SCORE] = x.reported["exec_score"] = wrong
+    x.expect("execution.score_mismatch", v.FUNDS_SCORE, clean.exec_score)
+
+
+def _sum_row(x: _Injection, clean: FormScore) -> None:
+    x.typed[v.SUM_ROW_SCORE] = x.reported["sum"] = clean.sum_row - 5
+    x.expect("total.sum_row_mismatch", v.SUM_ROW_SCORE, clean.sum_row)
+
+
+def _over_weight(x: _Injection, clean: FormScore) -> None:
+    w = x.rows[2]["weight"]
+    x.typed["ind.2.score"] = x.reported["score.2"] = w + 3
+    x.expect("indicator.score_over_weight", "ind.2.score", w)
+
+
+def _score_mismatch(x: _Injection, clean: FormScore) -> None:
+    w = x.rows[2]["weight"]
+    x.typed["ind.2.score"] = x.reported["score.2"] = w - 2
+    x.expect("indicator.score_mismatch", "ind.2.score", w)
+
+
+def _stale(x: _Injection, clean: FormScore) -> None:
+    budget = x.form["funds"]["budget"]
+    x.stale["funds.income.subtotal.E"] = round(budget - 1000, 2)
+    x.expect("formula.stale", "funds.income.subtotal.E", budget)
+
+
+def _grade(x: _Injection, clean: FormScore) -> None:
+    x.typed[v.TOTAL_GRADE] = "良" if clean.grade != "良" else "中"
+    x.expect("total.grade_mismatch", v.TOTAL_GRADE, clean.grade)
+
+
+def _total(x: _Injection, clean: FormScore) -> None:
+    x.typed[v.TOTAL_SCORE] = clean.capped_total + 2
+    x.expect("total.total_mismatch", v.TOTAL_SCORE, clean.capped_total)
+
+
+def _same_quantity(x: _Injection, clean: FormScore) -> None:
+    budget = x.form["funds"]["budget"]
+    x.reported["stated_income"] = round(budget + 50, 2)
+    x.expect("funds.same_quantity", "stated.income", budget)
+
+
+BEFORE_SCORING: dict[str, Callable[[_Injection], None]] = {
+    "split": _split, "weight": _weight, "comparator": _comparator, "reason_missing": _reason_missing,
+    "over_achievement": _over_achievement, "unit_mismatch": _unit_mismatch, "qual_band": _qual_band}
+AFTER_SCORING: dict[str, Callable[[_Injection, FormScore], None]] = {
+    "wrong_budget": _wrong_budget, "exec_score": _exec_score, "sum_row": _sum_row, "over_weight": _over_weight,
+    "score_mismatch": _score_mismatch, "stale": _stale, "grade": _grade, "total": _total,
+    "same_quantity": _same_quantity}
 INJECTIONS = ("wrong_budget", "exec_score", "split", "sum_row", "weight", "over_weight", "score_mismatch",
               "qual_band", "comparator", "reason_missing", "over_achievement", "unit_mismatch", "stale", "grade",
               "total", "same_quantity")
 TEMPLATE_ONLY = {"stale", "grade", "total"}
 BUREAU_ONLY = {"same_quantity"}
-
-
-def _bureau_cells(n_rows: int) -> dict[str, str]:
-    cells = {"funds.exec_rate": "H5", "funds.exec_score": "I5", "split.income": "B7", "stated.income": "B6",
-             "sum_row.score": f"H{14 + n_rows}", "sum_row.weight": f"G{14 + n_rows}"}
-    for i in range(n_rows):
-        for col, k in zip("DEFGHI", ("name", "target", "actual", "weight", "score", "reason")):
-            cells[f"ind.{i}.{k}"] = f"{col}{14 + i}"
-    return cells
 
 
 def make_submission(rng, layout: str = "template", injection: str | None = None,
@@ -425,119 +343,26 @@ def make_submission(rng, layout: str = "template", injection: str | None = None,
     from ..layouts.writer import template_model
 
     form = random_dept(rng)
-    fu, rows = form["funds"], form["indicators"]
-    expected: list[dict[str, Any]] = []
-    typed: dict[str, Any] = {}  # field → value typed over a computed cell
-    stale: dict[str, Any] = {}  # field → wrong cached value (template only)
-    rep: dict[str, Any] = {}
     model = template_model(kind)
-    fields = model.main.fields if layout == "template" else _bureau_cells(len(rows))
-
-    def expect(rule: str, key: str, value: Any) -> None:
-        expected.append({"rule": rule, "cell": fields[key], "expected": value})
-
-    if injection == "split":
-        fu["income"]["全年预算数"]["其他资金"] = round(fu["income"]["全年预算数"]["其他资金"] + 100, 2)
-    elif injection == "weight":
-        rows[0]["weight"] = 8
-    elif injection == "comparator":
-        rows[1]["actual"] = "≥" + rows[1]["target"].lstrip("≥")
-    elif injection == "reason_missing":
-        t = float(rows[1]["target"].strip("≥%"))
-        rows[1]["actual"] = f"{round(t * 0.7, 1)}%"
-    elif injection == "over_achievement":
-        n = int(rows[0]["target"].strip("≥个"))
-        rows[0]["actual"] = f"{2 * n}个"
-    elif injection == "unit_mismatch":
-        rows[8]["actual"] = rows[8]["actual"].rstrip("%")
+    x = _Injection(form, layout, model.main.fields if layout == "template" else _bureau_cells(len(form["indicators"])))
+    if injection in BEFORE_SCORING:
+        BEFORE_SCORING[injection](x)
     clean = score_form(DeptForm.from_dict(form), "hunan-dept-2024")
-    by_row = [s.score for s in clean.indicators]
-    rate = clean.exec_rate
-
-    if injection == "wrong_budget":
-        wrong = fu["executed"] / fu["initial_budget"]
-        typed["funds.exec_rate"] = wrong
-        rep["rate"] = f"{wrong:.2%}"
-        expect("execution.wrong_budget", "funds.exec_rate", f"{rate:.2%}")
-    elif injection == "exec_score":
-        wrong = clean.exec_score - 1 if clean.exec_score > 0 else 1
-        typed["funds.exec_score"] = rep["exec_score"] = wrong
-        expect("execution.score_mismatch", "funds.exec_score", clean.exec_score)
-    elif injection == "split":
-        key = "funds.income.subtotal.E" if layout == "template" else "split.income"
-        expect("funds.split_mismatch", key, fu["budget"])
-    elif injection == "sum_row":
-        typed["sum_row.score"] = rep["sum"] = clean.sum_row - 5
-        expect("total.sum_row_mismatch", "sum_row.score", clean.sum_row)
-    elif injection == "weight":
-        expect("weights.total", "sum_row.weight", 90)
-    elif injection == "over_weight":
-        w = rows[2]["weight"]
-        typed["ind.2.score"] = rep["score.2"] = w + 3
-        expect("indicator.score_over_weight", "ind.2.score", w)
-    elif injection == "score_mismatch":
-        w = rows[2]["weight"]
-        typed["ind.2.score"] = rep["score.2"] = w - 2
-        expect("indicator.score_mismatch", "ind.2.score", w)
-    elif injection == "qual_band":
-        if layout == "template":
-            rows[5]["grade"], rows[5]["judged"] = "部分达成并具有一定效果", 10
-            expect("indicator.qualitative_out_of_band", "ind.5.judged", "6–8")
-        else:
-            rep["score.5"] = 5
-            expect("indicator.qualitative_out_of_band", "ind.5.score", "8–10")
-    elif injection == "comparator":
-        expect("indicator.actual_has_comparator", "ind.1.actual", "实测数值")
-    elif injection == "reason_missing":
-        expect("indicator.reason_missing", "ind.1.reason", "偏差原因")
-    elif injection == "over_achievement":
-        expect("indicator.over_achievement", "ind.0.actual", "< 120%")
-    elif injection == "unit_mismatch":
-        expect("indicator.unit_mismatch", "ind.8.actual", "%")
-    elif injection == "stale":
-        stale["funds.income.subtotal.E"] = round(fu["budget"] - 1000, 2)
-        expect("formula.stale", "funds.income.subtotal.E", fu["budget"])
-    elif injection == "grade":
-        typed["total.grade"] = "良" if clean.grade != "良" else "中"
-        expect("total.grade_mismatch", "total.grade", clean.grade)
-    elif injection == "total":
-        typed["total.score"] = clean.capped_total + 2
-        expect("total.total_mismatch", "total.score", clean.capped_total)
-    elif injection == "same_quantity":
-        rep["stated_income"] = round(fu["budget"] + 50, 2)
-        expect("funds.same_quantity", "stated.income", fu["budget"])
-
+    if injection in AFTER_SCORING:
+        AFTER_SCORING[injection](x, clean)
     if layout == "bureau":
-        rep.setdefault("exec_score", clean.exec_score)
-        rep.setdefault("sum", clean.sum_row)
-        for i, sc in enumerate(by_row):
-            rep.setdefault(f"score.{i}", sc)
-        return bureau_bytes(form, rep, weights_in_labels=rng.random() < 0.3), expected
-
+        x.reported.setdefault("exec_score", clean.exec_score)
+        x.reported.setdefault("sum", clean.sum_row)
+        for i, s in enumerate(clean.indicators):
+            x.reported.setdefault(f"score.{i}", s.score)
+        return bureau_bytes(form, x.reported, weights_in_labels=rng.random() < 0.3), x.expected
     s = model.main
     values = template_values(form, model)
     cached = compute_cached(kind, values)
-    for key, v in stale.items():
-        cached[(s.name, s.fields[key])] = v
-    values.update({(s.name, s.fields[k]): v for k, v in typed.items()})
-    data = fill_bytes(template_bytes(kind), values)
-    return excel_bytes(data, cached), expected
-
-
-def compute_cached(kind: str, values: dict[tuple[str, str], Any]) -> dict[tuple[str, str], Any]:
-    """The template's formula results for these inputs (what Excel would have cached)."""
-    from ..checking.templates import templates
-
-    t = next(t for t in templates() if t.kind == kind)
-    base = {}
-    for s in t.model.sheets:
-        for ref, spec in s.cells.items():
-            if spec.value is not None and spec.value != "\x00covered" and not (
-                    isinstance(spec.value, str) and spec.value.startswith("=")):
-                base[(s.name, ref)] = spec.value
-    base.update(values)
-    out = t.compiled.run(dict(base))
-    return {k: out[k] for k in t.compiled.cells}
+    for key, value in x.stale.items():
+        cached[(s.name, s.fields[key])] = value
+    values.update({(s.name, s.fields[k]): value for k, value in x.typed.items()})
+    return excel_bytes(fill_bytes(template_bytes(kind), values), cached), x.expected
 
 
 def generate(out_dir: str | Path, n: int, seed: int = 2026, error_share: float = 0.5,
