@@ -262,30 +262,39 @@ h2{font-size:17px;margin:26px 0 6px}
 
 
 def render_html(results: list[FileResult], title: str = "绩效自评检查报告", max_rows: int = 3000) -> str:
+    """The batch report as one self-contained HTML page: summary cards, charts, files, rules, findings."""
     s = summary(results)
     e = html.escape
+    return "".join([
+        f"<!doctype html><html lang=zh-CN><meta charset=utf-8><title>{e(title)}</title><style>{_CSS}</style>",
+        f"<h1>{e(title)}</h1><div class=muted>jixiao {__version__} · 生成于 {datetime.now():%Y-%m-%d %H:%M}</div>",
+        _html_cards(s), _html_charts(results, s), _html_files(results), _html_rules(results, s),
+        _html_findings(results, max_rows), "</html>"])
+
+
+def _html_cards(s: dict[str, Any]) -> str:
+    mean = "—" if s["mean_total"] is None else s["mean_total"]
+    return ("<div class=cards>"
+            f"<div class=card>工作簿<b>{s['files']}</b></div>"
+            f"<div class='card err'>有错误的工作簿<b>{s['files_with_errors']}</b></div>"
+            f"<div class='card err'>错误<b>{s['findings']['error']}</b></div>"
+            f"<div class='card warn'>警告<b>{s['findings']['warning']}</b></div>"
+            f"<div class='card'>无法读取<b>{s['unreadable']}</b></div>"
+            f"<div class='card ok'>平均总分<b>{mean}</b></div></div>")
+
+
+def _html_charts(results: list[FileResult], s: dict[str, Any]) -> str:
     totals = [r.total for r in results if r.total is not None]
     rates = [r.exec_rate for r in results if r.exec_rate is not None]
-    rule_msgs: dict[str, str] = {}
-    for r in results:
-        for f in r.findings:
-            rule_msgs.setdefault(f.rule, f.message)
     top_rules = list(s["rules"].items())[:12]
-    parts = [f"<!doctype html><html lang=zh-CN><meta charset=utf-8><title>{e(title)}</title><style>{_CSS}</style>",
-             f"<h1>{e(title)}</h1><div class=muted>jixiao {__version__} · 生成于 {datetime.now():%Y-%m-%d %H:%M}</div>",
-             "<div class=cards>",
-             f"<div class=card>工作簿<b>{s['files']}</b></div>",
-             f"<div class='card err'>有错误的工作簿<b>{s['files_with_errors']}</b></div>",
-             f"<div class='card err'>错误<b>{s['findings']['error']}</b></div>",
-             f"<div class='card warn'>警告<b>{s['findings']['warning']}</b></div>",
-             f"<div class='card'>无法读取<b>{s['unreadable']}</b></div>",
-             f"<div class='card ok'>平均总分<b>{'—' if s['mean_total'] is None else s['mean_total']}</b></div>",
-             "</div><div class=charts>",
-             _bars("总分分布", _histogram(totals, TOTAL_BINS), "#4c78a8"),
-             _bars("执行率分布", _histogram(rates, RATE_BINS), "#72b7b2"),
-             _bars("最常见的问题（条）", [(rule_title(k), n) for k, n in top_rules], "#e45756", width=620),
-             "</div>",
-             "<h2>各工作簿</h2><table><tr><th>文件</th><th>填报单位</th><th>年度</th><th>表格</th><th>执行率</th>"
+    return ("<div class=charts>" + _bars("总分分布", _histogram(totals, TOTAL_BINS), "#4c78a8")
+            + _bars("执行率分布", _histogram(rates, RATE_BINS), "#72b7b2")
+            + _bars("最常见的问题（条）", [(rule_title(k), n) for k, n in top_rules], "#e45756", width=620) + "</div>")
+
+
+def _html_files(results: list[FileResult]) -> str:
+    e = html.escape
+    parts = ["<h2>各工作簿</h2><table><tr><th>文件</th><th>填报单位</th><th>年度</th><th>表格</th><th>执行率</th>"
              "<th>总分</th><th>等级</th><th>错误</th><th>警告</th><th>检查方式</th></tr>"]
     for r in results:
         c = r.counts()
@@ -296,28 +305,36 @@ def render_html(results: list[FileResult], title: str = "绩效自评检查报�
                      f"<td class=n>{total}</td><td>{e(r.grade or '')}</td>"
                      f"<td class='n sev-error'>{c['error'] or ''}</td><td class='n sev-warning'>{c['warning'] or ''}</td>"
                      f"<td>{e(ROUTE_ZH.get(r.route, r.route or ''))}</td></tr>")
-    parts.append("</table><h2>问题说明</h2><table><tr><th>问题</th><th>规则</th><th>次数</th><th>示例说明</th></tr>")
-    for rule, n in s["rules"].items():
-        parts.append(f"<tr><td>{e(rule_title(rule))}</td><td>{e(rule)}</td><td class=n>{n}</td>"
-                     f"<td>{e(rule_msgs.get(rule, ''))}</td></tr>")
-    parts.append("</table><h2>问题清单</h2><table><tr><th>文件</th><th>工作表</th><th>单元格</th><th>级别</th><th>规则</th>"
-                 "<th>说明</th><th>应为</th><th>实际</th></tr>")
-    shown = 0
+    return "".join(parts) + "</table>"
+
+
+def _html_rules(results: list[FileResult], s: dict[str, Any]) -> str:
+    e = html.escape
+    example: dict[str, str] = {}
     for r in results:
-        for finding in r.findings:
-            f = finding.to_dict()
-            if shown >= max_rows:
-                break
-            shown += 1
-            parts.append(f"<tr><td>{e(r.file)}</td><td>{e(f['sheet'] or '')}</td><td>{e(f['cell'] or '')}</td>"
-                         f"<td class=sev-{f['severity']}>{SEVERITY_ZH[f['severity']]}</td><td>{e(f['rule'])}</td>"
-                         f"<td>{e(f['message'])}</td><td>{e(str(f['expected'] if f['expected'] is not None else ''))}</td>"
-                         f"<td>{e(str(f['found'] if f['found'] is not None else ''))}</td></tr>")
-    total_findings = sum(len(r.findings) for r in results)
+        for f in r.findings:
+            example.setdefault(f.rule, f.message)
+    rows = "".join(f"<tr><td>{e(rule_title(rule))}</td><td>{e(rule)}</td><td class=n>{n}</td>"
+                   f"<td>{e(example.get(rule, ''))}</td></tr>" for rule, n in s["rules"].items())
+    return "<h2>问题说明</h2><table><tr><th>问题</th><th>规则</th><th>次数</th><th>示例说明</th></tr>" + rows + "</table>"
+
+
+def _html_findings(results: list[FileResult], max_rows: int) -> str:
+    e = html.escape
+
+    def cell(x: Any) -> str:
+        return e(str(x if x is not None else ""))
+
+    parts = ["<h2>问题清单</h2><table><tr><th>文件</th><th>工作表</th><th>单元格</th><th>级别</th><th>规则</th>"
+             "<th>说明</th><th>应为</th><th>实际</th></tr>"]
+    rows = [(r, f.to_dict()) for r in results for f in r.findings]
+    for r, f in rows[:max_rows]:
+        parts.append(f"<tr><td>{e(r.file)}</td><td>{cell(f['sheet'])}</td><td>{cell(f['cell'])}</td>"
+                     f"<td class=sev-{f['severity']}>{SEVERITY_ZH[f['severity']]}</td><td>{e(f['rule'])}</td>"
+                     f"<td>{e(f['message'])}</td><td>{cell(f['expected'])}</td><td>{cell(f['found'])}</td></tr>")
     parts.append("</table>")
-    if total_findings > shown:
-        parts.append(f"<p class=muted>共 {total_findings} 条，此处列出前 {shown} 条；完整清单见 xlsx 报告或 JSON。</p>")
-    parts.append("</html>")
+    if len(rows) > max_rows:
+        parts.append(f"<p class=muted>共 {len(rows)} 条，此处列出前 {max_rows} 条；完整清单见 xlsx 报告或 JSON。</p>")
     return "".join(parts)
 
 
