@@ -58,10 +58,10 @@ def as_number(x: object, what: str = "数值") -> float:
     if isinstance(x, str):
         from .values import parse_plain_number
 
-        v = parse_plain_number(x)
-        if v is None:
+        parsed = parse_plain_number(x)
+        if parsed is None:
             raise ValueReadError(f"{what}“{x}”不是数字", code="value.not_number")
-        return v
+        return parsed
     if x is None:
         raise ValueReadError(f"{what}为空", code="value.missing")
     raise ValueReadError(f"{what}应为数字，实际为 {type(x).__name__}", code="value.not_number")

@@ -140,4 +140,4 @@ def _level_mismatch(t: TemplateCalc, book: Book) -> int:
     """1 when a department template's level (省级/市级/县级) is not the one the workbook's header names."""
     level = t.level
     header = str(book.sheets[t.model.main.name].values.get("A3", "")) if t.model.main.name in book.sheets else ""
-    return int(bool(level) and level not in header)
+    return int(level is not None and level not in header)

@@ -152,7 +152,9 @@ def bureau_bytes(form: dict[str, Any], reported: dict[str, Any] | None = None, w
     level_weight: dict[str, float] = {}
     for row in rows:
         level_weight[row["level1"]] = level_weight.get(row["level1"], 0) + row["weight"]
-    for col, key in (("B", lambda x: x["level1"]), ("C", lambda x: (x["level1"], x["level2"]))):
+    runs: tuple[tuple[str, Callable[[dict[str, Any]], Any]], ...] = (
+        ("B", lambda x: x["level1"]), ("C", lambda x: (x["level1"], x["level2"])))
+    for col, key in runs:
         start = 0
         for i in range(1, len(rows) + 1):  # merge runs of the same level, as the official form does
             if i == len(rows) or key(rows[i]) != key(rows[start]):
@@ -353,8 +355,8 @@ def make_submission(rng, layout: str = "template", injection: str | None = None,
     if layout == "bureau":
         x.reported.setdefault("exec_score", clean.exec_score)
         x.reported.setdefault("sum", clean.sum_row)
-        for i, s in enumerate(clean.indicators):
-            x.reported.setdefault(f"score.{i}", s.score)
+        for i, scored in enumerate(clean.indicators):
+            x.reported.setdefault(f"score.{i}", scored.score)
         return bureau_bytes(form, x.reported, weights_in_labels=rng.random() < 0.3), x.expected
     s = model.main
     values = template_values(form, model)

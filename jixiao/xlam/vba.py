@@ -128,7 +128,8 @@ class VbaWriter:
     def assign_text(self, var: str, text: str, indent: str = "    ") -> "VbaWriter":
         """``var = text`` over as many statements as needed, each well below the line limit."""
         var = identifier(var) if "(" not in var else var
-        first, current = True, []
+        first = True
+        current: list[str] = []
         width = 0
 
         def flush() -> None:
@@ -166,7 +167,7 @@ class Statement:
 
 def _code_part(line: str) -> str:
     """A physical line without string contents and comment."""
-    out = []
+    out: list[str] = []
     text = _STRING.sub('""', line)
     for ch in text:
         if ch == "'":
