@@ -145,6 +145,7 @@ def _template_route(book: Book, match: Match, bureau: Profile | None, res: FileR
     values = {(s.name, ref): x for s in book.sheets.values() for ref, x in s.values.items()
               if (s.name, ref) not in t.formulas}
     pinned: dict[Key, Any] = {}
+    skipped: set[Key] = set()
     if t.model.kind in FORM_KINDS:
         fr = read_template(book, t.model)
         intact = frozenset(k for k, cell in fields.items() if cell not in match.overwritten)
@@ -152,6 +153,9 @@ def _template_route(book: Book, match: Match, bureau: Profile | None, res: FileR
         choice = scored.choice
         if scored.score is not None:
             pinned = _rule_results(scored.score, fr, t)
+        # the officer's on-screen hints: the rules above already said what they would say
+        skipped = t.helper_cells()
+        pinned |= {k: book.sheets[k[0]].values.get(k[1]) for k in skipped}
     else:
         stored = _stored_profile(book, t)
         choice, found = choose_profile(bureau, None if stored is None else str(stored.value or "").strip() or None)
@@ -160,7 +164,7 @@ def _template_route(book: Book, match: Match, bureau: Profile | None, res: FileR
     if v.PROFILE in fields:
         values[fields[v.PROFILE]] = choice.profile.id  # every formula scores with the chosen profile
     computed = t.compiled.run(values | pinned, pinned.keys())
-    res.findings += _formula_findings(match, book, computed, set(fields.values()), choice.differs)
+    res.findings += _formula_findings(match, book, computed, set(fields.values()), choice.differs, skipped)
     if t.model.kind == "county-rubric":
         res.findings += rubric_findings(t.model, computed, choice.profile)
 
@@ -193,8 +197,8 @@ def _stored_profile(book: Book, t: TemplateCalc) -> _Stored | None:
     return None
 
 
-def _formula_findings(match: Match, book: Book, computed: dict, field_cells: set[Key], differs: bool
-                      ) -> list[Finding]:
+def _formula_findings(match: Match, book: Book, computed: dict, field_cells: set[Key], differs: bool,
+                      skipped: set[Key]) -> list[Finding]:
     """Saved values against the calculation: formulas typed over, results saved stale, files saved unscored."""
     out: list[Finding] = []
     missing_cache = 0
@@ -204,6 +208,10 @@ def _formula_findings(match: Match, book: Book, computed: dict, field_cells: set
         sheet, ref = key
         s = book.sheets[sheet]
         expected = computed.get(key)
+        if key in skipped:  # a hint column: only says whether the program that saved it knew jixiao's functions
+            if _shows_no_addin(s.values.get(ref), t.formulas[key]):
+                no_addin.append(ref)
+            continue
         if key in match.overwritten:
             typed = s.values.get(ref)
             if typed in (None, "") and expected in (None, ""):
@@ -217,7 +225,7 @@ def _formula_findings(match: Match, book: Book, computed: dict, field_cells: set
         cached = s.values.get(ref)
         if cached is None:
             missing_cache += 1
-        elif isinstance(cached, CellError) and cached.code == "#NAME?" and "JX_" in t.formulas[key]:
+        elif _shows_no_addin(cached, t.formulas[key]):
             no_addin.append(ref)  # saved by a program without jixiao's functions (WPS, LibreOffice, Excel without add-in)
         elif not differs and not _same(cached, expected):
             out.append(Finding(STALE, "error", "单元格保存的结果与重新计算不一致（未重算，或使用了旧版规则/加载项）",
@@ -230,6 +238,11 @@ def _formula_findings(match: Match, book: Book, computed: dict, field_cells: set
         out.append(Finding(NO_CACHED_VALUES, "info",
                            f"{missing_cache} 个公式单元格没有保存计算结果（文件未经 Excel 计算保存）"))
     return out
+
+
+def _shows_no_addin(cached: Any, formula: str) -> bool:
+    """#NAME? in a JX_ cell: saved by a program without jixiao's functions (WPS, LibreOffice, Excel without add-in)."""
+    return isinstance(cached, CellError) and cached.code == "#NAME?" and "JX_" in formula
 
 
 def _same(a: Any, b: Any) -> bool:

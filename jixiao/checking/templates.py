@@ -47,6 +47,11 @@ class TemplateCalc:
                     out[key] = (s.name, ref)
         return out
 
+    def helper_cells(self) -> set[Key]:
+        """Formula cells of the helper columns (hints for the officer on screen, never printed or scored)."""
+        return {(s.name, ref) for s in self.model.sheets for ref, c in s.cells.items()
+                if c.style == "helper" and (s.name, ref) in self.formulas}
+
     @property
     def level(self) -> str | None:
         """省级/市级/县级 for the department variants, whose formulas are the same."""
