@@ -122,6 +122,8 @@ def _autofit_heights(s: SheetModel) -> dict[int, float]:
 def _write_sheet(ws, s: SheetModel) -> None:
     for col, width in s.widths.items():
         ws.column_dimensions[col].width = width
+    for col in s.hidden_cols:
+        ws.column_dimensions[col].hidden = True
     for ref, spec in s.cells.items():
         cell = ws[ref]
         if spec.value is not None and spec.value != COVERED:
@@ -243,21 +245,32 @@ TEMPLATES: dict[str, tuple[str, object]] = {
 }
 
 
-def template_model(kind: str, profile: str | None = None) -> FormModel:
-    if kind not in TEMPLATES:
-        from ..errors import JixiaoError
+ENGINES = ("udf", "native")
 
+
+def template_model(kind: str, profile: str | None = None, engine: str = "udf") -> FormModel:
+    """The form model of a shipped template: ``engine`` udf (JX_… functions of the add-in) or native
+    (formulas every spreadsheet has, generated from the profile)."""
+    from ..errors import JixiaoError
+
+    if kind not in TEMPLATES:
         raise JixiaoError(f"没有模板“{kind}”，可用：{'、'.join(TEMPLATES)}", code="template.unknown")
-    if profile is None:
+    if engine not in ENGINES:
+        raise JixiaoError(f"没有计算方式“{engine}”，可用：{'、'.join(ENGINES)}", code="template.engine")
+    if profile is None and engine == "udf":
         return TEMPLATES[kind][1]()  # type: ignore[operator]
-    builders = {"dept-province": lambda: dept_form("province", profile), "dept-city": lambda: dept_form("city", profile),
-                "dept-county": lambda: dept_form("county", profile), "project": lambda: project_form(profile),
-                "county-rubric": lambda: county_rubric(profile), "project-summary": lambda: project_summary(profile)}
+    kw = {} if profile is None else {"profile": profile}
+    builders = {"dept-province": lambda: dept_form("province", engine=engine, **kw),
+                "dept-city": lambda: dept_form("city", engine=engine, **kw),
+                "dept-county": lambda: dept_form("county", engine=engine, **kw),
+                "project": lambda: project_form(engine=engine, **kw),
+                "county-rubric": lambda: county_rubric(engine=engine, **kw),
+                "project-summary": lambda: project_summary(engine=engine, **kw)}
     return builders[kind]()
 
 
-def write_template(kind: str, out: str | Path, profile: str | None = None) -> Path:
-    path = atomic_save(build_workbook(template_model(kind, profile)), out)
+def write_template(kind: str, out: str | Path, profile: str | None = None, engine: str = "udf") -> Path:
+    path = atomic_save(build_workbook(template_model(kind, profile, engine)), out)
     _fix_zip_times(path)
     return path
 
@@ -279,9 +292,10 @@ def _fix_zip_times(path: Path) -> None:
     os.replace(tmp, path)
 
 
-def templates_dir() -> Path:
-    """The repository's workbook_templates/ folder (where the committed templates live)."""
-    return Path(__file__).resolve().parents[2] / "workbook_templates"
+def templates_dir(engine: str = "udf") -> Path:
+    """The repository's workbook_templates/ folder (where the committed templates live); native ones in native/."""
+    root = Path(__file__).resolve().parents[2] / "workbook_templates"
+    return root / "native" if engine == "native" else root
 
 
 # ---------------------------------------------------------------------------
