@@ -70,6 +70,8 @@ def fill_workbook(model: FormModel, form: dict[str, Any]):
     """The model's workbook with the form's values typed into its input cells."""
     from .writer import build_workbook
 
+    from .writer import build_workbook, fit_heights
+
     wb = build_workbook(model)
     for key, value in form_values(form, model).items():
         sheet, ref = model.field(key)
@@ -79,13 +81,18 @@ def fill_workbook(model: FormModel, form: dict[str, Any]):
         cell.value = value
         if isinstance(value, str) and value.startswith("="):
             cell.data_type = "s"  # '=24期' is a value, not a formula
+    for s in model.sheets:
+        fit_heights(wb[s.name], s)  # rows written here already fit their text on paper
     return wb
 
 
 def write_filled(kind: str, form: dict[str, Any] | str | Path, out: str | Path, profile: str | None = None,
                  engine: str = "udf") -> Path:
     """Write ``kind``'s template filled with ``form`` (a dict or a JSON file) to ``out`` (a file path)."""
-    from .writer import atomic_save, template_model
+    from .writer import _fix_zip_times, atomic_save, template_model
 
     data = form if isinstance(form, dict) else load_form(form)
-    return atomic_save(fill_workbook(template_model(kind, profile, engine), data), out)
+    model = template_model(kind, profile, engine)
+    path = atomic_save(fill_workbook(model, data), out)
+    _fix_zip_times(path, model)
+    return path

@@ -71,6 +71,7 @@ class SheetModel:
     protect: bool = True
     last_row: int = 0
     hidden_cols: list[str] = field(default_factory=list)  # helper columns of native formulas
+    fit_rows: dict[int, float] = field(default_factory=dict)  # rows whose height follows their text → least height
 
     # -- building ---------------------------------------------------------
     def put(self, ref: str, value: Any = None, style: Style = "label", *, to: str | None = None,
@@ -253,13 +254,13 @@ def _hide(s: SheetModel, *cols: str) -> None:
 
 def _goal_rows(s: SheetModel, top: int, n: int) -> int:
     s.put(f"A{top}", "年度总体目标", "header", to=f"A{top + n}")
-    s.put(f"B{top}", "预期目标", "header", to=f"E{top}")
-    s.put(f"F{top}", "实际完成情况", "header", to=f"I{top}")
-    for i in range(n):
+    s.put(f"B{top}", "预期目标", "header", to=f"D{top}")
+    s.put(f"E{top}", "实际完成情况", "header", to=f"I{top}")
+    for i in range(n):  # about as wide as each other: the texts are of like length
         r = top + 1 + i
-        s.put(f"B{r}", None, "input_long", to=f"E{r}", key=f"goals.{i}.target")
-        s.put(f"F{r}", None, "input_long", to=f"I{r}", key=f"goals.{i}.actual")
-        s.heights[r] = 48
+        s.put(f"B{r}", None, "input_long", to=f"D{r}", key=f"goals.{i}.target")
+        s.put(f"E{r}", None, "input_long", to=f"I{r}", key=f"goals.{i}.actual")
+        s.fit_rows[r] = 48
     return top + n + 1
 
 
@@ -294,7 +295,7 @@ def _indicator_rows(s: SheetModel, p: Profile, top: int, n: int, prof: str,
             s.put(f"L{r}", f'=IF(H{r}="","",IF(AND(JX_IND_REASON(E{r},F{r},G{r},H{r},{prof})="须填写",I{r}=""),'
                            f'"须填写偏差原因",JX_IND_REASON(E{r},F{r},G{r},H{r},{prof})))', "helper",
                   key=f"ind.{i}.reason_hint")
-        s.heights[r] = 24
+        s.fit_rows[r] = 24
     s.validate("list", f"B{first}:B{last}", '"' + ",".join(_first_levels(p)) + '"',
                prompt="选择一级指标", error="")
     s.validate("list", f"C{first}:C{last}", '"' + ",".join(SECOND_LEVELS) + '"', prompt="选择二级指标", error="")
@@ -374,8 +375,9 @@ def _form_guide(kind: str, p: Profile, n_ind: int, engine: str = "udf") -> list[
                                 "未安装时这些单元格显示 #NAME?，财政部门用 jixiao 在服务器上重算，结果相同。")
     return [
         ("适用表格", kind),
-        ("规则配置", f"本表使用规则配置“{p.id}”（{p.name}），写在主表 K2 单元格，可从下拉列表选择。"
-                     f"来源：{p.source}"),
+        ("规则配置", f"本表使用规则配置“{p.id}”（{p.name}），写在主表 K2 单元格，"
+                     + ("可从下拉列表选择。" if engine != "native" else "得分公式按它生成；换用其他配置请重新生成模板。")
+                     + f"来源：{p.source}"),
         ("哪些单元格要填", "浅黄色单元格为填写项（未锁定）；白底单元格为标签或公式（已锁定）。"
                           "工作表已保护，但未设密码：审阅 → 撤消工作表保护 即可解除。"),
         ("金额与比率", "金额单位为万元，保留两位小数。执行率 = 全年执行数 / 全年预算数 × 100%，"
@@ -398,7 +400,7 @@ def _form_guide(kind: str, p: Profile, n_ind: int, engine: str = "udf") -> list[
 
 
 def dept_form(level: str = "province", profile: str | Profile = "hunan-dept-2024", indicator_rows: int = 20,
-              goal_rows: int = 4, engine: str = "udf") -> FormModel:
+              goal_rows: int = 5, engine: str = "udf") -> FormModel:
     p = load_profile(profile)
     level_zh = LEVELS[level]
     s = SheetModel("自评表", dict(_GRID), "A:I", landscape=True)
@@ -413,6 +415,7 @@ def dept_form(level: str = "province", profile: str | Profile = "hunan-dept-2024
     prof = _profile_cell(s, p, engine=engine)
     s.put("A3", f"{level_zh}预算部门名称", "label", to="C3")
     s.put("D3", None, "input_text", to="I3", key="dept_name")
+    s.fit_rows[3] = 20
     r = _funds_rows(s, p, 4, "年度预算申请（万元）",
                     [("按收入性质分", ["一般公共预算", "政府性基金拨款", "纳入专户管理的非税收入拨款", "其他资金"]),
                      ("按支出性质分", ["基本支出", "项目支出"])], True, prof, engine)
@@ -451,10 +454,12 @@ def project_form(profile: str | Profile = "national-2020", indicator_rows: int =
     prof = _profile_cell(s, p, engine=engine)
     s.put("A3", "项目名称", "label", to="B3")
     s.put("C3", None, "input_text", to="I3", key="project_name")
+    s.fit_rows[3] = 20
     s.put("A4", "主管部门", "label", to="B4")
     s.put("C4", None, "input_text", to="E4", key="department")
     s.put("F4", "实施单位", "label", to="G4")
     s.put("H4", None, "input_text", to="I4", key="unit")
+    s.fit_rows[4] = 20
     r = _funds_rows(s, p, 5, "项目资金（万元）", [("资金来源", ["其中：本年财政拨款", "上年结转资金", "其他资金"])],
                     False, prof, engine)
     r = _goal_rows(s, r, 1)

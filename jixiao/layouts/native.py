@@ -186,23 +186,26 @@ def _strip_chars(expr: str, chars: str) -> str:
 
 
 DIGITS = "0123456789"
-# Full-width characters that change how a value reads (digits, signs, comparators, separators, the
-# ideographic space) are mapped to half-width as the core's normalise() does; a digit text holding any
-# other full-width character (letters of a unit, brackets) is not read with certainty (kind ?).
-_MAPPED_HALF = DIGITS + "%.,;+-<>=" + " "
+# Full-width characters are mapped to half-width as the core's normalise() does where the half-width
+# form can matter to a reading: digits, signs, comparators, separators, brackets, the ideographic space
+# and the letters of units (GB, TB, km, kg). Any other full-width character reads as itself: in the
+# core it becomes a character that no comparator word, number or unit holds either, so both read the
+# value alike; only two texts that differ by such a character alone may compare unlike (see
+# grade_of_row, which then shows 需核对).
+_MAPPED_HALF = DIGITS + "%.,;+-<>=():!?/" + " " + "GBTkmg"
 FULLWIDTH_MAPPED = [(chr(k), chr(v)) for k, v in sorted(_FULLWIDTH.items()) if chr(v) in _MAPPED_HALF and k != v]
 FULLWIDTH_UNMAPPED = [chr(k) for k, v in sorted(_FULLWIDTH.items()) if chr(v) not in _MAPPED_HALF and k != v]
 ODD_SPACE = ["\u00a0", "\u1680", *(chr(c) for c in range(0x2000, 0x200B)), "\u2028", "\u2029", "\u202f",
              "\u205f", "\u0085"]
 # a thousands separator as the core reads it (digit, comma, digit): the formula does not guess
 DIGIT_COMMA = [f"{a},{b}" for a in DIGITS for b in DIGITS]
-TEXT_STEPS = ("n1", "x", "p", "pre", "w", "r", "t", "num", "mu", "post", "mag", "unit", "kind", "cmp", "val", "dim")
+TEXT_STEPS = ("fw", "x", "p", "pre", "w", "r", "t", "num", "mu", "post", "mag", "unit", "kind", "cmp", "val", "dim")
 
 
 def text_helpers(src: str, ref: dict[str, str]) -> dict[str, str]:
     """Formulas of the helper cells that read the value in ``src``; ``ref[step]`` is each step's cell.
 
-    Steps: ``x`` the normalised text (full-width to half-width, line breaks to spaces, trimmed);
+    Steps: ``fw`` whether the text holds a full-width character left as it is; ``x`` the normalised text (full-width to half-width, line breaks to spaces, trimmed);
     ``p`` the first digit's position; ``pre`` the text before it; ``w`` the longest comparator word
     that ends it; ``r`` the rest without spaces; ``t`` its tail after the number; ``num`` the number;
     ``mu`` magnitude and unit; ``post`` the code of a trailing comparator word; ``mag``/``unit`` the
@@ -213,11 +216,11 @@ def text_helpers(src: str, ref: dict[str, str]) -> dict[str, str]:
     R = ref
     x, p = R["x"], R["p"]
     f: dict[str, str] = {}
-    f["n1"] = f'=COUNT(FIND({arr(FULLWIDTH_UNMAPPED)},{src}&""))>0'
+    f["fw"] = f'=COUNT(FIND({arr(FULLWIDTH_UNMAPPED)},{src}&""))>0'
     f["x"] = "=TRIM(" + _subst_chain(f'{src}&""', FULLWIDTH_MAPPED + [("CHAR13", " "), ("CHAR10", " ")]) + ")"
     f["x"] = f["x"].replace('"CHAR13"', "CHAR(13)").replace('"CHAR10"', "CHAR(10)")
     f["p"] = f'=IF({x}="",0,MIN(FIND({arr(DIGITS)},{x}&"{DIGITS}")))'
-    has_digit = f"{p}<=LEN({x})"
+    has_digit = f"AND({p}>0,{p}<=LEN({x}))"
     f["pre"] = f'=IF(AND({p}>1,{has_digit}),TRIM(LEFT({x},{p}-1)),"")'
     pre = R["pre"]
     longest = '""'
@@ -270,7 +273,7 @@ def text_helpers(src: str, ref: dict[str, str]) -> dict[str, str]:
     conflict = f"AND({pre_code}>0,{R['post']}>0,{pre_code}<>{R['post']},{pre_code}<>6,{R['post']}<>6)"
     starts_like = f'OR({pre}="",{member(pre, words)})'
     f["kind"] = (f'=IF({x}="","U",IF(OR({odd}),"?",IF(NOT({has_digit}),IF({only_cmp},"?","Q"),'
-                 f'IF(OR({R["n1"]},{sign_before},{thousands},ISNUMBER(FIND("|",{pre})),ISNUMBER(FIND(" ",{r}))),"?",'
+                 f'IF(OR({sign_before},{thousands},ISNUMBER(FIND("|",{pre})),ISNUMBER(FIND(" ",{r}))),"?",'
                  f'IF({measure_ok},IF({conflict},"U","M"),IF({starts_like},IF(LEN({x})>16,"Q","?"),"Q"))))))')
     f["cmp"] = f'=IF(AND({pre_code}>0,{pre_code}<>6),{pre_code},IF({R["post"]}>0,{R["post"]},{pre_code}))'
     mag_factor = "1"
@@ -371,7 +374,7 @@ def grade_of_row(p: Profile, c: dict[str, str], t: dict[str, str], a: dict[str, 
     words = p.indicators.not_met_words + p.indicators.partly_met_words
     if words:  # full-width letters or brackets the formula leaves as they are may hide an equal text
         ts, as_ = f'SUBSTITUTE({t["x"]}," ","")', f'SUBSTITUTE({a["x"]}," ","")'
-        unsure = (f'AND(OR({t["n1"]},{a["n1"]}),NOT(EXACT({as_},{ts})),NOT(EXACT({as_},SUBSTITUTE({ts},"不","未"))),'
+        unsure = (f'AND(OR({t["fw"]},{a["fw"]}),NOT(EXACT({as_},{ts})),NOT(EXACT({as_},SUBSTITUTE({ts},"不","未"))),'
                   f'COUNT(FIND({arr(words)},{as_}))>0)')
         guess = f"IF({unsure},0,{guess})"
     inferred = f'IF(OR({a["kind"]}="M",{a["kind"]}="Q"),{guess},0)'

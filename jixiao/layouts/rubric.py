@@ -143,7 +143,7 @@ def _basic_sheet(p: Profile, engine: str = "udf") -> SheetModel:
     s.put("G30", '=IF(OR(E30="",F30=""),"",F30/E30)', "formula", fmt=FMT_RATE, key="rate.building_investment")
     s.put("A31", "厉行节约保障措施", "label_left")
     s.put("B31", None, "input_long", to="G31", key="frugality")
-    s.heights[31] = 45
+    s.fit_rows[31] = 45
     s.put("A32", "说明：“项目支出”需要填报除公共专项资金和基本支出以外的所有项目情况，包括业务工作项目、运行维护项目等；"
                  "“公用经费”填报基本支出中的一般商品和服务支出。“三公经费”变动率 =（本年预算数 − 上年预算数）/ 上年预算数。",
           "note", to="G32")
@@ -292,7 +292,7 @@ def _rubric_rows(prof: str, nat: Profile | None = None) -> list[RubricRow]:
 
 
 def _rubric_sheet(p: Profile, engine: str = "udf") -> SheetModel:
-    s = SheetModel(RUBRIC, {"A": 11, "B": 11, "C": 14, "D": 6, "E": 44, "F": 48, "G": 7, "H": 3,
+    s = SheetModel(RUBRIC, {"A": 11, "B": 11, "C": 14, "D": 6, "E": 44, "F": 48, "G": 9, "H": 3,
                             "J": 12, "K": 10, "L": 10, "M": 3, "N": 10, "O": 18, "P": 10}, "A:G", landscape=True)
     s.put("A1", "部门整体支出绩效自评指标表", "title", to="G1")
     s.heights[1] = 32
