@@ -374,8 +374,9 @@ def grade_of_row(p: Profile, c: dict[str, str], t: dict[str, str], a: dict[str, 
     words = p.indicators.not_met_words + p.indicators.partly_met_words
     if words:  # full-width letters or brackets the formula leaves as they are may hide an equal text
         ts, as_ = f'SUBSTITUTE({t["x"]}," ","")', f'SUBSTITUTE({a["x"]}," ","")'
-        unsure = (f'AND(OR({t["fw"]},{a["fw"]}),NOT(EXACT({as_},{ts})),NOT(EXACT({as_},SUBSTITUTE({ts},"不","未"))),'
-                  f'COUNT(FIND({arr(words)},{as_}))>0)')
+        # the mapping keeps every length: texts of unequal length cannot become equal
+        unsure = (f'AND(OR({t["fw"]},{a["fw"]}),LEN({as_})=LEN({ts}),NOT(EXACT({as_},{ts})),'
+                  f'NOT(EXACT({as_},SUBSTITUTE({ts},"不","未"))),COUNT(FIND({arr(words)},{as_}))>0)')
         guess = f"IF({unsure},0,{guess})"
     inferred = f'IF(OR({a["kind"]}="M",{a["kind"]}="Q"),{guess},0)'
     return f'=IF({t["kind"]}<>"Q",0,IF(TRIM({J}&"")<>"",{given},{inferred}))'
