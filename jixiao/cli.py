@@ -249,14 +249,23 @@ def cmd_profiles(a: argparse.Namespace) -> int:
 
 
 def cmd_template(a: argparse.Namespace) -> int:
-    from .layouts.writer import TEMPLATES, write_template
+    from .layouts.fill import load_form, write_filled
+    from .layouts.writer import TEMPLATES, template_model, write_template
 
     kinds = a.kinds or list(TEMPLATES)
+    for kind in kinds:
+        if kind not in TEMPLATES:
+            template_model(kind)  # raises template.unknown with the list of kinds
+    out = Path(a.out) if a.out else Path("workbook_templates") / ("native" if a.engine == "native" else "")
     con = _console()
     written = []
+    form = load_form(a.fill) if a.fill else None
     for kind in kinds:
-        path = write_template(kind, Path(a.out) / f"{kind}.xlsx", a.profile)
-        written.append({"kind": kind, "file": str(path), "title": TEMPLATES[kind][0]})
+        if form is not None:
+            path = write_filled(kind, form, out / f"{kind}.xlsx", a.profile, a.engine)
+        else:
+            path = write_template(kind, out / f"{kind}.xlsx", a.profile, a.engine)
+        written.append({"kind": kind, "engine": a.engine, "file": str(path), "title": TEMPLATES[kind][0]})
         if a.render:
             from .libreoffice import convert, pdf_to_png
 
@@ -414,7 +423,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("template", cmd_template, "由表单模型生成官方格式模板（.xlsx）")
     sp.add_argument("kinds", nargs="*", help="模板种类：dept-province dept-city dept-county project county-rubric "
                                            "project-summary（默认全部）")
-    sp.add_argument("--out", "-o", default="workbook_templates", help="输出文件夹（默认 workbook_templates）")
+    sp.add_argument("--out", "-o", default=None,
+                    help="输出文件夹（默认仓库的 workbook_templates；--engine native 时为 workbook_templates/native）")
+    sp.add_argument("--engine", choices=("udf", "native"), default="udf",
+                    help="得分公式：udf = jixiao 加载项函数 JX_…（默认）；native = 普通公式，WPS、LibreOffice、"
+                         "未装加载项的 Excel 均能计算")
+    sp.add_argument("--fill", metavar="FORM.json", default=None,
+                    help="把表单数据（格式同 jixiao/samples/hunan-2024-dept.json）填入模板的填写单元格，公式不变")
     sp.add_argument("--render", metavar="DIR", default=None, help="同时用 LibreOffice 生成 PDF 与 PNG 到此文件夹")
     sp.add_argument("--dpi", type=int, default=80, help="PNG 分辨率（默认 80）")
     sp = add("recalc", cmd_recalc, "不用 Excel 重算工作簿（formulas 引擎 + jixiao 函数），列出公式结果", profile=False)

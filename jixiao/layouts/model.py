@@ -20,6 +20,7 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 
 from .. import vocabulary as v
 from ..profile import Profile, load_profile, shipped_profiles
+from . import native
 
 _COLUMN_NAME = {code: name for name, code in v.COLUMN_CODE.items()}
 
@@ -72,6 +73,8 @@ class SheetModel:
     fields: dict[str, str] = field(default_factory=dict)
     protect: bool = True
     last_row: int = 0
+    hidden_cols: list[str] = field(default_factory=list)  # helper columns of native formulas
+    fit_rows: dict[int, float] = field(default_factory=dict)  # rows whose height follows their text → least height
 
     # -- building ---------------------------------------------------------
     def put(self, ref: str, value: Any = None, style: Style = "label", *, to: str | None = None,
@@ -124,6 +127,7 @@ class FormModel:
     profile: str
     sheets: list[SheetModel]
     guide: list[tuple[str, str]]  # 填表说明: (heading, text)
+    engine: str = "udf"  # udf: JX_… functions of the add-in; native: functions every spreadsheet has
 
     def sheet(self, name: str) -> SheetModel:
         return next(s for s in self.sheets if s.name == name)
@@ -152,11 +156,20 @@ def _score_fmt(p: Profile) -> str:
     return FMT_INT if d == 0 else "0." + "0" * (d or 2)
 
 
-def _profile_cell(s: SheetModel, p: Profile, row: int = 2, col: str = "J") -> str:
-    """The visible cell that names the workbook's rule profile; every score formula refers to it."""
+def _profile_cell(s: SheetModel, p: Profile, row: int = 2, col: str = "J", engine: str = "udf") -> str:
+    """The visible cell that names the workbook's rule profile; every score formula refers to it.
+
+    Native formulas are written from the profile when the template is generated: there the cell
+    names that profile and is not an input.
+    """
     c0 = column_index_from_string(col)
     label, value, end = (get_column_letter(c0 + i) for i in range(3))
     s.put(f"{label}{row}", "规则配置", "helper_header")
+    if engine == "native":
+        s.put(f"{value}{row}", p.id, "helper_header", to=f"{end}{row}", key="profile")
+        s.put(f"{label}{row + 1}", f"{label}–{end} 列为辅助列，不打印；得分公式按此规则配置生成", "helper",
+              to=f"{end}{row + 1}")
+        return f"${value}${row}"
     s.put(f"{value}{row}", p.id, "input_text", to=f"{end}{row}", key="profile")
     s.validate("list", f"{value}{row}", '"' + ",".join(shipped_profiles()) + '"',
                prompt="选择规则配置；也可填写自定义配置文件的完整路径", error="")
@@ -165,7 +178,7 @@ def _profile_cell(s: SheetModel, p: Profile, row: int = 2, col: str = "J") -> st
 
 
 def _funds_rows(s: SheetModel, p: Profile, top: int, label: str, parts: list[tuple[str, list[str]]],
-                sub_rows: bool, prof: str) -> int:
+                sub_rows: bool, prof: str, engine: str = "udf") -> int:
     """年度资金总额 and its splits. ``parts``: [(group label, [part names])]. Returns the next free row."""
     n_rows = 2 + sum((1 if sub_rows else 0) + len(names) for _, names in parts)
     s.put(f"A{top}", label, "header", to=f"A{top + n_rows - 1}")
@@ -178,10 +191,14 @@ def _funds_rows(s: SheetModel, p: Profile, top: int, label: str, parts: list[tup
     s.put(f"E{r}", None, "input", fmt=FMT_AMOUNT, key="funds.budget")
     s.put(f"F{r}", None, "input", fmt=FMT_AMOUNT, key="funds.executed")
     s.put(f"G{r}", p.execution.weight, "input", fmt="0.##", key="funds.weight")
-    s.put(f"H{r}", f'=IF(OR(E{r}="",F{r}=""),"",JX_EXEC_RATE(E{r},F{r}))', "formula", fmt=FMT_RATE,
-          key="funds.exec_rate")
-    s.put(f"I{r}", f'=IF(H{r}="","",JX_EXEC_SCORE(H{r},{prof},G{r}))', "formula", fmt=_score_fmt(p),
-          key="funds.exec_score")
+    if engine == "native":
+        s.put(f"H{r}", native.exec_rate(f"E{r}", f"F{r}"), "formula", fmt=FMT_RATE, key="funds.exec_rate")
+        s.put(f"I{r}", native.exec_score(p, f"H{r}", f"G{r}"), "formula", fmt=_score_fmt(p), key="funds.exec_score")
+    else:
+        s.put(f"H{r}", f'=IF(OR(E{r}="",F{r}=""),"",JX_EXEC_RATE(E{r},F{r}))', "formula", fmt=FMT_RATE,
+              key="funds.exec_rate")
+        s.put(f"I{r}", f'=IF(H{r}="","",JX_EXEC_SCORE(H{r},{prof},G{r}))', "formula", fmt=_score_fmt(p),
+              key="funds.exec_score")
     s.validate("decimal", f"D{r}:F{r}", "0", "10000000000", error="金额应为不小于 0 的数字（万元）")
     total = r
     r += 1
@@ -196,14 +213,12 @@ def _funds_rows(s: SheetModel, p: Profile, top: int, label: str, parts: list[tup
                       "formula", fmt=FMT_AMOUNT, key=f"funds.{gkey}.subtotal.{col}")
             for col in "GHI":
                 s.put(f"{col}{r}", None, "blank")
-            s.put(f"L{r}", f"=JX_SPLIT_CHECK(D{total}:F{total},D{first}:F{last},{prof})", "helper",
-                  key=f"funds.{gkey}.check")
+            _split_check(s, p, r, total, first, last, prof, gkey, engine)
             r += 1
             s.put(f"B{first}", "其中：", "label", to=f"B{last}")
             name_col = "C"
         else:
-            s.put(f"L{total}", f"=JX_SPLIT_CHECK(D{total}:F{total},D{first}:F{last},{prof})", "helper",
-                  key=f"funds.{gkey}.check")
+            _split_check(s, p, total, total, first, last, prof, gkey, engine)
             name_col = "B"
         for name in names:
             if name_col == "B":
@@ -219,19 +234,41 @@ def _funds_rows(s: SheetModel, p: Profile, top: int, label: str, parts: list[tup
     return r
 
 
+NATIVE_HELPERS = 14  # column N: first hidden helper column of native formulas
+
+
+def _split_check(s: SheetModel, p: Profile, r: int, total: int, first: int, last: int, prof: str, gkey: str,
+                 engine: str) -> None:
+    if engine == "native":
+        helper = f"{get_column_letter(NATIVE_HELPERS)}{r}"
+        s.put(helper, native.split_problems(f"D{total}", (first, last), "DEF", p.funds_tolerance), "helper")
+        _hide(s, get_column_letter(NATIVE_HELPERS))
+        s.put(f"L{r}", native.split_check(helper), "helper", key=f"funds.{gkey}.check")
+    else:
+        s.put(f"L{r}", f"=JX_SPLIT_CHECK(D{total}:F{total},D{first}:F{last},{prof})", "helper",
+              key=f"funds.{gkey}.check")
+
+
+def _hide(s: SheetModel, *cols: str) -> None:
+    for c in cols:
+        if c not in s.hidden_cols:
+            s.hidden_cols.append(c)
+
+
 def _goal_rows(s: SheetModel, top: int, n: int) -> int:
     s.put(f"A{top}", "年度总体目标", "header", to=f"A{top + n}")
-    s.put(f"B{top}", "预期目标", "header", to=f"E{top}")
-    s.put(f"F{top}", "实际完成情况", "header", to=f"I{top}")
-    for i in range(n):
+    s.put(f"B{top}", "预期目标", "header", to=f"D{top}")
+    s.put(f"E{top}", "实际完成情况", "header", to=f"I{top}")
+    for i in range(n):  # about as wide as each other: the texts are of like length
         r = top + 1 + i
-        s.put(f"B{r}", None, "input_long", to=f"E{r}", key=f"goals.{i}.target")
-        s.put(f"F{r}", None, "input_long", to=f"I{r}", key=f"goals.{i}.actual")
-        s.heights[r] = 48
+        s.put(f"B{r}", None, "input_long", to=f"D{r}", key=f"goals.{i}.target")
+        s.put(f"E{r}", None, "input_long", to=f"I{r}", key=f"goals.{i}.actual")
+        s.fit_rows[r] = 48
     return top + n + 1
 
 
-def _indicator_rows(s: SheetModel, p: Profile, top: int, n: int, prof: str) -> tuple[int, int, int]:
+def _indicator_rows(s: SheetModel, p: Profile, top: int, n: int, prof: str,
+                    engine: str = "udf") -> tuple[int, int, int]:
     """The 绩效指标 table. Returns (first row, last row, next free row)."""
     s.put(f"A{top}", "绩效指标", "header", to=f"A{top + n}")
     heads = ("一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因分析及改进措施")
@@ -249,15 +286,19 @@ def _indicator_rows(s: SheetModel, p: Profile, top: int, n: int, prof: str) -> t
         s.put(f"E{r}", None, "input_text", key=f"ind.{i}.target")
         s.put(f"F{r}", None, "input_text", key=f"ind.{i}.actual")
         s.put(f"G{r}", None, "input", fmt="0.##", key=f"ind.{i}.weight")
-        s.put(f"H{r}", f'=IF(OR(E{r}="",F{r}="",G{r}=""),"",JX_IND_SCORE(E{r},F{r},G{r},{prof},J{r},K{r}))',
-              "formula", fmt=fmt, key=f"ind.{i}.score")
+        if engine == "native":
+            _native_indicator(s, p, r, i, fmt)
+        else:
+            s.put(f"H{r}", f'=IF(OR(E{r}="",F{r}="",G{r}=""),"",JX_IND_SCORE(E{r},F{r},G{r},{prof},J{r},K{r}))',
+                  "formula", fmt=fmt, key=f"ind.{i}.score")
         s.put(f"I{r}", None, "input_text", key=f"ind.{i}.reason")
         s.put(f"J{r}", None, "input_text", key=f"ind.{i}.grade")
         s.put(f"K{r}", None, "input", fmt="0.##", key=f"ind.{i}.judged")
-        s.put(f"L{r}", f'=IF(H{r}="","",IF(AND(JX_IND_REASON(E{r},F{r},G{r},H{r},{prof})="须填写",I{r}=""),'
-                       f'"须填写偏差原因",JX_IND_REASON(E{r},F{r},G{r},H{r},{prof})))', "helper",
-              key=f"ind.{i}.reason_hint")
-        s.heights[r] = 24
+        if engine != "native":
+            s.put(f"L{r}", f'=IF(H{r}="","",IF(AND(JX_IND_REASON(E{r},F{r},G{r},H{r},{prof})="须填写",I{r}=""),'
+                           f'"须填写偏差原因",JX_IND_REASON(E{r},F{r},G{r},H{r},{prof})))', "helper",
+                  key=f"ind.{i}.reason_hint")
+        s.fit_rows[r] = 24
     s.validate("list", f"B{first}:B{last}", '"' + ",".join(_first_levels(p)) + '"',
                prompt="选择一级指标", error="")
     s.validate("list", f"C{first}:C{last}", '"' + ",".join(SECOND_LEVELS) + '"', prompt="选择二级指标", error="")
@@ -269,12 +310,33 @@ def _indicator_rows(s: SheetModel, p: Profile, top: int, n: int, prof: str) -> t
     return first, last, last + 1
 
 
+def _native_indicator(s: SheetModel, p: Profile, r: int, i: int, fmt: str) -> None:
+    """得分 and 偏差原因提示 of one row in native formulas, read through hidden helper cells."""
+    width = len(native.TEXT_STEPS)
+    t, tf = native.text_cells(f"E{r}", r, NATIVE_HELPERS)
+    a, af = native.text_cells(f"F{r}", r, NATIVE_HELPERS + width)
+    gi = f"{get_column_letter(NATIVE_HELPERS + 2 * width)}{r}"
+    c = {"target": f"E{r}", "actual": f"F{r}", "weight": f"G{r}", "grade": f"J{r}", "judged": f"K{r}", "gi": gi}
+    for ref, formula in (tf | af).items():
+        s.put(ref, formula, "helper", key=None)
+    s.put(gi, native.grade_of_row(p, c, t, a), "helper")
+    s.put(f"H{r}", native.indicator_score(p, c, t, a), "formula", fmt=fmt, key=f"ind.{i}.score")
+    s.put(f"L{r}", native.reason_hint(p, c, t, a, f"H{r}", f"I{r}"), "helper", key=f"ind.{i}.reason_hint")
+    _hide(s, *(get_column_letter(NATIVE_HELPERS + k) for k in range(2 * width + 1)))
+
+
 def _total_row(s: SheetModel, p: Profile, r: int, label: str, rows: tuple[int, int], funds_row: int, prof: str,
-               grade_prefix: str = "") -> int:
+               grade_prefix: str = "", engine: str = "udf") -> int:
     """总分 = 执行率得分 + 指标得分 (capped by 执行率 where the profile says), its weight and 等级."""
     first, last = rows
     s.put(f"A{r}", label, "header", to=f"F{r}")
     s.put(f"G{r}", f"=N(G{funds_row})+SUM(G{first}:G{last})", "formula", fmt="0.##", key="total.weight")
+    if engine == "native":
+        scores = f"H{first}:H{last}"
+        s.put(f"H{r}", native.total(p, f"I{funds_row}", f"H{funds_row}", scores), "formula", fmt=_score_fmt(p),
+              key="total.score")
+        s.put(f"I{r}", native.grade(p, f"H{r}", grade_prefix), "formula_text", key="total.grade")
+        return r + 1
     s.put(f"H{r}", f'=IF(COUNT(H{first}:H{last})=0,"",JX_TOTAL_CAP(N(I{funds_row})+SUM(H{first}:H{last}),'
                    f'N(H{funds_row}),{prof}))', "formula", fmt=_score_fmt(p), key="total.score")
     grade = f'"{grade_prefix}"&JX_GRADE(H{r},{prof})' if grade_prefix else f"JX_GRADE(H{r},{prof})"
@@ -304,11 +366,21 @@ def _footer(s: SheetModel, r: int, note: str) -> int:
     return r + 1
 
 
-def _form_guide(kind: str, p: Profile, n_ind: int) -> list[tuple[str, str]]:
+def _form_guide(kind: str, p: Profile, n_ind: int, engine: str = "udf") -> list[tuple[str, str]]:
+    if engine == "native":
+        scoring = ("得分与等级", "得分、合计、总分与等级由普通公式计算（Excel 2010 及以上、WPS 表格、LibreOffice 均可），"
+                                "不需要加载项；计分规则取自规则配置“" + p.id + "”（K2），生成模板时写入公式。"
+                                "公式不能确定读法的指标值（如“1,000”“-5%”“95 %”、写法不规范的数值），得分显示“需核对”，"
+                                "合计与总分也显示“需核对”；请按“≥95%”“不少于70篇”这样的写法改写，或由财政部门用 jixiao 重算。"
+                                "隐藏的辅助列 N 起为读取指标值的中间步骤，请勿修改。")
+    else:
+        scoring = ("得分与等级", "得分、合计、总分与等级由 jixiao 单元格函数（JX_…）计算，需安装 jixiao Excel 加载项；"
+                                "未安装时这些单元格显示 #NAME?，财政部门用 jixiao 在服务器上重算，结果相同。")
     return [
         ("适用表格", kind),
-        ("规则配置", f"本表使用规则配置“{p.id}”（{p.name}），写在主表 K2 单元格，可从下拉列表选择。"
-                     f"来源：{p.source}"),
+        ("规则配置", f"本表使用规则配置“{p.id}”（{p.name}），写在主表 K2 单元格，"
+                     + ("可从下拉列表选择。" if engine != "native" else "得分公式按它生成；换用其他配置请重新生成模板。")
+                     + f"来源：{p.source}"),
         ("哪些单元格要填", "浅黄色单元格为填写项（未锁定）；白底单元格为标签或公式（已锁定）。"
                           "工作表已保护，但未设密码：审阅 → 撤消工作表保护 即可解除。"),
         ("金额与比率", "金额单位为万元，保留两位小数。执行率 = 全年执行数 / 全年预算数 × 100%，"
@@ -321,8 +393,7 @@ def _form_guide(kind: str, p: Profile, n_ind: int) -> list[tuple[str, str]]:
                     "辅助列 L 会提示。"),
         ("增加指标行", f"表内预留 {n_ind} 行指标。行数不够时：撤消工作表保护，选中最后一个指标行整行，"
                       "复制，再在其下方“插入复制的单元格”，公式会随之复制，合计自动包含新行；完成后重新保护工作表。"),
-        ("得分与等级", "得分、合计、总分与等级由 jixiao 单元格函数（JX_…）计算，需安装 jixiao Excel 加载项；"
-                      "未安装时这些单元格显示 #NAME?，财政部门用 jixiao 在服务器上重算，结果相同。"),
+        scoring,
         ("打印", "A4 纸，标题行每页重复，按页宽缩放；辅助列不打印。"),
     ]
 
@@ -332,7 +403,7 @@ def _form_guide(kind: str, p: Profile, n_ind: int) -> list[tuple[str, str]]:
 
 
 def dept_form(level: str = "province", profile: str | Profile = "hunan-dept-2024", indicator_rows: int = 20,
-              goal_rows: int = 4) -> FormModel:
+              goal_rows: int = 5, engine: str = "udf") -> FormModel:
     p = load_profile(profile)
     level_zh = LEVELS[level]
     s = SheetModel("自评表", dict(_GRID), "A:I", landscape=True)
@@ -344,31 +415,36 @@ def dept_form(level: str = "province", profile: str | Profile = "hunan-dept-2024
     s.put("G2", None, "input_plain", fmt="0", key="year")
     s.validate("whole", "G2", "2000", "2100", error="年度应为四位数字，如 2024")
     s.put("H2", "单位：万元", "plain", to="I2")
-    prof = _profile_cell(s, p)
+    prof = _profile_cell(s, p, engine=engine)
     s.put("A3", f"{level_zh}预算部门名称", "label", to="C3")
     s.put("D3", None, "input_text", to="I3", key="dept_name")
+    s.fit_rows[3] = 20
     r = _funds_rows(s, p, 4, "年度预算申请（万元）",
                     [("按收入性质分", ["一般公共预算", "政府性基金拨款", "纳入专户管理的非税收入拨款", "其他资金"]),
-                     ("按支出性质分", ["基本支出", "项目支出"])], True, prof)
+                     ("按支出性质分", ["基本支出", "项目支出"])], True, prof, engine)
     r = _goal_rows(s, r, goal_rows)
-    first, last, r = _indicator_rows(s, p, r, indicator_rows, prof)
+    first, last, r = _indicator_rows(s, p, r, indicator_rows, prof, engine)
     fmt = _score_fmt(p)
     s.put(f"A{r}", "合计", "header", to=f"F{r}")
     s.put(f"G{r}", f"=SUM(G{first}:G{last})", "formula", fmt="0.##", key="sum_row.weight")
-    s.put(f"H{r}", f'=IF(COUNT(H{first}:H{last})=0,"",JX_SUM_ROW(N(I5),SUM(H{first}:H{last}),{prof}))',
-          "formula", fmt=fmt, key="sum_row.score")
+    if engine == "native":
+        s.put(f"H{r}", native.sum_row(p, "I5", f"H{first}:H{last}"), "formula", fmt=fmt, key="sum_row.score")
+    else:
+        s.put(f"H{r}", f'=IF(COUNT(H{first}:H{last})=0,"",JX_SUM_ROW(N(I5),SUM(H{first}:H{last}),{prof}))',
+              "formula", fmt=fmt, key="sum_row.score")
     s.put(f"I{r}", None, "blank")
-    r = _total_row(s, p, r + 1, "总分（执行率得分 + 绩效指标得分）", (first, last), 5, prof)
+    r = _total_row(s, p, r + 1, "总分（执行率得分 + 绩效指标得分）", (first, last), 5, prof, engine=engine)
     r = _footer(s, r, "注：执行率 = 全年执行数 / 全年预算数 × 100%；得分低于分值的指标须填写偏差原因分析及改进措施。")
     kind = f"{level_zh}部门整体支出绩效自评表"
-    return FormModel(f"dept-{level}", "部门整体支出绩效自评表", p.id, [s], _form_guide(kind, p, indicator_rows))
+    return FormModel(f"dept-{level}", "部门整体支出绩效自评表", p.id, [s], _form_guide(kind, p, indicator_rows, engine),
+                     engine)
 
 
 # ---------------------------------------------------------------------------
 # 项目支出绩效自评表 (财预〔2020〕10号 附件1)
 
 
-def project_form(profile: str | Profile = "national-2020", indicator_rows: int = 10) -> FormModel:
+def project_form(profile: str | Profile = "national-2020", indicator_rows: int = 10, engine: str = "udf") -> FormModel:
     p = load_profile(profile)
     s = SheetModel("自评表", dict(_GRID), "A:I", landscape=True)
     s.put("A1", "项目支出绩效自评表", "title", to="I1")
@@ -378,18 +454,21 @@ def project_form(profile: str | Profile = "national-2020", indicator_rows: int =
     s.validate("whole", "E2", "2000", "2100", error="年度应为四位数字，如 2024")
     s.put("F2", "年度）", "plain")
     s.put("G2", "单位：万元", "plain_right", to="I2")
-    prof = _profile_cell(s, p)
+    prof = _profile_cell(s, p, engine=engine)
     s.put("A3", "项目名称", "label", to="B3")
     s.put("C3", None, "input_text", to="I3", key="project_name")
+    s.fit_rows[3] = 20
     s.put("A4", "主管部门", "label", to="B4")
     s.put("C4", None, "input_text", to="E4", key="department")
     s.put("F4", "实施单位", "label", to="G4")
     s.put("H4", None, "input_text", to="I4", key="unit")
+    s.fit_rows[4] = 20
     r = _funds_rows(s, p, 5, "项目资金（万元）", [("资金来源", ["其中：本年财政拨款", "上年结转资金", "其他资金"])],
-                    False, prof)
+                    False, prof, engine)
     r = _goal_rows(s, r, 1)
-    first, last, r = _indicator_rows(s, p, r, indicator_rows, prof)
-    r = _total_row(s, p, r, "总分", (first, last), 6, prof, grade_prefix="等级：")
+    first, last, r = _indicator_rows(s, p, r, indicator_rows, prof, engine)
+    r = _total_row(s, p, r, "总分", (first, last), 6, prof, grade_prefix="等级：", engine=engine)
     _footer(s, r, "注：执行率 = 全年执行数 / 全年预算数 × 100%；定量指标完成的得满分，未完成的按 实际完成值/指标值 × 分值 计分；"
                   "定性指标按达成、部分达成、未达成三档计分。")
-    return FormModel("project", "项目支出绩效自评表", p.id, [s], _form_guide("项目支出绩效自评表", p, indicator_rows))
+    return FormModel("project", "项目支出绩效自评表", p.id, [s],
+                     _form_guide("项目支出绩效自评表", p, indicator_rows, engine), engine)

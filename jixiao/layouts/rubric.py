@@ -9,13 +9,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..profile import Profile, load_profile
+from . import native
 from .model import FMT_AMOUNT, FMT_RATE, FormModel, SheetModel, _profile_cell
 
 BASIC = "附件1-2 基础数据表"
 RUBRIC = "附件1-1 评价指标表"
 
 
-def _basic_sheet(p: Profile) -> SheetModel:
+def _basic_sheet(p: Profile, engine: str = "udf") -> SheetModel:
+    def rate(kind: str, n: str, d: str, n_first: bool = False) -> str:
+        if engine == "native":
+            return native.control_rate(kind, n, d)
+        a, b = (n, d) if n_first else (d, n)
+        return f'=IF(OR({a}="",{b}=""),"",JX_CONTROL_RATE("{kind}",{n},{d}))'
+
     s = SheetModel(BASIC, {"A": 40, "B": 13, "C": 13, "D": 13, "E": 13, "F": 13, "G": 13}, "A:G", landscape=False)
     s.protect = True
     s.put("A1", "部门整体支出绩效自评基础数据表", "title", to="G1")
@@ -33,11 +40,11 @@ def _basic_sheet(p: Profile) -> SheetModel:
         s.put(f"{col}3", text, "header")
     s.put("B4", None, "input", fmt="0", key="staff.authorized")
     s.put("C4", None, "input", fmt="0", key="staff.actual")
-    s.put("D4", '=IF(OR(B4="",C4=""),"",JX_CONTROL_RATE("staff_control",C4,B4))', "formula", fmt=FMT_RATE,
+    s.put("D4", rate("staff_control", "C4", "B4"), "formula", fmt=FMT_RATE,
           key="rate.staff_control")
     s.put("E4", None, "input", fmt="0", key="contract.approved")
     s.put("F4", None, "input", fmt="0", key="contract.actual")
-    s.put("G4", '=IF(OR(E4="",F4=""),"",JX_CONTROL_RATE("contract_staff",F4,E4))', "formula", fmt=FMT_RATE,
+    s.put("G4", rate("contract_staff", "F4", "E4"), "formula", fmt=FMT_RATE,
           key="rate.contract_staff")
     s.validate("whole", ("B4:C4", "E4:F4"), "0", "100000", error="人数应为整数")
     # expenses
@@ -78,22 +85,23 @@ def _basic_sheet(p: Profile) -> SheetModel:
         s.put(f"F{r}", None, "blank")
         s.put(f"G{r}", None, "blank")
     s.validate("decimal", "B6:E21", "0", "10000000000", error="金额应为不小于 0 的数字（万元）")
-    s.put("F6", '=IF(OR(D6="",E6=""),"",JX_CONTROL_RATE("three_public_control",E6,D6))', "formula", fmt=FMT_RATE,
+    s.put("F6", rate("three_public_control", "E6", "D6"), "formula", fmt=FMT_RATE,
           key="rate.three_public_control")
-    s.put("G6", '=IF(OR(B6="",D6=""),"",JX_CONTROL_RATE("three_public_change",D6,B6))', "formula", fmt=FMT_RATE,
+    s.put("G6", rate("three_public_change", "D6", "B6"), "formula", fmt=FMT_RATE,
           key="rate.three_public_change")
-    s.put("F16", '=IF(OR(D16="",E16=""),"",JX_CONTROL_RATE("public_expense_control",E16,D16))', "formula",
+    s.put("F16", rate("public_expense_control", "E16", "D16"), "formula",
           fmt=FMT_RATE, key="rate.public_expense_control")
-    s.put("F20", '=IF(OR(D20="",E20=""),"",JX_CONTROL_RATE("procurement_exec",E20,D20))', "formula", fmt=FMT_RATE,
+    s.put("F20", rate("procurement_exec", "E20", "D20"), "formula", fmt=FMT_RATE,
           key="rate.procurement_exec")
-    s.put("F21", '=IF(OR(D21="",E21=""),"",JX_EXEC_RATE(D21,E21))', "formula", fmt=FMT_RATE,
+    s.put("F21", native.exec_rate("D21", "E21") if engine == "native" else '=IF(OR(D21="",E21=""),"",JX_EXEC_RATE(D21,E21))',
+          "formula", fmt=FMT_RATE,
           key="rate.budget_completion")
     s.put("A22", "部门整体支出预算调整数（追加、追减、结构调整之和）", "label_left")
     s.put("B22", "——", "label")
     s.put("C22", "——", "label")
     s.put("D22", None, "input", fmt=FMT_AMOUNT, key="budget_adjustment")
     s.put("E22", "——", "label")
-    s.put("F22", '=IF(OR(D22="",D21=""),"",JX_CONTROL_RATE("budget_adjust",D22,D21))', "formula", fmt=FMT_RATE,
+    s.put("F22", rate("budget_adjust", "D22", "D21", True), "formula", fmt=FMT_RATE,
           key="rate.budget_adjust")
     s.put("G22", None, "blank")
     # payment progress
@@ -108,8 +116,8 @@ def _basic_sheet(p: Profile) -> SheetModel:
     for col, q in zip("BCD", ("Q1", "Q2", "Q3")):
         s.put(f"{col}24", None, "input", fmt=FMT_AMOUNT, key=f"payment.{q}.executed")
         s.put(f"{col}25", None, "input", fmt=FMT_AMOUNT, key=f"payment.{q}.issued")
-        s.put(f"{col}26", f'=IF(OR({col}24="",{col}25=""),"",JX_CONTROL_RATE("payment_progress",{col}24,{col}25))',
-              "formula", fmt=FMT_RATE, key=f"rate.payment.{q}")
+        s.put(f"{col}26", rate("payment_progress", f"{col}24", f"{col}25", True), "formula", fmt=FMT_RATE,
+              key=f"rate.payment.{q}")
     s.validate("decimal", "B24:D25", "0", "10000000000", error="金额应为不小于 0 的数字（万元）")
     for r in (24, 25, 26):
         s.put(f"E{r}", None, "blank")
@@ -135,7 +143,7 @@ def _basic_sheet(p: Profile) -> SheetModel:
     s.put("G30", '=IF(OR(E30="",F30=""),"",F30/E30)', "formula", fmt=FMT_RATE, key="rate.building_investment")
     s.put("A31", "厉行节约保障措施", "label_left")
     s.put("B31", None, "input_long", to="G31", key="frugality")
-    s.heights[31] = 45
+    s.fit_rows[31] = 45
     s.put("A32", "说明：“项目支出”需要填报除公共专项资金和基本支出以外的所有项目情况，包括业务工作项目、运行维护项目等；"
                  "“公用经费”填报基本支出中的一般商品和服务支出。“三公经费”变动率 =（本年预算数 − 上年预算数）/ 上年预算数。",
           "note", to="G32")
@@ -155,28 +163,52 @@ class RubricRow:
     basis: str | None = None  # formula shown in the 计算依据 helper column
 
 
-def _duty_row(name: str, kind: str, done: str, planned: str, points: str, standard: str, prof: str) -> RubricRow:
+def _duty_row(name: str, kind: str, done: str, planned: str, points: str, standard: str, prof: str,
+              nat: Profile | None = None) -> RubricRow:
     """A 职责履行 row: a completion rate from the basic data, scored in proportion to the points the form sets."""
     b = f"'{BASIC}'!"
     blank = f'OR({b}{planned}="",{b}{done}="")'
-    return RubricRow("产出", "职责履行", name, points, standard,
-                     auto=f'IF({blank},0,JX_CONTROL_SCORE("{kind}",JX_CONTROL_RATE("{kind}",{b}{done},{b}{planned}),'
-                          f'{prof},"",D{{row}}))',
+    if nat is not None:
+        d, n = f"{b}{planned}", f"{b}{done}"
+        auto = (f'IF({blank},0,IF(OR(NOT(ISNUMBER({n})),NOT(ISNUMBER({d})),{d}<=0),"{native.CHECK}",'
+                f'{native.control_score_expr(nat, kind, f"{n}/{d}", "D{row}")}))')
+    else:
+        auto = (f'IF({blank},0,JX_CONTROL_SCORE("{kind}",JX_CONTROL_RATE("{kind}",{b}{done},{b}{planned}),'
+                f'{prof},"",D{{row}}))')
+    return RubricRow("产出", "职责履行", name, points, standard, auto=auto,
                      basis=f'=IF({blank},"",TEXT({b}{done}/{b}{planned},"0.00%"))')
 
 
 def _rate_row(level1: str, level2: str, name: str, kind: str, rate_cell: str, points: str, standard: str,
-              prof: str) -> RubricRow:
+              prof: str, nat: Profile | None = None) -> RubricRow:
     """A row scored from one control rate of the basic-data sheet."""
     b = f"'{BASIC}'!{rate_cell}"
-    return RubricRow(level1, level2, name, points, standard,
-                     auto=f'IF({b}="",0,JX_CONTROL_SCORE("{kind}",{b},{prof}))',
-                     basis=f'=IF({b}="","",TEXT({b},"0.00%"))')
+    if nat is not None:
+        auto = f'IF({b}="",0,IF({b}="{native.CHECK}","{native.CHECK}",{native.control_score_expr(nat, kind, b)}))'
+    else:
+        auto = f'IF({b}="",0,JX_CONTROL_SCORE("{kind}",{b},{prof}))'
+    return RubricRow(level1, level2, name, points, standard, auto=auto,
+                     basis=f'=IF({b}="","",IF({b}="{native.CHECK}","{native.CHECK}",TEXT({b},"0.00%")))'
+                     if nat is not None else f'=IF({b}="","",TEXT({b},"0.00%"))')
 
 
-def _rubric_rows(prof: str) -> list[RubricRow]:
+def _rubric_rows(prof: str, nat: Profile | None = None) -> list[RubricRow]:
+    """The rows of 附件1-1; ``nat``: the profile whose rules native formulas write out (None: UDF formulas)."""
     b = f"'{BASIC}'!"
     cs = "JX_CONTROL_SCORE"
+    C = native.CHECK
+    if nat is not None:
+        staff = (f'IF(OR({b}D4="{C}",{b}G4="{C}"),"{C}",IF({b}D4="",0,{native.control_score_expr(nat, "staff_control", f"{b}D4")})'
+                 f'+IF({b}G4="",0,{native.control_score_expr(nat, "contract_staff", f"{b}G4")}))')
+        pay = {q: f"{b}{c}26" for q, c in zip(("Q1", "Q2", "Q3"), "BCD")}
+        execution = (f'IF({native.is_check(f"{b}F21", *pay.values())},"{C}",'
+                     f'IF({b}F21="",0,{native.exec_score_expr(nat, f"{b}F21")})+IF(COUNT({b}B26:D26)=0,0,'
+                     f'{native.payment_score_expr(nat, pay)}))')
+    else:
+        staff = (f'IF({b}D4="",0,{cs}("staff_control",{b}D4,{prof}))+IF({b}G4="",0,{cs}("contract_staff",{b}G4,'
+                 f'{prof}))')
+        execution = (f'IF({b}F21="",0,JX_EXEC_SCORE({b}F21,{prof}))+IF(COUNT({b}B26:D26)=0,0,'
+                     f'JX_PAYMENT_SCORE({b}B26,{b}C26,{b}D26,{prof}))')
     return [
         RubricRow("投入", "目标设定", "绩效目标合理性",
                   "①是否符合国家法律法规、国民经济和社会发展总体规划；②是否符合部门“三定”方案确定的职责；"
@@ -193,30 +225,29 @@ def _rubric_rows(prof: str) -> list[RubricRow]:
                   "在职人员控制率 =（在职人员数 / 编制数）× 100%；聘用人员控制率 ≦ 人社和编办共同批复的人数。",
                   "在职人员控制率≦100%计2分，每超出1%扣0.2分，扣完为止；聘用人员实际使用数小于等于编办人社部门批复数，"
                   "计2分，否则不得分。",
-                  auto=f'IF({b}D4="",0,{cs}("staff_control",{b}D4,{prof}))+IF({b}G4="",0,{cs}("contract_staff",{b}G4,{prof}))',
+                  auto=staff,
                   basis=f'=IF({b}D4="","",TEXT({b}D4,"0.00%"))'),
         _rate_row("投入", "预算配置", "“三公经费”变动率", "three_public_change", "G6",
                   "“三公经费”变动率 =[（本年度“三公经费”预算数 − 上年度“三公经费”预算数）/ 上年度“三公经费”预算数] × 100%。",
-                  "“三公经费”变动率≦0，计3分；＞0，每超过一个百分点扣0.5分，扣完为止。", prof),
+                  "“三公经费”变动率≦0，计3分；＞0，每超过一个百分点扣0.5分，扣完为止。", prof, nat),
         RubricRow("过程", "预算执行", "预算执行率",
                   "①预算执行率 =（预算完成数 / 预算数）× 100%，预算数含追加的项目预算数；②支付序时进度 =（序时执行数 / "
                   "序时指标下达数）× 100%。",
                   "①全年预算执行率95%以上计2分，95-90%（含）计1.5分，90-80%（含）计1分，小于80%不得分；②一、二、三季度末"
                   "支付序时进度分别达到20%、50%、80%（含）以上计2分，每低1个百分点扣0.2分，扣完为止。",
-                  auto=f'IF({b}F21="",0,JX_EXEC_SCORE({b}F21,{prof}))+IF(COUNT({b}B26:D26)=0,0,'
-                       f'JX_PAYMENT_SCORE({b}B26,{b}C26,{b}D26,{prof}))',
+                  auto=execution,
                   basis=f'=IF({b}F21="","",TEXT({b}F21,"0.00%"))'),
         _rate_row("过程", "预算执行", "预算调整率", "budget_adjust", "F22",
                   "预算调整率 =（预算调整数 / 预算数）× 100%。预算调整数：本年度内预算的追加、追减或结构调整的资金总和。",
-                  "预算调整率<5%，计3分；5-10%（含），计1.5分；大于10%不得分。", prof),
+                  "预算调整率<5%，计3分；5-10%（含），计1.5分；大于10%不得分。", prof, nat),
         RubricRow("过程", "预算执行", "结转结余",
                   "根据县政府文件规定，预算单位年度安排的县级预算资金不能结转。", "县本级资金无结转，计2分；有结转，不计分。"),
         _rate_row("过程", "预算执行", "“三公经费”控制率", "three_public_control", "F6",
                   "“三公经费”控制率 =（“三公经费”实际支出数 / “三公经费”预算安排数）× 100%。不超当年预算，不超上年决算。",
-                  "“三公经费”控制率100%以下（含）计2分，每超出1%扣0.1分，扣完为止。", prof),
+                  "“三公经费”控制率100%以下（含）计2分，每超出1%扣0.1分，扣完为止。", prof, nat),
         _rate_row("过程", "预算执行", "政府采购执行率和规范性", "procurement_exec", "F20",
                   "政府采购执行率 =（实际政府采购金额 / 政府采购预算数）× 100%；无规避政府采购或化整为零的行为，履行验收手续。",
-                  "政府采购执行率100%计1分，每超过（降低）1%扣0.1分，扣完为止；依法采购并履行验收手续计1分，否则不得分。", prof),
+                  "政府采购执行率100%计1分，每超过（降低）1%扣0.1分，扣完为止；依法采购并履行验收手续计1分，否则不得分。", prof, nat),
         RubricRow("过程", "预算管理", "管理制度健全性",
                   "①内控、财务管理和会计核算制度是否健全；②资金、项目管理制度是否合法合规、完整；③制度是否得到有效执行。",
                   "①②各计1分，否则酌情扣分；③管理制度得到有效执行，计1分，1例不符合扣0.2分。"),
@@ -239,16 +270,16 @@ def _rubric_rows(prof: str) -> list[RubricRow]:
                   "建立固定资产台账实行编码管理的计1分；建立增减变化审批程序的计1分，否则不得分。"),
         _duty_row("实际完成率", "work_completion", "C28", "B28",
                   "部门履行职责而实际完成的工作数与计划工作数的比率。",
-                  "实际完成率 =（实际完成工作数 / 计划工作数）× 100%。", prof),
+                  "实际完成率 =（实际完成工作数 / 计划工作数）× 100%。", prof, nat),
         _duty_row("完成及时性", "work_timeliness", "D28", "B28",
                   "部门在规定时限内及时完成的实际工作数与计划工作数的比率。",
-                  "完成及时率 =（及时完成实际工作数 / 计划工作数）× 100%。", prof),
+                  "完成及时率 =（及时完成实际工作数 / 计划工作数）× 100%。", prof, nat),
         _duty_row("质量达标率", "work_quality", "E28", "B28",
                   "达到质量标准（绩效标准值）的实际工作数与计划工作数的比率。",
-                  "质量达标率 =（质量达标实际工作数 / 计划工作数）× 100%。", prof),
+                  "质量达标率 =（质量达标实际工作数 / 计划工作数）× 100%。", prof, nat),
         _duty_row("重点项目或工作办结率", "key_work_completion", "G28", "F28",
                   "部门年度重点项目或工作实际完成数与交办或下达数的比率。",
-                  "重点项目或工作办结率 =（重点项目或工作实际完成数 / 交办或下达数）× 100%。", prof),
+                  "重点项目或工作办结率 =（重点项目或工作实际完成数 / 交办或下达数）× 100%。", prof, nat),
         RubricRow("效果", "履职效益", "经济效益",
                   "部门履行职责对经济发展所带来的直接或间接影响。",
                   "此三项指标为共性要素，可根据部门实际有选择地设置，并细化为相应的个性化指标。"),
@@ -260,18 +291,19 @@ def _rubric_rows(prof: str) -> list[RubricRow]:
     ]
 
 
-def _rubric_sheet(p: Profile) -> SheetModel:
-    s = SheetModel(RUBRIC, {"A": 11, "B": 11, "C": 14, "D": 6, "E": 44, "F": 48, "G": 7, "H": 3,
+def _rubric_sheet(p: Profile, engine: str = "udf") -> SheetModel:
+    s = SheetModel(RUBRIC, {"A": 11, "B": 11, "C": 14, "D": 6, "E": 44, "F": 48, "G": 9, "H": 3,
                             "J": 12, "K": 10, "L": 10, "M": 3, "N": 10, "O": 18, "P": 10}, "A:G", landscape=True)
     s.put("A1", "部门整体支出绩效自评指标表", "title", to="G1")
     s.heights[1] = 32
     for col, text in zip("ABCDEFG", ("一级指标", "二级指标", "三级指标", "分值", "评分要点", "评分标准", "得分")):
         s.put(f"{col}2", text, "header")
-    prof = _profile_cell(s, p, row=2, col="N")
+    prof = _profile_cell(s, p, row=2, col="N", engine=engine)
+    nat = p if engine == "native" else None
     for col, text in zip("JKL", ("计算依据", "自动得分", "人工评分")):
         s.put(f"{col}2", text, "helper_header")
     s.put("N4", "人工评分（L 列）：不能由基础数据计算的评分标准，由评价人按评分标准给分", "helper", to="P4")
-    rows = _rubric_rows(prof)
+    rows = _rubric_rows(prof, nat)
     top = 3
     weights = [p.rubric_weights.get(row.name) for row in rows]
     # merge runs of equal level labels; a label shows its points ("投入（15分）") when the profile fixes them
@@ -303,8 +335,10 @@ def _rubric_sheet(p: Profile) -> SheetModel:
         s.put(f"L{r}", None, "input", fmt="0.##", key=f"rubric.{i}.manual")
         parts = f"N(K{r})+N(L{r})" if auto else f"N(L{r})"
         empty = f'AND(L{r}=""' + (f',J{r}=""' if auto else "") + ")"  # nothing to score yet
-        s.put(f"G{r}", f'=IF(OR(D{r}="",{empty}),"",MIN(D{r},MAX(0,{parts})))', "formula", fmt="0.##",
-              key=f"rubric.{i}.score")
+        score = f"MIN(D{r},MAX(0,{parts}))"
+        if nat is not None and auto:
+            score = f'IF(K{r}="{native.CHECK}","{native.CHECK}",{score})'
+        s.put(f"G{r}", f'=IF(OR(D{r}="",{empty}),"",{score})', "formula", fmt="0.##", key=f"rubric.{i}.score")
     last = top + len(rows) - 1
     s.validate("decimal", f"L{top}:L{last}", "0", "100", error="人工评分应为 0–100 的数字")
     s.validate("decimal", f"D{top}:D{last}", "0", "100", error="分值应为 0–100 的数字")
@@ -312,10 +346,14 @@ def _rubric_sheet(p: Profile) -> SheetModel:
     s.put(f"A{r}", "合计", "header", to=f"C{r}")
     s.put(f"D{r}", f"=SUM(D{top}:D{last})", "formula", fmt="0.##", key="total.weight")
     s.put(f"E{r}", None, "blank", to=f"F{r}")
-    s.put(f"G{r}", f'=IF(COUNT(G{top}:G{last})=0,"",SUM(G{top}:G{last}))', "formula", fmt="0.##", key="total.score")
+    total = f'IF(COUNT(G{top}:G{last})=0,"",SUM(G{top}:G{last}))'
+    if nat is not None:
+        total = f'IF({native.any_check(f"G{top}:G{last}")},"{native.CHECK}",{total})'
+    s.put(f"G{r}", f"={total}", "formula", fmt="0.##", key="total.score")
     r += 1
     s.put(f"A{r}", "等级", "header", to=f"C{r}")
-    s.put(f"D{r}", f'=IF(G{r - 1}="","",JX_GRADE(G{r - 1},{prof}))', "formula_text", to=f"G{r}", key="total.grade")
+    grade = native.grade(p, f"G{r - 1}") if nat is not None else f'=IF(G{r - 1}="","",JX_GRADE(G{r - 1},{prof}))'
+    s.put(f"D{r}", grade, "formula_text", to=f"G{r}", key="total.grade")
     r += 1
     groups = "、".join(f"{k}{v:g}分" for k, v in p.rubric_groups.items())
     s.put(f"A{r}", "注：分值空白的三级指标由部门按实际设置" + (f"，合计应为：{groups}" if groups else "") +
@@ -335,9 +373,9 @@ def rubric_groups(model: FormModel, p: Profile) -> dict[str, tuple[list[str], fl
     return out
 
 
-def county_rubric(profile: str | Profile = "county-rubric-2022") -> FormModel:
+def county_rubric(profile: str | Profile = "county-rubric-2022", engine: str = "udf") -> FormModel:
     p = load_profile(profile)
-    basic, rubric = _basic_sheet(p), _rubric_sheet(p)
+    basic, rubric = _basic_sheet(p, engine), _rubric_sheet(p, engine)
     guide = [
         ("适用表格", "县级部门整体支出绩效自评：附件1-2 基础数据表（填写）与附件1-1 评价指标表（自动计分 + 人工评分）。"),
         ("规则配置", f"使用规则配置“{p.id}”（{p.name}），写在附件1-1 的 K3 单元格。来源：{p.source}"),
@@ -348,12 +386,15 @@ def county_rubric(profile: str | Profile = "county-rubric-2022") -> FormModel:
                           "其余评分标准在辅助列 L 填写人工评分。得分不超过分值。"),
         ("分值", "附件1-1 中产出、效果的部分三级指标分值空白，由部门设置，两项各 25 分。"),
         ("保护", "工作表已保护，未设密码：审阅 → 撤消工作表保护。"),
-        ("得分与等级", "得分由 jixiao 单元格函数（JX_…）计算，需安装 jixiao Excel 加载项；财政部门用 jixiao 在服务器上重算。"),
+        ("得分与等级", "得分由 jixiao 单元格函数（JX_…）计算，需安装 jixiao Excel 加载项；财政部门用 jixiao 在服务器上重算。"
+                      if engine != "native" else
+                      "得分与等级由普通公式按规则配置“" + p.id + "”计算（Excel 2010 及以上、WPS 表格、LibreOffice 均可），"
+                      "不需要加载项；基础数据无法计算比率时（如分母为 0）显示“需核对”。"),
     ]
-    return FormModel("county-rubric", "部门整体支出绩效自评（县级评分表）", p.id, [rubric, basic], guide)
+    return FormModel("county-rubric", "部门整体支出绩效自评（县级评分表）", p.id, [rubric, basic], guide, engine)
 
 
-def project_summary(profile: str | Profile = "county-rubric-2022", rows: int = 30) -> FormModel:
+def project_summary(profile: str | Profile = "county-rubric-2022", rows: int = 30, engine: str = "udf") -> FormModel:
     """附件2-4 公共项目资金绩效自评评分汇总表."""
     p = load_profile(profile)
     s = SheetModel("附件2-4 评分汇总表", {"A": 6, "B": 46, "C": 12, "D": 24, "E": 3, "J": 12, "K": 16, "L": 10},
@@ -364,7 +405,8 @@ def project_summary(profile: str | Profile = "county-rubric-2022", rows: int = 3
     s.put("C2", None, "input_plain", to="D2", key="unit")
     for col, text in zip("ABCD", ("序号", "项目名称", "自评分数", "备注")):
         s.put(f"{col}3", text, "header")
-    prof = _profile_cell(s, p, row=2)
+    prof = _profile_cell(s, p, row=2, engine=engine)
+    grade = (lambda x: native.grade(p, x)) if engine == "native" else (lambda x: f'=IF({x}="","",JX_GRADE({x},{prof}))')
     s.put("J4", "等级", "helper_header")
     first = 4
     for i in range(rows):
@@ -373,8 +415,7 @@ def project_summary(profile: str | Profile = "county-rubric-2022", rows: int = 3
         s.put(f"B{r}", None, "input_text", key=f"projects.{i}.name")
         s.put(f"C{r}", None, "input", fmt="0.0#", key=f"projects.{i}.score")
         s.put(f"D{r}", None, "input_text", key=f"projects.{i}.note")
-        s.put(f"J{r}", f'=IF(C{r}="","",JX_GRADE(C{r},{prof}))', "helper",
-              key=f"projects.{i}.grade")
+        s.put(f"J{r}", grade(f"C{r}"), "helper", key=f"projects.{i}.grade")
     last = first + rows - 1
     s.validate("decimal", f"C{first}:C{last}", "0", "100", error="自评分数应为 0–100 的数字")
     r = last + 1
@@ -385,9 +426,9 @@ def project_summary(profile: str | Profile = "county-rubric-2022", rows: int = 3
     s.put(f"A{r}", "平均分", "header", to=f"B{r}")
     s.put(f"C{r}", f'=IF(COUNT(C{first}:C{last})=0,"",ROUND(AVERAGE(C{first}:C{last}),2))', "formula", fmt="0.00",
           key="average")
-    s.put(f"D{r}", f'=IF(C{r}="","",JX_GRADE(C{r},{prof}))', "formula_text", key="average_grade")
+    s.put(f"D{r}", grade(f"C{r}"), "formula_text", key="average_grade")
     s.title_rows = "1:3"
     guide = [("适用表格", "附件2-4 公共项目资金绩效自评评分汇总表：每个公共项目一行。"),
              ("填写", f"浅黄色单元格为填写项；预留 {rows} 行，不够时撤消工作表保护（无密码）后复制插入整行。"),
              ("等级", f"辅助列 J 按规则配置“{p.id}”给出每个项目的等级，不打印。")]
-    return FormModel("project-summary", "公共项目资金绩效自评评分汇总表", p.id, [s], guide)
+    return FormModel("project-summary", "公共项目资金绩效自评评分汇总表", p.id, [s], guide, engine)

@@ -27,6 +27,7 @@ from .model import COVERED, FormModel, SheetModel, dept_form, project_form
 from .rubric import county_rubric, project_summary
 
 error_codes({
+    "template.engine": "没有这种计算方式",
     "template.unknown": "没有这种模板",
 })
 
@@ -95,12 +96,31 @@ def _text_units(text: str) -> float:
     return sum(2.05 if ord(ch) > 0x2E80 else 1.1 for ch in text)
 
 
-def _autofit_heights(s: SheetModel) -> dict[int, float]:
-    """Row heights for rows the model leaves open: enough lines for the longest wrapped text."""
+def wrapped_lines(text: str, width: float) -> int:
+    """Lines a wrapped cell needs for ``text`` in a column (or merged span) ``width`` units wide.
+
+    Line breaks in the text start new lines; a CJK character takes about two units, and a line
+    holds whole characters only, so each line is filled character by character.
+    """
+    usable = max(1.0, width - 1.2)  # the cell's inner padding
+    lines = 0
+    for part in str(text).split("\n"):
+        n, used = 1, 0.0
+        for ch in part:
+            w = _text_units(ch)
+            if used + w > usable:
+                n, used = n + 1, 0.0
+            used += w
+        lines += n
+    return lines
+
+
+def _spans(s: SheetModel) -> tuple[dict[str, float], set[str]]:
+    """Width of every single-row merge by its top-left cell, and the top-left cells of taller merges."""
     from openpyxl.utils import column_index_from_string, get_column_letter
 
     span: dict[str, float] = {}
-    tall: set[str] = set()  # top-left cells of merges over several rows: their text has room already
+    tall: set[str] = set()
     for rng in s.merges:
         a, b = rng.split(":")
         ca = column_index_from_string("".join(ch for ch in a if ch.isalpha()))
@@ -111,11 +131,41 @@ def _autofit_heights(s: SheetModel) -> dict[int, float]:
             span[a] = sum(s.widths.get(get_column_letter(c), 8.43) for c in range(ca, cb + 1))
         else:
             tall.add(a)
+    return span, tall
+
+
+LINE_PT = 11 * 1.32  # one line of 11-pt 仿宋, in points
+PAD_PT = 6
+
+
+def fit_heights(ws, s: SheetModel) -> None:
+    """Heights of the rows that hold officer text, from the text they hold now (never below the least)."""
+    from openpyxl.utils import get_column_letter
+
+    span, _ = _spans(s)
+    width = {c: s.widths.get(c, 8.43) for c in s.widths}
+    for row, least in s.fit_rows.items():
+        lines = 1
+        for cell in ws[row]:
+            if cell.value is None or (isinstance(cell.value, str) and cell.value.startswith("=")):
+                continue
+            col = get_column_letter(cell.column)
+            if col in s.hidden_cols:
+                continue
+            w = span.get(f"{col}{row}", width.get(col, 8.43))
+            text = cell.value if isinstance(cell.value, str) else format(cell.value, "g")
+            lines = max(lines, wrapped_lines(text, w))
+        ws.row_dimensions[row].height = round(max(least, lines * LINE_PT + PAD_PT), 1)
+
+
+def _autofit_heights(s: SheetModel) -> dict[int, float]:
+    """Row heights for rows the model leaves open: enough lines for the longest wrapped text."""
+    span, tall = _spans(s)  # tall: top-left cells of merges over several rows: their text has room already
     heights: dict[int, float] = {}
     for ref, spec in s.cells.items():
         row = int("".join(ch for ch in ref if ch.isdigit()))
-        if (row in s.heights or ref in tall or not isinstance(spec.value, str) or spec.value.startswith("=")
-                or spec.value == COVERED):
+        if (row in s.heights or row in s.fit_rows or ref in tall or not isinstance(spec.value, str)
+                or spec.value.startswith("=") or spec.value == COVERED):
             continue
         col = "".join(ch for ch in ref if ch.isalpha())
         width = span.get(ref, s.widths.get(col, 8.43)) - 1
@@ -128,6 +178,8 @@ def _autofit_heights(s: SheetModel) -> dict[int, float]:
 def _write_sheet(ws, s: SheetModel) -> None:
     for col, width in s.widths.items():
         ws.column_dimensions[col].width = width
+    for col in s.hidden_cols:
+        ws.column_dimensions[col].hidden = True
     for ref, spec in s.cells.items():
         cell = ws[ref]
         if spec.value is not None and spec.value != COVERED:
@@ -136,9 +188,10 @@ def _write_sheet(ws, s: SheetModel) -> None:
     for rng in s.merges:
         ws.merge_cells(rng)
     rows = {int("".join(ch for ch in ref if ch.isdigit())) for ref in s.cells}
-    heights = {r: 20.0 for r in rows} | _autofit_heights(s) | s.heights
+    heights = {r: 20.0 for r in rows if r not in s.fit_rows} | _autofit_heights(s) | s.heights
     for row, h in sorted(heights.items()):
         ws.row_dimensions[row].height = round(h, 1)
+    fit_heights(ws, s)
     for v in s.validations:
         dv = DataValidation(type=v.kind, formula1=v.formula1, formula2=v.formula2, allow_blank=True,
                             operator="between" if v.kind != "list" else None)
@@ -158,7 +211,8 @@ def _write_sheet(ws, s: SheetModel) -> None:
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.5
-    ws.page_margins.top, ws.page_margins.bottom = 0.6, 0.6
+    ws.page_margins.top, ws.page_margins.bottom = 0.6, 0.7
+    ws.page_margins.header, ws.page_margins.footer = 0.3, 0.3  # the footer line has 0.4″ of its own
     ws.print_title_rows = s.title_rows
     ws.print_area = s.print_area
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"
@@ -249,34 +303,63 @@ TEMPLATES: dict[str, tuple[str, object]] = {
 }
 
 
-def template_model(kind: str, profile: str | None = None) -> FormModel:
-    if kind not in TEMPLATES:
-        from ..errors import JixiaoError
+ENGINES = ("udf", "native")
 
+
+def template_model(kind: str, profile: str | None = None, engine: str = "udf") -> FormModel:
+    """The form model of a shipped template: ``engine`` udf (JX_… functions of the add-in) or native
+    (formulas every spreadsheet has, generated from the profile)."""
+    from ..errors import JixiaoError
+
+    if kind not in TEMPLATES:
         raise JixiaoError(f"没有模板“{kind}”，可用：{'、'.join(TEMPLATES)}", code="template.unknown")
-    if profile is None:
+    if engine not in ENGINES:
+        raise JixiaoError(f"没有计算方式“{engine}”，可用：{'、'.join(ENGINES)}", code="template.engine")
+    if profile is None and engine == "udf":
         return TEMPLATES[kind][1]()  # type: ignore[operator]
-    builders = {"dept-province": lambda: dept_form("province", profile), "dept-city": lambda: dept_form("city", profile),
-                "dept-county": lambda: dept_form("county", profile), "project": lambda: project_form(profile),
-                "county-rubric": lambda: county_rubric(profile), "project-summary": lambda: project_summary(profile)}
+    kw = {} if profile is None else {"profile": profile}
+    builders = {"dept-province": lambda: dept_form("province", engine=engine, **kw),
+                "dept-city": lambda: dept_form("city", engine=engine, **kw),
+                "dept-county": lambda: dept_form("county", engine=engine, **kw),
+                "project": lambda: project_form(engine=engine, **kw),
+                "county-rubric": lambda: county_rubric(engine=engine, **kw),
+                "project-summary": lambda: project_summary(engine=engine, **kw)}
     return builders[kind]()
 
 
-def write_template(kind: str, out: str | Path, profile: str | None = None) -> Path:
-    path = atomic_save(build_workbook(template_model(kind, profile)), out)
-    _fix_zip_times(path)
+def write_template(kind: str, out: str | Path, profile: str | None = None, engine: str = "udf") -> Path:
+    model = template_model(kind, profile, engine)
+    path = atomic_save(build_workbook(model), out)
+    _fix_zip_times(path, model)
     return path
 
 
-def _fix_zip_times(path: Path) -> None:
-    """Give every zip entry the same timestamp, so the same model writes the same bytes."""
+_ROW = re.compile(rb'<row r="(\d+)"[^>]*>')
+
+
+def _release_heights(data: bytes, rows: set[int]) -> bytes:
+    """Rows holding officer text keep their estimated height but not as a fixed one (no customHeight):
+    Excel grows them as text is typed, LibreOffice fits them when it opens the file."""
+    def fix(m: re.Match) -> bytes:
+        return m.group(0).replace(b' customHeight="1"', b"") if int(m.group(1)) in rows else m.group(0)
+
+    return _ROW.sub(fix, data)
+
+
+def _fix_zip_times(path: Path, model: FormModel | None = None) -> None:
+    """Give every zip entry the same timestamp, so the same model writes the same bytes; free the rows
+    that hold officer text from fixed heights."""
     import zipfile
 
+    fit = {f"xl/worksheets/sheet{i}.xml": set(s.fit_rows) for i, s in enumerate(model.sheets, start=1)} \
+        if model else {}
     with zipfile.ZipFile(path) as zin:
         parts = [(i.filename, zin.read(i.filename)) for i in zin.infolist()]
     tmp = path.with_name(f".{path.name}.tmp")
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
         for name, data in parts:
+            if fit.get(name):
+                data = _release_heights(data, fit[name])
             if name == "docProps/core.xml":  # openpyxl stamps the save time: use the template's fixed date
                 data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2024-01-01T00:00:00Z", data)
             info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
@@ -285,9 +368,10 @@ def _fix_zip_times(path: Path) -> None:
     os.replace(tmp, path)
 
 
-def templates_dir() -> Path:
-    """The repository's workbook_templates/ folder (where the committed templates live)."""
-    return Path(__file__).resolve().parents[2] / "workbook_templates"
+def templates_dir(engine: str = "udf") -> Path:
+    """The repository's workbook_templates/ folder (where the committed templates live); native ones in native/."""
+    root = Path(__file__).resolve().parents[2] / "workbook_templates"
+    return root / "native" if engine == "native" else root
 
 
 # ---------------------------------------------------------------------------

@@ -14,8 +14,6 @@ import zipfile
 from typing import Any
 from xml.sax.saxutils import escape
 
-from .. import vocabulary as v
-
 ADDIN_PATH = r"file:///C:\Users\officer\AppData\Roaming\Microsoft\AddIns\jixiao.xlam"
 _LINK_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.externalLink+xml"
 _LINK_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/externalLink"
@@ -185,23 +183,10 @@ def template_bytes(kind: str) -> bytes:
 
 
 def template_values(form: dict[str, Any], model) -> dict[tuple[str, str], Any]:
-    """The template's input cells for a sample-JSON form."""
-    s = model.main
-    f = s.fields
-    fu = form["funds"]
-    values: dict[str, Any] = {v.YEAR: form["year"], v.UNIT: form["unit"], v.DEPT_NAME: form["unit"],
-                              v.FUNDS_INITIAL: fu.get("initial_budget"), v.FUNDS_BUDGET: fu["budget"],
-                              v.FUNDS_EXECUTED: fu["executed"]}
-    for group in ("income", "spending"):
-        for column, parts in fu.get(group, {}).items():
-            for part, amount in parts.items():
-                if amount is not None:
-                    values[v.split_key(group, part, column)] = amount
-    for i, row in enumerate(form["indicators"]):
-        for k in ("level1", "level2", "name", "target", "actual", "weight", "reason", "grade", "judged"):
-            if row.get(k) not in (None, ""):
-                values[v.indicator_key(i, k)] = row[k]
-    return {(s.name, f[k]): val for k, val in values.items() if k in f and val is not None}
+    """The template's input cells for a sample-JSON form, as ``jixiao template --fill`` types them."""
+    from ..layouts.fill import form_values
+
+    return {model.field(key): value for key, value in form_values(form, model).items()}
 
 
 def _as_saved(data: bytes) -> bytes:
