@@ -27,6 +27,8 @@ from ..errors import CellError, Finding, JixiaoError
 from ..form import DeptForm, FormScore, score_form
 from ..profile import Profile, load_profile
 from ..rules import rule
+from ..excel.syntax import FormulaError
+from ..layouts.native import CHECK as NATIVE_CHECK
 from .deadline import NONE, Deadline
 from .fields import FormRead, read_template
 from .form_data import to_dept_form
@@ -35,7 +37,7 @@ from .profile_choice import ProfileChoice, choose_profile
 from .recalc import full_recalc
 from .result import FileResult
 from .rubric import rubric_findings
-from .templates import Key, Match, TemplateCalc, match_template
+from .templates import FORM_KINDS, Key, Match, TemplateCalc, match_template
 from .xlsx import Book, read_book
 
 MACROS = rule("workbook.macros", "含宏（未运行）")
@@ -46,8 +48,6 @@ STALE = rule("formula.stale", "保存的结果是旧的")
 NO_CACHED_VALUES = rule("formula.no_cached_values", "文件未保存计算结果")
 NO_ADDIN = rule("formula.no_addin", "未装加载项时保存")
 CHECK_FAILED = rule("check.failed", "检查失败")
-FORM_KINDS = ("project", "dept-province", "dept-city", "dept-county")
-_PINNED_FIELDS = (v.FUNDS_RATE, v.FUNDS_SCORE, v.SUM_ROW_SCORE, v.TOTAL_SCORE)
 
 
 def check_book(book: Book, profile: Profile | None = None, deadline: Deadline = NONE) -> FileResult:
@@ -56,7 +56,7 @@ def check_book(book: Book, profile: Profile | None = None, deadline: Deadline = 
     if book.has_macros:
         res.findings.append(Finding(MACROS, "info", "文件含宏（VBA），jixiao 不会运行它"))
     match = match_template(book) if any(s.formulas for s in book.sheets.values()) else None
-    if match is not None and match.exact:
+    if match is not None and match.exact and _compiles(match.template):
         _template_route(book, match, profile, res)
         return res
     found = find_form_sheet(book)
@@ -146,7 +146,7 @@ def _template_route(book: Book, match: Match, bureau: Profile | None, res: FileR
               if (s.name, ref) not in t.formulas}
     pinned: dict[Key, Any] = {}
     skipped: set[Key] = set()
-    if t.model.kind in FORM_KINDS:
+    if t.scores_form:
         fr = read_template(book, t.model)
         intact = frozenset(k for k, cell in fields.items() if cell not in match.overwritten)
         scored = _score(fr, bureau, res, computed=intact)
@@ -167,6 +167,15 @@ def _template_route(book: Book, match: Match, bureau: Profile | None, res: FileR
     res.findings += _formula_findings(match, book, computed, set(fields.values()), choice.differs, skipped)
     if t.model.kind == "county-rubric":
         res.findings += rubric_findings(t.model, computed, choice.profile)
+
+
+def _compiles(t: TemplateCalc) -> bool:
+    """Whether the compiled route can recompute this template (else the full route does)."""
+    try:
+        t.compiled  # noqa: B018 - compiles once per process
+    except FormulaError:
+        return False
+    return True
 
 
 def _rule_results(score: FormScore, fr: FormRead, t: TemplateCalc) -> dict[Key, Any]:
@@ -204,9 +213,11 @@ def _formula_findings(match: Match, book: Book, computed: dict, field_cells: set
     missing_cache = 0
     no_addin: list[str] = []
     t = match.template
-    for key in t.compiled.cells:
+    for key in t.formulas:
         sheet, ref = key
         s = book.sheets[sheet]
+        if key not in computed and key not in skipped:
+            continue  # a score the rules could not give (the template shows #VALUE! there): nothing to compare
         expected = computed.get(key)
         if key in skipped:  # a hint column: only says whether the program that saved it knew jixiao's functions
             if _shows_no_addin(s.values.get(ref), t.formulas[key]):
@@ -225,6 +236,8 @@ def _formula_findings(match: Match, book: Book, computed: dict, field_cells: set
         cached = s.values.get(ref)
         if cached is None:
             missing_cache += 1
+        elif cached == NATIVE_CHECK:
+            continue  # a native template could not read a value with certainty: the rules above judged it
         elif _shows_no_addin(cached, t.formulas[key]):
             no_addin.append(ref)  # saved by a program without jixiao's functions (WPS, LibreOffice, Excel without add-in)
         elif not differs and not _same(cached, expected):
@@ -290,8 +303,6 @@ def check_file(path: str, profile: str | Profile | None = None, label: str | Non
 
     ``profile``: the bureau's profile (a name or file is loaded here, once), None to let the workbook say.
     """
-    from ..excel.syntax import FormulaError
-
     if isinstance(profile, str):
         profile = load_profile(profile)
     t0 = time.perf_counter()

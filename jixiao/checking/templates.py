@@ -17,20 +17,44 @@ Key = tuple[str, str]  # (sheet, "A1")
 _ADDIN_PREFIX = re.compile(r"\[\d+\]!(?=JX_)", re.I)
 
 
+SCORED_FIELDS = (v.FUNDS_RATE, v.FUNDS_SCORE, v.SUM_ROW_SCORE, v.TOTAL_SCORE)
+"""Formula cells whose value the rules give directly (with every ``ind.<n>.score``)."""
+FORM_KINDS = ("project", "dept-province", "dept-city", "dept-county")
+
+
 @dataclass
 class TemplateCalc:
-    """One template: its model, its formulas by cell, and their compiled calculation."""
+    """One template (of an engine: ``udf`` calls jixiao's functions, ``native`` only built-in ones): its model,
+    its formulas by cell, and the compiled calculation of what the rules do not already give."""
 
     kind: str
     model: FormModel
     formulas: dict[Key, str]
+    engine: str = "udf"
     _compiled: Compiled | None = None
     _relative: dict[Key, str] = field(default_factory=dict)
 
     @property
+    def scores_form(self) -> bool:
+        """A 部门整体/项目 form: the rules score it, so their results stand in for the score cells."""
+        return self.model.kind in FORM_KINDS
+
+    def scored_cells(self) -> set[Key]:
+        """Cells whose value comes from the rules' result (scores, 执行率, 合计, 总分)."""
+        if not self.scores_form:
+            return set()
+        keys = [k for k in self.field_cells() if k in SCORED_FIELDS or k.endswith(".score") and k.startswith("ind.")]
+        return {self.field_cells()[k] for k in keys}
+
+    @property
     def compiled(self) -> Compiled:
+        """The calculation of every formula cell except the rules' results and the hint columns.
+
+        Raises :class:`FormulaError` when a remaining formula uses a function the compiler does not know.
+        """
         if self._compiled is None:
-            self._compiled = _compiled_by_text(self.formulas)
+            skip = self.scored_cells() | self.helper_cells() if self.scores_form else set()
+            self._compiled = _compiled_by_text({k: f for k, f in self.formulas.items() if k not in skip})
         return self._compiled
 
     def relative(self, key: Key) -> str:
@@ -74,12 +98,13 @@ _TEMPLATES: list[TemplateCalc] = []
 def templates() -> list[TemplateCalc]:
     """jixiao's shipped templates, with their formulas (compiled lazily, on first match)."""
     if not _TEMPLATES:
-        from ..layouts.writer import TEMPLATES, template_model
+        from ..layouts.writer import ENGINES, TEMPLATES, template_model
 
-        for kind in TEMPLATES:
-            model = template_model(kind)
-            forms = {(s.name, ref): f for s in model.sheets for ref, f in s.formulas().items()}
-            _TEMPLATES.append(TemplateCalc(kind, model, forms))
+        for engine in ENGINES:
+            for kind in TEMPLATES:
+                model = template_model(kind, engine=engine)
+                forms = {(s.name, ref): f for s in model.sheets for ref, f in s.formulas().items()}
+                _TEMPLATES.append(TemplateCalc(kind, model, forms, engine))
     return _TEMPLATES
 
 
@@ -131,7 +156,7 @@ def _compare(t: TemplateCalc, formulas: dict[Key, str]) -> tuple[list[Key], list
         got = formulas.get(key)
         if got is None:
             overwritten.append(key)
-        elif got != f:
+        elif got != f and _canonical(got) != _canonical(f):
             try:
                 same = relative_form(got, key[1]) == t.relative(key)
             except FormulaError:
@@ -139,6 +164,19 @@ def _compare(t: TemplateCalc, formulas: dict[Key, str]) -> tuple[list[Key], list
             if not same:
                 changed.append(key)
     return overwritten, changed
+
+
+_STRING = re.compile(r'"(?:[^"]|"")*"')
+_NUMBER = re.compile(r"(?<![A-Za-z$\d.])(\d+\.?\d*(?:[Ee][+-]?\d+)?)(?![\d(])")
+
+
+def _canonical(formula: str) -> str:
+    """A formula written one way: LibreOffice saves 1E-9 as 0.000000001 and FALSE as FALSE()."""
+    parts = _STRING.split(formula)
+    strings = _STRING.findall(formula)
+    out = [_NUMBER.sub(lambda m: repr(float(m.group(1))), p).replace("TRUE()", "TRUE").replace("FALSE()", "FALSE")
+           for p in parts]
+    return "".join(x + (strings[i] if i < len(strings) else "") for i, x in enumerate(out))
 
 
 def _level_mismatch(t: TemplateCalc, book: Book) -> int:

@@ -9,7 +9,6 @@ formulas are expanded to every cell they cover.
 """
 from __future__ import annotations
 
-import html
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -92,9 +91,25 @@ _T_ATTR = re.compile(r'\bt="(\w+)"')
 _SI_ATTR = re.compile(r'\bsi="(\d+)"')
 
 
+_ENTITY = re.compile(r"&(#[xX][0-9a-fA-F]+|#[0-9]+|lt|gt|amp|quot|apos);")
+_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+
+
+def _entity(m: re.Match) -> str:
+    e = m.group(1)
+    if e[0] != "#":
+        return _NAMED[e]
+    code = int(e[2:], 16) if e[1] in "xX" else int(e[1:])
+    return chr(code) if 0 < code < 0x110000 else m.group(0)
+
+
 def _unescape(text: str) -> str:
-    """XML text to str: the five named entities and numeric references (&#22635;) as lxml writes them."""
-    return html.unescape(text) if "&" in text else text
+    """XML text to str: the five named entities and numeric references (&#22635;) as lxml writes them.
+
+    XML's rules, not HTML's: ``&#133;`` is U+0085, not the “…” HTML maps it to.
+    """
+    return _ENTITY.sub(_entity, text) if "&" in text else text
+
 _ERRORS = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!", "#CALC!"}
 
 

@@ -122,7 +122,11 @@ def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name → part name."""
     wb_xml = z.read("xl/workbook.xml").decode("utf-8")
     rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8")
-    targets = dict((rid, t) for t, rid in re.findall(r'Target="([^"]+)"[^>]*Id="([^"]+)"', rels))
+    targets = {}
+    for rel in re.findall(r"<Relationship\b[^>]*>", rels):  # attributes in any order (LibreOffice writes Id first)
+        rid, target = re.search(r'\bId="([^"]+)"', rel), re.search(r'\bTarget="([^"]+)"', rel)
+        if rid and target:
+            targets[rid.group(1)] = target.group(1)
     return {name: targets[rid].lstrip("/") if targets[rid].startswith("/") else "xl/" + targets[rid]
             for name, rid in re.findall(r'<sheet [^>]*name="([^"]+)"[^>]*r:id="([^"]+)"', wb_xml)}
 
