@@ -32,6 +32,7 @@ class TemplateCalc:
     formulas: dict[Key, str]
     engine: str = "udf"
     _compiled: Compiled | None = None
+    _whole: Compiled | None = None
     _relative: dict[Key, str] = field(default_factory=dict)
 
     @property
@@ -56,6 +57,13 @@ class TemplateCalc:
             skip = self.scored_cells() | self.helper_cells() if self.scores_form else set()
             self._compiled = _compiled_by_text({k: f for k, f in self.formulas.items() if k not in skip})
         return self._compiled
+
+    @property
+    def whole(self) -> Compiled:
+        """The calculation of every formula cell, as a spreadsheet with jixiao's functions computes it."""
+        if self._whole is None:
+            self._whole = _compiled_by_text(self.formulas)
+        return self._whole
 
     def relative(self, key: Key) -> str:
         if key not in self._relative:

@@ -209,7 +209,7 @@ def compute_cached(kind: str, values: dict[tuple[str, str], Any]) -> dict[tuple[
     """The template's formula results for these inputs (what Excel would have cached)."""
     from ..checking.templates import templates
 
-    t = next(t for t in templates() if t.kind == kind)
+    t = next(t for t in templates() if t.kind == kind and t.engine == "udf")
     base = {}
     for s in t.model.sheets:
         for ref, spec in s.cells.items():
@@ -217,7 +217,7 @@ def compute_cached(kind: str, values: dict[tuple[str, str], Any]) -> dict[tuple[
                     isinstance(spec.value, str) and spec.value.startswith("=")):
                 base[(s.name, ref)] = spec.value
     base.update(values)
-    out = t.compiled.run(dict(base))
-    return {k: out[k] for k in t.compiled.cells}
+    out = t.whole.run(dict(base))
+    return {k: out[k] for k in t.whole.cells}
 
 
