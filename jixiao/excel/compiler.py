@@ -5,19 +5,55 @@ computes every formula cell from the constant cells (blank cells, text
 coercion, error propagation, lazy IF), calling jixiao's cell functions
 directly. The ``formulas`` engine and LibreOffice are the references this
 compiled calculation is tested against on every template cell.
+
+Ranges are handled by their bounds: a range depends on the formula cells inside
+its rectangle (found through an index of formula cells, not by enumerating the
+rectangle), and SUM over ``D:H`` reads only the cells present in the values.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 
 from ..errors import CellError
 from ..functions import FUNCTIONS
 from .semantics import BUILTINS, RANGE_ARGS, ExcelErr, arith, compare, is_blank, num, scalar, text, truth, udf_call
-from .syntax import FormulaError, Node, Ref, parse, references
+from .syntax import Area, FormulaError, Node, Ref, area_of, parse, references
+
+DENSE_CELLS = 10_000  # a range this small is read cell by cell, as a grid; larger ones only where cells exist
+MAX_EDGES = 2_000_000  # dependencies examined while ordering one workbook's formulas
+_A1 = re.compile(r"([A-Z]{1,3})(\d+)")
+
+
+class CellIndex:
+    """Where cells are, per sheet and column, to find the ones inside a rectangle without enumerating it."""
+
+    def __init__(self, keys):
+        cols: dict[str, dict[int, list[tuple[int, str]]]] = {}
+        for key in keys:
+            sheet, ref = key
+            m = _A1.fullmatch(ref)
+            if m:
+                cols.setdefault(sheet, {}).setdefault(column_index_from_string(m.group(1)), []).append(
+                    (int(m.group(2)), ref))
+        self.cols = {sheet: {c: sorted(v) for c, v in by.items()} for sheet, by in cols.items()}
+        self.rows = {sheet: {c: [r for r, _ in v] for c, v in by.items()} for sheet, by in self.cols.items()}
+
+    def inside(self, area: Area) -> Iterator[tuple[str, str]]:
+        """Keys inside ``area``, column by column, top to bottom."""
+        by = self.cols.get(area.sheet)
+        if not by:
+            return
+        rows = self.rows[area.sheet]
+        for c in sorted(c for c in by if area.col1 <= c <= area.col2):
+            lo, hi = bisect_left(rows[c], area.row1), bisect_right(rows[c], area.row2)
+            for _, ref in by[c][lo:hi]:
+                yield area.sheet, ref
 
 # ---------------------------------------------------------------------------
 # Code generation
@@ -28,6 +64,7 @@ class _Gen:
         self.sheet = sheet
         self.consts = consts
         self.n = 0
+        self.sparse = False
 
     def const(self, value: Any) -> str:
         self.consts.append(value)
@@ -36,7 +73,9 @@ class _Gen:
     def key(self, r: Ref) -> str:
         return self.const((r.sheet or self.sheet, f"{get_column_letter(r.col)}{r.row}"))
 
-    def gen(self, node: Node) -> str:
+    def gen(self, node: Node, sparse: bool = False) -> str:
+        """Code for a node; ``sparse``: a large range may be read as the list of its present cells
+        (for SUM-like functions, where blanks do not count)."""
         k = node.kind
         if k == "num":
             return repr(float(node.value))
@@ -53,10 +92,16 @@ class _Gen:
         if k == "ref":
             return f"g({self.key(node.value)})"
         if k == "range":
-            a, b = node.value
-            sheet = a.sheet or self.sheet
-            keys = [[(sheet, f"{get_column_letter(c)}{r}") for c in range(min(a.col, b.col), max(a.col, b.col) + 1)]
-                    for r in range(min(a.row, b.row), max(a.row, b.row) + 1)]
+            area = area_of(node, self.sheet)
+            if area.size > DENSE_CELLS:
+                if not sparse:
+                    raise FormulaError(f"区域 {area} 过大（{area.size} 个单元格），只能用在 SUM、COUNT 等汇总函数中",
+                                       code="formula.range_too_large")
+                self.sparse = True
+                return f"[[g(x) for x in X().inside({self.const(area)})]]"
+            sheet = area.sheet
+            keys = [[(sheet, f"{get_column_letter(c)}{r}") for c in range(area.col1, area.col2 + 1)]
+                    for r in range(area.row1, area.row2 + 1)]
             return f"[[g(x) for x in row] for row in {self.const(keys)}]"
         if k == "neg":
             return f"(-num({self.scalar(node.args[0])}))"
@@ -104,7 +149,7 @@ class _Gen:
         if fn is None:
             raise FormulaError(f"快速计算不支持函数 {name}")
         if name in RANGE_ARGS:
-            return f"B[{name!r}]({', '.join(self.gen(a) for a in args)})"
+            return f"B[{name!r}]({', '.join(self.gen(a, sparse=True) for a in args)})"
         return f"B[{name!r}]({', '.join(self.scalar(a) for a in args)})"
 
 
@@ -118,14 +163,36 @@ class Compiled:
 
 
 def evaluation_order(nodes: dict[tuple[str, str], Node]) -> list[tuple[str, str]]:
-    """Formula cells in dependency order; a circular reference raises FormulaError naming a cell in it."""
-    deps = {key: [r for r in references(n, key[0]) if r in nodes] for key, n in nodes.items()}
+    """Formula cells in dependency order; a circular reference raises FormulaError naming a cell in it.
+
+    A range is one node of the graph, depending on the formula cells inside its rectangle (found by
+    :class:`CellIndex`), so ``=SUM(D:H)`` costs what the sheet holds, not a million cells. A workbook whose
+    dependencies exceed :data:`MAX_EDGES` is refused (``formula.too_complex``).
+    """
+    index = CellIndex(nodes)
+    refs: dict[Any, list] = {}
+    budget = [MAX_EDGES]
+
+    def deps(key: Any) -> list:
+        if key in refs:
+            return refs[key]
+        if isinstance(key, Area):
+            out = list(index.inside(key))
+        else:
+            cells, areas = references(nodes[key], key[0])
+            out = [c for c in dict.fromkeys(cells) if c in nodes] + list(dict.fromkeys(areas))
+        budget[0] -= len(out) + 1
+        if budget[0] < 0:
+            raise FormulaError(f"公式之间的引用超过 {MAX_EDGES} 处，不予计算", code="formula.too_complex")
+        refs[key] = out
+        return out
+
     order: list[tuple[str, str]] = []
-    state: dict[tuple[str, str], int] = {}
+    state: dict[Any, int] = {}
     for start in nodes:
         if state.get(start):
             continue
-        stack = [(start, iter(deps[start]))]
+        stack = [(start, iter(deps(start)))]
         state[start] = 1
         while stack:
             key, it = stack[-1]
@@ -133,14 +200,16 @@ def evaluation_order(nodes: dict[tuple[str, str], Node]) -> list[tuple[str, str]
             if nxt is None:
                 stack.pop()
                 state[key] = 2
-                order.append(key)
+                if not isinstance(key, Area):
+                    order.append(key)
             elif state.get(nxt) == 1:
-                err = FormulaError(f"公式循环引用：{nxt[0]}!{nxt[1]}", code="formula.cycle")
-                err.sheet, err.cell = nxt
+                cell = nxt if not isinstance(nxt, Area) else next(k for k, _ in reversed(stack) if not isinstance(k, Area))
+                err = FormulaError(f"公式循环引用：{cell[0]}!{cell[1]}", code="formula.cycle")
+                err.sheet, err.cell = cell
                 raise err
             elif not state.get(nxt):
                 state[nxt] = 1
-                stack.append((nxt, iter(deps[nxt])))
+                stack.append((nxt, iter(deps(nxt))))
     return order
 
 
@@ -153,7 +222,7 @@ def compile_sheets(formulas: dict[tuple[str, str], str]) -> Compiled:
     nodes = {key: parse(f) for key, f in formulas.items()}
     order = evaluation_order(nodes)
     consts: list = []
-    lines = ["def run(v):", "    g = v.get"]
+    lines = ["def run(v):", "    g = v.get", "    X = Lazy(v)"]
     for key in order:
         gen = _Gen(key[0], consts)
         expr = gen.gen(nodes[key])
@@ -162,7 +231,19 @@ def compile_sheets(formulas: dict[tuple[str, str], str]) -> Compiled:
                   "    except Err as e:", f"        v[{k}] = e.err"]
     lines.append("    return v")
     source = "\n".join(lines)
-    env = {"K": consts, "S": scalar, "num": num, "text": text, "truth": truth, "compare": compare, "arith": arith,
+    formula_keys = list(order)
+
+    def lazy(values: dict) -> Callable[[], CellIndex]:
+        """The index of present cells (constants and formula cells), built on first use by a large range."""
+        built: list[CellIndex] = []
+
+        def get() -> CellIndex:
+            if not built:
+                built.append(CellIndex(dict.fromkeys([*values, *formula_keys])))
+            return built[0]
+        return get
+
+    env = {"K": consts, "S": scalar, "Lazy": lazy, "num": num, "text": text, "truth": truth, "compare": compare, "arith": arith,
            "is_blank": is_blank,
            "B": BUILTINS, "udf_call": udf_call, "Err": ExcelErr}
     exec(compile(source, "<jixiao-compiled>", "exec"), env)
