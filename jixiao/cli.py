@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
+from contextlib import contextmanager
 from importlib.metadata import entry_points
 from pathlib import Path
 from dataclasses import asdict
@@ -272,22 +275,67 @@ def cmd_template(a: argparse.Namespace) -> int:
     return 0
 
 
+RECALC_SECONDS = 60
+
+
+def _cell_order(key: tuple[str, str]) -> tuple[str, int, int]:
+    """Natural order of cells: A1, A2, A10 (rows as numbers), then columns."""
+    sheet, ref = key
+    letters = ref.rstrip("0123456789")
+    col = 0
+    for ch in letters:
+        col = col * 26 + ord(ch) - 64
+    return sheet, int(ref[len(letters):] or 0), col
+
+
+@contextmanager
+def _deadline(seconds: float, what: str):
+    """Stop a step that takes longer than ``seconds`` with a Chinese message (where the platform has SIGALRM)."""
+    if not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def expired(*_):
+        raise JixiaoError(f"{what}超过 {seconds:g} 秒，已放弃", code="formulas.timeout")
+
+    old = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
 def cmd_recalc(a: argparse.Namespace) -> int:
+    """Recompute a workbook with check's limits: bounded reader, nesting and range limits, a time bound."""
     from .excel.bridge import CellError, calculate
 
-    rc = calculate(a.workbook)
+    with _deadline(RECALC_SECONDS, "重算"):
+        rc = calculate(a.workbook)
     rows = [{"sheet": sh, "cell": c, "value": str(v) if isinstance(v, CellError) else v}
-            for (sh, c), v in sorted(rc.values.items()) if v not in (None, "")]
+            for (sh, c), v in sorted(rc.values.items(), key=lambda kv: _cell_order(kv[0])) if v not in (None, "")]
+    problems = [{"code": e.code, "message": e.message, "sheet": e.sheet, "cell": e.cell} for e in rc.problems]
     if a.json:
-        _emit_json({"file": a.workbook, "translated": rc.translated, "cells": rows})
-        return 0
-    t = Table(title=f"{a.workbook}：重算结果" + (f"（已转换 {rc.translated} 个加载项引用）" if rc.translated else ""))
+        _emit_json({"file": a.workbook, "engine": rc.engine, "translated": rc.translated, "cells": rows,
+                    "problems": problems})
+        return 1 if problems else 0
+    note = []
+    if rc.translated:
+        note.append(f"已转换 {rc.translated} 个加载项引用")
+    if rc.engine == "compiled":
+        note.append("区域过大，由 jixiao 快速计算按区域边界重算")
+    t = Table(title=escape(f"{a.workbook}：重算结果" + (f"（{'；'.join(note)}）" if note else "")))
     for col in ("工作表", "单元格", "值"):
         t.add_column(col)
     for r in rows:
-        t.add_row(r["sheet"], r["cell"], escape(str(r["value"])))
-    _console().print(t)
-    return 0
+        t.add_row(escape(r["sheet"]), r["cell"], escape(str(r["value"])))
+    con = _console()
+    con.print(t)
+    for p in problems:
+        where = "!".join(x for x in (p["sheet"], p["cell"]) if x)
+        con.print(f"[bold red]错误[/] {escape(where)} {escape(p['message'])} {escape('[' + p['code'] + ']')}")
+    return 1 if problems else 0
 
 
 def cmd_check(a: argparse.Namespace) -> int:

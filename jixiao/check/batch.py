@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .checker import FileResult, _finding, check_file
 from ..profile import Profile, load_profile
+from .xlsx import reason
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 MAX_MEMBER_BYTES = 64 * 1024 * 1024
@@ -45,7 +46,7 @@ def _archive(path: Path) -> Iterator[Source]:
     try:
         z = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as e:
-        yield _problem(label, "archive.corrupt", f"压缩包已损坏，无法打开：{e}")
+        yield _problem(label, "archive.corrupt", f"压缩包已损坏，无法打开：{reason(e)}")
         return
     total = 0
     with z:
@@ -79,7 +80,7 @@ def _archive(path: Path) -> Iterator[Source]:
                 with z.open(info) as fh:
                     data = fh.read(MAX_MEMBER_BYTES + 1)
             except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as e:
-                yield _problem(member_label, "archive.corrupt", f"无法从压缩包读取：{e}")
+                yield _problem(member_label, "archive.corrupt", f"无法从压缩包读取：{reason(e)}")
                 continue
             if len(data) > MAX_MEMBER_BYTES:
                 yield _problem(member_label, "archive.too_large", "压缩包内文件过大，拒绝解压")

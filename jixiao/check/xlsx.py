@@ -86,6 +86,27 @@ def _unescape(text: str) -> str:
 _ERRORS = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!", "#CALC!"}
 
 
+def reason(e: BaseException) -> str:
+    """Why a file could not be read, in Chinese (the Python exception text is English)."""
+    if isinstance(e, PermissionError):
+        return "没有读取权限"
+    if isinstance(e, FileNotFoundError):
+        return "文件不存在"
+    if isinstance(e, IsADirectoryError):
+        return "这是文件夹"
+    if isinstance(e, zipfile.BadZipFile):
+        return "不是完整的 zip 格式（文件可能被截断或改了扩展名）"
+    if isinstance(e, EOFError):
+        return "文件被截断"
+    if isinstance(e, NotImplementedError):
+        return "使用了不支持的压缩方法"
+    if isinstance(e, RuntimeError):
+        return "文件已加密或需要密码"
+    if isinstance(e, OSError):
+        return f"读取出错（系统错误 {e.errno}）" if e.errno else "读取出错"
+    return "内容格式错误"
+
+
 def _attrs(text: str) -> dict[str, str]:
     return {k.split(":")[-1]: v for k, v in _ATTR.findall(text)}
 
@@ -141,8 +162,12 @@ def read_book(source: str | Path | IO[bytes], label: str | None = None,
         p = Path(source)
         if not p.exists():
             raise WorkbookError("文件不存在", code="workbook.not_found", file=label)
-        with open(p, "rb") as fh:
-            head = fh.read(8)
+        try:
+            with open(p, "rb") as fh:
+                head = fh.read(8)
+        except OSError as e:
+            code = "input.unreadable" if isinstance(e, PermissionError) else "workbook.corrupt"
+            raise WorkbookError(f"无法读取文件：{reason(e)}", code=code, file=label) from None
     else:
         head = source.read(8)
         source.seek(0)
@@ -154,7 +179,7 @@ def read_book(source: str | Path | IO[bytes], label: str | None = None,
     try:
         z = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, OSError, EOFError) as e:
-        raise WorkbookError(f"文件已损坏，无法解压：{e}", code="workbook.corrupt", file=label) from None
+        raise WorkbookError(f"文件已损坏，无法解压：{reason(e)}", code="workbook.corrupt", file=label) from None
     with z:
         zr = _Zip(z, label)
         if "xl/workbook.xml" not in zr.names:
@@ -166,7 +191,7 @@ def read_book(source: str | Path | IO[bytes], label: str | None = None,
         try:
             return _read(zr, wb_part, label, sheets)
         except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
-            raise WorkbookError(f"文件已损坏：{e}", code="workbook.corrupt", file=label) from None
+            raise WorkbookError(f"文件已损坏：{reason(e)}", code="workbook.corrupt", file=label) from None
 
 
 def _read(zr: _Zip, wb_part: str, label: str, only: set[str] | None) -> Book:
@@ -288,7 +313,10 @@ def _read_sheet(xml: str, name: str, shared: list[str], label: str) -> Sheet:
         if si in masters:
             text, r0, c0 = masters[si]
             rm = _REF.match(ref)
-            s.formulas[ref] = "=" + _shift(text, int(rm.group(2)) - r0, column_index_from_string(rm.group(1)) - c0)
+            try:
+                s.formulas[ref] = "=" + _shift(text, int(rm.group(2)) - r0, column_index_from_string(rm.group(1)) - c0)
+            except JixiaoError:  # a formula jixiao cannot read (or nested too deep): kept as written, judged later
+                s.formulas[ref] = "=" + text
     s.merges = _MERGE.findall(xml)
     return s
 
