@@ -1,13 +1,19 @@
 """Batches: collect submitted workbooks from files, folders and .zip archives; check them in parallel.
 
 One bad file never stops a batch: a corrupt archive, an encrypted workbook, a
-file that is not a workbook or a workbook that takes too long becomes a
-finding for that file. Archives are read with limits on what they may
-inflate; nothing is extracted to disk and no input is ever modified.
+file that is not a workbook, a folder or file that cannot be read, or a
+workbook that takes too long becomes a finding for that file. Archives are read
+with limits on what they may inflate; nothing is extracted to disk and no input
+is ever modified. Member names written by Windows (GBK, without the zip UTF-8
+flag) are decoded as such. jixiao's own reports (a report written into the
+checked folder) are recognised and skipped.
 """
 from __future__ import annotations
 
+import html
+import io
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -41,11 +47,54 @@ def _problem(label: str, code: str, message: str) -> Source:
     return Source(label, problem=r)
 
 
+def member_name(info: zipfile.ZipInfo) -> str:
+    """A member's name as its writer meant it: without the UTF-8 flag (bit 11) the bytes are GBK on a Chinese
+    Windows, which :mod:`zipfile` decodes as cp437 (mojibake)."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    try:
+        raw = info.filename.encode("cp437")
+    except UnicodeEncodeError:
+        return info.filename
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return info.filename
+
+
+def _is_report_part(core: bytes, workbook: bytes) -> bool:
+    from .report import REPORT_MARKER, REPORT_SHEETS
+
+    text = workbook.decode("utf-8", "replace")
+    sheets = [html.unescape(m) for m in re.findall(r'<(?:\w+:)?sheet\b[^>]*\bname="([^"]*)"', text)]
+    return REPORT_MARKER.encode() in core and sheets == list(REPORT_SHEETS)
+
+
+def is_own_report(source: str | Path | bytes) -> bool:
+    """A report jixiao wrote (its marker in docProps/core.xml and exactly the report's sheets), not a submission."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as z:
+            parts = {}
+            for name in ("docProps/core.xml", "xl/workbook.xml"):
+                info = z.getinfo(name)
+                if info.file_size > 1024 * 1024:
+                    return False
+                parts[name] = z.read(info)
+    except (KeyError, OSError, zipfile.BadZipFile, EOFError, RuntimeError, NotImplementedError, ValueError):
+        return False
+    return _is_report_part(parts["docProps/core.xml"], parts["xl/workbook.xml"])
+
+
 def _archive(path: Path) -> Iterator[Source]:
     label = str(path)
     try:
         z = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as e:
+    except PermissionError as e:
+        yield _problem(label, "input.unreadable", f"压缩包无法读取：{reason(e)}")
+        return
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
         yield _problem(label, "archive.corrupt", f"压缩包已损坏，无法打开：{reason(e)}")
         return
     total = 0
@@ -56,7 +105,7 @@ def _archive(path: Path) -> Iterator[Source]:
             yield Source(label, path=label)
             return
         for info in members:
-            name = info.filename
+            name = member_name(info)
             base = Path(name).name
             if name.startswith("__MACOSX/") or base.startswith(("~$", ".")):
                 continue
@@ -85,28 +134,101 @@ def _archive(path: Path) -> Iterator[Source]:
             if len(data) > MAX_MEMBER_BYTES:
                 yield _problem(member_label, "archive.too_large", "压缩包内文件过大，拒绝解压")
                 continue
+            if is_own_report(data):
+                continue
             yield Source(member_label, data=data)
 
 
+def _walk(folder: Path) -> Iterator[Path | Source]:
+    """Files under a folder (linked folders not entered: a link to / would walk the disk), in a stable order; a folder
+    that cannot be read becomes a finding instead of being skipped silently."""
+    seen: set[tuple[int, int]] = set()
+    problems: list[Source] = []
+
+    def on_error(e: OSError) -> None:
+        where = e.filename or str(folder)
+        problems.append(_problem(str(where), "input.unreadable", f"文件夹无法读取：{reason(e)}，其中的文件未检查"))
+
+    found: list[Path] = []
+    for root, dirs, files in os.walk(folder, onerror=on_error):  # linked folders are not entered
+        try:
+            st = os.stat(root)
+            ident = (st.st_dev, st.st_ino)
+        except OSError:
+            ident = None
+        if ident is not None:
+            if ident in seen:  # a link back to a folder already walked (a symlink loop)
+                dirs[:] = []
+                continue
+            seen.add(ident)
+        dirs.sort()
+        found.extend(Path(root) / f for f in files)
+    yield from problems
+    yield from sorted(found)
+
+
 def collect(paths: Iterable[str | Path]) -> list[Source]:
-    """Every workbook named by ``paths``: files, folders (recursive) and .zip archives, in a stable order."""
+    """Every workbook named by ``paths``: files, folders (recursive) and .zip archives, in a stable order.
+
+    jixiao's own reports found among them are skipped (see :func:`is_own_report`).
+    """
     out: list[Source] = []
     for p in map(Path, paths):
-        if not p.exists():
+        if not os.path.lexists(p):
             out.append(_problem(str(p), "input.not_found", "文件或文件夹不存在"))
+        elif not p.exists():
+            out.append(_problem(str(p), "input.not_found", "链接指向的文件不存在（或链接循环）"))
         elif p.is_dir():
-            for f in sorted(x for x in p.rglob("*") if x.is_file()):
+            for f in _walk(p):
+                if isinstance(f, Source):
+                    out.append(f)
+                    continue
                 if f.name.startswith(("~$", ".")):
                     continue
-                if f.suffix.lower() in WORKBOOK_SUFFIXES:
-                    out.append(Source(str(f), path=str(f)))
-                elif f.suffix.lower() == ".zip":
+                suffix = f.suffix.lower()
+                if suffix not in WORKBOOK_SUFFIXES and suffix != ".zip":
+                    continue
+                if not f.exists():
+                    out.append(_problem(str(f), "input.not_found", "链接指向的文件不存在（或链接循环）"))
+                elif not os.access(f, os.R_OK):
+                    out.append(_problem(str(f), "input.unreadable", "文件无法读取：没有读取权限"))
+                elif suffix == ".zip":
                     out.extend(_archive(f))
+                elif not is_own_report(f):
+                    out.append(Source(str(f), path=str(f)))
         elif p.suffix.lower() == ".zip":
             out.extend(_archive(p))
         else:
             out.append(Source(str(p), path=str(p)))  # whatever it is: the reader says what is wrong with it
     return out
+
+
+def output_clash(output: str | Path, inputs: Iterable[str | Path], sources: Iterable[Source] = ()) -> str | None:
+    """Why writing ``output`` would touch an input (Chinese), or None.
+
+    Refused: the output resolves (symbolic links followed) to an input file, to a workbook found in an
+    input folder, to an input .zip, or to a path inside one.
+    """
+    out = Path(os.path.realpath(output))
+    if out.is_dir():
+        return "输出路径是一个文件夹"
+    files: set[Path] = set()
+    for p in inputs:
+        real = Path(os.path.realpath(p))
+        if real.is_file():
+            files.add(real)
+    for src in sources:
+        if src.path:
+            files.add(Path(os.path.realpath(src.path)))
+        base = src.label.split("!", 1)[0] if "!" in src.label else None
+        if base and base.lower().endswith(".zip"):
+            files.add(Path(os.path.realpath(base)))
+    if out in files:
+        return "输出文件就是被检查的输入文件，拒绝覆盖"
+    for parent in out.parents:
+        if parent in files:
+            return f"输出路径位于被检查的文件 {parent.name} 之内"
+    return None
 
 
 # ---------------------------------------------------------------------------
