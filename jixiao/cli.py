@@ -42,15 +42,25 @@ def _emit_json(obj: Any) -> None:
     print(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
 
 
+def _plain_text(v: Any) -> str:
+    """A value as an officer reads it: lists joined with 、, never Python's ['a', 'b']."""
+    if v is None:
+        return ""
+    if isinstance(v, (list, tuple, set)):
+        return "、".join(_plain_text(x) for x in v)
+    if isinstance(v, dict):
+        return "；".join(f"{k}：{_plain_text(x)}" for k, x in v.items())
+    return str(v)
+
+
 def _findings_table(findings: list[Finding], title: str = "发现的问题") -> Table:
     t = Table(title=title, title_justify="left", show_lines=False)
     for col in ("级别", "规则", "位置", "说明", "应为", "实际"):
         t.add_column(col, overflow="fold")
     for f in findings:
         where = f.extra.get("indicator") or f.extra.get("field") or ""
-        t.add_row(f"[{_SEV_STYLE[f.severity]}]{_SEV_ZH[f.severity]}[/]", f.rule, escape(str(where)),
-                  escape(f.message), "" if f.expected is None else escape(str(f.expected)),
-                  "" if f.found is None else escape(str(f.found)))
+        t.add_row(f"[{_SEV_STYLE[f.severity]}]{_SEV_ZH[f.severity]}[/]", escape(f.rule), escape(_plain_text(where)),
+                  escape(f.message), escape(_plain_text(f.expected)), escape(_plain_text(f.found)))
     return t
 
 
@@ -462,8 +472,7 @@ def _print_check(results, written) -> None:
                 where = "!".join(x for x in (f["sheet"], f["cell"]) if x)
                 ft.add_row(escape(Path(r.file).name), escape(where),
                            f"[{_SEV_STYLE[f['severity']]}]{SEVERITY_ZH[f['severity']]}[/]", escape(f["message"]),
-                           escape("" if f["expected"] is None else str(f["expected"])),
-                           escape("" if f["found"] is None else str(f["found"])))
+                           escape(_plain_text(f["expected"])), escape(_plain_text(f["found"])))
             con.print(ft)
     if len(results) > 30 and not written:
         con.print(f"工作簿较多（{len(results)} 个），此处只显示汇总。查看每个工作簿与每条问题：加 --report 检查报告.xlsx"
@@ -537,7 +546,7 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("--profile", "-p", default=None, help="规则配置名称或 TOML 文件（默认 national-2020）")
         return sp
 
-    sp = add("demo", cmd_demo, "用内置示例数据（种子表）演示计分与批量检查", profile=False)
+    sp = add("demo", cmd_demo, "用内置示例数据（湖南省机关事务管理局 2024 年度自评表、某县 2022 年度基础数据表）演示计分与批量检查", profile=False)
     sp.add_argument("--out", default="jixiao-demo", help="示例工作簿与检查报告的文件夹（默认 jixiao-demo）")
     sp = add("score", cmd_score, "为 JSON 表单数据计分并检查")
     sp.add_argument("forms", nargs="+", help="表单数据文件（JSON，格式见 jixiao/samples）")
