@@ -409,9 +409,9 @@ def cmd_check(a: argparse.Namespace) -> int:
     if len(outputs) == 2 and os.path.realpath(outputs[0]) == os.path.realpath(outputs[1]):
         raise JixiaoError("--report 与 --html 指向同一个文件", code="output.same_file", file=outputs[0])
     for out in outputs:
-        why = batch.output_clash(out, a.paths, sources)
-        if why:
-            raise JixiaoError(why + "；请换一个输出路径", code="output.is_input", file=out)
+        clash = batch.output_clash(out, a.paths, sources)
+        if clash:
+            raise JixiaoError(clash[1] + "；请换一个输出路径", code=clash[0], file=out)
     err = Console(stderr=True, highlight=False)
     xlsx_report = report.XlsxReport(a.report) if a.report else None
     bar = task = None

@@ -203,15 +203,16 @@ def collect(paths: Iterable[str | Path]) -> list[Source]:
     return out
 
 
-def output_clash(output: str | Path, inputs: Iterable[str | Path], sources: Iterable[Source] = ()) -> str | None:
-    """Why writing ``output`` would touch an input (Chinese), or None.
+def output_clash(output: str | Path, inputs: Iterable[str | Path], sources: Iterable[Source] = ()
+                 ) -> tuple[str, str] | None:
+    """Why ``output`` cannot be written, as (code, Chinese message), or None.
 
     Refused: the output resolves (symbolic links followed) to an input file, to a workbook found in an
     input folder, to an input .zip, or to a path inside one.
     """
     out = Path(os.path.realpath(output))
     if out.is_dir():
-        return "输出路径是一个文件夹"
+        return "output.invalid", "输出路径是一个文件夹"
     files: set[Path] = set()
     for p in inputs:
         real = Path(os.path.realpath(p))
@@ -224,10 +225,12 @@ def output_clash(output: str | Path, inputs: Iterable[str | Path], sources: Iter
         if base and base.lower().endswith(".zip"):
             files.add(Path(os.path.realpath(base)))
     if out in files:
-        return "输出文件就是被检查的输入文件，拒绝覆盖"
+        return "output.is_input", "输出文件就是被检查的输入文件，拒绝覆盖"
     for parent in out.parents:
         if parent in files:
-            return f"输出路径位于被检查的文件 {parent.name} 之内"
+            return "output.is_input", f"输出路径位于被检查的文件 {parent.name} 之内，拒绝写入"
+        if parent.exists() and not parent.is_dir():
+            return "output.invalid", f"输出路径中的 {parent.name} 不是文件夹"
     return None
 
 

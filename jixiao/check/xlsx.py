@@ -94,6 +94,12 @@ def reason(e: BaseException) -> str:
         return "文件不存在"
     if isinstance(e, IsADirectoryError):
         return "这是文件夹"
+    if isinstance(e, NotADirectoryError):
+        return "路径中有一段不是文件夹"
+    if isinstance(e, FileExistsError):
+        return "已有同名文件"
+    if isinstance(e, OSError) and e.errno == 28:
+        return "磁盘已满"
     if isinstance(e, zipfile.BadZipFile):
         return "不是完整的 zip 格式（文件可能被截断或改了扩展名）"
     if isinstance(e, EOFError):
