@@ -335,7 +335,7 @@ def cmd_template(a: argparse.Namespace) -> int:
     return 0
 
 
-RECALC_SECONDS = 60
+RECALC_SECONDS = 45  # with start-up and reading, a recalc stays under a minute
 
 
 def _cell_order(key: tuple[str, str]) -> tuple[str, int, int]:

@@ -113,6 +113,10 @@ CASES = {
     "junk.xlsx": ((1,), {"workbook.not_xlsx"}, NO_CRASH, (2,), {"workbook.not_xlsx"}),
     "truncated.xlsx": ((1,), {"workbook.corrupt"}, NO_CRASH, (2,), {"workbook.corrupt"}),
     "gbk-names.zip": ((0, 1), set(), NO_CRASH, None, None),
+    # 8,000 formula cells: formulas would take minutes; the compiled calculation takes a second
+    "many-formulas.xlsx": ((1,), {"form.unrecognized"}, NO_CRASH, (0,), set()),
+    # a defined name over a whole sheet: formulas would expand it; jixiao's calculation does not read names
+    "huge-name.xlsx": ((0, 1), {"route.full"}, NO_CRASH, (2,), {"formula.range_too_large"}),
 }
 
 

@@ -43,6 +43,7 @@ from .syntax import Area, FormulaError, Node, parse, references
 
 MAX_RANGE_CELLS = 100_000  # one range handed to formulas (it holds about 0.6 KB per cell of a range)
 MAX_TOTAL_RANGE_CELLS = 250_000  # all distinct ranges of one workbook handed to formulas
+MAX_FORMULA_CELLS = 2_000  # formula cells handed to formulas (official forms have under 200; 5,000 take 20 s, 50,000 minutes)
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -373,6 +374,13 @@ def _inspect(book: Any, label: str) -> tuple[dict[tuple[str, str], Node], list[J
         problems.append(JixiaoError(e.message + "，这些单元格无法计算", code="formula.cycle", file=label,
                                     sheet=e.sheet, cell=e.cell))
     areas = {a for key, n in nodes.items() for a in references(n, key[0])[1]}
+    for name, target in book.names.items():  # a defined name over D:H is expanded by formulas as well
+        try:
+            node = parse("=" + target)
+        except FormulaError:
+            continue
+        if node.kind == "range" and node.value[0].sheet:
+            areas |= set(references(node, node.value[0].sheet)[1])
     total = sum(a.size for a in areas)
     big = sorted((a for a in areas if a.size > MAX_RANGE_CELLS), key=lambda a: -a.size)
     if not big and total > MAX_TOTAL_RANGE_CELLS:
@@ -380,19 +388,20 @@ def _inspect(book: Any, label: str) -> tuple[dict[tuple[str, str], Node], list[J
     return nodes, problems, big
 
 
-def _compiled_calculation(book: Any, nodes: dict[tuple[str, str], Node], big: list[Area], label: str
+def _compiled_calculation(book: Any, nodes: dict[tuple[str, str], Node], why: str, code: str, label: str
                           ) -> dict[tuple[str, str], Any]:
-    """jixiao's compiled calculation over the values read: ranges by their bounds."""
+    """jixiao's compiled calculation over the values read: ranges by their bounds, any number of cells."""
     from .compiler import compile_sheets
 
+    if len(nodes) < sum(len(s.formulas) for s in book.sheets.values()):
+        raise JixiaoError(f"{why}，完整重算会耗尽时间或内存；而其中有 jixiao 的快速计算读不懂的公式，拒绝重算",
+                          code=code, file=label)
     texts = {key: "=" + _ADDIN_CALL.sub("", book.sheets[key[0]].formulas[key[1]]).lstrip("=") for key in nodes}
     try:
         calc = compile_sheets(texts)
     except FormulaError as e:
-        a = big[0]
-        raise JixiaoError(f"公式引用的区域 {a} 有 {a.size} 个单元格，完整重算会逐格展开而耗尽内存；"
-                          f"而 jixiao 的快速计算不支持此工作簿的公式（{e.message}），拒绝重算",
-                          code="formula.range_too_large", file=label) from None
+        raise JixiaoError(f"{why}，完整重算会耗尽时间或内存；而 jixiao 的快速计算不支持此工作簿的公式"
+                          f"（{e.message}），拒绝重算", code=code, file=label) from None
     values = {(s.name, ref): v for s in book.sheets.values() for ref, v in s.values.items()
               if ref not in s.formulas}
     return calc.run(values)
@@ -418,12 +427,16 @@ def calculate(path: str | Path, *, allow_unknown: bool = False) -> Recalc:
     if missing and not allow_unknown:
         raise JixiaoError(f"公式使用了未注册的函数：{'、'.join(sorted(missing))}，计算结果不可信",
                           code="formulas.unknown_function", file=str(src))
-    if big:
-        if problems:  # a circular reference: the compiled calculation cannot order the cells
+    many = sum(len(s.formulas) for s in book.sheets.values())
+    if big or many > MAX_FORMULA_CELLS:
+        if big:
             a = big[0]
-            raise JixiaoError(f"公式引用的区域 {a} 有 {a.size} 个单元格，且有循环引用，拒绝重算",
-                              code="formula.range_too_large", file=str(src))
-        computed = _compiled_calculation(book, nodes, big, str(src))
+            why, code = f"公式引用的区域 {a} 有 {a.size} 个单元格", "formula.range_too_large"
+        else:
+            why, code = f"工作簿有 {many} 个公式单元格，远超自评表的规模", "formula.too_many"
+        if problems:  # a circular reference: the compiled calculation cannot order the cells
+            raise JixiaoError(f"{why}，且有循环引用，拒绝重算", code=code, file=str(src))
+        computed = _compiled_calculation(book, nodes, why, code, str(src))
         values = {(sheet.upper(), ref): v for (sheet, ref), v in computed.items()}
         return Recalc(src, values, 0, engine="compiled", problems=problems)
     with tempfile.TemporaryDirectory(prefix="jixiao-calc-") as tmp:

@@ -26,6 +26,7 @@ from .semantics import BUILTINS, RANGE_ARGS, ExcelErr, arith, compare, is_blank,
 from .syntax import Area, FormulaError, Node, Ref, area_of, parse, references
 
 DENSE_CELLS = 10_000  # a range this small is read cell by cell, as a grid; larger ones only where cells exist
+CHUNK_CELLS = 500  # formula cells per compiled function
 MAX_EDGES = 2_000_000  # dependencies examined while ordering one workbook's formulas
 _A1 = re.compile(r"([A-Z]{1,3})(\d+)")
 
@@ -222,15 +223,15 @@ def compile_sheets(formulas: dict[tuple[str, str], str]) -> Compiled:
     nodes = {key: parse(f) for key, f in formulas.items()}
     order = evaluation_order(nodes)
     consts: list = []
-    lines = ["def run(v):", "    g = v.get", "    X = Lazy(v)"]
-    for key in order:
+    chunks: list[list[str]] = []
+    for i, key in enumerate(order):
+        if i % CHUNK_CELLS == 0:
+            chunks.append(["def part(v, g, X):"])
         gen = _Gen(key[0], consts)
         expr = gen.gen(nodes[key])
         k = gen.const(key)
-        lines += ["    try:", f"        r = S({expr})", f"        v[{k}] = 0.0 if r is None else r",  # a formula that reads a blank cell shows 0
-                  "    except Err as e:", f"        v[{k}] = e.err"]
-    lines.append("    return v")
-    source = "\n".join(lines)
+        chunks[-1] += ["    try:", f"        r = S({expr})", f"        v[{k}] = 0.0 if r is None else r",  # a formula that reads a blank cell shows 0
+                       "    except Err as e:", f"        v[{k}] = e.err"]
     formula_keys = list(order)
 
     def lazy(values: dict) -> Callable[[], CellIndex]:
@@ -243,8 +244,19 @@ def compile_sheets(formulas: dict[tuple[str, str], str]) -> Compiled:
             return built[0]
         return get
 
-    env = {"K": consts, "S": scalar, "Lazy": lazy, "num": num, "text": text, "truth": truth, "compare": compare, "arith": arith,
-           "is_blank": is_blank,
-           "B": BUILTINS, "udf_call": udf_call, "Err": ExcelErr}
-    exec(compile(source, "<jixiao-compiled>", "exec"), env)
-    return Compiled(order, env["run"], source)
+    env = {"K": consts, "S": scalar, "num": num, "text": text, "truth": truth, "compare": compare, "arith": arith,
+           "is_blank": is_blank, "B": BUILTINS, "udf_call": udf_call, "Err": ExcelErr}
+    parts = []
+    for lines in chunks:  # compiled in pieces: one function of 50,000 cells would take Python's compiler gigabytes
+        source_part = "\n".join(lines)
+        exec(compile(source_part, "<jixiao-compiled>", "exec"), env)
+        parts.append(env.pop("part"))
+
+    def run(v: dict) -> dict:
+        g, x = v.get, lazy(v)
+        for part in parts:
+            part(v, g, x)
+        return v
+
+    source = "\n\n".join("\n".join(lines) for lines in chunks)
+    return Compiled(order, run, source)

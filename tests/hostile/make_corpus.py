@@ -97,6 +97,43 @@ def million_rows() -> bytes:
     return buf.getvalue()
 
 
+def many_formulas(n: int = 8_000) -> bytes:
+    """A sheet of ``n`` formula cells (an official form has under 200): formulas would take minutes."""
+    rows = "".join(f'<row r="{r}"><c r="A{r}"><f>B{r}+1</f></c><c r="B{r}"><v>{r}</v></c></row>'
+                   for r in range(1, n + 1))
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    pkg = "http://schemas.openxmlformats.org/package/2006/relationships"
+    ct = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml",
+                   '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                   '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                   '<Default Extension="xml" ContentType="application/xml"/>'
+                   f'<Override PartName="/xl/workbook.xml" ContentType="{ct}.sheet.main+xml"/>'
+                   f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{ct}.worksheet+xml"/></Types>')
+        z.writestr("_rels/.rels", f'<?xml version="1.0"?><Relationships xmlns="{pkg}"><Relationship Id="rId1" '
+                                  f'Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+        z.writestr("xl/workbook.xml", f'<?xml version="1.0"?><workbook xmlns="{main}" xmlns:r="{rel}"><sheets>'
+                                      '<sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        z.writestr("xl/_rels/workbook.xml.rels", f'<?xml version="1.0"?><Relationships xmlns="{pkg}"><Relationship '
+                                                 f'Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
+                                                 '</Relationships>')
+        z.writestr("xl/worksheets/sheet1.xml", f'<worksheet xmlns="{main}"><sheetData>{rows}</sheetData></worksheet>')
+    return buf.getvalue()
+
+
+def huge_name() -> bytes:
+    """A defined name over every cell of the sheet, summed: formulas would expand the name's range."""
+    from openpyxl.workbook.defined_name import DefinedName
+
+    wb = _bureau()
+    wb.active["J1"] = "=SUM(全表)"
+    wb.defined_names["全表"] = DefinedName("全表", attr_text="附件2!$A:$XFD")
+    return _save(wb)
+
+
 def gbk_zip() -> bytes:
     """A .zip as Windows' built-in compressor writes it: member names in GBK, UTF-8 flag (bit 11) unset."""
     book = bureau_with({})
@@ -161,6 +198,8 @@ def corpus() -> dict[str, bytes]:
         "junk.xlsx": "这不是工作簿，只是改了扩展名的文字".encode("utf-8"),
         "truncated.xlsx": bureau_with({})[:3000],
         "gbk-names.zip": gbk_zip(),
+        "many-formulas.xlsx": many_formulas(),
+        "huge-name.xlsx": huge_name(),
     }
 
 
