@@ -377,14 +377,14 @@ def cmd_recalc(a: argparse.Namespace) -> int:
             for (sh, c), v in sorted(rc.values.items(), key=lambda kv: _cell_order(kv[0])) if v not in (None, "")]
     problems = [{"code": e.code, "message": e.message, "sheet": e.sheet, "cell": e.cell} for e in rc.problems]
     if a.json:
-        _emit_json({"file": a.workbook, "engine": rc.engine, "translated": rc.translated, "cells": rows,
-                    "problems": problems})
+        _emit_json({"file": a.workbook, "engine": rc.engine, "note": rc.note, "translated": rc.translated,
+                    "cells": rows, "problems": problems})
         return 1 if problems else 0
     note = []
     if rc.translated:
         note.append(f"已转换 {rc.translated} 个加载项引用")
     if rc.engine == "compiled":
-        note.append("区域过大，由 jixiao 快速计算按区域边界重算")
+        note.append(f"{rc.note}，已由 jixiao 的快速计算按区域边界重算")
     t = Table(title=escape(f"{a.workbook}：重算结果" + (f"（{'；'.join(note)}）" if note else "")))
     for col in ("工作表", "单元格", "值"):
         t.add_column(col)

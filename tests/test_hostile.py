@@ -117,6 +117,8 @@ CASES = {
     "many-formulas.xlsx": ((1,), {"form.unrecognized"}, NO_CRASH, (0,), set()),
     # a defined name over a whole sheet: formulas would expand it; jixiao's calculation does not read names
     "huge-name.xlsx": ((0, 1), {"route.full"}, NO_CRASH, (2,), {"formula.range_too_large"}),
+    "encrypted-member.xlsx": ((1,), {"workbook.encrypted_or_xls"}, NO_CRASH, (2,), {"workbook.encrypted_or_xls"}),
+    "corrupt-deflate.xlsx": ((1,), {"workbook.corrupt"}, NO_CRASH, (2,), {"workbook.corrupt"}),
 }
 
 

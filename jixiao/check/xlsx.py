@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -108,6 +109,8 @@ def reason(e: BaseException) -> str:
         return "使用了不支持的压缩方法"
     if isinstance(e, RuntimeError):
         return "文件已加密或需要密码"
+    if isinstance(e, zlib.error):
+        return "压缩数据已损坏"
     if isinstance(e, OSError):
         return f"读取出错（系统错误 {e.errno}）" if e.errno else "读取出错"
     return "内容格式错误"
@@ -196,7 +199,10 @@ def read_book(source: str | Path | IO[bytes], label: str | None = None,
             wb_part = "xl/workbook.xml"
         try:
             return _read(zr, wb_part, label, sheets)
-        except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
+        except RuntimeError as e:  # a member that needs a password
+            raise WorkbookError(f"文件无法读取：{reason(e)}", code="workbook.encrypted_or_xls", file=label) from None
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, IndexError, NotImplementedError,
+                zlib.error) as e:
             raise WorkbookError(f"文件已损坏：{reason(e)}", code="workbook.corrupt", file=label) from None
 
 

@@ -306,6 +306,7 @@ class Recalc:
     values: dict[tuple[str, str], Any]
     translated: int  # formulas rewritten from [n]!JX_… to JX_…
     engine: str = "formulas"  # or "compiled": jixiao's own calculation, for ranges too large for formulas
+    note: str = ""  # why the compiled calculation was used (Chinese)
     problems: list[JixiaoError] = field(default_factory=list)  # e.g. a circular reference (formula.cycle)
 
     def get(self, sheet: str, cell: str) -> Any:
@@ -438,7 +439,7 @@ def calculate(path: str | Path, *, allow_unknown: bool = False) -> Recalc:
             raise JixiaoError(f"{why}，且有循环引用，拒绝重算", code=code, file=str(src))
         computed = _compiled_calculation(book, nodes, why, code, str(src))
         values = {(sheet.upper(), ref): v for (sheet, ref), v in computed.items()}
-        return Recalc(src, values, 0, engine="compiled", problems=problems)
+        return Recalc(src, values, 0, engine="compiled", note=why, problems=problems)
     with tempfile.TemporaryDirectory(prefix="jixiao-calc-") as tmp:
         copy, translated = translate_addin_refs(src, tmp)
         model = formulas.ExcelModel().loads(str(copy)).finish()

@@ -174,6 +174,30 @@ def _rename_member(data: bytes, old: bytes, new: bytes) -> bytes:
     return bytes(local)
 
 
+def encrypted_member() -> bytes:
+    """A workbook whose parts claim to need a password (flag bit 0 in every header): zipfile raises RuntimeError."""
+    import struct
+
+    data = bytearray(bureau_with({}))
+    for sig, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        i = data.find(sig)
+        while i >= 0:
+            flags = struct.unpack_from("<H", data, i + offset)[0]
+            struct.pack_into("<H", data, i + offset, flags | 0x1)
+            i = data.find(sig, i + 4)
+    return bytes(data)
+
+
+def corrupt_deflate() -> bytes:
+    """A workbook whose worksheet's compressed bytes are damaged: zlib.error while inflating."""
+    data = bytearray(bureau_with({}))
+    name = b"xl/worksheets/sheet1.xml"
+    start = data.find(name) + len(name)
+    for k in range(start + 40, start + 400, 7):
+        data[k] ^= 0x5A
+    return bytes(data)
+
+
 def deep_parens(n: int = 5000) -> str:
     return "=" + "(" * n + "1" + ")" * n
 
@@ -200,6 +224,8 @@ def corpus() -> dict[str, bytes]:
         "gbk-names.zip": gbk_zip(),
         "many-formulas.xlsx": many_formulas(),
         "huge-name.xlsx": huge_name(),
+        "encrypted-member.xlsx": encrypted_member(),
+        "corrupt-deflate.xlsx": corrupt_deflate(),
     }
 
 
