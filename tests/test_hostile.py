@@ -90,6 +90,8 @@ def test_corpus_is_what_the_script_writes(tmp_path):
 
         with zipfile.ZipFile(io.BytesIO(old)) as a, zipfile.ZipFile(io.BytesIO(data)) as b:
             assert a.namelist() == b.namelist(), name
+            if name in ("encrypted-member.xlsx", "corrupt-deflate.xlsx"):
+                continue  # their parts cannot be read: that is the point
             for m in a.namelist():
                 if m.startswith("xl/worksheets/") and a.getinfo(m).file_size < 10_000_000:
                     assert a.read(m) == b.read(m), (name, m)
