@@ -430,7 +430,8 @@ def cmd_check(a: argparse.Namespace) -> int:
             bar.advance(task)
 
     try:
-        jobs = max(1, min(a.jobs, len(sources), os.cpu_count() or 1))  # never more workers than files or CPUs
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        jobs = max(1, min(a.jobs, len(sources), cpus))  # never more workers than files or CPUs
         results = batch.run(sources, a.profile, jobs=jobs, progress=on_result)
     finally:
         if bar is not None:

@@ -142,15 +142,12 @@ def gbk_zip() -> bytes:
         info = zipfile.ZipInfo("placeholder.xlsx", date_time=(2025, 1, 15, 9, 30, 0))
         info.compress_type = zipfile.ZIP_DEFLATED
         z.writestr(info, book)
-    raw = bytearray(buf.getvalue())
-    gbk = "湖南省教育厅/部门整体支出绩效自评表.xlsx".encode("gbk")
-    # rewrite the name in both headers; zipfile wrote it in ASCII with bit 11 unset
-
-    return _rename_member(bytes(raw), b"placeholder.xlsx", gbk)
+    # zipfile wrote an ASCII name with bit 11 unset; put the GBK bytes in both headers, as Windows does
+    return _rename_member(buf.getvalue(), b"placeholder.xlsx", "湖南省教育厅/部门整体支出绩效自评表.xlsx".encode("gbk"))
 
 
 def _rename_member(data: bytes, old: bytes, new: bytes) -> bytes:
-    """Rename the only member of a small stored archive, fixing lengths and offsets."""
+    """Rename the only member of a small archive, fixing the name lengths and the central directory's offset."""
     import struct
 
     lh = data.index(b"PK\x03\x04")
