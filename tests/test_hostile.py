@@ -103,6 +103,8 @@ CASES = {
     "huge-range.xlsx": ((0, 1), {"route.full"}, NO_CRASH, (0,), set()),
     "whole-columns.xlsx": ((0, 1), {"route.full"}, NO_CRASH, (0,), set()),
     "huge-range-template.xlsx": ((0,), set(), NO_CRASH, (0,), set()),
+    # a template formula cell changed to the huge range: the full route, through the compiled calculation
+    "huge-range-template-cell.xlsx": ((0, 1), {"route.full"}, NO_CRASH, (0,), set()),
     "whole-columns-template.xlsx": ((0,), set(), NO_CRASH, (0,), set()),
     # the other findings of the file are kept: the bureau layout's 实际完成值 written as a comparator
     "deep-parens.xlsx": ((0, 1), {"route.full", "indicator.actual_has_comparator"}, NO_CRASH, (2,),
@@ -280,3 +282,16 @@ def test_recalc_reports_circular_cells_and_lists_cells_in_natural_order(tmp_path
     assert cells == ["A1", "A2", "A10"]
     assert main(["recalc", str(path)]) == 1
     assert "formula.cycle" in capsys.readouterr().out
+
+
+def test_formula_counts_are_bounded(monkeypatch):
+    """Past MAX_FORMULA_CELLS formulas is not used (minutes); past MAX_COMPILED_CELLS nothing is computed."""
+    from jixiao.errors import JixiaoError
+    from jixiao.excel import bridge
+
+    rc = bridge.calculate(HOSTILE / "many-formulas.xlsx")
+    assert rc.engine == "compiled" and "公式单元格" in rc.note and rc.get("S", "A8000") == 8001
+    monkeypatch.setattr(bridge, "MAX_COMPILED_CELLS", 1000)
+    with pytest.raises(JixiaoError) as e:
+        bridge.calculate(HOSTILE / "many-formulas.xlsx")
+    assert e.value.code == "formula.too_many" and has_chinese(e.value.message)

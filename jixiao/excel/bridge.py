@@ -43,6 +43,7 @@ from .syntax import Area, FormulaError, Node, parse, references
 
 MAX_RANGE_CELLS = 100_000  # one range handed to formulas (it holds about 0.6 KB per cell of a range)
 MAX_TOTAL_RANGE_CELLS = 250_000  # all distinct ranges of one workbook handed to formulas
+MAX_COMPILED_CELLS = 50_000  # formula cells for jixiao's compiled calculation (about 10 s and 250 MB)
 MAX_FORMULA_CELLS = 2_000  # formula cells handed to formulas (official forms have under 200; 5,000 take 20 s, 50,000 minutes)
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -394,6 +395,9 @@ def _compiled_calculation(book: Any, nodes: dict[tuple[str, str], Node], why: st
     """jixiao's compiled calculation over the values read: ranges by their bounds, any number of cells."""
     from .compiler import compile_sheets
 
+    if len(nodes) > MAX_COMPILED_CELLS:
+        raise JixiaoError(f"工作簿有 {len(nodes)} 个公式单元格，远超自评表的规模（上限 {MAX_COMPILED_CELLS}），拒绝重算",
+                          code="formula.too_many", file=label)
     if len(nodes) < sum(len(s.formulas) for s in book.sheets.values()):
         raise JixiaoError(f"{why}，完整重算会耗尽时间或内存；而其中有 jixiao 的快速计算读不懂的公式，拒绝重算",
                           code=code, file=label)

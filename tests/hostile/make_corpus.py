@@ -51,6 +51,8 @@ def template_with(formulas: dict[str, str], extra_sheet: str | None = None) -> b
     wb = load_workbook(io.BytesIO(data))
     ws = wb.create_sheet(extra_sheet) if extra_sheet else wb[model.main.name]
     for ref, f in formulas.items():
+        if ref == "first-formula-cell":  # one of the template's own formula cells, changed
+            ref = sorted(model.main.formulas(), key=lambda r: (int(r.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")), r))[0]
         ws[ref] = f
     return _save(wb)
 
@@ -210,6 +212,7 @@ def corpus() -> dict[str, bytes]:
         "huge-range-template.xlsx": template_with({"A1": "=SUM(Z1:XFD1048576)*0+5"}, extra_sheet="辅助"),
         "whole-columns-template.xlsx": template_with({"A1": "=SUM(D:H)", "A2": "=SUM(自评表!D:H)"},
                                                      extra_sheet="辅助"),
+        "huge-range-template-cell.xlsx": template_with({"first-formula-cell": "=SUM(Z1:XFD1048576)*0+5"}),
         "deep-parens.xlsx": bureau_with({"J1": deep_parens()}),
         "deep-ifs.xlsx": bureau_with({"J1": deep_ifs()}),
         "text-equals.xlsx": text_equals(),
