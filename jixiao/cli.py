@@ -1,7 +1,9 @@
 """The ``jixiao`` command: the library's rules, one subcommand each.
 
-Exit codes: 0 done (no error-level finding), 1 error-level findings,
-2 could not run (bad input, unknown profile …).
+Exit codes: 0 done (no error-level finding), 1 error-level findings (in ``check``
+a missing or unreadable input is a finding for that input; in ``recalc`` circular
+cells), 2 could not run (bad arguments, unknown profile, no workbook found, an
+output over an input, a workbook ``recalc`` cannot read …).
 """
 from __future__ import annotations
 
@@ -355,13 +357,18 @@ def _deadline(seconds: float, what: str):
         yield
         return
 
+    class Expired(BaseException):  # not an Exception: code that catches every Exception cannot swallow it
+        pass
+
     def expired(*_):
-        raise JixiaoError(f"{what}超过 {seconds:g} 秒，已放弃", code="formulas.timeout")
+        raise Expired
 
     old = signal.signal(signal.SIGALRM, expired)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
+    except Expired:
+        raise JixiaoError(f"{what}超过 {seconds:g} 秒，已放弃", code="formulas.timeout") from None
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)

@@ -285,3 +285,25 @@ def test_recalc_lists_cells_in_natural_order(tmp_path, capsys):
     out = capsys.readouterr().out
     order = re.findall(r"\bA(\d+)\b", out)
     assert order == ["1", "2", "10", "11"]
+
+
+def test_recalc_has_a_time_bound(monkeypatch, capsys):
+    import time as _time
+
+    from jixiao import cli
+    from jixiao.excel import bridge
+
+    def slow(path, **kw):
+        try:
+            _time.sleep(5)
+        except Exception:  # noqa: BLE001 - code that swallows every Exception cannot swallow the deadline
+            pass
+        _time.sleep(5)
+
+    monkeypatch.setattr(bridge, "calculate", slow)
+    monkeypatch.setattr(cli, "RECALC_SECONDS", 0.3)
+    t0 = _time.monotonic()
+    assert main(["recalc", str(HOSTILE / "whole-columns.xlsx")]) == 2
+    assert _time.monotonic() - t0 < 3
+    err = capsys.readouterr().err
+    assert "[formulas.timeout]" in err and "秒" in err
