@@ -380,8 +380,10 @@ def cmd_recalc(a: argparse.Namespace) -> int:
 
     with _deadline(RECALC_SECONDS, "重算"):
         rc = calculate(a.workbook)
+    shown = rc.formulas or set(rc.values)  # the formulas' results, not every constant of the sheet
     rows = [{"sheet": sh, "cell": c, "value": str(v) if isinstance(v, CellError) else v}
-            for (sh, c), v in sorted(rc.values.items(), key=lambda kv: _cell_order(kv[0])) if v not in (None, "")]
+            for (sh, c), v in sorted(rc.values.items(), key=lambda kv: _cell_order(kv[0]))
+            if (sh, c) in shown and v not in (None, "")]
     problems = [{"code": e.code, "message": e.message, "sheet": e.sheet, "cell": e.cell} for e in rc.problems]
     if a.json:
         _emit_json({"file": a.workbook, "engine": rc.engine, "note": rc.note, "translated": rc.translated,

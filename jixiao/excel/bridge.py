@@ -44,6 +44,7 @@ from .syntax import Area, FormulaError, Node, parse, references
 MAX_RANGE_CELLS = 100_000  # one range handed to formulas (it holds about 0.6 KB per cell of a range)
 MAX_TOTAL_RANGE_CELLS = 250_000  # all distinct ranges of one workbook handed to formulas
 MAX_COMPILED_CELLS = 50_000  # formula cells for jixiao's compiled calculation (about 10 s and 250 MB)
+MAX_ENGINE_CELLS = 20_000  # cells with content handed to formulas (400,000 take a minute and 1.6 GB)
 MAX_FORMULA_CELLS = 2_000  # formula cells handed to formulas (official forms have under 200; 5,000 take 20 s, 50,000 minutes)
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -308,6 +309,7 @@ class Recalc:
     translated: int  # formulas rewritten from [n]!JX_… to JX_…
     engine: str = "formulas"  # or "compiled": jixiao's own calculation, for ranges too large for formulas
     note: str = ""  # why the compiled calculation was used (Chinese)
+    formulas: set[tuple[str, str]] = field(default_factory=set)  # the formula cells, keyed as ``values``
     problems: list[JixiaoError] = field(default_factory=list)  # e.g. a circular reference (formula.cycle)
 
     def get(self, sheet: str, cell: str) -> Any:
@@ -433,17 +435,21 @@ def calculate(path: str | Path, *, allow_unknown: bool = False) -> Recalc:
         raise JixiaoError(f"公式使用了未注册的函数：{'、'.join(sorted(missing))}，计算结果不可信",
                           code="formulas.unknown_function", file=str(src))
     many = sum(len(s.formulas) for s in book.sheets.values())
-    if big or many > MAX_FORMULA_CELLS:
+    cells = sum(len(s.values) for s in book.sheets.values())
+    formula_keys = {(s.name.upper(), ref) for s in book.sheets.values() for ref in s.formulas}
+    if big or many > MAX_FORMULA_CELLS or cells > MAX_ENGINE_CELLS:
         if big:
             a = big[0]
             why, code = f"公式引用的区域 {a} 有 {a.size} 个单元格", "formula.range_too_large"
-        else:
+        elif many > MAX_FORMULA_CELLS:
             why, code = f"工作簿有 {many} 个公式单元格，远超自评表的规模", "formula.too_many"
+        else:
+            why, code = f"工作簿有 {cells} 个非空单元格，远超自评表的规模", "formula.too_many"
         if problems:  # a circular reference: the compiled calculation cannot order the cells
             raise JixiaoError(f"{why}，且有循环引用，拒绝重算", code=code, file=str(src))
         computed = _compiled_calculation(book, nodes, why, code, str(src))
         values = {(sheet.upper(), ref): v for (sheet, ref), v in computed.items()}
-        return Recalc(src, values, 0, engine="compiled", note=why, problems=problems)
+        return Recalc(src, values, 0, engine="compiled", note=why, formulas=formula_keys, problems=problems)
     with tempfile.TemporaryDirectory(prefix="jixiao-calc-") as tmp:
         copy, translated = translate_addin_refs(src, tmp)
         model = formulas.ExcelModel().loads(str(copy)).finish()
@@ -453,4 +459,4 @@ def calculate(path: str | Path, *, allow_unknown: bool = False) -> Recalc:
         m = _KEY.match(key)
         if m:
             values[(m["sheet"].upper(), m["cell"])] = _plain(val.value if hasattr(val, "value") else val)
-    return Recalc(src, values, translated, problems=problems)
+    return Recalc(src, values, translated, formulas=formula_keys, problems=problems)
