@@ -291,6 +291,11 @@ def test_formula_counts_are_bounded(monkeypatch):
 
     rc = bridge.calculate(HOSTILE / "many-formulas.xlsx")
     assert rc.engine == "compiled" and "公式单元格" in rc.note and rc.get("S", "A8000") == 8001
+    rc = bridge.calculate(HOSTILE / "text-equals.xlsx")
+    assert rc.engine == "formulas" and rc.formulas == {("附件2", "J1")}
+    monkeypatch.setattr(bridge, "MAX_ENGINE_CELLS", 50)  # a sheet of many constants: formulas would load them all
+    rc = bridge.calculate(HOSTILE / "text-equals.xlsx")
+    assert rc.engine == "compiled" and "非空单元格" in rc.note and rc.get("附件2", "J1") == 2
     monkeypatch.setattr(bridge, "MAX_COMPILED_CELLS", 1000)
     with pytest.raises(JixiaoError) as e:
         bridge.calculate(HOSTILE / "many-formulas.xlsx")
