@@ -300,3 +300,20 @@ def test_formula_counts_are_bounded(monkeypatch):
     with pytest.raises(JixiaoError) as e:
         bridge.calculate(HOSTILE / "many-formulas.xlsx")
     assert e.value.code == "formula.too_many" and has_chinese(e.value.message)
+
+
+def test_zip_directory_bombs_are_refused_before_zipfile_reads_them(tmp_path):
+    """300,000 empty members cost zipfile 2 GB of objects (and a finding each): refused from the end record."""
+    bomb = tmp_path / "目录炸弹.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_STORED) as z:
+        for i in range(60_000):
+            z.writestr(f"{i}.xlsx", b"")
+    shutil.copyfile(bomb, tmp_path / "目录炸弹.xlsx")
+    before = digest(tmp_path)
+    for name, code in (("目录炸弹.zip", "archive.too_large"), ("目录炸弹.xlsx", "workbook.too_large")):
+        exit_code, out, err, seconds, rss = run_bounded("check", str(tmp_path / name), "--json")
+        doc = json.loads(out)
+        assert exit_code == 1 and [f["rule"] for f in doc["findings"]] == [code], doc["findings"]
+        assert "60000" in doc["findings"][0]["message"]
+        assert seconds < SECONDS and rss < 300 << 20, (seconds, rss)
+    assert digest(tmp_path) == before

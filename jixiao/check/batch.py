@@ -24,12 +24,15 @@ from pathlib import Path
 
 from .checker import FileResult, _finding, check_file
 from ..profile import Profile, load_profile
-from .xlsx import reason
+from .xlsx import MAX_DIRECTORY_BYTES as XLSX_DIRECTORY_BYTES
+from .xlsx import MAX_PARTS, reason, too_many_members, zip_directory
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 MAX_MEMBER_BYTES = 64 * 1024 * 1024
 MAX_ARCHIVE_BYTES = 2 * 1024 * 1024 * 1024
 MAX_MEMBER_RATIO = 200
+MAX_MEMBERS = 10_000  # members of one archive: each costs memory before any is read, each workbook a check
+MAX_DIRECTORY_BYTES = 4 * 1024 * 1024  # the archive's zip directory (names included)
 FILE_SECONDS = 120
 
 
@@ -75,7 +78,10 @@ def _is_report_part(core: bytes, workbook: bytes) -> bool:
 def is_own_report(source: str | Path | bytes) -> bool:
     """A report jixiao wrote (its marker in docProps/core.xml and exactly the report's sheets), not a submission."""
     try:
-        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as z:
+        fh = io.BytesIO(source) if isinstance(source, bytes) else source
+        if zip_directory(fh) is None or too_many_members(fh, MAX_PARTS, XLSX_DIRECTORY_BYTES) is not None:
+            return False
+        with zipfile.ZipFile(fh) as z:
             parts = {}
             for name in ("docProps/core.xml", "xl/workbook.xml"):
                 info = z.getinfo(name)
@@ -90,6 +96,10 @@ def is_own_report(source: str | Path | bytes) -> bool:
 def _archive(path: Path) -> Iterator[Source]:
     label = str(path)
     try:
+        count = too_many_members(path, MAX_MEMBERS, MAX_DIRECTORY_BYTES)
+        if count is not None:
+            yield _problem(label, "archive.too_large", f"压缩包内有约 {count} 个文件，超过 {MAX_MEMBERS} 个，拒绝解压")
+            return
         z = zipfile.ZipFile(path)
     except PermissionError as e:
         yield _problem(label, "input.unreadable", f"压缩包无法读取：{reason(e)}")

@@ -26,6 +26,8 @@ MAX_TOTAL_BYTES = 256 * 1024 * 1024  # all parts read from one workbook
 MAX_RATIO = 200  # uncompressed / compressed for a part: above this it is a zip bomb
 MAX_CELLS = 400_000  # cells in one workbook (the official forms have a few thousand)
 MAX_ROW = 100_000  # a form never needs more rows
+MAX_PARTS = 5_000  # zip members of one workbook (a form has a few dozen); each costs memory before any is read
+MAX_DIRECTORY_BYTES = 1024 * 1024  # its zip directory (names included)
 SKIP_SHEETS = {"填表说明"}  # jixiao's own guide: text only, never checked
 
 
@@ -116,6 +118,45 @@ def reason(e: BaseException) -> str:
     return "内容格式错误"
 
 
+def zip_directory(source: str | Path | IO[bytes]) -> tuple[int, int] | None:
+    """(members, bytes of the central directory) as a zip's end record declares them, read before :mod:`zipfile`
+    builds an object per member (a few hundred bytes each); None when there is no end record (zipfile then says
+    what is wrong). zipfile reads as many entries as the directory's bytes hold, whatever the count says, so both
+    are bounded."""
+    import struct
+
+    fh = open(source, "rb") if isinstance(source, (str, Path)) else source
+    try:
+        start = fh.tell() if fh is source else 0
+        fh.seek(0, 2)
+        size = fh.tell()
+        tail = min(size, 65_536 + 22)
+        fh.seek(size - tail)
+        data = fh.read(tail)
+        fh.seek(start)
+    finally:
+        if fh is not source:
+            fh.close()
+    i = data.rfind(b"PK\x05\x06")
+    if i < 0 or len(data) - i < 22:
+        return None
+    count, cd_size = struct.unpack_from("<HI", data, i + 10)
+    if count == 0xFFFF or cd_size == 0xFFFFFFFF:  # zip64: the numbers are in the zip64 record
+        j = data.rfind(b"PK\x06\x06", 0, i)
+        if j < 0 or len(data) - j < 56:
+            return None
+        count, cd_size = struct.unpack_from("<QQ", data, j + 32)
+    return count, cd_size
+
+
+def too_many_members(source: str | Path | IO[bytes], members: int, directory_bytes: int) -> int | None:
+    """The declared member count when the zip exceeds ``members`` or its directory ``directory_bytes``."""
+    d = zip_directory(source)
+    if d is not None and (d[0] > members or d[1] > directory_bytes):
+        return d[0] if d[0] > members else d[1] // 46  # 46 bytes: the smallest directory entry
+    return None
+
+
 def _attrs(text: str) -> dict[str, str]:
     return {k.split(":")[-1]: v for k, v in _ATTR.findall(text)}
 
@@ -186,8 +227,12 @@ def read_book(source: str | Path | IO[bytes], label: str | None = None,
     if not head.startswith(b"PK"):
         raise WorkbookError("不是 Excel 工作簿（.xlsx/.xlsm）", code="workbook.not_xlsx", file=label)
     try:
+        members = too_many_members(source, MAX_PARTS, MAX_DIRECTORY_BYTES)
+        if members is not None:
+            raise WorkbookError(f"压缩格式中有约 {members} 个部件，远超工作簿的规模，拒绝读取", code="workbook.too_large",
+                                file=label)
         z = zipfile.ZipFile(source)
-    except (zipfile.BadZipFile, OSError, EOFError) as e:
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
         raise WorkbookError(f"文件已损坏，无法解压：{reason(e)}", code="workbook.corrupt", file=label) from None
     with z:
         zr = _Zip(z, label)
