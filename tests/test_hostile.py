@@ -317,3 +317,42 @@ def test_zip_directory_bombs_are_refused_before_zipfile_reads_them(tmp_path):
         assert "60000" in doc["findings"][0]["message"]
         assert seconds < SECONDS and rss < 300 << 20, (seconds, rss)
     assert digest(tmp_path) == before
+
+
+def test_cells_and_shared_strings_are_counted_while_reading(tmp_path):
+    """A 62 MB sheet of 2.3 million tiny cells (under the part limit): refused while reading, not after."""
+    sys.path.insert(0, str(HOSTILE))
+    try:
+        import make_corpus
+    finally:
+        sys.path.pop(0)
+    cols = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    rows = "".join(f'<row r="{r}">' + "".join(f'<c r="{c}{r}"><v>1</v></c>' for c in cols) + "</row>"
+                   for r in range(1, 90_000))
+    strings = "".join(f"<si><t>{i}</t></si>" for i in range(500_000))
+    path = tmp_path / "cells.xlsx"
+    with zipfile.ZipFile(make_corpus.io.BytesIO(make_corpus.many_formulas(1))) as src, \
+            zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for n in src.namelist():
+            data = src.read(n)
+            if n.endswith("sheet1.xml"):
+                data = ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+                        f"{rows}</sheetData></worksheet>").encode()
+            z.writestr(n, data)
+    exit_code, out, err, seconds, rss = run_bounded("check", str(path), "--json")
+    doc = json.loads(out)
+    assert [f["rule"] for f in doc["findings"]] == ["workbook.too_large"]
+    assert seconds < SECONDS and rss < 400 << 20, (seconds, rss)
+
+    from jixiao.check.xlsx import WorkbookError, read_book
+
+    book = tmp_path / "strings.xlsx"
+    rels = ('<Relationships><Relationship Id="rId1" Type="http://x/worksheet" Target="worksheets/sheet1.xml"/>'
+            '<Relationship Id="rId2" Type="http://x/sharedStrings" Target="sharedStrings.xml"/></Relationships>')
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as z:
+        for n in src.namelist():
+            z.writestr(n, rels if n == "xl/_rels/workbook.xml.rels" else src.read(n))
+        z.writestr("xl/sharedStrings.xml", f"<sst>{strings}</sst>")
+    with pytest.raises(WorkbookError) as e:
+        read_book(book)
+    assert e.value.code == "workbook.too_large" and "共享字符串" in e.value.message

@@ -264,7 +264,11 @@ def _read(zr: _Zip, wb_part: str, label: str, only: set[str] | None) -> Book:
         if typ.endswith("/sharedStrings"):
             part = _target(wb_part, target)
             if part in zr.names:
-                shared = [_text(si) for si in _SI.findall(zr.read(part))]
+                for m in _SI.finditer(zr.read(part)):  # one at a time: a 64 MB part holds millions
+                    shared.append(_text(m.group(1)))
+                    if len(shared) > MAX_CELLS:
+                        raise WorkbookError(f"共享字符串超过 {MAX_CELLS} 个，不是自评表，拒绝读取",
+                                            code="workbook.too_large", file=label)
     names = {}
     for m in _DEFNAME.finditer(wb_xml):
         a = _attrs(m.group(1))
@@ -293,6 +297,19 @@ def _read(zr: _Zip, wb_part: str, label: str, only: set[str] | None) -> Book:
     return book
 
 
+def _cells(xml: str):
+    """(column, row, attributes, body) of each cell with content, one at a time."""
+    found = False
+    for m in _CELL_R_FIRST.finditer(xml):
+        found = True
+        yield m.groups()
+    if not found and "<c" in xml:  # a writer that does not put r first: the general, slower pattern
+        for attrs, body in (m.groups() for m in _CELL.finditer(xml)):
+            rm = _R_ATTR.search(attrs)
+            if rm:
+                yield rm.group(1), rm.group(2), attrs, body
+
+
 def _read_sheet(xml: str, name: str, shared: list[str], label: str) -> Sheet:
     s = Sheet(name)
     dim = _DIM.search(xml)
@@ -304,16 +321,14 @@ def _read_sheet(xml: str, name: str, shared: list[str], label: str) -> Sheet:
                                 code="workbook.too_large", file=label, sheet=name)
     masters: dict[str, tuple[str, int, int]] = {}
     pending: list[tuple[str, str]] = []
-    cells = _CELL_R_FIRST.findall(xml)
-    if not cells and "<c" in xml:  # a writer that does not put r first: the general, slower pattern
-        cells = []
-        for attrs, body in _CELL.findall(xml):
-            rm = _R_ATTR.search(attrs)
-            if rm:
-                cells.append((rm.group(1), rm.group(2), attrs, body))
-    for col, row_text, attrs, body in cells:
+    read = 0
+    for col, row_text, attrs, body in _cells(xml):
         if not body:
             continue
+        read += 1
+        if read > MAX_CELLS:  # counted while reading: the cells of a 64 MB part would not fit in memory
+            raise WorkbookError(f"工作簿单元格超过 {MAX_CELLS} 个，不是自评表，拒绝读取",
+                                code="workbook.too_large", file=label, sheet=name)
         ref = col + row_text
         row = int(row_text)
         if row > MAX_ROW:
