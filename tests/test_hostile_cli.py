@@ -8,7 +8,6 @@ import json
 import os
 import random
 import re
-import shutil
 import stat
 import subprocess
 import sys
