@@ -306,3 +306,17 @@ def test_recalc_has_a_time_bound(monkeypatch, capsys):
     assert _time.monotonic() - t0 < 3
     err = capsys.readouterr().err
     assert "[formulas.timeout]" in err and "秒" in err
+
+
+def test_reports_written_before_the_marker_are_recognised_too(tmp_path):
+    new = report.write_xlsx([], tmp_path / "new.xlsx")
+    old = tmp_path / "old.xlsx"
+    with zipfile.ZipFile(new) as src, zipfile.ZipFile(old, "w", zipfile.ZIP_DEFLATED) as z:
+        for n in src.namelist():
+            data = src.read(n)
+            if n == "docProps/core.xml":
+                data = re.sub(rb"<cp:keywords>[^<]*</cp:keywords>", b"", data)
+                assert report.REPORT_MARKER.encode() not in data
+            z.writestr(n, data)
+    assert batch.is_own_report(old) and batch.is_own_report(new)
+    assert batch.collect([tmp_path]) == []

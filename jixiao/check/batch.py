@@ -72,7 +72,11 @@ def _is_report_part(core: bytes, workbook: bytes) -> bool:
 
     text = workbook.decode("utf-8", "replace")
     sheets = [html.unescape(m) for m in re.findall(r'<(?:\w+:)?sheet\b[^>]*\bname="([^"]*)"', text)]
-    return REPORT_MARKER.encode() in core and sheets == list(REPORT_SHEETS)
+    props = core.decode("utf-8", "replace")
+    # the marker; or, for reports written before it, jixiao as the creator and the report's title
+    marked = REPORT_MARKER in props or (re.search(r"<dc:creator\b[^>]*>jixiao [\d.]+</dc:creator>", props) is not None
+                                        and "绩效自评检查报告" in props)
+    return marked and sheets == list(REPORT_SHEETS)
 
 
 def is_own_report(source: str | Path | bytes) -> bool:
