@@ -378,8 +378,18 @@ def cmd_recalc(a: argparse.Namespace) -> int:
     """Recompute a workbook with check's limits: bounded reader, nesting and range limits, a time bound."""
     from .excel.bridge import CellError, calculate
 
-    with _deadline(RECALC_SECONDS, "重算"):
-        rc = calculate(a.workbook)
+    try:
+        with _deadline(RECALC_SECONDS, "重算"):
+            rc = calculate(a.workbook)
+    except (JixiaoError, OSError, KeyboardInterrupt):
+        raise
+    except MemoryError:
+        raise JixiaoError("重算所需内存超出限制", code="formulas.failed", file=a.workbook) from None
+    except RecursionError:
+        raise JixiaoError("公式嵌套过深，无法重算", code="formula.too_deep", file=a.workbook) from None
+    except Exception:  # noqa: BLE001 - the formulas engine fails in its own ways on exotic formulas
+        raise JixiaoError("formulas 引擎无法重算此工作簿（公式或文件结构不受支持）", code="formulas.failed",
+                          file=a.workbook) from None
     shown = rc.formulas or set(rc.values)  # the formulas' results, not every constant of the sheet
     rows = [{"sheet": sh, "cell": c, "value": str(v) if isinstance(v, CellError) else v}
             for (sh, c), v in sorted(rc.values.items(), key=lambda kv: _cell_order(kv[0]))

@@ -320,3 +320,15 @@ def test_reports_written_before_the_marker_are_recognised_too(tmp_path):
             z.writestr(n, data)
     assert batch.is_own_report(old) and batch.is_own_report(new)
     assert batch.collect([tmp_path]) == []
+
+
+def test_recalc_turns_an_engine_failure_into_a_chinese_message(monkeypatch, capsys):
+    from jixiao.excel import bridge
+
+    def broken(path, **kw):
+        raise ValueError("operands could not be broadcast together")
+
+    monkeypatch.setattr(bridge, "calculate", broken)
+    assert main(["recalc", str(HOSTILE / "whole-columns.xlsx")]) == 2
+    err = capsys.readouterr().err
+    assert "[formulas.failed]" in err and "broadcast" not in err and "Traceback" not in err
