@@ -1,13 +1,18 @@
 """The ``jixiao`` command: the library's rules, one subcommand each.
 
-Exit codes: 0 done (no error-level finding), 1 error-level findings,
-2 could not run (bad input, unknown profile …).
+Exit codes: 0 done (no error-level finding), 1 error-level findings (in ``check``
+a missing or unreadable input is a finding for that input; in ``recalc`` circular
+cells), 2 could not run (bad arguments, unknown profile, no workbook found, an
+output over an input, a workbook ``recalc`` cannot read …).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
+from contextlib import contextmanager
 from dataclasses import asdict
 from importlib import resources
 from importlib.metadata import entry_points
@@ -25,7 +30,15 @@ from .errors import Finding, JixiaoError
 from .execution import exec_rate, exec_score
 from .form import DeptForm, FormScore, score_form
 from .profile import load_profile, shipped_profiles
+from .rules import error_codes
 from .totals import grade
+
+error_codes({
+    "form.invalid": "表单数据无效",
+    "input.empty": "没有找到工作簿",
+    "output.same_file": "两个输出指向同一文件",
+    "formula.too_deep": "公式嵌套过深",
+})
 
 _SEV_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 _SEV_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
@@ -39,15 +52,25 @@ def _emit_json(obj: Any) -> None:
     print(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
 
 
+def _plain_text(v: Any) -> str:
+    """A value as an officer reads it: lists joined with 、, never Python's ['a', 'b']."""
+    if v is None:
+        return ""
+    if isinstance(v, (list, tuple, set)):
+        return "、".join(_plain_text(x) for x in v)
+    if isinstance(v, dict):
+        return "；".join(f"{k}：{_plain_text(x)}" for k, x in v.items())
+    return str(v)
+
+
 def _findings_table(findings: list[Finding], title: str = "发现的问题") -> Table:
     t = Table(title=title, title_justify="left", show_lines=False)
     for col in ("级别", "规则", "位置", "说明", "应为", "实际"):
         t.add_column(col, overflow="fold")
     for f in findings:
         where = f.context or ""
-        t.add_row(f"[{_SEV_STYLE[f.severity]}]{_SEV_ZH[f.severity]}[/]", f.rule, escape(str(where)),
-                  escape(f.message), "" if f.expected is None else escape(str(f.expected)),
-                  "" if f.found is None else escape(str(f.found)))
+        t.add_row(f"[{_SEV_STYLE[f.severity]}]{_SEV_ZH[f.severity]}[/]", escape(f.rule), escape(_plain_text(where)),
+                  escape(f.message), escape(_plain_text(f.expected)), escape(_plain_text(f.found)))
     return t
 
 
@@ -62,8 +85,9 @@ def _form_json(path: str, s: FormScore) -> dict[str, Any]:
     }
 
 
-def _print_form(con: Console, path: str, form: DeptForm, s: FormScore) -> None:
-    con.rule(f"[bold]{form.unit or path}[/]  {form.year or ''}年度  规则：{s.profile}")
+def _print_form(con: Console, path: str, form: DeptForm, s: FormScore, source: str | None = None) -> None:
+    how = f"（{source}）" if source else ""
+    con.rule(f"[bold]{escape(form.unit or path)}[/]  {form.year or ''}年度  规则配置：{escape(s.profile)}{how}")
     t = Table(show_header=True, title_justify="left")
     for col in ("一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "类型", "分值", "得分"):
         t.add_column(col, overflow="fold", max_width=28 if col in ("年度指标值", "实际完成值", "三级指标") else None)
@@ -84,21 +108,70 @@ def _print_form(con: Console, path: str, form: DeptForm, s: FormScore) -> None:
         con.print(_findings_table(s.findings))
 
 
+def _load_form(path: str) -> tuple[DeptForm, str | None]:
+    """A JSON form and the profile it names (``"profile"`` key), with Chinese messages for what is wrong."""
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise JixiaoError(f"无法读取表单数据：{_os_message(e)}", code="form.unreadable", file=path) from None
+    except UnicodeDecodeError:
+        raise JixiaoError("表单数据不是 UTF-8 文本", code="form.unreadable", file=path) from None
+    except ValueError as e:
+        raise JixiaoError(f"表单数据不是有效的 JSON（第 {getattr(e, 'lineno', '?')} 行）", code="form.unreadable",
+                          file=path) from None
+    if not isinstance(data, dict):
+        raise JixiaoError("表单数据应为 JSON 对象（{…}）", code="form.unreadable", file=path)
+    try:
+        form = DeptForm.from_dict(data)
+    except KeyError as e:
+        raise JixiaoError(f"表单数据缺少“{e.args[0]}”", code="form.unreadable", file=path) from None
+    except (TypeError, ValueError, AttributeError):
+        raise JixiaoError("表单数据的结构不对（见 jixiao/samples/hunan-2024-dept.json）", code="form.unreadable",
+                          file=path) from None
+    named = data.get("profile")
+    return form, str(named) if isinstance(named, str) and named.strip() else None
+
+
 def cmd_score(a: argparse.Namespace) -> int:
+    """Score JSON forms; one bad file is reported (exit 2 if none could be scored), the others still scored.
+
+    The profile: ``--profile``, else the one the form names (``"profile"`` key), else the default.
+    """
+    from .profile import DEFAULT_PROFILE
+
     results = []
     worst = 0
+    failed = 0
     con = _console()
+    err = Console(stderr=True, highlight=False)
     for path in a.forms:
-        form = DeptForm.load(path)
-        s = score_form(form, a.profile)
+        try:
+            form, named = _load_form(path)
+            profile = a.profile or named or DEFAULT_PROFILE
+            source = "--profile" if a.profile else ("表单指定" if named else "默认")
+            try:
+                s = score_form(form, profile)
+            except (ValueError, TypeError, KeyError, AttributeError, ArithmeticError):
+                raise JixiaoError("表单数据中有无法计分的值（数字写成了文字，或缺少栏目）", code="form.invalid",
+                                  file=path) from None
+        except JixiaoError as e:
+            failed += 1
+            if a.json:
+                results.append({"file": path, "error": e.code, "message": e.message})
+            else:
+                err.print(f"[bold red]错误[/] {escape(str(e))}")
+            continue
         if any(f.severity == "error" for f in s.findings):
             worst = 1
         if a.json:
-            results.append(_form_json(path, s))
+            results.append(_form_json(path, s) | {"profile_source": source, "error": None})
         else:
-            _print_form(con, path, form, s)
+            _print_form(con, path, form, s, source)
     if a.json:
         _emit_json({"forms": results})
+    if failed:
+        return 2 if failed == len(a.forms) else max(worst, 1)
     return worst
 
 
@@ -280,22 +353,84 @@ def cmd_template(a: argparse.Namespace) -> int:
     return 0
 
 
+RECALC_SECONDS = 45  # with start-up and reading, a recalc stays under a minute
+
+
+def _cell_order(key: tuple[str, str]) -> tuple[str, int, int]:
+    """Natural order of cells: A1, A2, A10 (rows as numbers), then columns."""
+    sheet, ref = key
+    letters = ref.rstrip("0123456789")
+    col = 0
+    for ch in letters:
+        col = col * 26 + ord(ch) - 64
+    return sheet, int(ref[len(letters):] or 0), col
+
+
+@contextmanager
+def _deadline(seconds: float, what: str):
+    """Stop a step that takes longer than ``seconds`` with a Chinese message (where the platform has SIGALRM)."""
+    if not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    class Expired(BaseException):  # not an Exception: code that catches every Exception cannot swallow it
+        pass
+
+    def expired(*_):
+        raise Expired
+
+    old = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    except Expired:
+        raise JixiaoError(f"{what}超过 {seconds:g} 秒，已放弃", code="formulas.timeout") from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
 def cmd_recalc(a: argparse.Namespace) -> int:
+    """Recompute a workbook with check's limits: bounded reader, nesting and range limits, a time bound."""
     from .excel.bridge import CellError, calculate
 
-    rc = calculate(a.workbook)
+    try:
+        with _deadline(RECALC_SECONDS, "重算"):
+            rc = calculate(a.workbook)
+    except (JixiaoError, OSError, KeyboardInterrupt):
+        raise
+    except MemoryError:
+        raise JixiaoError("重算所需内存超出限制", code="formulas.failed", file=a.workbook) from None
+    except RecursionError:
+        raise JixiaoError("公式嵌套过深，无法重算", code="formula.too_deep", file=a.workbook) from None
+    except Exception:  # noqa: BLE001 - the formulas engine fails in its own ways on exotic formulas
+        raise JixiaoError("formulas 引擎无法重算此工作簿（公式或文件结构不受支持）", code="formulas.failed",
+                          file=a.workbook) from None
+    shown = rc.formulas or set(rc.values)  # the formulas' results, not every constant of the sheet
     rows = [{"sheet": sh, "cell": c, "value": str(v) if isinstance(v, CellError) else v}
-            for (sh, c), v in sorted(rc.values.items()) if v not in (None, "")]
+            for (sh, c), v in sorted(rc.values.items(), key=lambda kv: _cell_order(kv[0]))
+            if (sh, c) in shown and v not in (None, "")]
+    problems = [{"code": e.code, "message": e.message, "sheet": e.sheet, "cell": e.cell} for e in rc.problems]
     if a.json:
-        _emit_json({"file": a.workbook, "translated": rc.translated, "cells": rows})
-        return 0
-    t = Table(title=f"{a.workbook}：重算结果" + (f"（已转换 {rc.translated} 个加载项引用）" if rc.translated else ""))
+        _emit_json({"file": a.workbook, "engine": rc.engine, "note": rc.note, "translated": rc.translated,
+                    "cells": rows, "problems": problems})
+        return 1 if problems else 0
+    note = []
+    if rc.translated:
+        note.append(f"已转换 {rc.translated} 个加载项引用")
+    if rc.engine == "compiled":
+        note.append(f"{rc.note}，已由 jixiao 的快速计算按区域边界重算")
+    t = Table(title=escape(f"{a.workbook}：重算结果" + (f"（{'；'.join(note)}）" if note else "")))
     for col in ("工作表", "单元格", "值"):
         t.add_column(col)
     for r in rows:
-        t.add_row(r["sheet"], r["cell"], escape(str(r["value"])))
-    _console().print(t)
-    return 0
+        t.add_row(escape(r["sheet"]), r["cell"], escape(str(r["value"])))
+    con = _console()
+    con.print(t)
+    for p in problems:
+        where = "!".join(x for x in (p["sheet"], p["cell"]) if x)
+        con.print(f"[bold red]错误[/] {escape(where)} {escape(p['message'])} {escape('[' + p['code'] + ']')}")
+    return 1 if problems else 0
 
 
 def cmd_check(a: argparse.Namespace) -> int:
@@ -304,9 +439,14 @@ def cmd_check(a: argparse.Namespace) -> int:
 
     sources = batch.collect(a.paths)
     if not sources:
-        Console(stderr=True, highlight=False).print("[bold red]错误[/] 没有找到工作簿（.xlsx/.xlsm/.xls，或含有它们的文件夹、.zip）"
-                                                    " [input.empty]")
-        return 2
+        raise JixiaoError("没有找到工作簿（.xlsx/.xlsm/.xls，或含有它们的文件夹、.zip）", code="input.empty")
+    outputs = [o for o in (a.report, a.html, a.csv) if o]
+    if len({os.path.realpath(o) for o in outputs}) < len(outputs):
+        raise JixiaoError("--report、--html、--csv 中有两个指向同一个文件", code="output.same_file", file=outputs[0])
+    for out in outputs:
+        clash = batch.output_clash(out, a.paths, sources)
+        if clash:
+            raise JixiaoError(clash[1] + "；请换一个输出路径", code=clash[0], file=out)
     err = Console(stderr=True, highlight=False)
     xlsx_report = report.XlsxReport(a.report) if a.report else None
     bar = task = None
@@ -331,7 +471,9 @@ def cmd_check(a: argparse.Namespace) -> int:
             bar.advance(task)
 
     try:
-        result = CheckResult(batch.run(sources, a.profile, jobs=max(1, a.jobs), progress=on_result))
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        jobs = max(1, min(a.jobs, len(sources), cpus))  # never more workers than files or CPUs
+        result = CheckResult(batch.run(sources, a.profile, jobs=jobs, progress=on_result))
     finally:
         if bar is not None:
             bar.stop()
@@ -375,9 +517,15 @@ def _print_check(results, written) -> None:
                 where = "!".join(x for x in (f["sheet"], f["cell"]) if x)
                 ft.add_row(escape(Path(r.file).name), escape(where),
                            f"[{_SEV_STYLE[f['severity']]}]{SEVERITY_ZH[f['severity']]}[/]", escape(f["message"]),
-                           escape("" if f["expected"] is None else str(f["expected"])),
-                           escape("" if f["found"] is None else str(f["found"])))
+                           escape(_plain_text(f["expected"])), escape(_plain_text(f["found"])))
             con.print(ft)
+    if len(results) > 30 and not written:
+        con.print(f"工作簿较多（{len(results)} 个），此处只显示汇总。查看每个工作簿与每条问题：加 --report 检查报告.xlsx"
+                  " 、--html 检查报告.html 或 --csv 问题清单.csv 写出报告，或加 --json 输出全部结果。")
+    elif len(results) > 30:
+        con.print(f"工作簿较多（{len(results)} 个），此处只显示汇总；每个工作簿与每条问题见下列报告。")
+    elif sum(1 for r in results for f in r.findings if f.severity != "info") > 40 and not written:
+        con.print("只列出了前 40 条问题；全部问题：加 --report 检查报告.xlsx、--html 检查报告.html 或 --json。")
     con.print(f"共 [bold]{s['files']}[/] 个工作簿：有错误 [bold red]{s['files_with_errors']}[/] 个，"
               f"无法读取 {s['unreadable']} 个；错误 {s['findings']['error']} 条，警告 {s['findings']['warning']} 条。"
               + (f" 平均总分 {s['mean_total']}。" if s["mean_total"] is not None else ""))
@@ -385,10 +533,55 @@ def _print_check(results, written) -> None:
         con.print(f"[green]✓[/] 报告：{w}")
 
 
+_ARGPARSE_ZH = [  # argparse's English messages, in the order argparse words them
+    (r"the following arguments are required: (.*)", "缺少参数：{0}"),
+    (r"unrecognized arguments: (.*)", "无法识别的参数：{0}"),
+    (r"argument (.*?): invalid choice: '?(.*?)'? \(choose from (.*)\)", "参数 {0} 的取值 {1} 无效，可选：{2}"),
+    (r"argument (.*?): invalid (?:float|int) value: (.*)", "参数 {0} 应为数字，实际为 {1}"),
+    (r"argument (.*?): invalid (.*?) value: (.*)", "参数 {0} 的值 {2} 无效"),
+    (r"argument (.*?): expected one argument", "参数 {0} 需要一个值"),
+    (r"argument (.*?): expected at least one argument", "参数 {0} 至少需要一个值"),
+    (r"argument (.*?): ignored explicit argument (.*)", "参数 {0} 不接受值 {1}"),
+    (r"argument (.*?): not allowed with argument (.*)", "参数 {0} 不能与 {1} 同时使用"),
+    (r"ambiguous option: (.*?) could match (.*)", "选项 {0} 有歧义，可能是：{1}"),
+]
+
+
+def _zh_argparse(message: str) -> str:
+    import re
+
+    for pattern, zh in _ARGPARSE_ZH:
+        m = re.fullmatch(pattern, message)
+        if m:
+            return zh.format(*(g.replace("'", "").replace(", ", "、") for g in m.groups()))
+    return message
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with Chinese headings and error messages (exit code 2, as for every could-not-run)."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "参数"
+        self._optionals.title = "选项"
+        self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS, help="显示本帮助并退出")
+
+    def format_usage(self) -> str:
+        return super().format_usage().replace("usage: ", "用法：", 1)
+
+    def format_help(self) -> str:
+        return super().format_help().replace("usage: ", "用法：", 1)
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}：错误：{_zh_argparse(message)} [cli.usage]\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="jixiao", description="绩效自评助手：部门整体/项目支出绩效自评表的计分与检查")
-    ap.add_argument("--version", action="version", version=f"jixiao {__version__}")
-    sub = ap.add_subparsers(dest="command", required=True)
+    ap = _Parser(prog="jixiao", description="绩效自评助手：部门整体/项目支出绩效自评表的计分与检查")
+    ap.add_argument("--version", action="version", version=f"jixiao {__version__}", help="显示版本并退出")
+    sub = ap.add_subparsers(dest="command", required=True, title="命令", metavar="命令")
 
     def add(name: str, fn, help_: str, profile: bool = True) -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help_, description=help_)
@@ -398,7 +591,7 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("--profile", "-p", default=None, help="规则配置名称或 TOML 文件（默认 national-2020）")
         return sp
 
-    sp = add("demo", cmd_demo, "用内置示例数据（种子表）演示计分与批量检查", profile=False)
+    sp = add("demo", cmd_demo, "用内置示例数据（湖南省机关事务管理局 2024 年度自评表、某县 2022 年度基础数据表）演示计分与批量检查", profile=False)
     sp.add_argument("--out", default="jixiao-demo", help="示例工作簿与检查报告的文件夹（默认 jixiao-demo）")
     sp = add("score", cmd_score, "为 JSON 表单数据计分并检查")
     sp.add_argument("forms", nargs="+", help="表单数据文件（JSON，格式见 jixiao/samples）")
@@ -448,13 +641,35 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _os_message(e: OSError) -> str:
+    from .checking.xlsx import reason
+
+    where = f"{e.filename}：" if e.filename else ""
+    return f"{where}{reason(e)}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    err = Console(stderr=True, highlight=False)
     try:
         return args.func(args)
     except JixiaoError as e:
-        Console(stderr=True, highlight=False).print(f"[bold red]错误[/] {escape(str(e))}")
+        err.print(f"[bold red]错误[/] {escape(str(e))}")
         return 2
+    except BrokenPipeError:
+        # the reader went away (jixiao check … | head): stop quietly, and keep Python from complaining at exit
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 1
+    except OSError as e:
+        err.print(f"[bold red]错误[/] 无法读写文件 {escape(_os_message(e))} {escape('[io.error]')}")
+        return 2
+    except KeyboardInterrupt:
+        err.print("已中断 [cli.interrupted]", markup=False)
+        return 130
 
 
 if __name__ == "__main__":

@@ -1,9 +1,12 @@
 """Batches: collect submitted workbooks from files, folders and .zip archives; check them in parallel.
 
 One bad file never stops a batch: a corrupt archive, an encrypted workbook, a
-file that is not a workbook or a workbook that takes too long becomes a
-finding for that file. Archives are read with limits on what they may
-inflate; nothing is extracted to disk and no input is ever modified.
+file that is not a workbook, a folder or file that cannot be read, or a
+workbook that takes too long becomes a finding for that file. Archives are read
+with limits on what they may inflate; nothing is extracted to disk and no input
+is ever modified. Member names written by Windows (GBK, without the zip UTF-8
+flag) are decoded as such. jixiao's own reports (a report written into the
+checked folder) are recognised and skipped.
 
 Each file is checked in a worker process under one deadline and a memory
 limit, both owned by the batch: a worker that runs past its file's deadline
@@ -13,7 +16,10 @@ Windows alike.
 """
 from __future__ import annotations
 
+import html
+import io
 import os
+import re
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -22,10 +28,22 @@ from pathlib import Path
 
 from ..errors import Finding
 from ..profile import Profile, load_profile
-from ..rules import rule
+from ..rules import error_codes, rule
 from .checker import check_file
 from .deadline import Deadline
 from .result import FileResult
+from .xlsx import MAX_DIRECTORY_BYTES as XLSX_DIRECTORY_BYTES
+from .xlsx import MAX_PARTS, reason, too_many_members, zip_directory
+
+error_codes({
+    "archive.corrupt": "压缩包损坏",
+    "archive.encrypted": "压缩包加密",
+    "archive.too_large": "压缩包文件过大",
+    "input.not_found": "文件不存在",
+    "input.unreadable": "文件无法读取",
+    "output.is_input": "输出会覆盖提交的文件",
+    "output.invalid": "输出路径无效",
+})
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 MAX_MEMBER_BYTES = 64 * 1024 * 1024
@@ -38,9 +56,8 @@ CONVERTED = rule("xls.converted", "已由 .xls 转换")
 CONVERT_FAILED = rule("xls.convert_failed", ".xls 无法转换")
 CRASHED = rule("check.crashed", "检查出错")
 OUT_OF_MEMORY = rule("check.memory", "内存超限")
-for _id, _title in (("input.not_found", "文件不存在"), ("archive.corrupt", "压缩包损坏"),
-                    ("archive.too_large", "压缩包文件过大"), ("archive.encrypted", "压缩包加密")):
-    rule(_id, _title)
+MAX_MEMBERS = 10_000  # members of one archive: each costs memory before any is read, each workbook a check
+MAX_DIRECTORY_BYTES = 4 * 1024 * 1024  # the archive's zip directory (names included)
 
 
 @dataclass
@@ -55,12 +72,66 @@ def _problem(label: str, code: str, message: str) -> Source:
     return Source(label, problem=FileResult.failed(label, Finding(code, "error", message)))
 
 
+def member_name(info: zipfile.ZipInfo) -> str:
+    """A member's name as its writer meant it: without the UTF-8 flag (bit 11) the bytes are GBK on a Chinese
+    Windows, which :mod:`zipfile` decodes as cp437 (mojibake)."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    try:
+        raw = info.filename.encode("cp437")
+    except UnicodeEncodeError:
+        return info.filename
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return info.filename
+
+
+def _is_report_part(core: bytes, workbook: bytes) -> bool:
+    from .report import REPORT_MARKER, REPORT_SHEETS
+
+    text = workbook.decode("utf-8", "replace")
+    sheets = [html.unescape(m) for m in re.findall(r'<(?:\w+:)?sheet\b[^>]*\bname="([^"]*)"', text)]
+    props = core.decode("utf-8", "replace")
+    # the marker; or, for reports written before it, jixiao as the creator and the report's title
+    marked = REPORT_MARKER in props or (re.search(r"<dc:creator\b[^>]*>jixiao [\d.]+</dc:creator>", props) is not None
+                                        and "绩效自评检查报告" in props)
+    return marked and sheets == list(REPORT_SHEETS)
+
+
+def is_own_report(source: str | Path | bytes) -> bool:
+    """A report jixiao wrote (its marker in docProps/core.xml and exactly the report's sheets), not a submission."""
+    try:
+        fh = io.BytesIO(source) if isinstance(source, bytes) else source
+        if zip_directory(fh) is None or too_many_members(fh, MAX_PARTS, XLSX_DIRECTORY_BYTES) is not None:
+            return False
+        with zipfile.ZipFile(fh) as z:
+            parts = {}
+            for name in ("docProps/core.xml", "xl/workbook.xml"):
+                info = z.getinfo(name)
+                if info.file_size > 1024 * 1024:
+                    return False
+                parts[name] = z.read(info)
+    except (KeyError, OSError, zipfile.BadZipFile, EOFError, RuntimeError, NotImplementedError, ValueError):
+        return False
+    return _is_report_part(parts["docProps/core.xml"], parts["xl/workbook.xml"])
+
+
 def _archive(path: Path) -> Iterator[Source]:
     label = str(path)
     try:
+        count = too_many_members(path, MAX_MEMBERS, MAX_DIRECTORY_BYTES)
+        if count is not None:
+            yield _problem(label, "archive.too_large", f"压缩包内有约 {count} 个文件，超过 {MAX_MEMBERS} 个，拒绝解压")
+            return
         z = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as e:
-        yield _problem(label, "archive.corrupt", f"压缩包已损坏，无法打开：{e}")
+    except PermissionError as e:
+        yield _problem(label, "input.unreadable", f"压缩包无法读取：{reason(e)}")
+        return
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+        yield _problem(label, "archive.corrupt", f"压缩包已损坏，无法打开：{reason(e)}")
         return
     total = 0
     with z:
@@ -70,7 +141,7 @@ def _archive(path: Path) -> Iterator[Source]:
             yield Source(label, path=label)
             return
         for info in members:
-            name = info.filename
+            name = member_name(info)
             base = Path(name).name
             if name.startswith("__MACOSX/") or base.startswith(("~$", ".")):
                 continue
@@ -94,33 +165,109 @@ def _archive(path: Path) -> Iterator[Source]:
                 with z.open(info) as fh:
                     data = fh.read(MAX_MEMBER_BYTES + 1)
             except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as e:
-                yield _problem(member_label, "archive.corrupt", f"无法从压缩包读取：{e}")
+                yield _problem(member_label, "archive.corrupt", f"无法从压缩包读取：{reason(e)}")
                 continue
             if len(data) > MAX_MEMBER_BYTES:
                 yield _problem(member_label, "archive.too_large", "压缩包内文件过大，拒绝解压")
                 continue
+            if is_own_report(data):
+                continue
             yield Source(member_label, data=data)
 
 
+def _walk(folder: Path) -> Iterator[Path | Source]:
+    """Files under a folder (linked folders not entered: a link to / would walk the disk), in a stable order; a folder
+    that cannot be read becomes a finding instead of being skipped silently."""
+    seen: set[tuple[int, int]] = set()
+    problems: list[Source] = []
+
+    def on_error(e: OSError) -> None:
+        where = e.filename or str(folder)
+        problems.append(_problem(str(where), "input.unreadable", f"文件夹无法读取：{reason(e)}，其中的文件未检查"))
+
+    found: list[Path] = []
+    for root, dirs, files in os.walk(folder, onerror=on_error):  # linked folders are not entered
+        try:
+            st = os.stat(root)
+            ident = (st.st_dev, st.st_ino)
+        except OSError:
+            ident = None
+        if ident is not None:
+            if ident in seen:  # a link back to a folder already walked (a symlink loop)
+                dirs[:] = []
+                continue
+            seen.add(ident)
+        dirs.sort()
+        found.extend(Path(root) / f for f in files)
+    yield from problems
+    yield from sorted(found)
+
+
 def collect(paths: Iterable[str | Path]) -> list[Source]:
-    """Every workbook named by ``paths``: files, folders (recursive) and .zip archives, in a stable order."""
+    """Every workbook named by ``paths``: files, folders (recursive) and .zip archives, in a stable order.
+
+    jixiao's own reports found among them are skipped (see :func:`is_own_report`).
+    """
     out: list[Source] = []
     for p in map(Path, paths):
-        if not p.exists():
+        if not os.path.lexists(p):
             out.append(_problem(str(p), "input.not_found", "文件或文件夹不存在"))
+        elif not p.exists():
+            out.append(_problem(str(p), "input.not_found", "链接指向的文件不存在（或链接循环）"))
         elif p.is_dir():
-            for f in sorted(x for x in p.rglob("*") if x.is_file()):
+            for f in _walk(p):
+                if isinstance(f, Source):
+                    out.append(f)
+                    continue
                 if f.name.startswith(("~$", ".")):
                     continue
-                if f.suffix.lower() in WORKBOOK_SUFFIXES:
-                    out.append(Source(str(f), path=str(f)))
-                elif f.suffix.lower() == ".zip":
+                suffix = f.suffix.lower()
+                if suffix not in WORKBOOK_SUFFIXES and suffix != ".zip":
+                    continue
+                if not f.exists():
+                    out.append(_problem(str(f), "input.not_found", "链接指向的文件不存在（或链接循环）"))
+                elif not os.access(f, os.R_OK):
+                    out.append(_problem(str(f), "input.unreadable", "文件无法读取：没有读取权限"))
+                elif suffix == ".zip":
                     out.extend(_archive(f))
+                elif not is_own_report(f):
+                    out.append(Source(str(f), path=str(f)))
         elif p.suffix.lower() == ".zip":
             out.extend(_archive(p))
         else:
             out.append(Source(str(p), path=str(p)))  # whatever it is: the reader says what is wrong with it
     return out
+
+
+def output_clash(output: str | Path, inputs: Iterable[str | Path], sources: Iterable[Source] = ()
+                 ) -> tuple[str, str] | None:
+    """Why ``output`` cannot be written, as (code, Chinese message), or None.
+
+    Refused: the output resolves (symbolic links followed) to an input file, to a workbook found in an
+    input folder, to an input .zip, or to a path inside one.
+    """
+    out = Path(os.path.realpath(output))
+    if out.is_dir():
+        return "output.invalid", "输出路径是一个文件夹"
+    files: set[Path] = set()
+    for p in inputs:
+        real = Path(os.path.realpath(p))
+        if real.is_file():
+            files.add(real)
+    for src in sources:
+        if src.path:
+            files.add(Path(os.path.realpath(src.path)))
+        base = src.label.split("!", 1)[0] if "!" in src.label else None
+        if base and base.lower().endswith(".zip"):
+            files.add(Path(os.path.realpath(base)))
+    if out in files:
+        return "output.is_input", "输出文件就是被检查的输入文件，拒绝覆盖"
+    for parent in out.parents:
+        if parent in files:
+            return "output.is_input", f"输出路径位于被检查的文件 {parent.name} 之内，拒绝写入"
+        if parent.exists() and not parent.is_dir():
+            return "output.invalid", f"输出路径中的 {parent.name} 不是文件夹"
+    return None
 
 
 # ---------------------------------------------------------------------------

@@ -24,11 +24,11 @@ from typing import Any
 
 from .. import vocabulary as v
 from ..errors import CellError, Finding, JixiaoError
+from ..excel.syntax import FormulaError
 from ..form import DeptForm, FormScore, score_form
+from ..layouts.native import CHECK as NATIVE_CHECK
 from ..profile import Profile, load_profile
 from ..rules import rule
-from ..excel.syntax import FormulaError
-from ..layouts.native import CHECK as NATIVE_CHECK
 from .deadline import NONE, Deadline
 from .fields import FormRead, read_template
 from .form_data import to_dept_form

@@ -62,6 +62,16 @@ def to_json(results: list[FileResult]) -> dict[str, Any]:
             "summary": summary(results)}
 
 
+REPORT_MARKER = "jixiao-report"  # in docProps/core.xml (keywords): a re-checked folder skips jixiao's own reports
+REPORT_SHEETS = ("汇总", "问题清单", "规则统计")
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _atomic(path: str | Path, write) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -69,6 +79,7 @@ def _atomic(path: str | Path, write) -> Path:
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # as any new file (0644 under the usual umask), not mkstemp's 0600
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -134,11 +145,11 @@ class XlsxReport:
         self.path = Path(path)
         self.wb = Workbook()
         self.ws = self.wb.active
-        self.ws.title = "汇总"
+        self.ws.title = REPORT_SHEETS[0]
         _table(self.ws, self.SUMMARY, [46, 28, 8, 18, 10, 8, 6, 7, 7, 7, 14, 18, 22])
-        self.wf = self.wb.create_sheet("问题清单")
+        self.wf = self.wb.create_sheet(REPORT_SHEETS[1])
         _table(self.wf, self.ISSUES, [40, 14, 8, 6, 30, 60, 16, 16, 30])
-        self.wr = self.wb.create_sheet("规则统计")
+        self.wr = self.wb.create_sheet(REPORT_SHEETS[2])
         _table(self.wr, ["问题", "规则", "级别", "次数", "涉及文件数", "示例说明"], [24, 32, 8, 8, 10, 70])
         self.row, self.frow = 2, 2
         self.stats: dict[str, dict[str, Any]] = {}
@@ -202,6 +213,7 @@ class XlsxReport:
                 _safe(self.wr.cell(i, j), v)
         self.wb.properties.creator = f"jixiao {__version__}"
         self.wb.properties.title = "绩效自评检查报告"
+        self.wb.properties.keywords = REPORT_MARKER
         return _atomic(self.path, self.wb.save)
 
 

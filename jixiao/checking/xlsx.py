@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -28,6 +29,7 @@ error_codes({
     "workbook.not_xlsx": "不是工作簿",
     "workbook.too_large": "文件过大",
     "workbook.unreadable": "工作簿无法读取",
+    "input.unreadable": "文件无法读取",
 })
 
 
@@ -36,6 +38,8 @@ MAX_TOTAL_BYTES = 256 * 1024 * 1024  # all parts read from one workbook
 MAX_RATIO = 200  # uncompressed / compressed for a part: above this it is a zip bomb
 MAX_CELLS = 400_000  # cells in one workbook (the official forms have a few thousand)
 MAX_ROW = 100_000  # a form never needs more rows
+MAX_PARTS = 5_000  # zip members of one workbook (a form has a few dozen); each costs memory before any is read
+MAX_DIRECTORY_BYTES = 1024 * 1024  # its zip directory (names included)
 SKIP_SHEETS = {"填表说明"}  # jixiao's own guide: text only, never checked
 
 
@@ -113,6 +117,74 @@ def _unescape(text: str) -> str:
 _ERRORS = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!", "#CALC!"}
 
 
+def reason(e: BaseException) -> str:
+    """Why a file could not be read, in Chinese (the Python exception text is English)."""
+    if isinstance(e, PermissionError):
+        return "没有读取权限"
+    if isinstance(e, FileNotFoundError):
+        return "文件不存在"
+    if isinstance(e, IsADirectoryError):
+        return "这是文件夹"
+    if isinstance(e, NotADirectoryError):
+        return "路径中有一段不是文件夹"
+    if isinstance(e, FileExistsError):
+        return "已有同名文件"
+    if isinstance(e, OSError) and e.errno == 28:
+        return "磁盘已满"
+    if isinstance(e, zipfile.BadZipFile):
+        return "不是完整的 zip 格式（文件可能被截断或改了扩展名）"
+    if isinstance(e, EOFError):
+        return "文件被截断"
+    if isinstance(e, NotImplementedError):
+        return "使用了不支持的压缩方法"
+    if isinstance(e, RuntimeError):
+        return "文件已加密或需要密码"
+    if isinstance(e, zlib.error):
+        return "压缩数据已损坏"
+    if isinstance(e, OSError):
+        return f"读取出错（系统错误 {e.errno}）" if e.errno else "读取出错"
+    return "内容格式错误"
+
+
+def zip_directory(source: str | Path | IO[bytes]) -> tuple[int, int] | None:
+    """(members, bytes of the central directory) as a zip's end record declares them, read before :mod:`zipfile`
+    builds an object per member (a few hundred bytes each); None when there is no end record (zipfile then says
+    what is wrong). zipfile reads as many entries as the directory's bytes hold, whatever the count says, so both
+    are bounded."""
+    import struct
+
+    fh = open(source, "rb") if isinstance(source, (str, Path)) else source
+    try:
+        start = fh.tell() if fh is source else 0
+        fh.seek(0, 2)
+        size = fh.tell()
+        tail = min(size, 65_536 + 22)
+        fh.seek(size - tail)
+        data = fh.read(tail)
+        fh.seek(start)
+    finally:
+        if fh is not source:
+            fh.close()
+    i = data.rfind(b"PK\x05\x06")
+    if i < 0 or len(data) - i < 22:
+        return None
+    count, cd_size = struct.unpack_from("<HI", data, i + 10)
+    if count == 0xFFFF or cd_size == 0xFFFFFFFF:  # zip64: the numbers are in the zip64 record
+        j = data.rfind(b"PK\x06\x06", 0, i)
+        if j < 0 or len(data) - j < 56:
+            return None
+        count, cd_size = struct.unpack_from("<QQ", data, j + 32)
+    return count, cd_size
+
+
+def too_many_members(source: str | Path | IO[bytes], members: int, directory_bytes: int) -> int | None:
+    """The declared member count when the zip exceeds ``members`` or its directory ``directory_bytes``."""
+    d = zip_directory(source)
+    if d is not None and (d[0] > members or d[1] > directory_bytes):
+        return d[0] if d[0] > members else d[1] // 46  # 46 bytes: the smallest directory entry
+    return None
+
+
 def _attrs(text: str) -> dict[str, str]:
     return {k.split(":")[-1]: v for k, v in _ATTR.findall(text)}
 
@@ -168,8 +240,12 @@ def read_book(source: str | Path | IO[bytes], label: str | None = None,
         p = Path(source)
         if not p.exists():
             raise WorkbookError("文件不存在", code="workbook.not_found", file=label)
-        with open(p, "rb") as fh:
-            head = fh.read(8)
+        try:
+            with open(p, "rb") as fh:
+                head = fh.read(8)
+        except OSError as e:
+            code = "input.unreadable" if isinstance(e, PermissionError) else "workbook.corrupt"
+            raise WorkbookError(f"无法读取文件：{reason(e)}", code=code, file=label) from None
     else:
         head = source.read(8)
         source.seek(0)
@@ -179,9 +255,13 @@ def read_book(source: str | Path | IO[bytes], label: str | None = None,
     if not head.startswith(b"PK"):
         raise WorkbookError("不是 Excel 工作簿（.xlsx/.xlsm）", code="workbook.not_xlsx", file=label)
     try:
+        members = too_many_members(source, MAX_PARTS, MAX_DIRECTORY_BYTES)
+        if members is not None:
+            raise WorkbookError(f"压缩格式中有约 {members} 个部件，远超工作簿的规模，拒绝读取", code="workbook.too_large",
+                                file=label)
         z = zipfile.ZipFile(source)
-    except (zipfile.BadZipFile, OSError, EOFError) as e:
-        raise WorkbookError(f"文件已损坏，无法解压：{e}", code="workbook.corrupt", file=label) from None
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+        raise WorkbookError(f"文件已损坏，无法解压：{reason(e)}", code="workbook.corrupt", file=label) from None
     with z:
         zr = _Zip(z, label)
         if "xl/workbook.xml" not in zr.names:
@@ -192,8 +272,11 @@ def read_book(source: str | Path | IO[bytes], label: str | None = None,
             wb_part = "xl/workbook.xml"
         try:
             return _read(zr, wb_part, label, sheets)
-        except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
-            raise WorkbookError(f"文件已损坏：{e}", code="workbook.corrupt", file=label) from None
+        except RuntimeError as e:  # a member that needs a password
+            raise WorkbookError(f"文件无法读取：{reason(e)}", code="workbook.encrypted_or_xls", file=label) from None
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, IndexError, NotImplementedError,
+                zlib.error) as e:
+            raise WorkbookError(f"文件已损坏：{reason(e)}", code="workbook.corrupt", file=label) from None
 
 
 def _read(zr: _Zip, wb_part: str, label: str, only: set[str] | None) -> Book:
@@ -209,7 +292,11 @@ def _read(zr: _Zip, wb_part: str, label: str, only: set[str] | None) -> Book:
         if typ.endswith("/sharedStrings"):
             part = _target(wb_part, target)
             if part in zr.names:
-                shared = [_text(si) for si in _SI.findall(zr.read(part))]
+                for m in _SI.finditer(zr.read(part)):  # one at a time: a 64 MB part holds millions
+                    shared.append(_text(m.group(1)))
+                    if len(shared) > MAX_CELLS:
+                        raise WorkbookError(f"共享字符串超过 {MAX_CELLS} 个，不是自评表，拒绝读取",
+                                            code="workbook.too_large", file=label)
     names = {}
     for m in _DEFNAME.finditer(wb_xml):
         a = _attrs(m.group(1))
@@ -238,6 +325,19 @@ def _read(zr: _Zip, wb_part: str, label: str, only: set[str] | None) -> Book:
     return book
 
 
+def _cells(xml: str):
+    """(column, row, attributes, body) of each cell with content, one at a time."""
+    found = False
+    for m in _CELL_R_FIRST.finditer(xml):
+        found = True
+        yield m.groups()
+    if not found and "<c" in xml:  # a writer that does not put r first: the general, slower pattern
+        for attrs, body in (m.groups() for m in _CELL.finditer(xml)):
+            rm = _R_ATTR.search(attrs)
+            if rm:
+                yield rm.group(1), rm.group(2), attrs, body
+
+
 def _read_sheet(xml: str, name: str, shared: list[str], label: str) -> Sheet:
     s = Sheet(name)
     dim = _DIM.search(xml)
@@ -249,16 +349,14 @@ def _read_sheet(xml: str, name: str, shared: list[str], label: str) -> Sheet:
                                 code="workbook.too_large", file=label, sheet=name)
     masters: dict[str, tuple[str, int, int]] = {}
     pending: list[tuple[str, str]] = []
-    cells = _CELL_R_FIRST.findall(xml)
-    if not cells and "<c" in xml:  # a writer that does not put r first: the general, slower pattern
-        cells = []
-        for attrs, body in _CELL.findall(xml):
-            rm = _R_ATTR.search(attrs)
-            if rm:
-                cells.append((rm.group(1), rm.group(2), attrs, body))
-    for col, row_text, attrs, body in cells:
+    read = 0
+    for col, row_text, attrs, body in _cells(xml):
         if not body:
             continue
+        read += 1
+        if read > MAX_CELLS:  # counted while reading: the cells of a 64 MB part would not fit in memory
+            raise WorkbookError(f"工作簿单元格超过 {MAX_CELLS} 个，不是自评表，拒绝读取",
+                                code="workbook.too_large", file=label, sheet=name)
         ref = col + row_text
         row = int(row_text)
         if row > MAX_ROW:
@@ -315,7 +413,10 @@ def _read_sheet(xml: str, name: str, shared: list[str], label: str) -> Sheet:
         if si in masters:
             text, r0, c0 = masters[si]
             rm = _REF.match(ref)
-            s.formulas[ref] = "=" + _shift(text, int(rm.group(2)) - r0, column_index_from_string(rm.group(1)) - c0)
+            try:
+                s.formulas[ref] = "=" + _shift(text, int(rm.group(2)) - r0, column_index_from_string(rm.group(1)) - c0)
+            except JixiaoError:  # a formula jixiao cannot read (or nested too deep): kept as written, judged later
+                s.formulas[ref] = "=" + text
     s.merges = _MERGE.findall(xml)
     return s
 

@@ -13,7 +13,15 @@
   value (ROUND(1.005,2) = 1.01), text that looks like a number in arithmetic
   ("84.52%"*1 = 0.8452), VALUE("1,234.5") = 1234.5, SUM ignoring text inside ranges;
 * a formula that calls a function nobody registered is reported before any
-  result is trusted, instead of silently becoming #NAME?.
+  result is trusted, instead of silently becoming #NAME?;
+* the workbook is untrusted: before ``formulas`` sees it, jixiao's bounded reader
+  (:mod:`jixiao.checking.xlsx`) refuses zip bombs and oversized sheets, formulas
+  nested too deep are refused (``formula.too_deep``), circular references are
+  named, and ranges are measured by their bounds. ``formulas`` expands every
+  range into memory, so a workbook with a huge range (``=SUM(D:H)``) is computed
+  by jixiao's compiled calculation, which reads only the cells present, or
+  refused (``formula.range_too_large``) when that calculation does not know one
+  of its functions.
 """
 from __future__ import annotations
 
@@ -34,9 +42,17 @@ from ..errors import CellError, JixiaoError
 from ..functions import FUNCTIONS, CellFunction
 from ..rules import error_codes
 from . import semantics
+from .syntax import Area, FormulaError, Node, parse, references
+
+MAX_RANGE_CELLS = 100_000  # one range handed to formulas (it holds about 0.6 KB per cell of a range)
+MAX_TOTAL_RANGE_CELLS = 250_000  # all distinct ranges of one workbook handed to formulas
+MAX_COMPILED_CELLS = 50_000  # formula cells for jixiao's compiled calculation (about 10 s and 250 MB)
+MAX_ENGINE_CELLS = 20_000  # cells with content handed to formulas (400,000 take a minute and 1.6 GB)
+MAX_FORMULA_CELLS = 2_000  # formula cells handed to formulas (official forms have under 200; 5,000 take 20 s, 50,000 minutes)
 
 error_codes({
     "formulas.unknown_function": "未注册的函数",
+    "formula.too_many": "公式过多，无法完整重算",
 })
 
 
@@ -311,6 +327,10 @@ class Recalc:
     path: Path
     values: dict[tuple[str, str], Any]
     translated: int  # formulas rewritten from [n]!JX_… to JX_…
+    engine: str = "formulas"  # or "compiled": jixiao's own calculation, for ranges too large for formulas
+    note: str = ""  # why the compiled calculation was used (Chinese)
+    formulas: set[tuple[str, str]] = field(default_factory=set)  # the formula cells, keyed as ``values``
+    problems: list[JixiaoError] = field(default_factory=list)  # e.g. a circular reference (formula.cycle)
 
     def get(self, sheet: str, cell: str) -> Any:
         return self.values.get((sheet.upper(), cell.upper()))
@@ -344,29 +364,114 @@ def workbook_formulas(path: str | Path) -> dict[tuple[str, str], str]:
         for ws in wb.worksheets:
             for row in ws.iter_rows():
                 for c in row:
-                    if isinstance(c.value, str) and c.value.startswith("="):
+                    # a formula by its type: text that starts with "=" ('=24期 typed in Excel) is text
+                    if getattr(c, "data_type", None) == "f" and isinstance(c.value, str):
                         out[(ws.title, c.coordinate)] = c.value
     finally:
         wb.close()
     return out
 
 
+def _inspect(book: Any, label: str) -> tuple[dict[tuple[str, str], Node], list[JixiaoError], list[Area]]:
+    """Parse a workbook's formulas with jixiao's bounded parser.
+
+    Returns the parsed formulas, the problems that do not stop a calculation (a circular reference),
+    and the ranges too large for ``formulas``. Raises for a formula nested too deep or too long.
+    """
+    nodes: dict[tuple[str, str], Node] = {}
+    for s in book.sheets.values():
+        for ref, f in s.formulas.items():
+            try:
+                nodes[(s.name, ref)] = parse(_ADDIN_CALL.sub("", f))
+            except FormulaError as e:
+                if e.code in ("formula.too_deep", "formula.too_long"):
+                    raise JixiaoError(e.message, code=e.code, file=label, sheet=s.name, cell=ref) from None
+                # syntax jixiao does not read (names, arrays …): formulas judges it
+    problems: list[JixiaoError] = []
+    from .compiler import evaluation_order
+
+    try:
+        evaluation_order(nodes)
+    except FormulaError as e:
+        if e.code != "formula.cycle":
+            raise JixiaoError(e.message, code=e.code, file=label) from None
+        problems.append(JixiaoError(e.message + "，这些单元格无法计算", code="formula.cycle", file=label,
+                                    sheet=e.sheet, cell=e.cell))
+    areas = {a for key, n in nodes.items() for a in references(n, key[0])[1]}
+    for name, target in book.names.items():  # a defined name over D:H is expanded by formulas as well
+        try:
+            node = parse("=" + target)
+        except FormulaError:
+            continue
+        if node.kind == "range" and node.value[0].sheet:
+            areas |= set(references(node, node.value[0].sheet)[1])
+    total = sum(a.size for a in areas)
+    big = sorted((a for a in areas if a.size > MAX_RANGE_CELLS), key=lambda a: -a.size)
+    if not big and total > MAX_TOTAL_RANGE_CELLS:
+        big = sorted(areas, key=lambda a: -a.size)
+    return nodes, problems, big
+
+
+def _compiled_calculation(book: Any, nodes: dict[tuple[str, str], Node], why: str, code: str, label: str
+                          ) -> dict[tuple[str, str], Any]:
+    """jixiao's compiled calculation over the values read: ranges by their bounds, any number of cells."""
+    from .compiler import compile_sheets
+
+    if len(nodes) > MAX_COMPILED_CELLS:
+        raise JixiaoError(f"工作簿有 {len(nodes)} 个公式单元格，远超自评表的规模（上限 {MAX_COMPILED_CELLS}），拒绝重算",
+                          code="formula.too_many", file=label)
+    if len(nodes) < sum(len(s.formulas) for s in book.sheets.values()):
+        raise JixiaoError(f"{why}，完整重算会耗尽时间或内存；而其中有 jixiao 的快速计算读不懂的公式，拒绝重算",
+                          code=code, file=label)
+    texts = {key: "=" + _ADDIN_CALL.sub("", book.sheets[key[0]].formulas[key[1]]).lstrip("=") for key in nodes}
+    try:
+        calc = compile_sheets(texts)
+    except FormulaError as e:
+        raise JixiaoError(f"{why}，完整重算会耗尽时间或内存；而 jixiao 的快速计算不支持此工作簿的公式"
+                          f"（{e.message}），拒绝重算", code=code, file=label) from None
+    values = {(s.name, ref): v for s in book.sheets.values() for ref, v in s.values.items()
+              if ref not in s.formulas}
+    return calc.run(values)
+
+
 def calculate(path: str | Path, *, allow_unknown: bool = False) -> Recalc:
     """Recompute every formula of a workbook with ``formulas`` and jixiao's functions.
 
     Raises :class:`JixiaoError` (``formulas.unknown_function``) when a formula calls a function
-    that is registered nowhere, unless ``allow_unknown``.
+    that is registered nowhere, unless ``allow_unknown``; the bounded reader's errors
+    (``workbook.too_large`` …) and ``formula.too_deep`` / ``formula.range_too_large`` likewise.
+    A circular reference does not stop the calculation: it is in ``problems``.
     """
     import formulas
 
+    from ..checking.xlsx import read_book
+
     install()
     src = Path(path)
+    book = read_book(src, label=str(src))
+    nodes, problems, big = _inspect(book, str(src))
+    missing = unknown_functions(f for s in book.sheets.values() for f in s.formulas.values())
+    if missing and not allow_unknown:
+        raise JixiaoError(f"公式使用了未注册的函数：{'、'.join(sorted(missing))}，计算结果不可信",
+                          code="formulas.unknown_function", file=str(src))
+    many = sum(len(s.formulas) for s in book.sheets.values())
+    cells = sum(len(s.values) for s in book.sheets.values())
+    formula_keys = {(s.name.upper(), ref) for s in book.sheets.values() for ref in s.formulas}
+    if big or many > MAX_FORMULA_CELLS or cells > MAX_ENGINE_CELLS:
+        if big:
+            a = big[0]
+            why, code = f"公式引用的区域 {a} 有 {a.size} 个单元格", "formula.range_too_large"
+        elif many > MAX_FORMULA_CELLS:
+            why, code = f"工作簿有 {many} 个公式单元格，远超自评表的规模", "formula.too_many"
+        else:
+            why, code = f"工作簿有 {cells} 个非空单元格，远超自评表的规模", "formula.too_many"
+        if problems:  # a circular reference: the compiled calculation cannot order the cells
+            raise JixiaoError(f"{why}，且有循环引用，拒绝重算", code=code, file=str(src))
+        computed = _compiled_calculation(book, nodes, why, code, str(src))
+        values = {(sheet.upper(), ref): v for (sheet, ref), v in computed.items()}
+        return Recalc(src, values, 0, engine="compiled", note=why, formulas=formula_keys, problems=problems)
     with tempfile.TemporaryDirectory(prefix="jixiao-calc-") as tmp:
         copy, translated = translate_addin_refs(src, tmp)
-        missing = unknown_functions(workbook_formulas(copy).values())
-        if missing and not allow_unknown:
-            raise JixiaoError(f"公式使用了未注册的函数：{'、'.join(sorted(missing))}，计算结果不可信",
-                              code="formulas.unknown_function", file=str(src))
         model = formulas.ExcelModel().loads(str(copy)).finish()
         solution = model.calculate()
     values = {}
@@ -374,5 +479,4 @@ def calculate(path: str | Path, *, allow_unknown: bool = False) -> Recalc:
         m = _KEY.match(key)
         if m:
             values[(m["sheet"].upper(), m["cell"])] = _plain(val.value if hasattr(val, "value") else val)
-    return Recalc(src, values, translated)
-
+    return Recalc(src, values, translated, formulas=formula_keys, problems=problems)

@@ -5,14 +5,20 @@ computes every formula cell from the constant cells (blank cells, text
 coercion, error propagation, lazy IF), calling jixiao's cell functions
 directly. The ``formulas`` engine and LibreOffice are the references this
 compiled calculation is tested against on every template cell.
+
+Ranges are handled by their bounds: a range depends on the formula cells inside
+its rectangle (found through an index of formula cells, not by enumerating the
+rectangle), and SUM over ``D:H`` reads only the cells present in the values.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 
 from ..errors import CellError
 from ..functions import FUNCTIONS
@@ -30,10 +36,43 @@ from .semantics import (
     truth,
     udf_call,
 )
-from .syntax import FormulaError, Node, Ref, parse, references
+from .syntax import Area, FormulaError, Node, Ref, area_of, parse, references
+
+DENSE_CELLS = 10_000  # a range this small is read cell by cell, as a grid; larger ones only where cells exist
+CHUNK_CELLS = 500  # formula cells per compiled function
+MAX_EDGES = 2_000_000  # dependencies examined while ordering one workbook's formulas
+_A1 = re.compile(r"([A-Z]{1,3})(\d+)")
+
+
+class CellIndex:
+    """Where cells are, per sheet and column, to find the ones inside a rectangle without enumerating it."""
+
+    def __init__(self, keys):
+        cols: dict[str, dict[int, list[tuple[int, str]]]] = {}
+        for key in keys:
+            sheet, ref = key
+            m = _A1.fullmatch(ref)
+            if m:
+                cols.setdefault(sheet, {}).setdefault(column_index_from_string(m.group(1)), []).append(
+                    (int(m.group(2)), ref))
+        self.cols = {sheet: {c: sorted(v) for c, v in by.items()} for sheet, by in cols.items()}
+        self.rows = {sheet: {c: [r for r, _ in v] for c, v in by.items()} for sheet, by in self.cols.items()}
+
+    def inside(self, area: Area) -> Iterator[tuple[str, str]]:
+        """Keys inside ``area``, column by column, top to bottom."""
+        by = self.cols.get(area.sheet)
+        if not by:
+            return
+        rows = self.rows[area.sheet]
+        for c in sorted(c for c in by if area.col1 <= c <= area.col2):
+            lo, hi = bisect_left(rows[c], area.row1), bisect_right(rows[c], area.row2)
+            for _, ref in by[c][lo:hi]:
+                yield area.sheet, ref
 
 error_codes({
     "formula.cycle": "公式循环引用",
+    "formula.range_too_large": "引用区域过大",
+    "formula.too_complex": "公式依赖过多",
 })
 
 
@@ -46,6 +85,7 @@ class _Gen:
         self.sheet = sheet
         self.consts = consts
         self.n = 0
+        self.sparse = False
 
     def const(self, value: Any) -> str:
         self.consts.append(value)
@@ -54,7 +94,9 @@ class _Gen:
     def key(self, r: Ref) -> str:
         return self.const((r.sheet or self.sheet, f"{get_column_letter(r.col)}{r.row}"))
 
-    def gen(self, node: Node) -> str:
+    def gen(self, node: Node, sparse: bool = False) -> str:
+        """Code for a node; ``sparse``: a large range may be read as the list of its present cells
+        (for SUM-like functions, where blanks do not count)."""
         k = node.kind
         if k == "num":
             return repr(float(node.value))
@@ -71,10 +113,16 @@ class _Gen:
         if k == "ref":
             return f"g({self.key(node.value)})"
         if k == "range":
-            a, b = node.value
-            sheet = a.sheet or self.sheet
-            keys = [[(sheet, f"{get_column_letter(c)}{r}") for c in range(min(a.col, b.col), max(a.col, b.col) + 1)]
-                    for r in range(min(a.row, b.row), max(a.row, b.row) + 1)]
+            area = area_of(node, self.sheet)
+            if area.size > DENSE_CELLS:
+                if not sparse:
+                    raise FormulaError(f"区域 {area} 过大（{area.size} 个单元格），只能用在 SUM、COUNT 等汇总函数中",
+                                       code="formula.range_too_large")
+                self.sparse = True
+                return f"[[g(x) for x in X().inside({self.const(area)})]]"
+            sheet = area.sheet
+            keys = [[(sheet, f"{get_column_letter(c)}{r}") for c in range(area.col1, area.col2 + 1)]
+                    for r in range(area.row1, area.row2 + 1)]
             return f"[[g(x) for x in row] for row in {self.const(keys)}]"
         if k == "neg":
             return f"(-num({self.scalar(node.args[0])}))"
@@ -122,7 +170,7 @@ class _Gen:
         if fn is None:
             raise FormulaError(f"快速计算不支持函数 {name}")
         if name in RANGE_ARGS:
-            return f"B[{name!r}]({', '.join(self.gen(a) for a in args)})"
+            return f"B[{name!r}]({', '.join(self.gen(a, sparse=True) for a in args)})"
         return f"B[{name!r}]({', '.join(self.scalar(a) for a in args)})"
 
 
@@ -140,14 +188,36 @@ class Compiled:
 
 
 def evaluation_order(nodes: dict[tuple[str, str], Node]) -> list[tuple[str, str]]:
-    """Formula cells in dependency order; a circular reference raises FormulaError naming a cell in it."""
-    deps = {key: [r for r in references(n, key[0]) if r in nodes] for key, n in nodes.items()}
+    """Formula cells in dependency order; a circular reference raises FormulaError naming a cell in it.
+
+    A range is one node of the graph, depending on the formula cells inside its rectangle (found by
+    :class:`CellIndex`), so ``=SUM(D:H)`` costs what the sheet holds, not a million cells. A workbook whose
+    dependencies exceed :data:`MAX_EDGES` is refused (``formula.too_complex``).
+    """
+    index = CellIndex(nodes)
+    refs: dict[Any, list] = {}
+    budget = [MAX_EDGES]
+
+    def deps(key: Any) -> list:
+        if key in refs:
+            return refs[key]
+        if isinstance(key, Area):
+            out = list(index.inside(key))
+        else:
+            cells, areas = references(nodes[key], key[0])
+            out = [c for c in dict.fromkeys(cells) if c in nodes] + list(dict.fromkeys(areas))
+        budget[0] -= len(out) + 1
+        if budget[0] < 0:
+            raise FormulaError(f"公式之间的引用超过 {MAX_EDGES} 处，不予计算", code="formula.too_complex")
+        refs[key] = out
+        return out
+
     order: list[tuple[str, str]] = []
-    state: dict[tuple[str, str], int] = {}
+    state: dict[Any, int] = {}
     for start in nodes:
         if state.get(start):
             continue
-        stack = [(start, iter(deps[start]))]
+        stack = [(start, iter(deps(start)))]
         state[start] = 1
         while stack:
             key, it = stack[-1]
@@ -155,14 +225,16 @@ def evaluation_order(nodes: dict[tuple[str, str], Node]) -> list[tuple[str, str]
             if nxt is None:
                 stack.pop()
                 state[key] = 2
-                order.append(key)
+                if not isinstance(key, Area):
+                    order.append(key)
             elif state.get(nxt) == 1:
-                err = FormulaError(f"公式循环引用：{nxt[0]}!{nxt[1]}", code="formula.cycle")
-                err.sheet, err.cell = nxt
+                cell = nxt if not isinstance(nxt, Area) else next(k for k, _ in reversed(stack) if not isinstance(k, Area))
+                err = FormulaError(f"公式循环引用：{cell[0]}!{cell[1]}", code="formula.cycle")
+                err.sheet, err.cell = cell
                 raise err
             elif not state.get(nxt):
                 state[nxt] = 1
-                stack.append((nxt, iter(deps[nxt])))
+                stack.append((nxt, iter(deps(nxt))))
     return order
 
 
@@ -175,19 +247,42 @@ def compile_sheets(formulas: dict[tuple[str, str], str]) -> Compiled:
     nodes = {key: parse(f) for key, f in formulas.items()}
     order = evaluation_order(nodes)
     consts: list = []
-    lines = ["def run(v, pinned=()):", "    g = v.get"]
-    for key in order:
+    chunks: list[list[str]] = []
+    for i, key in enumerate(order):
+        if i % CHUNK_CELLS == 0:
+            chunks.append(["def part(v, g, X, P):"])
         gen = _Gen(key[0], consts)
         expr = gen.gen(nodes[key])
         k = gen.const(key)
-        lines += [f"    if {k} not in pinned:",
-                  "        try:", f"            r = S({expr})",
-                  f"            v[{k}] = 0.0 if r is None else r",  # a formula that reads a blank cell shows 0
-                  "        except Err as e:", f"            v[{k}] = e.err"]
-    lines.append("    return v")
-    source = "\n".join(lines)
+        chunks[-1] += [f"    if {k} not in P:",  # a pinned cell keeps the value it was given
+                       "        try:", f"            r = S({expr})",
+                       f"            v[{k}] = 0.0 if r is None else r",  # a formula that reads a blank cell shows 0
+                       "        except Err as e:", f"            v[{k}] = e.err"]
+    formula_keys = list(order)
+
+    def lazy(values: dict) -> Callable[[], CellIndex]:
+        """The index of present cells (constants and formula cells), built on first use by a large range."""
+        built: list[CellIndex] = []
+
+        def get() -> CellIndex:
+            if not built:
+                built.append(CellIndex(dict.fromkeys([*values, *formula_keys])))
+            return built[0]
+        return get
+
     env = {"K": consts, "S": scalar, "num": num, "text": text, "truth": truth, "compare": compare, "arith": arith,
-           "is_blank": is_blank,
-           "B": BUILTINS, "udf_call": udf_call, "Err": ExcelErr}
-    exec(compile(source, "<jixiao-compiled>", "exec"), env)
-    return Compiled(order, env["run"], source)
+           "is_blank": is_blank, "B": BUILTINS, "udf_call": udf_call, "Err": ExcelErr}
+    parts = []
+    for lines in chunks:  # compiled in pieces: one function of 50,000 cells would take Python's compiler gigabytes
+        source_part = "\n".join(lines)
+        exec(compile(source_part, "<jixiao-compiled>", "exec"), env)
+        parts.append(env.pop("part"))
+
+    def run(v: dict, pinned=()) -> dict:
+        g, x = v.get, lazy(v)
+        for part in parts:
+            part(v, g, x, pinned)
+        return v
+
+    source = "\n\n".join("\n".join(lines) for lines in chunks)
+    return Compiled(order, run, source)

@@ -5,7 +5,11 @@
 * :func:`relative_form` writes it with references relative to its own cell
   (R[1]C[-2]), so the same formula filled down a column compares equal in every
   row, and a shared formula can be expanded by :func:`shift_formula`;
-* :func:`references` lists the cells and ranges a formula reads.
+* :func:`references` lists the cells and ranges a formula reads, ranges by their
+  bounds (:class:`Area`): a whole column ``D:H`` is one rectangle, never a million cells.
+
+Untrusted formulas are bounded: nesting deeper than :data:`MAX_DEPTH` is refused
+with ``formula.too_deep`` instead of exhausting Python's stack.
 """
 from __future__ import annotations
 
@@ -20,11 +24,20 @@ from ..rules import error_codes
 
 error_codes({
     "formula.unsupported": "不支持的公式",
+    "formula.too_deep": "公式嵌套过深",
+    "formula.too_long": "公式过长",
 })
 
 
 class FormulaError(JixiaoError):
     code = "formula.unsupported"
+
+
+MAX_ROWS = 1_048_576  # Excel's sheet: rows and columns a whole-column or whole-row range spans
+MAX_COLS = 16_384
+MAX_DEPTH = 100  # nesting of parentheses, functions and operators; Excel itself allows 64 levels of functions
+MAX_TREE_DEPTH = 250  # the parsed tree, also for long chains such as =A1+A2+…+A300 built without recursion
+MAX_FORMULA_CHARS = 65_536  # Excel stores at most 8192 characters; far longer text is not a formula Excel wrote
 
 
 # ---------------------------------------------------------------------------
@@ -35,7 +48,9 @@ _TOKEN = re.compile(r"""
   | (?P<str>"(?:[^"]|"")*")
   | (?P<err>\#(?:NULL!|DIV/0!|VALUE!|REF!|NAME\?|NUM!|N/A))
   | (?P<ref>(?:(?:'(?:[^']|'')+'|[A-Za-z_\u4e00-\u9fff][\w.\u4e00-\u9fff-]*)!)?
-             \$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?(?![\w(]))
+             (?:\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?(?![\w(])
+              |\$?[A-Z]{1,3}:\$?[A-Z]{1,3}(?![\w(])
+              |\$?\d+:\$?\d+(?![\w(.])))
   | (?P<func>(?:\[\d+\]!)?(?:_xlfn\.|_xlws\.)?[A-Za-z_][\w.]*(?=\())
   | (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
   | (?P<bool>(?:TRUE|FALSE)(?![\w(]))
@@ -72,19 +87,40 @@ def _ref_node(text: str) -> Node:
     if "!" in text:
         sheet, text = text.rsplit("!", 1)
         sheet = sheet[1:-1].replace("''", "'") if sheet.startswith("'") else sheet
+    whole = re.fullmatch(r"(\$?)([A-Z]{1,3}):(\$?)([A-Z]{1,3})", text)
+    if whole:  # D:H, every row of the columns: kept as its two corners
+        c1, c2 = column_index_from_string(whole.group(2)), column_index_from_string(whole.group(4))
+        if max(c1, c2) > MAX_COLS:
+            raise FormulaError(f"无法识别的单元格引用 {text}")
+        return Node("range", (Ref(sheet, c1, 1, bool(whole.group(1)), True),
+                              Ref(sheet, c2, MAX_ROWS, bool(whole.group(3)), True)))
+    rows = re.fullmatch(r"(\$?)(\d+):(\$?)(\d+)", text)
+    if rows:  # 3:5, every column of the rows
+        r1, r2 = int(rows.group(2)), int(rows.group(4))
+        if not (1 <= r1 <= MAX_ROWS and 1 <= r2 <= MAX_ROWS):
+            raise FormulaError(f"无法识别的单元格引用 {text}")
+        return Node("range", (Ref(sheet, 1, r1, True, bool(rows.group(1))),
+                              Ref(sheet, MAX_COLS, r2, True, bool(rows.group(3)))))
     if ":" in text:
         a, b = text.split(":")
         return Node("range", (_parse_cell(a, sheet), _parse_cell(b, sheet)))
     return Node("ref", _parse_cell(text, sheet))
 
 
+def _short(formula: str, n: int = 80) -> str:
+    return formula if len(formula) <= n else formula[:n] + "…"
+
+
 def tokenize(formula: str) -> list[tuple[str, str]]:
     text = formula[1:] if formula.startswith("=") else formula
+    if len(text) > MAX_FORMULA_CHARS:
+        raise FormulaError(f"公式长达 {len(text)} 个字符，远超 Excel 公式的长度上限，不予计算",
+                           code="formula.too_long")
     out, pos = [], 0
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if not m:
-            raise FormulaError(f"公式无法解析：{formula}（第 {pos + 1} 个字符）")
+            raise FormulaError(f"公式无法解析：{_short(formula)}（第 {pos + 1} 个字符）")
         pos = m.end()
         kind = m.lastgroup
         if kind != "ws":
@@ -100,6 +136,12 @@ class _Parser:
         self.formula = formula
         self.toks = tokenize(formula)
         self.i = 0
+        self.depth = 0
+
+    def deeper(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise FormulaError(f"公式嵌套超过 {MAX_DEPTH} 层（括号、函数或运算符），不予计算", code="formula.too_deep")
 
     def peek(self) -> tuple[str, str] | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -107,11 +149,18 @@ class _Parser:
     def take(self) -> tuple[str, str]:
         t = self.peek()
         if t is None:
-            raise FormulaError(f"公式不完整：{self.formula}")
+            raise FormulaError(f"公式不完整：{_short(self.formula)}")
         self.i += 1
         return t
 
     def expr(self, min_prec: int = 0) -> Node:
+        self.deeper()
+        try:
+            return self._expr(min_prec)
+        finally:
+            self.depth -= 1
+
+    def _expr(self, min_prec: int) -> Node:
         left = self.unary()
         while True:
             t = self.peek()
@@ -126,7 +175,11 @@ class _Parser:
         t = self.peek()
         if t and t[0] == "op" and t[1] in "+-":
             self.take()
-            inner = self.unary()
+            self.deeper()
+            try:
+                inner = self.unary()
+            finally:
+                self.depth -= 1
             return inner if t[1] == "+" else Node("neg", None, (inner,))
         node = self.primary()
         while self.peek() == ("op", "%"):
@@ -166,20 +219,33 @@ class _Parser:
                 if t == ("op", ")"):
                     return Node("func", name, tuple(args))
                 if t != ("op", ","):
-                    raise FormulaError(f"函数参数之间缺少逗号：{self.formula}")
+                    raise FormulaError(f"函数参数之间缺少逗号：{_short(self.formula)}")
         if (kind, text) == ("op", "("):
             node = self.expr()
             if self.take() != ("op", ")"):
-                raise FormulaError(f"括号不配对：{self.formula}")
+                raise FormulaError(f"括号不配对：{_short(self.formula)}")
             return node
-        raise FormulaError(f"公式无法解析：{self.formula}（“{text}”）")
+        raise FormulaError(f"公式无法解析：{_short(self.formula)}（“{text}”）")
+
+
+def tree_depth(node: Node) -> int:
+    """Depth of a parsed formula, measured without recursion."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        n, d = stack.pop()
+        deepest = max(deepest, d)
+        stack.extend((a, d + 1) for a in n.args)
+    return deepest
 
 
 def parse(formula: str) -> Node:
+    """The formula's tree; :class:`FormulaError` when it cannot be read or is nested too deep (``formula.too_deep``)."""
     p = _Parser(formula)
     node = p.expr()
     if p.peek() is not None:
-        raise FormulaError(f"公式无法解析：{formula}（多余的“{p.peek()[1]}”）")
+        raise FormulaError(f"公式无法解析：{_short(formula)}（多余的“{p.peek()[1]}”）")
+    if tree_depth(node) > MAX_TREE_DEPTH:
+        raise FormulaError(f"公式嵌套或连续运算超过 {MAX_TREE_DEPTH} 层，不予计算", code="formula.too_deep")
     return node
 
 
@@ -257,19 +323,41 @@ def shift_formula(formula: str, dr: int, dc: int) -> str:
     return _write(_shift_node(parse(formula), dr, dc), 0, 0, False)
 
 
-def references(node: Node, host_sheet: str) -> list[tuple[str, str]]:
-    """Every cell a formula reads, as (sheet, "A1"); ranges expanded."""
-    out: list[tuple[str, str]] = []
-    if node.kind == "ref":
-        r = node.value
-        out.append((r.sheet or host_sheet, f"{get_column_letter(r.col)}{r.row}"))
-    elif node.kind == "range":
-        a, b = node.value
-        for row in range(min(a.row, b.row), max(a.row, b.row) + 1):
-            for col in range(min(a.col, b.col), max(a.col, b.col) + 1):
-                out.append((a.sheet or host_sheet, f"{get_column_letter(col)}{row}"))
-    for arg in node.args:
-        out.extend(references(arg, host_sheet))
-    return out
+@dataclass(frozen=True)
+class Area:
+    """A rectangle of cells by its bounds: ``D:H`` is five columns of every row, held as four numbers."""
+
+    sheet: str
+    row1: int
+    col1: int
+    row2: int
+    col2: int
+
+    @property
+    def size(self) -> int:
+        return (self.row2 - self.row1 + 1) * (self.col2 - self.col1 + 1)
+
+    def __str__(self) -> str:
+        return f"{self.sheet}!{get_column_letter(self.col1)}{self.row1}:{get_column_letter(self.col2)}{self.row2}"
 
 
+def area_of(node: Node, host_sheet: str) -> Area:
+    """The bounds of a range node, whichever corner was written first."""
+    a, b = node.value
+    return Area(a.sheet or host_sheet, min(a.row, b.row), min(a.col, b.col), max(a.row, b.row), max(a.col, b.col))
+
+
+def references(node: Node, host_sheet: str) -> tuple[list[tuple[str, str]], list[Area]]:
+    """What a formula reads: single cells as (sheet, "A1"), and ranges by their bounds, never expanded."""
+    cells: list[tuple[str, str]] = []
+    areas: list[Area] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n.kind == "ref":
+            r = n.value
+            cells.append((r.sheet or host_sheet, f"{get_column_letter(r.col)}{r.row}"))
+        elif n.kind == "range":
+            areas.append(area_of(n, host_sheet))
+        stack.extend(reversed(n.args))
+    return cells, areas
