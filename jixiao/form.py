@@ -73,6 +73,14 @@ class DeptForm:
 
     @classmethod
     def load(cls, path: str | Path) -> "DeptForm":
+        """Read a form written as JSON (see ``jixiao/samples/hunan-2024-dept.json``).
+
+        Example:
+            >>> DeptForm.load("missing.json")
+            Traceback (most recent call last):
+                ...
+            jixiao.errors.JixiaoError: missing.json: 无法读取表单数据：[Errno 2] No such file or directory: 'missing.json' [form.unreadable]
+        """
         p = Path(path)
         try:
             return cls.from_dict(json.loads(p.read_text(encoding="utf-8")))
@@ -99,7 +107,21 @@ def _rate_matches(rate: float, reported: float) -> bool:
 
 
 def score_form(form: DeptForm, profile: str | Profile | None = None) -> FormScore:
-    """Score every part of ``form`` and collect what disagrees with the rules."""
+    """Score every part of ``form`` and collect what disagrees with the rules.
+
+    Example:
+        >>> from importlib import resources
+        >>> form = DeptForm.load(resources.files("jixiao.samples") / "hunan-2024-dept.json")
+        >>> form.unit, form.year, len(form.indicators)
+        ('湖南省机关事务管理局', 2024, 16)
+        >>> res = score_form(form, "hunan-dept-2024")
+        >>> round(res.exec_rate, 4), res.exec_score, res.sum_row, res.total, res.grade
+        (0.8452, 9.0, 90.0, 99.0, '优')
+        >>> [f.rule for f in res.findings]
+        ['indicator.actual_has_comparator']
+        >>> [f.rule for f in score_form(form, "national-2020").findings][:2]
+        ['execution.score_mismatch', 'indicator.actual_has_comparator']
+    """
     p = load_profile(profile)
     tol = p.indicators.score_tolerance
     fs: list[Finding] = []
