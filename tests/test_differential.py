@@ -429,6 +429,26 @@ def lo_value(v: Any) -> Any:
     return "" if v is None else v
 
 
+def _stale_book(path: Path) -> Path:
+    """B1 = A1+1 = 3, saved with the stale cached result 99 (as after editing A1 without recalculating)."""
+    import zipfile
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active["A1"], wb.active["B1"] = 2, "=A1+1"
+    plain = path.with_suffix(".plain.xlsx")
+    wb.save(plain)
+    with zipfile.ZipFile(plain) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb"<f>A1\+1</f>(<v>[^<]*</v>|<v/>)?", b"<f>A1+1</f><v>99</v>", data)
+            zout.writestr(item, data)
+    plain.unlink()
+    return path
+
+
 @pytest.fixture(scope="module")
 def libreoffice_batch(tmp_path_factory):
     if not (shutil.which("soffice") or shutil.which("libreoffice")):
@@ -442,9 +462,11 @@ def libreoffice_batch(tmp_path_factory):
             values = random_filled(rng, kind)
             cases.append((kind, values, write(kind, values, root / "in" / f"{kind}-{i}.xlsx")))
     semantics = _semantics_book(root / "in" / "semantics.xlsx")
-    out = libreoffice_recalc([c[2] for c in cases] + [semantics], root / "out")
+    stale = _stale_book(root / "in" / "stale.xlsx")
+    out = libreoffice_recalc([c[2] for c in cases] + [semantics, stale], root / "out")
     ws = load_workbook(out[semantics], data_only=True)["S"]
-    results = [("semantics", None, semantics, {r: lo_value(ws[r].value) for r in KNOWN})]
+    results = [("semantics", None, semantics, {r: lo_value(ws[r].value) for r in KNOWN}),
+               ("stale", None, stale, {"B1": load_workbook(out[stale], data_only=True).active["B1"].value})]
     for kind, values, path in cases:
         wb = load_workbook(out[path], data_only=True)
         lo = {k: lo_value(wb[k[0]][k[1]].value) for k in template(kind).formulas}
@@ -503,6 +525,12 @@ def test_libreoffice_shows_an_error_for_jx_functions(kind, libreoffice_batch):
             else:
                 assert same(want, v), f"{path.name} {k}: LibreOffice {v!r}, expected {want!r}"
     assert errors, "no JX_ cell showed an error in LibreOffice"
+
+
+def test_libreoffice_recalculates_instead_of_reading_cached_results(libreoffice_batch):
+    """Without OOXMLRecalcMode = 0 LibreOffice would show the cached 99 (its default keeps cached results)."""
+    [(_, _, _, lo)] = [r for r in libreoffice_batch if r[0] == "stale"]
+    assert lo["B1"] == 3
 
 
 def test_libreoffice_follows_excel_on_text_in_aggregates(libreoffice_batch):
