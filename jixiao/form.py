@@ -63,6 +63,16 @@ class DeptForm:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "DeptForm":
+        """A form from its JSON data (the layout of ``jixiao/samples/hunan-2024-dept.json``).
+
+        Example:
+            >>> form = DeptForm.from_dict({"unit": "某单位", "year": 2024, "funds": {"budget": 100, "executed": 92},
+            ...                            "indicators": [{"level1": "产出指标", "level2": "数量指标", "name": "保洁面积",
+            ...                                            "target": "≥10万平方米", "actual": "9万平方米", "weight": 50}]})
+            >>> res = score_form(form)
+            >>> res.exec_score, res.indicators[0].score
+            (9.2, 45.0)
+        """
         f = d["funds"]
         funds = Funds(**{k: f.get(k) for k in Funds.__dataclass_fields__ if k in f})
         rows = [IndicatorRow(**r) for r in d.get("indicators", [])]

@@ -26,6 +26,12 @@ class SplitCheck:
 
     @property
     def difference(self) -> float:
+        """parts_sum − total (万元); negative when the parts fall short.
+
+        Example:
+            >>> check_split(100, {"基本支出": 60, "项目支出": 39}).difference
+            -1.0
+        """
         return self.parts_sum - self.total
 
 

@@ -30,6 +30,12 @@ class Comparator(str, Enum):
 
     @property
     def direction(self) -> Direction:
+        """正向/反向/等于 from the comparator; a bare number is 等于.
+
+        Example:
+            >>> Comparator.GE.direction, Comparator.LT.direction, Comparator.APPROX.direction
+            ('正向', '反向', '等于')
+        """
         if self in (Comparator.GE, Comparator.GT):
             return "正向"
         if self in (Comparator.LE, Comparator.LT):
@@ -138,9 +144,21 @@ class Measure:
 
     @property
     def direction(self) -> Direction:
+        """正向/反向/等于 from the comparator; a bare number is 等于.
+
+        Example:
+            >>> parse_value("≥95%").direction, parse_value("3天以内").direction, parse_value("24期").direction
+            ('正向', '反向', '等于')
+        """
         return self.comparator.direction if self.comparator else "等于"
 
     def unit_label(self) -> str:
+        """Magnitude and unit as written: 万条, %, 亿元.
+
+        Example:
+            >>> parse_value("1.2万条").unit_label(), parse_value("≥95%").unit_label()
+            ('万条', '%')
+        """
         return f"{self.magnitude}{self.unit}"
 
     def format(self) -> str:
