@@ -86,10 +86,10 @@ class DeptForm:
         """Read a form written as JSON (see ``jixiao/samples/hunan-2024-dept.json``).
 
         Example:
-            >>> DeptForm.load("missing.json")
+            >>> DeptForm.load("missing.json")  # doctest: +ELLIPSIS
             Traceback (most recent call last):
                 ...
-            jixiao.errors.JixiaoError: missing.json: 无法读取表单数据：[Errno 2] No such file or directory: 'missing.json' [form.unreadable]
+            jixiao.errors.JixiaoError: missing.json: 无法读取表单数据：... [form.unreadable]
         """
         p = Path(path)
         try:
