@@ -33,6 +33,12 @@ class RateFormula:
     absolute: bool = False  # |numerator| / denominator
 
     def compute(self, numerator: float, denominator: float) -> float:
+        """The rate from its two inputs; a zero or negative denominator raises ValueReadError.
+
+        Example:
+            >>> RATE_FORMULAS["three_public_change"].compute(1802, 722) > 1
+            True
+        """
         n = as_number(numerator, self.numerator)
         d = as_number(denominator, self.denominator)
         if d == 0:
@@ -66,7 +72,12 @@ def _norm(name: str) -> str:
 
 
 def control_key(kind: str, profile: Profile | None = None) -> str:
-    """Accept the ASCII key (``staff_control``) or the Chinese name (在职人员控制率)."""
+    """Accept the ASCII key (``staff_control``) or the Chinese name (在职人员控制率).
+
+    Example:
+        >>> control_key("在职人员控制率"), control_key("“三公经费”变动率"), control_key("staff_control")
+        ('staff_control', 'three_public_change', 'staff_control')
+    """
     k = _norm(kind)
     if k in RATE_FORMULAS or (profile and k in profile.controls):
         return k
@@ -82,7 +93,14 @@ def control_key(kind: str, profile: Profile | None = None) -> str:
 
 
 def control_rate(kind: str, numerator: float, denominator: float) -> float:
-    """The rate for ``kind`` from its inputs, e.g. ``control_rate("staff_control", 47, 51)`` → 0.9216."""
+    """The rate for ``kind`` from its inputs, e.g. ``control_rate("staff_control", 47, 51)`` → 0.9216.
+
+    Example:
+        >>> round(control_rate("staff_control", 47, 51), 4)
+        0.9216
+        >>> round(control_rate("三公经费变动率", 1802, 722), 4)
+        1.4958
+    """
     return RATE_FORMULAS[control_key(kind)].compute(numerator, denominator)
 
 
@@ -112,6 +130,16 @@ def control_score(kind: str, rate: float, profile: str | Profile | None = None,
 
     ``weight`` overrides the profile's points where the form sets them (the rubric's
     职责履行 rows leave them to the department).
+
+    Example:
+        >>> control_score("在职人员控制率", control_rate("在职人员控制率", 47, 51), "county-rubric-2022")
+        2.0
+        >>> control_score("staff_control", 1.05)
+        1.0
+        >>> control_score("budget_adjust", 0.07)
+        1.5
+        >>> control_score("payment_progress", 0.45, quarter="Q2")
+        1.0
     """
     p = load_profile(profile)
     rule = p.control(control_key(kind, p))
@@ -127,7 +155,12 @@ def control_score(kind: str, rate: float, profile: str | Profile | None = None,
 
 
 def payment_progress_score(rates: Mapping[str, float], profile: str | Profile | None = None) -> float:
-    """支付序时进度 over several quarters: one weight, deductions for every quarter added up."""
+    """支付序时进度 over several quarters: one weight, deductions for every quarter added up.
+
+    Example:
+        >>> payment_progress_score({"Q1": 0.2, "Q2": 0.45, "Q3": 0.78})
+        0.6
+    """
     p = load_profile(profile)
     rule = p.control("payment_progress")
     total = sum(_deduction(rule, as_number(r, rule.name), q) for q, r in rates.items())

@@ -65,11 +65,24 @@ class IndicatorScore:
 
     @property
     def ok(self) -> bool:
+        """No error-level finding.
+
+        Example:
+            >>> indicator_score("≥95%", "90%", 10).ok, indicator_score("≥95%", "90%", 10, reported=12).ok
+            (True, False)
+        """
         return not any(f.severity == "error" for f in self.findings)
 
 
 def indicator_kind(target: object) -> Kind | None:
-    """正向 / 反向 / 等于 from the comparator of 年度指标值, 定性 for text, None when unreadable."""
+    """正向 / 反向 / 等于 from the comparator of 年度指标值, 定性 for text, None when unreadable.
+
+    Example:
+        >>> indicator_kind("≥95%"), indicator_kind("≤1次"), indicator_kind("=24期"), indicator_kind("显著提升")
+        ('正向', '反向', '等于', '定性')
+        >>> indicator_kind("95斤") is None
+        True
+    """
     v = target if isinstance(target, (Measure, Qualitative, Unreadable)) else parse_value(target)
     if isinstance(v, Measure):
         return v.direction
@@ -90,6 +103,22 @@ def indicator_score(target: object, actual: object, weight: float, profile: str 
     ``grade`` is the officer's 定性 grade (达成/部分达成/未达成 or the full label);
     ``reported`` the 得分 written on the form, checked against the rule;
     ``reason`` the 偏差原因 text (None when unknown), checked when required.
+
+    Example:
+        >>> res = indicator_score("≥95%", "90%", 10)
+        >>> res.score, res.kind, res.met, res.reason_required
+        (9.47, '正向', False, True)
+        >>> indicator_score("≤1次", "2次", 10).score
+        0.0
+        >>> indicator_score("=24期", "20期", 10).score
+        8.33
+        >>> res = indicator_score("显著提升", "部分完成", 10)
+        >>> res.kind, res.grade, res.band, res.score
+        ('定性', '部分达成并具有一定效果', (6.0, 8.0), 8.0)
+        >>> [f.rule for f in indicator_score("≥100篇", "130篇", 10).findings]
+        ['indicator.over_achievement']
+        >>> [f.rule for f in indicator_score("≥95%", "90%", 10, reported=10, reason="").findings]
+        ['indicator.score_mismatch', 'indicator.reason_missing']
     """
     p = load_profile(profile)
     rule = p.indicators
@@ -227,6 +256,14 @@ def infer_grade(target: str, actual: str, profile: str | Profile | None = None) 
 
     Words of partial or failed achievement come from the profile
     (``partly_met_words``, ``not_met_words``). Returns None when ``actual`` is blank.
+
+    Example:
+        >>> infer_grade("按时完成", "部分完成").label
+        '部分达成并具有一定效果'
+        >>> infer_grade("无重大差错", "无重大差错").label
+        '达成年度指标'
+        >>> infer_grade("显著提升", "未达到预期").label
+        '未达成且效果较差'
     """
     rule = load_profile(profile).indicators
     t, a = normalise(target).replace(" ", ""), normalise(actual).replace(" ", "")

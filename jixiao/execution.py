@@ -23,6 +23,14 @@ def exec_rate(budget: float, executed: float) -> float:
 
     ``budget`` is 全年预算数 (the adjusted full-year budget), not 年初预算数.
     Raises :class:`ValueReadError` when the budget is not positive.
+
+    Example:
+        >>> round(exec_rate(38479.52, 32521.07), 4)
+        0.8452
+        >>> exec_rate(0, 100)
+        Traceback (most recent call last):
+            ...
+        jixiao.errors.ValueReadError: 全年预算数为 0，无法计算执行率 [execution.no_budget]
     """
     b = as_number(budget, "全年预算数")
     e = as_number(executed, "全年执行数")
@@ -40,6 +48,15 @@ def exec_score(rate: float, profile: str | Profile | None = None, weight: float 
     ``bands``: the share of the first band that contains the rate.
     The result is rounded by the profile (``decimals``/``round_mode``) and never below 0.
     ``weight`` overrides the profile's 分值 (a form may print its own).
+
+    Example:
+        >>> rate = exec_rate(38479.52, 32521.07)
+        >>> exec_score(rate), exec_score(rate, "hunan-dept-2024")
+        (8.45, 9.0)
+        >>> exec_score(1.05)
+        10.0
+        >>> exec_score(0.9216, "county-rubric-2022")
+        1.5
     """
     p = load_profile(profile)
     rule = p.execution
@@ -56,7 +73,12 @@ def exec_score(rate: float, profile: str | Profile | None = None, weight: float 
 
 
 def cap_total(total: float, rate: float, profile: str | Profile | None = None) -> float:
-    """Cap the form's total by 执行率 where the profile enables it (e.g. <80% → at most 89)."""
+    """Cap the form's total by 执行率 where the profile enables it (e.g. <80% → at most 89).
+
+    Example:
+        >>> cap_total(99, 0.75)
+        99.0
+    """
     p = load_profile(profile)
     t, r = as_number(total, "总分"), as_number(rate, "执行率")
     if not p.execution.total_cap_enabled:

@@ -93,6 +93,16 @@ class DeptForm:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "DeptForm":
+        """A form from its JSON data (the layout of ``jixiao/samples/hunan-2024-dept.json``).
+
+        Example:
+            >>> form = DeptForm.from_dict({"unit": "某单位", "year": 2024, "funds": {"budget": 100, "executed": 92},
+            ...                            "indicators": [{"level1": "产出指标", "level2": "数量指标", "name": "保洁面积",
+            ...                                            "target": "≥10万平方米", "actual": "9万平方米", "weight": 50}]})
+            >>> res = score_form(form)
+            >>> res.exec_score, res.indicators[0].score
+            (9.2, 45.0)
+        """
         f = d["funds"]
         funds = Funds(**{k: f.get(k) for k in Funds.__dataclass_fields__ if k in f})
         rows = [IndicatorRow(**r) for r in d.get("indicators", [])]
@@ -103,6 +113,14 @@ class DeptForm:
 
     @classmethod
     def load(cls, path: str | Path) -> "DeptForm":
+        """Read a form written as JSON (see ``jixiao/samples/hunan-2024-dept.json``).
+
+        Example:
+            >>> DeptForm.load("missing.json")  # doctest: +ELLIPSIS
+            Traceback (most recent call last):
+                ...
+            jixiao.errors.JixiaoError: missing.json: 无法读取表单数据：... [form.unreadable]
+        """
         p = Path(path)
         try:
             return cls.from_dict(json.loads(p.read_text(encoding="utf-8")))
@@ -135,10 +153,17 @@ def score_form(form: DeptForm, profile: str | Profile | None = None) -> FormScor
     that knows where it found each field can point at the cell.
 
     Example:
-        >>> form = DeptForm.load(Path(__file__).parent / "samples" / "hunan-2024-dept.json")
-        >>> s = score_form(form, "hunan-dept-2024")
-        >>> f"{s.exec_rate:.2%}", s.exec_score, s.sum_row, s.total, s.grade
-        ('84.52%', 9.0, 90.0, 99.0, '优')
+        >>> from importlib import resources
+        >>> form = DeptForm.load(resources.files("jixiao.samples") / "hunan-2024-dept.json")
+        >>> form.unit, form.year, len(form.indicators)
+        ('湖南省机关事务管理局', 2024, 16)
+        >>> res = score_form(form, "hunan-dept-2024")
+        >>> round(res.exec_rate, 4), res.exec_score, res.sum_row, res.total, res.grade
+        (0.8452, 9.0, 90.0, 99.0, '优')
+        >>> [f.rule for f in res.findings]
+        ['indicator.actual_has_comparator']
+        >>> [f.rule for f in score_form(form, "national-2020").findings][:2]
+        ['execution.score_mismatch', 'indicator.actual_has_comparator']
     """
     p = load_profile(profile)
     fu = form.funds

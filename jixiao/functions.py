@@ -16,6 +16,25 @@ Example:
     ('budget', 'executed')
     >>> round(FUNCTIONS["JX_EXEC_RATE"].func(38479.52, 32521.07), 4)
     0.8452
+
+    Each function as a cell computes it (arguments are cell values; a blank cell is None):
+
+    >>> JX_EXEC_SCORE(0.8452, "hunan-dept-2024")
+    9.0
+    >>> JX_IND_SCORE("≥95%", "90%", 10), JX_IND_KIND("≤1次"), JX_IND_REASON("≥95%", "90%", 10, 9.47)
+    (9.47, '反向', '须填写')
+    >>> JX_IND_SCORE("≥95%", "96", 10)
+    Traceback (most recent call last):
+        ...
+    jixiao.errors.ValueReadError: 单位不一致：指标值为“%”，实际完成值为“无单位” [indicator.unscorable]
+    >>> round(JX_CONTROL_RATE("在职人员控制率", 47, 51), 4), JX_CONTROL_SCORE("在职人员控制率", 0.9216, "county-rubric-2022")
+    (0.9216, 2.0)
+    >>> JX_PAYMENT_SCORE(0.2, 0.45, 0.78), JX_GRADE(99), JX_TOTAL_CAP(99, 0.75), JX_VALUE("1.2万条")
+    (0.6, '优', 99.0, 12000.0)
+    >>> JX_SUM_ROW(9, 90, "hunan-dept-2024"), JX_SUM_ROW(9, 90)
+    (90, 99.0)
+    >>> JX_SPLIT_CHECK([[None, 100, None]], [[None, 60, None], [None, 39, None]])
+    '全年预算数：分项之和 99.00 ≠ 100.00'
 """
 from __future__ import annotations
 
@@ -65,6 +84,13 @@ def cell_function(ranges: tuple[str, ...] = (), **arg_docs: str) -> Callable[[Ca
     """Enter a function in :data:`FUNCTIONS`; every parameter needs a Chinese description.
 
     Parameters named in ``ranges`` receive a range as a list of rows; all others a single value.
+
+    Example:
+        >>> spec = FUNCTIONS["JX_IND_SCORE"]
+        >>> spec.params, spec.required
+        (('target', 'actual', 'weight', 'profile', 'grade', 'reported'), 3)
+        >>> sorted(FUNCTIONS["JX_SPLIT_CHECK"].ranges)
+        ['parts', 'totals']
     """
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -24,12 +24,26 @@ class SplitCheck:
 
     @property
     def difference(self) -> float:
+        """parts_sum − total (万元); negative when the parts fall short.
+
+        Example:
+            >>> check_split(100, {"基本支出": 60, "项目支出": 39}).difference
+            -1.0
+        """
         return self.parts_sum - self.total
 
 
 def check_split(total: float, parts: Mapping[str, float | None],
                 profile: str | Profile | None = None) -> SplitCheck:
-    """Sum the parts (blank parts count as 0) and compare with ``total`` within the profile's tolerance."""
+    """Sum the parts (blank parts count as 0) and compare with ``total`` within the profile's tolerance.
+
+    Example:
+        >>> check_split(38479.52, {"一般公共预算": 36273.98, "其他资金": 2205.54})
+        SplitCheck(total=38479.52, parts_sum=38479.52, ok=True)
+        >>> c = check_split(100, {"基本支出": 60, "项目支出": 39})
+        >>> c.ok, c.difference
+        (False, -1.0)
+    """
     tol = load_profile(profile).funds_tolerance
     t = as_number(total, "合计")
     s = sum(as_number(v, k) for k, v in parts.items() if v is not None and v != "")

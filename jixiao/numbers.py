@@ -24,7 +24,12 @@ _MODES = {"half_up": ROUND_HALF_UP, "up": ROUND_CEILING, "down": ROUND_FLOOR}
 
 
 def to_decimal(x: float) -> Decimal:
-    """The decimal Excel would display for ``x`` (15 significant digits)."""
+    """The decimal Excel would display for ``x`` (15 significant digits).
+
+    Example:
+        >>> to_decimal(1.005)
+        Decimal('1.005')
+    """
     return Decimal(format(x, ".15g"))
 
 
@@ -33,6 +38,14 @@ def round_excel(x: float, decimals: int | None = 2, mode: RoundMode = "half_up")
 
     ``decimals=None`` means no rounding. ``up``/``down`` round towards +∞/−∞,
     which for the non-negative scores jixiao deals with is ROUNDUP/ROUNDDOWN.
+
+    Example:
+        >>> round(1.005, 2), round_excel(1.005, 2)
+        (1.0, 1.01)
+        >>> round_excel(8.452, 0), round_excel(8.452, 0, "up")
+        (8.0, 9.0)
+        >>> round_excel(8.452, None)
+        8.452
     """
     if decimals is None or math.isnan(x) or math.isinf(x):
         return x
@@ -41,11 +54,26 @@ def round_excel(x: float, decimals: int | None = 2, mode: RoundMode = "half_up")
 
 
 def clamp(x: float, lo: float, hi: float) -> float:
+    """``x`` limited to the interval [lo, hi].
+
+    Example:
+        >>> clamp(11.5, 0, 10), clamp(-1, 0, 10)
+        (10, 0)
+    """
     return max(lo, min(hi, x))
 
 
 def as_number(x: object, what: str = "数值") -> float:
-    """Accept int/float/Decimal or a numeric string (with %, full-width digits, thousands commas)."""
+    """Accept int/float/Decimal or a numeric string (with %, full-width digits, thousands commas).
+
+    Example:
+        >>> as_number("84.52%"), as_number("３６２７３.９８"), as_number(10)
+        (0.8452, 36273.98, 10.0)
+        >>> as_number("无", "全年预算数")
+        Traceback (most recent call last):
+            ...
+        jixiao.errors.ValueReadError: 全年预算数“无”不是数字 [value.not_number]
+    """
     from .errors import ValueReadError
 
     if isinstance(x, bool):

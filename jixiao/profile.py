@@ -45,6 +45,12 @@ class Rounding:
     mode: RoundMode = "half_up"
 
     def apply(self, x: float) -> float:
+        """Round ``x`` by this rule.
+
+        Example:
+            >>> Rounding(0, "up").apply(8.452), Rounding(2).apply(1.005), Rounding(None).apply(8.452)
+            (9.0, 1.01, 8.452)
+        """
         return round_excel(x, self.decimals, self.mode)
 
 
@@ -59,6 +65,13 @@ class Band:
     max_inclusive: bool = True
 
     def contains(self, x: float) -> bool:
+        """Whether the rate ``x`` lies in this band (bounds by their ``*_inclusive`` flags).
+
+        Example:
+            >>> b = Band(share=0.75, min=0.90, max=0.95, max_inclusive=False)
+            >>> b.contains(0.9216), b.contains(0.95)
+            (True, False)
+        """
         if self.min is not None and (x < self.min or (x == self.min and not self.min_inclusive)):
             return False
         if self.max is not None and (x > self.max or (x == self.max and not self.max_inclusive)):
@@ -109,6 +122,12 @@ class IndicatorRule:
     score_tolerance: float = 0.005  # a reported score this close to the rule's counts as equal
 
     def grade(self, label: str) -> QualGrade | None:
+        """The 定性 grade labelled ``label``, or whose label starts with it (two characters at least); None if none.
+
+        Example:
+            >>> load_profile().indicators.grade("部分达成").label
+            '部分达成并具有一定效果'
+        """
         key = label.strip()
         for g in self.grades:
             if g.label == key or g.label.startswith(key) and len(key) >= 2:
@@ -181,6 +200,12 @@ class Profile:
         return kind == "dept" and any(f.startswith("dept-") for f in self.forms)  # 部门整体, any level
 
     def control(self, key: str) -> ControlRule:
+        """The rule of control rate ``key``; ProfileError when the profile has none.
+
+        Example:
+            >>> load_profile("county-rubric-2022").control("staff_control").step
+            0.2
+        """
         try:
             return self.controls[key]
         except KeyError:
@@ -194,7 +219,12 @@ class Profile:
 
 
 def shipped_profiles() -> list[str]:
-    """Names of the profiles shipped with jixiao."""
+    """Names of the profiles shipped with jixiao.
+
+    Example:
+        >>> {"national-2020", "hunan-dept-2024", "county-rubric-2022"} <= set(shipped_profiles())
+        True
+    """
     root = resources.files("jixiao.profiles")
     return sorted(p.name[:-5] for p in root.iterdir() if p.name.endswith(".toml"))
 
@@ -250,7 +280,21 @@ def _load_raw(ref: str, base: Path | None, seen: tuple[str, ...]) -> tuple[dict[
 
 
 def load_profile(ref: str | Path | Profile | None = None) -> Profile:
-    """Load a shipped profile by name (``hunan-dept-2024``) or a TOML file by path."""
+    """Load a shipped profile by name (``hunan-dept-2024``) or a TOML file by path.
+
+    Example:
+        >>> p = load_profile("hunan-dept-2024")
+        >>> p.execution.weight, p.execution.rounding
+        (10.0, Rounding(decimals=0, mode='up'))
+        >>> p.chain
+        ('jixiao/profiles/national-2020.toml', 'jixiao/profiles/hunan-dept-2024.toml')
+        >>> load_profile().id
+        'national-2020'
+        >>> load_profile("no-such-profile")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+            ...
+        jixiao.errors.ProfileError: no-such-profile: 找不到规则配置“no-such-profile”，内置配置有：...national-2020... [profile.not_found]
+    """
     if isinstance(ref, Profile):
         return ref
     ref = str(ref) if ref else DEFAULT_PROFILE

@@ -36,7 +36,12 @@ class IndicatorLine:
 
 
 def split_label(label: str) -> tuple[str, float | None]:
-    """'产出指标 (50分)' → ('产出指标', 50.0); spaces, line breaks and full-width brackets allowed."""
+    """'产出指标 (50分)' → ('产出指标', 50.0); spaces, line breaks and full-width brackets allowed.
+
+    Example:
+        >>> split_label("产出指标 (50分)"), split_label("效益指标（30分）"), split_label("满意度指标")
+        (('产出指标', 50.0), ('效益指标', 30.0), ('满意度指标', None))
+    """
     text = re.sub(r"\s+", "", str(label or ""))
     m = _WEIGHT_IN_LABEL.search(text)
     weight = float(m.group(1)) if m else None
@@ -45,13 +50,25 @@ def split_label(label: str) -> tuple[str, float | None]:
 
 
 def level_key(label: str) -> str:
-    """A name to compare first-level labels by: '产出指标（50分）', '产出' and ' 产出指标' all give '产出'."""
+    """A name to compare first-level labels by: '产出指标（50分）', '产出' and ' 产出指标' all give '产出'.
+
+    Example:
+        >>> level_key("产出指标（50分）"), level_key(" 产出指标"), level_key("产出")
+        ('产出', '产出', '产出')
+    """
     name, _ = split_label(label)
     return name[:-2] if name.endswith("指标") and len(name) > 2 else name
 
 
 def sum_by_level(lines: Iterable[IndicatorLine]) -> dict[str, dict]:
-    """Weights and scores summed per 一级 and per (一级, 二级). Unscored rows add weight only."""
+    """Weights and scores summed per 一级 and per (一级, 二级). Unscored rows add weight only.
+
+    Example:
+        >>> lines = [IndicatorLine("产出指标", "数量指标", "办件量", 30, 30.0),
+        ...          IndicatorLine("产出指标", "质量指标", "差错率", 20, 15.0)]
+        >>> sum_by_level(lines)["一级"]
+        {'产出': {'weight': 50.0, 'score': 45.0}}
+    """
     first: dict[str, dict[str, float]] = {}
     second: dict[tuple[str, str], dict[str, float]] = {}
     for ln in lines:
@@ -64,13 +81,29 @@ def sum_by_level(lines: Iterable[IndicatorLine]) -> dict[str, dict]:
 
 
 def indicators_total(lines: Iterable[IndicatorLine]) -> float:
-    """Sum of indicator scores, rounded to 10 decimals against float noise."""
+    """Sum of indicator scores, rounded to 10 decimals against float noise.
+
+    Example:
+        >>> indicators_total([IndicatorLine("产出指标", "数量指标", "办件量", 50, 45.0),
+        ...                   IndicatorLine("满意度指标", "服务对象满意度指标", "满意度", 10, 9.47)])
+        54.47
+    """
     return round(sum(ln.score or 0.0 for ln in lines), 10)
 
 
 def check_weights(lines: Iterable[IndicatorLine], profile: str | Profile | None = None,
                   execution_weight: float | None = None) -> list[Finding]:
-    """Indicator weights against the profile: their total, and each first level's sum."""
+    """Indicator weights against the profile: their total, and each first level's sum.
+
+    Example:
+        >>> lines = [IndicatorLine("产出指标", "数量指标", "办件量", 50, 50.0),
+        ...          IndicatorLine("效益指标", "社会效益指标", "群众满意", 30, 30.0),
+        ...          IndicatorLine("满意度指标", "服务对象满意度指标", "满意度", 10, 9.47)]
+        >>> check_weights(lines)
+        []
+        >>> [(f.rule, f.expected, f.found) for f in check_weights(lines[:2])]
+        [('weights.total', 90.0, 80), ('weights.first_level', 10.0, 0.0)]
+    """
     p = load_profile(profile)
     lines = list(lines)
     rule = p.weights
@@ -101,19 +134,34 @@ def check_weights(lines: Iterable[IndicatorLine], profile: str | Profile | None 
 
 
 def overall_total(execution_score: float, indicator_sum: float) -> float:
-    """总分 = 执行率得分 + 绩效指标得分之和."""
+    """总分 = 执行率得分 + 绩效指标得分之和.
+
+    Example:
+        >>> overall_total(9, 90)
+        99.0
+    """
     return round(as_number(execution_score, "执行率得分") + as_number(indicator_sum, "指标得分"), 10)
 
 
 def sum_row_value(execution_score: float, indicator_sum: float, profile: str | Profile | None = None) -> float:
-    """What the form's 合计 row should show: with or without the 执行率 score, by profile."""
+    """What the form's 合计 row should show: with or without the 执行率 score, by profile.
+
+    Example:
+        >>> sum_row_value(9, 90), sum_row_value(9, 90, "hunan-dept-2024")
+        (99.0, 90)
+    """
     p = load_profile(profile)
     return overall_total(execution_score, indicator_sum) if p.weights.sum_row_includes_execution \
         else round(indicator_sum, 10)
 
 
 def grade(total: float, profile: str | Profile | None = None) -> str:
-    """等级 for a total under the profile's bands (default 优/良/中/差 at 90/80/60)."""
+    """等级 for a total under the profile's bands (default 优/良/中/差 at 90/80/60).
+
+    Example:
+        >>> grade(99), grade(89.99), grade(60), grade(59.5)
+        ('优', '良', '中', '差')
+    """
     p = load_profile(profile)
     t = as_number(total, "总分")
     for band in p.grade:  # sorted high to low

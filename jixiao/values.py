@@ -41,6 +41,12 @@ class Comparator(str, Enum):
 
     @property
     def direction(self) -> Direction:
+        """正向/反向/等于 from the comparator; a bare number is 等于.
+
+        Example:
+            >>> Comparator.GE.direction, Comparator.LT.direction, Comparator.APPROX.direction
+            ('正向', '反向', '等于')
+        """
         if self in (Comparator.GE, Comparator.GT):
             return "正向"
         if self in (Comparator.LE, Comparator.LT):
@@ -86,7 +92,14 @@ _FULLWIDTH.update({0x3000: 0x20, 0xFE6A: ord("%"), 0x2030: ord("‰")})
 
 
 def normalise(text: str) -> str:
-    """Full-width ASCII to half-width, line breaks to spaces, thousands separators removed."""
+    """Full-width ASCII to half-width, line breaks to spaces, thousands separators removed.
+
+    Example:
+        >>> normalise("３６，２７３.９８")
+        '36273.98'
+        >>> normalise("1,234,567.5")
+        '1234567.5'
+    """
     t = text.translate(_FULLWIDTH).replace("\r", " ").replace("\n", " ").strip()
     return re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", t)
 
@@ -121,24 +134,51 @@ class Measure:
 
     @property
     def dimension(self) -> str:
-        """What the value measures: ``ratio`` for % and ‰, else the base unit ('' when none)."""
+        """What the value measures: ``ratio`` for % and ‰, else the base unit ('' when none).
+
+        Example:
+            >>> parse_value("≥95%").dimension, parse_value("24期").dimension
+            ('ratio', '期')
+        """
         return "ratio" if self.unit in RATIO_SCALE else self.unit
 
     @property
     def base_value(self) -> float:
-        """The number in base units: 95% → 0.95, 1.2万条 → 12000, 50亿元 → 5e9."""
+        """The number in base units: 95% → 0.95, 1.2万条 → 12000, 50亿元 → 5e9.
+
+        Example:
+            >>> round(parse_value("95%").base_value, 12), parse_value("50亿元").base_value
+            (0.95, 5000000000.0)
+        """
         v = self.number * MAGNITUDES.get(self.magnitude, 1.0)
         return v * RATIO_SCALE.get(self.unit, 1.0)
 
     @property
     def direction(self) -> Direction:
+        """正向/反向/等于 from the comparator; a bare number is 等于.
+
+        Example:
+            >>> parse_value("≥95%").direction, parse_value("3天以内").direction, parse_value("24期").direction
+            ('正向', '反向', '等于')
+        """
         return self.comparator.direction if self.comparator else "等于"
 
     def unit_label(self) -> str:
+        """Magnitude and unit as written: 万条, %, 亿元.
+
+        Example:
+            >>> parse_value("1.2万条").unit_label(), parse_value("≥95%").unit_label()
+            ('万条', '%')
+        """
         return f"{self.magnitude}{self.unit}"
 
     def format(self) -> str:
-        """Canonical text; parse(format(m)) gives back the same measure."""
+        """Canonical text; parse(format(m)) gives back the same measure.
+
+        Example:
+            >>> parse_value("不少于20个").format()
+            '≥20个'
+        """
         num = self.number_text or format(self.number, "g")
         cmp = "" if self.comparator is None else (
             "约" if self.comparator is Comparator.APPROX else self.comparator.value)
@@ -169,6 +209,21 @@ def parse_value(raw: object, number_format: str | None = None) -> Value:
 
     ``raw`` may be text or a number from a cell; ``number_format`` (the cell's
     Excel format) tells whether a number such as 0.95 is shown as 95%.
+
+    Example:
+        >>> v = parse_value("≥95%")
+        >>> v.comparator.value, v.number, v.unit, v.direction
+        ('≥', 95.0, '%', '正向')
+        >>> parse_value("≤1次").direction, parse_value("=24期").direction, parse_value("24期").direction
+        ('反向', '等于', '等于')
+        >>> parse_value("1.2万条").base_value
+        12000.0
+        >>> parse_value("显著提升")
+        Qualitative(text='显著提升')
+        >>> parse_value("95斤").reason
+        '数字后的单位或写法无法识别'
+        >>> parse_value(0.95, "0.00%").format()
+        '95%'
     """
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return Unreadable("", "未填写", code="value.missing")
@@ -202,7 +257,14 @@ def parse_value(raw: object, number_format: str | None = None) -> Value:
 
 
 def parse_plain_number(text: str) -> float | None:
-    """A bare number as typed in an amount or rate cell: '36,273.98', '84.52%', '３６２７３.９８'."""
+    """A bare number as typed in an amount or rate cell: '36,273.98', '84.52%', '３６２７３.９８'.
+
+    Example:
+        >>> parse_plain_number("36,273.98"), parse_plain_number("84.52%")
+        (36273.98, 0.8452)
+        >>> parse_plain_number("约5") is None
+        True
+    """
     m = _PLAIN_RE.match(normalise(text))
     if not m:
         return None
