@@ -47,7 +47,7 @@ TOL = 0.005
 
 
 def draw_forms(profile, n: int, rows: int, parts) -> list[dict]:
-    """``n`` forms drawn by hypothesis (derandomized, so every run checks the same forms)."""
+    """``n`` forms drawn by hypothesis (derandomized, no example database)."""
     forms: list[dict] = []
 
     @settings(max_examples=n, derandomize=True, database=None, deadline=None,
