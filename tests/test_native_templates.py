@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from jixiao.cli import main
 from jixiao.excel.bridge import functions_in
 from jixiao.layouts import native
-from jixiao.layouts.fill import form_values, write_filled
+from jixiao.layouts.fill import fill_model, form_values, write_filled
 from jixiao.layouts.model import dept_form
 from jixiao.layouts.writer import TEMPLATES, signature, template_model, templates_dir, write_template
 from jixiao.profile import load_profile
@@ -99,9 +99,11 @@ def project_formulas(profile: str) -> dict[str, str]:
 def test_fill_types_input_cells_only(tmp_path):
     form = seed000_full()
     out = write_filled("dept-province", form, tmp_path / "filled.xlsx", engine="native")
-    model = template_model("dept-province", engine="native")
+    model = fill_model("dept-province", form, engine="native")
     ws = load_workbook(out)["自评表"]
-    blank = load_workbook(write_template("dept-province", tmp_path / "blank.xlsx", engine="native"))["自评表"]
+    from jixiao.layouts.writer import build_workbook
+
+    blank = build_workbook(model)["自评表"]
     typed = {model.main.fields[k] for k in form_values(form, model)}
     for row in ws.iter_rows():
         for c in row:
@@ -143,7 +145,7 @@ def test_rows_with_officer_text_have_no_fixed_height_and_fit_their_text(tmp_path
     import zipfile
 
     xml = zipfile.ZipFile(out).read("xl/worksheets/sheet1.xml").decode()
-    model = template_model("dept-province", engine="native")
+    model = fill_model("dept-province", seed000_full(), engine="native")
     s = model.main
     goal_row = int(re.sub(r"\D", "", s.fields["goals.0.actual"]))
     ind_row = int(re.sub(r"\D", "", s.fields["ind.0.target"]))
@@ -286,5 +288,8 @@ def test_libreoffice_prints_seed000_native_filled_on_a4(tmp_path):
         assert tail in re.sub(r"\s", "", text), tail
 
 
-def test_dept_form_default_goal_rows_hold_seed000():
-    assert sum(1 for k in dept_form().main.fields if k.startswith("goals.") and k.endswith(".target")) >= 5
+def test_fill_adds_goal_rows_for_a_form_with_more_goals():
+    n = len(seed000_full()["goals"])
+    assert sum(1 for k in dept_form().main.fields if k.startswith("goals.") and k.endswith(".target")) < n
+    model = fill_model("dept-province", seed000_full(), engine="native")
+    assert sum(1 for k in model.main.fields if k.startswith("goals.") and k.endswith(".target")) == n

@@ -88,13 +88,32 @@ def fill_workbook(model: FormModel, form: dict[str, Any]):
     return wb
 
 
+def fill_model(kind: str, form: dict[str, Any], profile: str | None = None, engine: str = "udf") -> FormModel:
+    """The template's model, with as many 年度总体目标 rows as the form has goals (as an officer inserts rows)."""
+    from .model import dept_form, project_form
+    from .writer import template_model
+
+    model = template_model(kind, profile, engine)
+    goals = len(form.get("goals") or [])
+    have = sum(1 for k in model.main.fields if k.startswith("goals.") and k.endswith(".target"))
+    if goals > have and kind.startswith("dept-"):
+        kw = {} if profile is None else {"profile": profile}
+        model = dept_form(kind.removeprefix("dept-"), goal_rows=goals, engine=engine, **kw)
+    elif goals > have and kind == "project":
+        model = project_form(profile or "national-2020", goal_rows=goals, engine=engine)
+    return model
+
+
 def write_filled(kind: str, form: dict[str, Any] | str | Path, out: str | Path, profile: str | None = None,
                  engine: str = "udf") -> Path:
-    """Write ``kind``'s template filled with ``form`` (a dict or a JSON file) to ``out`` (a file path)."""
-    from .writer import _fix_zip_times, atomic_save, template_model
+    """Write ``kind``'s template filled with ``form`` (a dict or a JSON file) to ``out`` (a file path).
+
+    A form with more goals than the template has rows gets more rows; more indicator rows than the
+    template has is refused (``form.unfit``)."""
+    from .writer import _fix_zip_times, atomic_save
 
     data = form if isinstance(form, dict) else load_form(form)
-    model = template_model(kind, profile, engine)
+    model = fill_model(kind, data, profile, engine)
     path = atomic_save(fill_workbook(model, data), out)
     _fix_zip_times(path, model)
     return path

@@ -403,7 +403,7 @@ def _form_guide(kind: str, p: Profile, n_ind: int, engine: str = "udf") -> list[
 
 
 def dept_form(level: str = "province", profile: str | Profile = "hunan-dept-2024", indicator_rows: int = 20,
-              goal_rows: int = 5, engine: str = "udf") -> FormModel:
+              goal_rows: int = 4, engine: str = "udf") -> FormModel:
     p = load_profile(profile)
     level_zh = LEVELS[level]
     s = SheetModel("自评表", dict(_GRID), "A:I", landscape=True)
@@ -444,7 +444,8 @@ def dept_form(level: str = "province", profile: str | Profile = "hunan-dept-2024
 # 项目支出绩效自评表 (财预〔2020〕10号 附件1)
 
 
-def project_form(profile: str | Profile = "national-2020", indicator_rows: int = 10, engine: str = "udf") -> FormModel:
+def project_form(profile: str | Profile = "national-2020", indicator_rows: int = 10, engine: str = "udf",
+                 goal_rows: int = 1) -> FormModel:
     p = load_profile(profile)
     s = SheetModel("自评表", dict(_GRID), "A:I", landscape=True)
     s.put("A1", "项目支出绩效自评表", "title", to="I1")
@@ -465,7 +466,7 @@ def project_form(profile: str | Profile = "national-2020", indicator_rows: int =
     s.fit_rows[4] = 20
     r = _funds_rows(s, p, 5, "项目资金（万元）", [("资金来源", ["其中：本年财政拨款", "上年结转资金", "其他资金"])],
                     False, prof, engine)
-    r = _goal_rows(s, r, 1)
+    r = _goal_rows(s, r, goal_rows)
     first, last, r = _indicator_rows(s, p, r, indicator_rows, prof, engine)
     r = _total_row(s, p, r, "总分", (first, last), 6, prof, grade_prefix="等级：", engine=engine)
     _footer(s, r, "注：执行率 = 全年执行数 / 全年预算数 × 100%；定量指标完成的得满分，未完成的按 实际完成值/指标值 × 分值 计分；"

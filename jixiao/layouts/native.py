@@ -213,9 +213,10 @@ TEXT_STEPS = ("fw", "x", "p", "pre", "w", "r", "t", "num", "mu", "post", "mag", 
 def text_helpers(src: str, ref: dict[str, str]) -> dict[str, str]:
     """Formulas of the helper cells that read the value in ``src``; ``ref[step]`` is each step's cell.
 
-    Steps: ``fw`` whether the text holds a full-width character left as it is; ``x`` the normalised text (full-width to half-width, line breaks to spaces, trimmed);
-    ``p`` the first digit's position; ``pre`` the text before it; ``w`` the longest comparator word
-    that ends it; ``r`` the rest without spaces; ``t`` its tail after the number; ``num`` the number;
+    Steps: ``fw`` whether the text holds a full-width character left as it is; ``x`` the normalised
+    text (full-width to half-width, line breaks to spaces, trimmed); ``p`` the first digit's position;
+    ``pre`` the text before it; ``w`` the longest comparator word that ends it; ``r`` the rest (a space
+    in it makes the value uncertain); ``t`` its tail after the number; ``num`` the number;
     ``mu`` magnitude and unit; ``post`` the code of a trailing comparator word; ``mag``/``unit`` the
     split; ``kind`` M (measure), Q (text), U (unreadable for certain) or ? (not certain);
     ``cmp`` the comparator code; ``val`` the value in base units; ``dim`` ratio or the unit.
@@ -276,12 +277,12 @@ def text_helpers(src: str, ref: dict[str, str]) -> dict[str, str]:
     w_, r = R["w"], R["r"]
     sign_before = f'AND({p}>1,ISNUMBER(FIND(MID({x},{p}-1,1),"{SIGNS}")))'
     thousands = f"COUNT(FIND({arr(DIGIT_COMMA)},{x}))>0"
-    measure_ok = f'AND({R["num"]}<>"",{mg}<>"#",OR({pre}="",{w_}<>""),ISERROR(FIND("|",{pre})))'
+    measure_ok = f'AND({R["num"]}<>"",{mg}<>"#",OR({pre}="",{w_}<>""))'
     pre_code = _code_of(w_, words)
     conflict = f"AND({pre_code}>0,{R['post']}>0,{pre_code}<>{R['post']},{pre_code}<>6,{R['post']}<>6)"
     starts_like = f'OR({pre}="",{member(pre, words)})'
     f["kind"] = (f'=IF({x}="","U",IF(OR({odd}),"?",IF(NOT({has_digit}),IF({only_cmp},"?","Q"),'
-                 f'IF(OR({sign_before},{thousands},ISNUMBER(FIND("|",{pre})),ISNUMBER(FIND(" ",{r}))),"?",'
+                 f'IF(OR({sign_before},{thousands},ISNUMBER(FIND("|",{x})),ISNUMBER(FIND(" ",{r}))),"?",'
                  f'IF({measure_ok},IF({conflict},"U","M"),IF({starts_like},IF(LEN({x})>16,"Q","?"),"Q"))))))')
     f["cmp"] = f'=IF(AND({pre_code}>0,{pre_code}<>6),{pre_code},IF({R["post"]}>0,{R["post"]},{pre_code}))'
     mag_factor = "1"

@@ -259,11 +259,26 @@ def _defined_names(wb: Workbook, model: FormModel) -> None:
             wb.defined_names[name] = DefinedName(name, attr_text=f"'{s.name}'!${col}${row}")
 
 
+def _mark_checks(ws, s: SheetModel) -> None:
+    """Native templates: a 需核对 mark shows in red, so that no one reads it past."""
+    from openpyxl.formatting.rule import FormulaRule
+
+    from .native import CHECK
+
+    first = s.print_cols.split(":")[0]
+    top_left = f"{first}1"
+    ws.conditional_formatting.add(f"{first}1:L{s.last_row}" if s.print_cols == "A:I" else s.print_area,
+                                  FormulaRule(formula=[f'{top_left}="{CHECK}"'],
+                                              font=Font(color="C00000", bold=True)))
+
+
 def build_workbook(model: FormModel) -> Workbook:
     wb = Workbook()
     wb.remove(wb.active)
     for s in model.sheets:
         _write_sheet(wb.create_sheet(s.name), s)
+        if model.engine == "native":
+            _mark_checks(wb[s.name], s)
     _guide_sheet(wb, model)
     _defined_names(wb, model)
     wb.properties.creator = "jixiao"
