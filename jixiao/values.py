@@ -61,6 +61,7 @@ PREFIX_WORDS: dict[str, Comparator] = {
     "小于": Comparator.LT, "低于": Comparator.LT, "少于": Comparator.LT, "<": Comparator.LT,
     "等于": Comparator.EQ, "=": Comparator.EQ, "==": Comparator.EQ,
     "大约": Comparator.APPROX, "约": Comparator.APPROX, "≈": Comparator.APPROX,
+    "力争达到": Comparator.GE, "力争": Comparator.GE,
 }
 # Words written after the number (with the unit): 95%以上, 3天以内, 50亿元左右.
 SUFFIX_WORDS: dict[str, Comparator] = {
@@ -105,6 +106,7 @@ _PLAIN_RE = re.compile(rf"^\s*(?P<num>{_NUM})\s*(?P<unit>%|‰)?\s*$")
 _STARTS_LIKE_MEASURE = re.compile(rf"^\s*(?:{_alt(PREFIX_WORDS)})?\s*{_NUM}")
 _ONLY_COMPARATOR = re.compile(rf"\s*(?:{_alt(PREFIX_WORDS)})\s*[%‰]?\s*")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]{3,}")
+_DATE_LIKE = re.compile(r"^\s*(?:20\d\d\s*年\s*)?\d{1,2}\s*月(?:份|底|末)?(?:前|以前|之前)?\s*$")
 
 
 @dataclass(frozen=True)
@@ -194,6 +196,8 @@ def parse_value(raw: object, number_format: str | None = None) -> Value:
         if mag and mag + unit in UNITS:  # 千米, 千克: a unit that begins like a magnitude
             mag, unit = "", mag + unit
         return Measure(cmp, float(num_text), mag, unit, text, num_text, word)
+    if _DATE_LIKE.match(t):
+        return Qualitative(text.strip())  # a deadline or a month: "9月前", "2023年12月"
     if _STARTS_LIKE_MEASURE.match(t) and len(t) <= 16 and not _CJK_RUN.search(t):
         return Unreadable(text, "数字后的单位或写法无法识别", code="value.unit_unknown")
     if m is None and _ONLY_COMPARATOR.fullmatch(t):

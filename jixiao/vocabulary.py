@@ -127,3 +127,8 @@ FORM_KINDS: Final[dict[str, str]] = {
     "dept-city": "部门整体支出（市级）", "dept-county": "部门整体支出（县级）", "county-rubric": "县级评分表",
     "project-summary": "项目评分汇总表",
 }
+
+
+def part_key(group: str, part: str, what: str) -> str:
+    """A split row's own cell that is not an amount: ``rate`` (执行率) or ``score`` (得分)."""
+    return f"funds.{group}.{part}.{what}"
