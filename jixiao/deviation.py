@@ -273,7 +273,7 @@ def infer_grade(target: str, actual: str, profile: str | Profile | None = None) 
 
 MET_WORDS = ("达成", "完成", "达到", "实现", "符合", "合规", "及时", "规范", "有效", "明显", "显著", "提升", "提高",
              "改善", "满意", "良好", "按时", "按期", "优化", "到位", "落实", "健全", "保障", "正常", "稳定", "增强",
-             "增加", "促进", "较好", "已")
+             "增加", "促进", "较好", "已", "达", "建成", "累计", "增强", "延长")
 """Words that show achievement in a qualitative 实际完成值 (the profile's ``met_words`` replace them)."""
 _FORMULA_LIKE = re.compile(r"^\s*[=＝+@]|^[A-Z]{1,3}\d+$|[A-Z]{1,3}\d+\s*[-+*/]|\b(?:SUM|IF|ROUND|JX_\w+)\s*\(", re.I)
 _DATE = re.compile(r"^(?:(?P<y>20\d\d)\s*年)?\s*(?P<m>\d{1,2})\s*月(?:份|底|末)?(?P<before>前|以前|之前)?$")
@@ -301,6 +301,8 @@ def shows_achievement(target: str, actual: str, profile: str | Profile | None = 
         return True
     if _date(t) and _date(a):
         return True
+    if len(a) >= 8 and re.search(r"\d", a) and not _FORMULA_LIKE.search(a):
+        return True  # a description of what was done, with its numbers
     words = rule.met_words or MET_WORDS
     return any(w in a for w in tuple(words) + rule.not_met_words + rule.partly_met_words)
 
