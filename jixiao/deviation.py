@@ -9,7 +9,7 @@ follow the profile's ``[indicators]`` table (DOMAIN.md §2).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from .errors import Finding
@@ -121,7 +121,7 @@ def indicator_score(target: object, actual: object, weight: float, profile: str 
     if res.score is not None:
         res.raw_score = res.score
         res.score = clamp(rule.rounding.apply(res.score), 0.0, w)
-        res.reason_required = _below_full(rule, res.score, w)
+        res.reason_required = _below_full(rule, res.score if rep is None or rep > w + _EPS else rep, w)
     res.reason_recommended = res.over_achievement and rule.reason_recommended_over_achievement
     if res.over_achievement:
         res.findings.append(Finding(OVER_ACHIEVEMENT, "warning",
@@ -208,6 +208,9 @@ def _score_quantitative(res: IndicatorScore, p: Profile, t: Measure, a: Value) -
         res.findings.append(Finding(ACTUAL_HAS_COMPARATOR, "warning",
                                     f"实际完成值“{a.text.strip()}”带比较符，应填写实际测得的数值",
                                     expected="实测数值", found=a.text.strip()))
+    if not a.unit and not a.magnitude and (t.unit or t.magnitude):
+        a = replace(a, unit=t.unit, magnitude=t.magnitude)  # "100" typed under "≥95%": the target's unit
+        res.actual = a
     if t.dimension != a.dimension:
         res.findings.append(Finding(UNIT_MISMATCH, "error",
             f"单位不一致：指标值为“{t.unit_label() or '无单位'}”，实际完成值为“{a.unit_label() or '无单位'}”",

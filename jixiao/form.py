@@ -146,9 +146,17 @@ class FormScore:
 
 def _rate_matches(rate: float, reported: float, decimals: int | None = None) -> bool:
     """Whether ``reported`` is ``rate`` as the form shows it: to ``decimals`` places of a percent (two when
-    unknown), so "60%" for 59.58% is a correct display."""
+    unknown), so "60%" for 59.58% is a correct display; a number typed without its display is allowed
+    one unit of the last place."""
     d = 2 if decimals is None else decimals
-    return abs(round_excel(rate * 100, d) - round_excel(reported * 100, d)) <= 10 ** -d * 1.0000001
+    slack = 1e-9 if decimals is not None else 10 ** -d * 1.0000001
+    return abs(round_excel(rate * 100, d) - round_excel(reported * 100, d)) <= slack
+
+
+def _truncated(rate: float, reported: float, decimals: int | None) -> bool:
+    """The rate cut instead of rounded (97.80% for 97.8086%): the display rule, not the division, differs."""
+    d = 2 if decimals is None else decimals
+    return abs(round_excel(rate * 100, d, "down") - round_excel(reported * 100, d)) <= 1e-9
 
 
 def _shown(rate: float, decimals: int | None) -> str:
@@ -179,7 +187,8 @@ def score_form(form: DeptForm, profile: str | Profile | None = None) -> FormScor
     lines = [IndicatorLine(r.level1, r.level2, r.name, as_number(r.weight), s.score)
              for r, s in zip(form.indicators, scored)]
     layout = _layout(form, lines, p)
-    fs += _weight_findings(lines, p, fu.weight, form, layout)
+    if lines:
+        fs += _weight_findings(lines, p, fu.weight, form, layout)
     isum = indicators_total(lines)
     sum_row = overall_total(escore, isum) if layout.sum_row_includes_execution else round(isum, 10)
     total = overall_total(escore, isum)
@@ -232,12 +241,18 @@ def _execution_findings(fu: Funds, rate: float, escore: float, p: Profile) -> li
             fs.append(Finding(WRONG_BUDGET, "error", "执行率用年初预算数作分母；应为 全年执行数 / 全年预算数",
                               expected=f"{rate:.2%}", found=f"{rep:.2%}", field=v.FUNDS_RATE, context="执行率"))
         else:
-            fs.append(Finding(RATE_MISMATCH, "error", "执行率与 全年执行数 / 全年预算数 不符",
-                              expected=_shown(rate, fu.rate_decimals), found=f"{rep:.2%}", field=v.FUNDS_RATE,
-                              context="执行率"))
+            fs.append(_rate_finding(rate, rep, fu.rate_decimals, v.FUNDS_RATE, "执行率"))
     if fu.reported_score is not None and abs(as_number(fu.reported_score) - escore) > p.indicators.score_tolerance:
         fs.append(_exec_score_finding(escore, fu.reported_score, p, v.FUNDS_SCORE, "执行率得分"))
     return fs
+
+
+def _rate_finding(rate: float, rep: float, decimals: int | None, key: str, context: str) -> Finding:
+    if _truncated(rate, rep, decimals):
+        return Finding(RATE_MISMATCH, "warning", f"{context}按四舍五入应为 {_shown(rate, decimals)}，表中截尾显示，请复核",
+                       expected=_shown(rate, decimals), found=f"{rep:.2%}", field=key, context=context)
+    return Finding(RATE_MISMATCH, "error", f"{context}与 执行数 / 预算数 不符", expected=_shown(rate, decimals),
+                   found=f"{rep:.2%}", field=key, context=context)
 
 
 def _exec_score_finding(expected: float, found: float, p: Profile, key: str, context: str) -> Finding:
@@ -255,9 +270,8 @@ def _part_findings(fu: Funds, p: Profile) -> list[Finding]:
             continue
         rate = row.executed / row.budget
         if row.reported_rate is not None and not _rate_matches(rate, row.reported_rate, row.rate_decimals):
-            fs.append(Finding(RATE_MISMATCH, "error", f"“{row.part}”的执行率与 执行数 / 预算数 不符",
-                              expected=_shown(rate, row.rate_decimals), found=f"{row.reported_rate:.2%}",
-                              field=v.part_key(row.group, row.part, "rate"), context=row.part))
+            fs.append(_rate_finding(rate, row.reported_rate, row.rate_decimals,
+                                    v.part_key(row.group, row.part, "rate"), row.part))
         if row.reported_score is not None:
             want = exec_score(rate, p, fu.weight)
             if abs(row.reported_score - want) > p.indicators.score_tolerance:
@@ -345,8 +359,9 @@ def _weight_findings(lines: list[IndicatorLine], p: Profile, execution_weight: f
     that level's first row."""
     fs = []
     own = _own_weight_findings(lines, p, execution_weight, form) if form is not None else None
-    if own is not None:
-        fs += own
+    if own is not None or form is not None and form.kind != "dept-json":
+        # the total is checked where the form shows one (a cut-off form shows none)
+        fs += own or []
         fs += [f for f in check_weights(lines, p, execution_weight) if f.rule != WEIGHTS_TOTAL]
     else:
         fs += check_weights(lines, p, execution_weight)
@@ -378,22 +393,30 @@ def _own_weight_findings(lines: list[IndicatorLine], p: Profile, execution_weigh
     for key, w in declared:
         w = as_number(w, "分值")
         is_total = key == v.TOTAL_WEIGHT
+        name = "总分" if is_total else "合计"
         if abs(w - s) > tol and abs(w - s - e) > tol:
             want = s + e if (is_total or p.weights.sum_row_includes_execution) else s
             fs.append(Finding(WEIGHTS_TOTAL, "error",
-                              f"{'总分' if is_total else '合计'}分值 {w:g} 不等于各项分值之和"
+                              f"{name}分值 {w:g} 不等于各项分值之和"
                               f"（绩效指标 {s:g}" + (f" + 执行率 {e:g}" if want != s else "") + f" = {want:g}）",
                               expected=want, found=w, field=key))
-        elif abs(w - s) <= tol and e > tol and is_total and p.weights.execution_separate \
-                and abs(s + e - p.weights.total) > tol:
-            fs.append(Finding(WEIGHTS_TOTAL, "error" if p.settled("weights") else "warning",
+        elif not p.weights.execution_separate or abs(s + e - p.weights.total) <= tol:
+            continue
+        elif abs(w - s) <= tol and is_total:
+            fs.append(Finding(WEIGHTS_TOTAL, "warning",
                               f"总分分值 {w:g} 只是绩效指标分值之和；按规则总分含执行率 {e:g} 分，"
                               f"各项分值合计 {s + e:g}，规则总分为 {p.weights.total:g}" + p.assumed("weights"),
                               expected=s + e, found=w, field=key))
-        elif abs(w - s - e) <= tol and abs(w - p.weights.total) > tol and p.weights.execution_separate:
+        elif abs(w - s) <= tol:
             fs.append(Finding(WEIGHTS_TOTAL, "error" if p.settled("weights") else "warning",
-                              f"{'总分' if is_total else '合计'}分值 {w:g}，规则配置的总分为 {p.weights.total:g}"
-                              + p.assumed("weights"), expected=p.weights.total, found=w, field=key))
+                              f"绩效指标分值合计 {s:g}，应为 {p.weights.total - e:g}（总分 {p.weights.total:g}，"
+                              f"执行率 {e:g} 分另计）" + p.assumed("weights"),
+                              expected=p.weights.total - e, found=s, field=key))
+        else:
+            fs.append(Finding(WEIGHTS_TOTAL, "error" if p.settled("weights") else "warning",
+                              f"{name}分值 {w:g}，规则配置的总分为 {p.weights.total:g}" + p.assumed("weights"),
+                              expected=p.weights.total, found=w, field=key))
+        break
     return fs
 
 
