@@ -117,7 +117,8 @@ def indicator_score(target: object, actual: object, weight: float, profile: str 
         if approx and res.kind != "反向" and res.ratio > 1 + rule.approx_tolerance + _EPS:
             res.findings.append(Finding(OVER_ACHIEVEMENT, "warning",
                                         f"指标值“{t.text.strip()}”是约数，实际完成值为其 {res.ratio:.0%}，"
-                                        "请复核指标值是否设置偏低", expected=t.text.strip(), found=f"{res.ratio:.2%}"))
+                                        "请复核指标值是否设置偏低", expected=_as_written(t), found=_as_written(res.actual),
+                                        extra={"ratio": res.ratio}))
     if res.score is not None:
         res.raw_score = res.score
         res.score = clamp(rule.rounding.apply(res.score), 0.0, w)
@@ -126,8 +127,8 @@ def indicator_score(target: object, actual: object, weight: float, profile: str 
     if res.over_achievement:
         res.findings.append(Finding(OVER_ACHIEVEMENT, "warning",
             f"实际完成值为指标值的 {res.ratio:.0%}，超过 {rule.over_achievement_ratio:.0%}，"
-            "请复核指标值是否设置偏低并说明原因", expected=f"< {rule.over_achievement_ratio:.0%}",
-            found=f"{res.ratio:.2%}"))
+            "请复核指标值是否设置偏低并说明原因", expected=_as_written(res.target), found=_as_written(res.actual),
+            extra={"ratio": res.ratio, "threshold": rule.over_achievement_ratio}))
     if rep is not None:
         if rep > w + _EPS:
             res.findings.append(Finding(SCORE_OVER_WEIGHT, "error",
@@ -142,6 +143,11 @@ def indicator_score(target: object, actual: object, weight: float, profile: str 
             res.findings.append(Finding(REASON_RECOMMENDED, "warning",
                                         "大幅超额完成，宜说明偏差原因", expected="偏差原因", found=""))
     return res
+
+
+def _as_written(x: Value) -> object:
+    """A measure's number as the form writes it (2000 for "≥2000"), for a finding's expected/found."""
+    return x.number if isinstance(x, Measure) else getattr(x, "text", None)
 
 
 def _mismatch(res: IndicatorScore, rep: float, p: Profile) -> Finding:

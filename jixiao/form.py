@@ -233,8 +233,8 @@ def _layout(form: DeptForm, lines: list[IndicatorLine], p: Profile) -> Layout:
 def _execution_findings(fu: Funds, rate: float, escore: float, p: Profile) -> list[Finding]:
     """The reported 执行率 against 全年执行数 / 全年预算数 (naming the 年初预算数 mistake), and its score."""
     fs = []
-    if fu.reported_rate is not None and not _rate_matches(rate, as_number(fu.reported_rate, "执行率"),
-                                                          fu.rate_decimals):
+    if fu.reported_rate is not None and not fu.total_from_parts \
+            and not _rate_matches(rate, as_number(fu.reported_rate, "执行率"), fu.rate_decimals):
         rep = as_number(fu.reported_rate, "执行率")
         initial = fu.initial_budget
         if initial and _rate_matches(as_number(fu.executed) / as_number(initial), rep, fu.rate_decimals):

@@ -149,11 +149,25 @@ def _read_heading(fr: FormRead, rows: Rows, order: list[int], cell: CellAt) -> N
     for r in order:
         for c, x in rows[r].items():
             t = compact(x)
-            if "自评表" in t and v.YEAR not in fr.cells:
+            if ("自评表" in t or "评价表" in t) and v.YEAR not in fr.cells:
                 fr.put(v.TITLE, cell(r, c))
                 m = _YEAR_RE.search(normalise(str(x)))
                 if m:
                     fr.put(v.YEAR, Cell(int(m.group(1)), fr.sheet, _ref(r, c)))
+            elif v.YEAR not in fr.cells and (m := re.match(r"^\(?(?:年度[:：])?(20\d\d)年度?\)?$", t)):
+                fr.put(v.YEAR, Cell(int(m.group(1)), fr.sheet, _ref(r, c)))  # "(2022年度)" under the title
+            elif t.startswith("报表编号") and v.REPORT_NO not in fr.cells:
+                rest = re.sub(r"^报表编号[:：]?", "", t)
+                nxt = right_of(r, c)
+                fr.put(v.REPORT_NO, Cell(rest, fr.sheet, _ref(r, c)) if rest or nxt is None else nxt)
+            elif t.startswith(("主管部门", "地方主管部门")) and v.DEPARTMENT not in fr.cells:
+                nxt = right_of(r, c)
+                if nxt:
+                    fr.put(v.DEPARTMENT, nxt)
+            elif t.startswith(("实施单位", "资金使用单位")) and v.UNIT not in fr.cells:
+                nxt = right_of(r, c)
+                if nxt:
+                    fr.put(v.UNIT, nxt)
             elif t.startswith("填报单位") and v.UNIT not in fr.cells:
                 _read_unit(fr, str(x), cell(r, c), right_of(r, c))
             elif t.endswith("预算部门名称") or t in ("项目名称",) + _UNIT_LABELS:
