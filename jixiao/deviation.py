@@ -9,7 +9,7 @@ follow the profile's ``[indicators]`` table (DOMAIN.md §2).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal
 
 from .errors import Finding
@@ -117,18 +117,18 @@ def indicator_score(target: object, actual: object, weight: float, profile: str 
         if approx and res.kind != "反向" and res.ratio > 1 + rule.approx_tolerance + _EPS:
             res.findings.append(Finding(OVER_ACHIEVEMENT, "warning",
                                         f"指标值“{t.text.strip()}”是约数，实际完成值为其 {res.ratio:.0%}，"
-                                        "请复核指标值是否设置偏低", expected=_as_written(t), found=_as_written(res.actual),
-                                        extra={"ratio": res.ratio}))
+                                        "请复核指标值是否设置偏低", expected=t.text.strip(), found=f"{res.ratio:.2%}",
+                                        extra={"target": _as_written(t), "actual": _as_written(res.actual)}))
     if res.score is not None:
         res.raw_score = res.score
         res.score = clamp(rule.rounding.apply(res.score), 0.0, w)
-        res.reason_required = _below_full(rule, res.score if rep is None or rep > w + _EPS else rep, w)
+        res.reason_required = _below_full(rule, res.score if rep is None or rep > w + _EPS else min(rep, res.score), w)
     res.reason_recommended = res.over_achievement and rule.reason_recommended_over_achievement
     if res.over_achievement:
         res.findings.append(Finding(OVER_ACHIEVEMENT, "warning",
             f"实际完成值为指标值的 {res.ratio:.0%}，超过 {rule.over_achievement_ratio:.0%}，"
-            "请复核指标值是否设置偏低并说明原因", expected=_as_written(res.target), found=_as_written(res.actual),
-            extra={"ratio": res.ratio, "threshold": rule.over_achievement_ratio}))
+            "请复核指标值是否设置偏低并说明原因", expected=f"< {rule.over_achievement_ratio:.0%}",
+            found=f"{res.ratio:.2%}", extra={"target": _as_written(res.target), "actual": _as_written(res.actual)}))
     if rep is not None:
         if rep > w + _EPS:
             res.findings.append(Finding(SCORE_OVER_WEIGHT, "error",
@@ -137,8 +137,11 @@ def indicator_score(target: object, actual: object, weight: float, profile: str 
             res.findings.append(_mismatch(res, rep, p))
     if reason is not None and not str(reason).strip():
         if res.reason_required:
-            res.findings.append(Finding(REASON_MISSING, "error",
-                                        "得分低于分值，须填写偏差原因分析及改进措施", expected="偏差原因", found=""))
+            shown_below = rep is None or _below_full(rule, rep, w)  # the form's own 得分 is below 分值: certain
+            res.findings.append(Finding(REASON_MISSING, "error" if shown_below else "warning",
+                                        "得分低于分值，须填写偏差原因分析及改进措施" if shown_below else
+                                        "按计分规则得分低于分值，应填写偏差原因分析及改进措施",
+                                        expected="偏差原因", found=""))
         elif res.reason_recommended:
             res.findings.append(Finding(REASON_RECOMMENDED, "warning",
                                         "大幅超额完成，宜说明偏差原因", expected="偏差原因", found=""))
@@ -214,9 +217,6 @@ def _score_quantitative(res: IndicatorScore, p: Profile, t: Measure, a: Value) -
         res.findings.append(Finding(ACTUAL_HAS_COMPARATOR, "warning",
                                     f"实际完成值“{a.text.strip()}”带比较符，应填写实际测得的数值",
                                     expected="实测数值", found=a.text.strip()))
-    if not a.unit and not a.magnitude and (t.unit or t.magnitude):
-        a = replace(a, unit=t.unit, magnitude=t.magnitude)  # "100" typed under "≥95%": the target's unit
-        res.actual = a
     if t.dimension != a.dimension:
         res.findings.append(Finding(UNIT_MISMATCH, "error",
             f"单位不一致：指标值为“{t.unit_label() or '无单位'}”，实际完成值为“{a.unit_label() or '无单位'}”",

@@ -359,9 +359,8 @@ def _weight_findings(lines: list[IndicatorLine], p: Profile, execution_weight: f
     that level's first row."""
     fs = []
     own = _own_weight_findings(lines, p, execution_weight, form) if form is not None else None
-    if own is not None or form is not None and form.kind != "dept-json":
-        # the total is checked where the form shows one (a cut-off form shows none)
-        fs += own or []
+    if own is not None:  # the form shows its total's 分值: the form's own arithmetic decides first
+        fs += own
         fs += [f for f in check_weights(lines, p, execution_weight) if f.rule != WEIGHTS_TOTAL]
     else:
         fs += check_weights(lines, p, execution_weight)
@@ -443,6 +442,11 @@ def _total_findings(form: DeptForm, scored: list[IndicatorScore], escore: float,
                                                  else "（不含执行率得分）") + why,
                           expected=own_sum, found=form.reported_sum, field=v.SUM_ROW_SCORE, context="合计"))
     rows_behind = [f for f in behind if f.rule in (SCORE_MISMATCH, QUALITATIVE_OUT_OF_BAND, EXEC_SCORE_MISMATCH)]
+    if form.reported_sum is not None and abs(as_number(form.reported_sum) - own_sum) <= tol \
+            and abs(as_number(form.reported_sum) - sum_row) > tol:
+        fs.append(Finding(TOTAL_SUM_ROW_MISMATCH, "warning" if rows_behind else "info",
+                          f"合计按规则应为 {sum_row:g}（表中各项之和为 {own_sum:g}），请复核各项得分",
+                          expected=sum_row, found=form.reported_sum, field=v.SUM_ROW_SCORE, context="合计"))
     if form.reported_total is not None:
         rep = as_number(form.reported_total, "总分")
         if abs(rep - own_total) > tol:

@@ -2,7 +2,8 @@
 
 Each key was written from the published numbers before jixiao ran on the form. A keyed mistake is found
 when a finding of its rule points at its cell with its expected value (any severity: judged mistakes are
-warnings). A false error is an error-level finding on a keyed correct cell, or any error-level finding
+warnings); an over-achievement finding's expected value is its threshold, and the target it was measured
+against is in its ``extra``. A false error is an error-level finding on a keyed correct cell, or any error-level finding
 on a clean form except the rules its key lists as unchecked (rows cut off a partial form).
 """
 from __future__ import annotations
@@ -58,7 +59,8 @@ def _measure(results):
             row = table[(m["rule"], prov)]
             row[1] += 1
             hit = [f for f in res.findings if f.rule == m["rule"] and f.sheet == m["sheet"] and f.cell == m["cell"]
-                   and _expected_matches(m.get("expected"), f.expected)]
+                   and (_expected_matches(m.get("expected"), f.expected)
+                        or _expected_matches(m.get("expected"), f.extra.get("target", "n/a")))]
             if hit:
                 row[0] += 1
             else:

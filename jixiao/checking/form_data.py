@@ -18,7 +18,7 @@ from ..form import DeptForm, Funds, IndicatorRow, PartRow
 from ..profile import Profile
 from ..rules import rule
 from .fields import Cell, FormRead, number
-from ..values import normalise
+from ..values import Measure, normalise, parse_value
 from .labels import FIELD_MISSING
 
 NOT_NUMBER = rule("value.not_number", "不是数字")
@@ -92,8 +92,14 @@ def _indicator(i: int, ind: dict[str, Cell], out: list[Finding], reported) -> In
 
     weight = _amount(ind.get("weight"), "分值", out)
     reason = val("reason")
+    actual = val("actual")
+    if isinstance(actual, (int, float)) and not isinstance(actual, bool):
+        # a number cell under a target with a unit ("≥50个" over 50): the cell has no unit of its own
+        t = parse_value(val("target"))
+        if isinstance(t, Measure) and (t.unit or t.magnitude):
+            actual = f"{actual:g}{t.magnitude}{t.unit}"
     return IndicatorRow(level1=str(val("level1") or ""), level2=str(val("level2") or ""), name=str(val("name") or ""),
-                        target=val("target"), actual=val("actual"), weight=weight if weight is not None else 0.0,
+                        target=val("target"), actual=actual, weight=weight if weight is not None else 0.0,
                         reported=_score(reported(v.indicator_key(i, "score"))),
                         reason=(str(reason) if reason is not None else "") if "reason" in ind else None,
                         grade=str(val("grade")) if val("grade") is not None else None,

@@ -250,9 +250,11 @@ def _funds_header(rows: Rows, order: list[int]) -> tuple[int, dict[str, int]] | 
             name = _fund_column(compact(x)) if isinstance(x, str) else None
             if name and name not in cols:
                 cols[name] = c
-        if "全年执行数" in cols and ("全年预算数" in cols or "年初预算数" in cols):
-            if "全年预算数" not in cols:
-                cols["全年预算数"] = cols.pop("年初预算数")
+        if "全年执行数" in cols and "全年预算数" in cols:
+            return r, cols
+        if "全年执行数" in cols and "年初预算数" in cols and "(A)" in compact(rows[r][cols["年初预算数"]]) \
+                and "(B)" in compact(rows[r][cols["全年执行数"]]):
+            cols["全年预算数"] = cols.pop("年初预算数")  # 执行率 = B / A by the form's own design
             return r, cols
     return None
 
