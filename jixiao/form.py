@@ -26,6 +26,7 @@ from .numbers import as_number, round_excel
 from .profile import Profile, load_profile
 from .rules import RULES, error_codes, rule
 from .totals import TOTAL as WEIGHTS_TOTAL
+from .totals import FIRST_LEVEL
 from .totals import (
     IndicatorLine,
     check_weights,
@@ -33,7 +34,7 @@ from .totals import (
     indicators_total,
     level_key,
     overall_total,
-    sum_row_value,
+    split_label,
 )
 
 error_codes({
@@ -361,15 +362,38 @@ def _weight_findings(lines: list[IndicatorLine], p: Profile, execution_weight: f
     own = _own_weight_findings(lines, p, execution_weight, form) if form is not None else None
     if own is not None:  # the form shows its total's 分值: the form's own arithmetic decides first
         fs += own
-        fs += [f for f in check_weights(lines, p, execution_weight) if f.rule != WEIGHTS_TOTAL]
+        by_level = [f for f in check_weights(lines, p, execution_weight) if f.rule != WEIGHTS_TOTAL]
+        if not any(f.severity == "error" for f in own):
+            for f in by_level:  # weights the form declared and that add up: adjusted, as 财预〔2020〕10号 allows
+                f.severity = "info"
+                f.message += "；表内分值自洽，按表内分值"
+        fs += by_level
     else:
         fs += check_weights(lines, p, execution_weight)
+    fs += _declared_level_findings(lines, p)
     for f in fs:
         if f.rule == WEIGHTS_TOTAL:
             f.field = f.field or v.SUM_ROW_WEIGHT
         elif "level1" in f.extra:
             row = next((i for i, ln in enumerate(lines) if level_key(ln.level1) == f.extra["level1"]), None)
             f.field = v.indicator_key(row, "weight") if row is not None else None
+    return fs
+
+
+def _declared_level_findings(lines: list[IndicatorLine], p: Profile) -> list[Finding]:
+    """A first-level label that carries its weight ("产出指标(50分)") against the weights of its rows."""
+    fs = []
+    seen: dict[str, tuple[float, int]] = {}
+    for i, ln in enumerate(lines):
+        key, declared = level_key(ln.level1), split_label(ln.level1)[1]
+        if declared is not None and key not in seen:
+            seen[key] = (declared, i)
+    for key, (declared, row) in seen.items():
+        got = round(sum(ln.weight for ln in lines if level_key(ln.level1) == key), 10)
+        if abs(got - declared) > p.weights.tolerance:
+            fs.append(Finding(FIRST_LEVEL, "warning", f"一级指标“{key}”标注 {declared:g} 分，各行分值之和 {got:g}",
+                              expected=declared, found=got, field=v.indicator_key(row, "weight"),
+                              extra={"level1": key, "declared": True}))
     return fs
 
 

@@ -203,7 +203,7 @@ def _template_route(book: Book, match: Match, bureau: Profile | None, res: FileR
     computed = t.compiled.run(values | pinned, pinned.keys())
     res.findings += _formula_findings(match, book, computed, set(fields.values()), choice.differs)
     if t.model.kind == "county-rubric":
-        res.findings += rubric_findings(t.model, computed, choice.profile)
+        res.findings += rubric_findings(t.model, computed, choice.profile, values)
 
 
 def _rule_results(score: FormScore, fr: FormRead, t: TemplateCalc) -> dict[Key, Any]:

@@ -1,0 +1,106 @@
+"""Issue 9: findings a bureau can trust — certain vs judged, the form's own structure, profile choice,
+qualitative indicators never full marks by silence, manual rubric scores."""
+import json
+from importlib import resources
+
+import pytest
+
+from jixiao import DeptForm, indicator_score, score_form
+from jixiao.checking import checker
+from jixiao.checking.profile_choice import FormFacts, choose_profile
+from jixiao.profile import load_profile
+
+
+def _seed000() -> dict:
+    return json.loads((resources.files("jixiao.samples") / "hunan-2024-dept.json").read_text("utf-8"))
+
+
+def test_profile_keys_carry_source_and_confidence():
+    hunan = load_profile("hunan-dept-2024")
+    assert not hunan.settled("execution") and "种子 000" in hunan.key_source("execution").note
+    assert load_profile("national-2020").settled("indicators")
+    assert not load_profile("national-2020").settled("indicators.rounding")  # inherits nothing: own key
+    assert load_profile("county-rubric-2022").settled("control")
+
+
+def test_hunan_execution_score_at_a_higher_rate_is_a_warning_naming_the_rule():
+    """Another Hunan department gives 9 of 10 at a higher 执行率: rounding up would give 10."""
+    data = _seed000()
+    data["funds"]["executed"] = 0.92 * data["funds"]["budget"]
+    data["funds"]["spending"] = {}  # the spending split sums to 全年执行数, which this variant changes
+    data["funds"]["reported_rate"] = None
+    s = score_form(DeptForm.from_dict(data), "hunan-dept-2024")
+    f = next(f for f in s.findings if f.rule == "execution.score_mismatch")
+    assert f.severity == "warning" and "hunan-dept-2024" in f.message and f.expected == 10
+    assert not any(x.severity == "error" for x in s.findings)
+
+
+def test_sum_row_weight_decides_whether_it_includes_execution():
+    """Seed 000 under the default profile: its 合计 分值 90 shows 合计 leaves 执行率 out."""
+    data = _seed000() | {"reported_sum_weight": 90}
+    s = score_form(DeptForm.from_dict(data), "national-2020")
+    assert not any(f.severity == "error" for f in s.findings), [(f.rule, f.message) for f in s.findings]
+    assert {f.rule for f in s.findings} >= {"execution.score_mismatch"}  # 9 vs 8.45: judged, a warning
+
+
+def test_total_is_checked_against_the_sheets_own_scores():
+    data = _seed000() | {"reported_sum_weight": 90}
+    data["indicators"][0]["actual"] = "18"  # the rule gives 4; the sheet keeps 5 and its 合计 90
+    s = score_form(DeptForm.from_dict(data), "hunan-dept-2024")
+    sums = [f for f in s.findings if f.rule == "total.sum_row_mismatch"]
+    assert sums and all(f.severity != "error" for f in sums)
+    data["reported_sum"] = 91  # now the sheet's own arithmetic is wrong
+    s = score_form(DeptForm.from_dict(data), "hunan-dept-2024")
+    f = next(f for f in s.findings if f.rule == "total.sum_row_mismatch" and f.severity == "error")
+    assert f.expected == 90
+
+
+@pytest.mark.parametrize("actual", ["差", "无", "=B5*2"])
+def test_qualitative_never_full_marks_by_silence(actual):
+    res = indicator_score("优", actual, 10, "national-2020", reported=7)
+    assert [f.rule for f in res.findings] == ["indicator.qualitative_unproven"]
+    assert res.findings[0].severity == "warning" and res.score == 7  # the officer's score, kept
+
+
+def test_qualitative_actual_with_comparator_is_flagged():
+    res = indicator_score("显著提升", "≥95%", 10, "national-2020")
+    assert "indicator.actual_has_comparator" in [f.rule for f in res.findings]
+
+
+def test_deadline_targets_are_read_as_dates():
+    assert indicator_score("9月前", "7月", 5, "national-2020").score == 5
+    late = indicator_score("2023年10月", "2023年12月", 5, "national-2020")
+    assert late.grade == "未达成且效果较差"
+
+
+@pytest.mark.parametrize("target,actual", [("约50亿元", "56亿元"), ("力争100万元", "112万元"),
+                                           ("≥11.376万元", "12万元")])
+def test_approximate_targets_flagged_for_over_achievement_review(target, actual):
+    res = indicator_score(target, actual, 10, "national-2020")
+    f = next(f for f in res.findings if f.rule == "indicator.over_achievement")
+    assert f.severity == "warning" and res.score == 10
+
+
+def test_profile_chosen_from_the_form_and_said_why():
+    facts = FormFacts.read("dept", 2024, "2024年度部门整体支出绩效自评表", "湖南省机关事务管理局")
+    choice, _ = choose_profile(None, None, facts)
+    assert choice.profile.id == "hunan-dept-2024" and "湖南" in choice.reason
+    other = FormFacts.read("dept", 2023, "2023年度部门整体支出绩效自评表", "衡山县贯塘乡人民政府")
+    choice, _ = choose_profile(None, None, other)
+    assert choice.profile.id == "national-2020" and "默认" in choice.reason
+    code = FormFacts.read("project", 2023, "部门预算项目支出绩效自评表", "青神县发展和改革局", "报表编号:510000_0013zp")
+    assert code.province == "四川" and code.level == "县级"
+
+
+def test_manual_score_on_a_computed_rubric_row_is_a_finding(tmp_path):
+    from workbooks import fill, seed002_values
+
+    from jixiao.layouts.rubric import RUBRIC, county_rubric
+
+    model = county_rubric()
+    weights = {f"rubric.{i}.weight": w for i, w in zip(range(15, 22), (7, 6, 6, 6, 6, 6, 5))}
+    path = fill(model, seed002_values() | weights | {"rubric.3.manual": 3}, tmp_path / "rubric.xlsx")
+    res = checker.check_file(str(path))
+    f = next(f for f in res.findings if f.rule == "control.manual_override")
+    cell = model.sheet(RUBRIC).fields["rubric.3.manual"]
+    assert (f.sheet, f.cell, f.expected) == (RUBRIC, cell, 0)  # “三公经费”变动率 149.58% earns nothing
