@@ -104,3 +104,54 @@ def test_manual_score_on_a_computed_rubric_row_is_a_finding(tmp_path):
     f = next(f for f in res.findings if f.rule == "control.manual_override")
     cell = model.sheet(RUBRIC).fields["rubric.3.manual"]
     assert (f.sheet, f.cell, f.expected) == (RUBRIC, cell, 0)  # “三公经费”变动率 149.58% earns nothing
+
+
+def _sheet_bytes(rows: dict[str, object]) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    for ref, x in rows.items():
+        ws[ref] = x
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_provincial_export_with_amounts_in_wan_and_whole_percent(tmp_path):
+    """调整后预算数 · 预算执行数 · 权重 with "150万", a 60% display for 59.58%, two-row-free 指标值 · 完成值."""
+    rows = {"A1": "报表编号:430000_0001zp", "A2": "部门预算项目支出绩效自评表(2024年度)", "A3": "项目名称", "B3": "测试项目",
+            "B5": "年度预算数(万元)", "C5": "年初预算", "D5": "调整后预算数", "E5": "预算执行数", "F5": "预算执行率",
+            "G5": "权重", "H5": "得分",
+            "B6": "总额", "C6": "150万", "D6": "150万", "E6": "89.37万", "F6": "60%", "G6": 10, "H6": 5.96,
+            "B7": "其中:财政资金", "C7": 150, "D7": 150, "E7": 89.37, "F7": "60%", "G7": "/", "H7": "/",
+            "B9": "一级指标", "C9": "二级指标", "D9": "三级指标", "E9": "指标值", "F9": "完成值", "G9": "权重",
+            "H9": "得分", "I9": "未完成原因分析",
+            "B10": "产出指标", "C10": "数量指标", "D10": "培训人次", "E10": "≥100人次", "F10": 120, "G10": 90,
+            "H10": 90}
+    path = tmp_path / "export.xlsx"
+    path.write_bytes(_sheet_bytes(rows))
+    res = checker.check_file(str(path))
+    assert res.kind == "project" and res.exec_rate == pytest.approx(89.37 / 150)
+    assert "湖南" in res.profile_reason
+    assert not [f for f in res.findings if f.severity == "error"], [(f.rule, f.cell, f.message) for f in res.findings]
+    assert not any(f.rule == "reader.field_missing" for f in res.findings)
+
+
+def test_project_split_rows_are_the_split_of_the_total(tmp_path):
+    rows = {"A1": "项目支出绩效自评表", "A2": "(2023年度)", "A3": "项目名称", "B3": "测试项目",
+            "D4": "年初预算数", "E4": "全年预算数", "F4": "全年执行数", "G4": "分值", "H4": "执行率", "I4": "得分",
+            "B5": "年度资金总额", "D5": 100, "E5": 100, "F5": 90, "G5": 10, "H5": "90.00%", "I5": 9,
+            "B6": "其中:本年财政拨款", "D6": 60, "E6": 60, "F6": 50,
+            "B7": "上年结转资金", "D7": 40, "E7": 40, "F7": 40, "B8": "其他资金"}
+    path = tmp_path / "split.xlsx"
+    path.write_bytes(_sheet_bytes(rows))
+    res = checker.check_file(str(path))
+    assert not [f for f in res.findings if f.severity == "error"], [(f.rule, f.cell, f.message) for f in res.findings]
+    rows["F7"] = 30  # 50 + 30 ≠ 90
+    path.write_bytes(_sheet_bytes(rows))
+    res = checker.check_file(str(path))
+    f = next(f for f in res.findings if f.rule == "funds.split_mismatch")
+    assert f.severity == "error" and f.expected == 90 and f.found == 80
