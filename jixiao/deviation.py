@@ -304,6 +304,8 @@ def shows_achievement(target: str, actual: str, profile: str | Profile | None = 
     """
     rule = load_profile(profile).indicators
     t, a = normalise(str(target)).replace(" ", ""), normalise(str(actual)).replace(" ", "")
+    if a in ("无", "0", "零") and t.startswith(("无", "零", "不发生", "未发生", "杜绝", "没有")):
+        return True  # "无重大安全事故" → "无": nothing happened, which is the target
     if not a or a in ("无", "/", "-", "—", "0") or _FORMULA_LIKE.search(a):
         return False
     if a == t or a == t.replace("不", "未"):

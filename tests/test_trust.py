@@ -155,3 +155,64 @@ def test_project_split_rows_are_the_split_of_the_total(tmp_path):
     res = checker.check_file(str(path))
     f = next(f for f in res.findings if f.rule == "funds.split_mismatch")
     assert f.severity == "error" and f.expected == 90 and f.found == 80
+
+
+def _seed002_official(tmp_path, claims: dict[str, object]):
+    """Seed 002's 附件1-2 and part of 附件1-1 typed as the unit filed them: numbers as text with full-width
+    spaces, merged label cells, the 评分标准 text beside each row."""
+    import io
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    basic = wb.active
+    basic.title = "附件1-2"
+    rows = [["部门整体支出绩效自评基础数据表"], ["填报单位："],
+            ["财政供养人员情况", "编制数", "2022年实际在职人数", "控制率"], [None, "\u300051", "47\u3000", "92%\u3000"],
+            ["经费控制情况", "2021年决算数", "2022年预算数", "2022年决算数"],
+            ["三公经费", " 719.55\u3000", "1802\u3000", "\u3000613.76"],
+            ["   1、公务用车购置和维护经费", "\u3000719.55", "1800\u3000", "\u3000613.76\u3000"],
+            ["       其中：公车购置", "\u3000", "\u3000", "\u30000"],
+            ["             公车运行维护", "\u3000717.8", "1800\u3000", "612.54\u3000"],
+            ["   2、出国经费", "\u3000", "\u3000", "\u30000"], ["   3、公务接待", "\u30001.75", "2\u3000", "\u30001.22"],
+            ["公用经费", "\u3000204.33", "213.94\u3000", "195.57\u3000"]]
+    for r in rows:
+        basic.append(r)
+    basic.merge_cells("A3:A4")
+    rubric = wb.create_sheet("附件1-1")
+    rubric.append(["部门整体支出绩效自评指标表"])
+    rubric.append(["一级指标", "二级指标", "三级指标", "分值", "指标解释", "评分标准", "得分"])
+    rubric.append(["投入", "预算配置（7分）", "“三公经费”变动率", 3, "…",
+                   "“三公经费”变动率≦0，计3分；＞0，每超过一个百分点扣0.5分，扣完为止。", claims.get("change", 0)])
+    rubric.append(["过程", "预算执行", "“三公经费”控制率", 2, "…",
+                   "“三公经费”控制率100%以下（含）计2分，每超出1%扣0.1分，扣完为止。", claims.get("control", 2)])
+    rubric.append([None, None, "公用经费控制率", 2, "…", "100%以下（含）计2分，每超出1%扣0.1分。", claims.get("public", 2)])
+    rubric.merge_cells("A3:A4")
+    buf = io.BytesIO()
+    wb.save(buf)
+    path = tmp_path / "seed002.xlsx"
+    path.write_bytes(buf.getvalue())
+    return checker.check_file(str(path))
+
+
+def test_official_basic_data_sums_and_control_claims(tmp_path):
+    res = _seed002_official(tmp_path, {"change": 0, "control": 2, "public": 2})
+    assert res.kind == "county-rubric" and res.profile == "county-rubric-2022" and res.profile_reason
+    sums = {(f.sheet, f.cell): f for f in res.findings if f.rule == "basic_data.sum_mismatch"}
+    # seed 002 disagrees with itself: 三公 719.55 ≠ 719.55 + 0 + 1.75, 公务用车 719.55 ≠ 0 + 717.8 …
+    assert sums[("附件1-2", "B6")].expected == pytest.approx(721.30)
+    assert sums[("附件1-2", "B7")].expected == pytest.approx(717.8)
+    assert sums[("附件1-2", "D6")].expected == pytest.approx(614.98)
+    assert ("附件1-2", "C6") not in sums and ("附件1-2", "C7") not in sums  # 1802 = 1800 + 2
+    assert all(f.severity == "error" for f in sums.values())
+    assert not any(f.rule == "control.rate_mismatch" for f in res.findings)  # 47/51 = 92.16%, shown 92%
+    assert not any(f.rule == "control.score_mismatch" for f in res.findings)
+
+
+def test_full_marks_claimed_for_a_rising_three_public_budget(tmp_path):
+    res = _seed002_official(tmp_path, {"change": 3, "public": 1})
+    f = next(f for f in res.findings if f.rule == "control.score_mismatch" and "变动率" in f.message)
+    assert (f.sheet, f.cell, f.expected, f.found) == ("附件1-1", "G3", 0, 3)
+    assert f.severity == "warning" and "上年决算数" in f.message  # the official 基础数据表 has no 上年预算数
+    public = next(f for f in res.findings if f.rule == "control.score_mismatch" and f.cell == "G5")
+    assert public.expected == 2 and public.severity == "error"  # 195.57 / 213.94 ≤ 100%: full marks

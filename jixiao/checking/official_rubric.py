@@ -250,7 +250,7 @@ def _rubric_header(g: Grid) -> tuple[int, dict] | None:
 
 def _control_row(kind: str, name: str, w: float, s: float, standard: str, data: BasicData, p: Profile,
                  sheet: str, ref: str) -> list[Finding]:
-    rate = _control_rate(kind, data)
+    rate, proxy = _control_rate(kind, data)
     if rate is None or kind not in p.controls:
         return []
     ctl = p.control(kind)
@@ -266,24 +266,31 @@ def _control_row(kind: str, name: str, w: float, s: float, standard: str, data: 
         return []
     if abs(want - s) <= p.indicators.score_tolerance:
         return []
-    settled = own_step or p.settled("control")
+    settled = (own_step or p.settled("control")) and not proxy
     return [Finding(CONTROL_SCORE, "error" if settled else "warning",
-                    f"{name} {rate:.2%}，按评分标准应得 {want:g} 分" + ("" if settled else p.assumed("control")),
+                    f"{name} {rate:.2%}，按评分标准应得 {want:g} 分" + (f"（{proxy}）" if proxy else "")
+                    + ("" if settled or proxy else p.assumed("control")),
                     expected=want, found=s, context=name).at(sheet, ref)]
 
 
-def _control_rate(kind: str, data: BasicData) -> float | None:
+def _control_rate(kind: str, data: BasicData) -> tuple[float | None, str]:
+    """The rate from the basic data, and a note when an input had to stand in for a missing one."""
     y = data.this_year
     if kind == "staff_control" and data.staff:
-        return data.staff[1] / data.staff[0]
+        return data.staff[1] / data.staff[0], ""
     if kind == "three_public_change" and y:
-        now, before = data.value("three_public", y, "预算"), data.value("three_public", y - 1, "预算")
-        return RATE_FORMULAS[kind].compute(now, before) if now is not None and before else None
+        now = data.value("three_public", y, "预算")
+        before, proxy = data.value("three_public", y - 1, "预算"), ""
+        if before is None:  # the official 基础数据表 has 上年决算数 only
+            before, proxy = data.value("three_public", y - 1, "决算"), "基础数据表无上年预算数，按上年决算数推算"
+        if now is None or not before:
+            return None, ""
+        return RATE_FORMULAS[kind].compute(now, before), proxy
     if kind in ("three_public_control", "public_expense_control") and y:
         key = "three_public" if kind == "three_public_control" else "public_expense"
         spent, budget = data.value(key, y, "决算"), data.value(key, y, "预算")
-        return spent / budget if spent is not None and budget else None
-    return None
+        return (spent / budget if spent is not None and budget else None), ""
+    return None, ""
 
 
 def check_official_rubric(book: Book, p: Profile) -> tuple[bool, list[Finding]]:

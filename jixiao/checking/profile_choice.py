@@ -59,6 +59,7 @@ class FormFacts:
             m = re.search(r"(?<!\d)([1-6]\d)\d{4}(?:_|\d{2}[A-Z])", text)
             province = DIVISION_CODES.get(m.group(1)) if m else None
         unit = str(texts[1]) if len(texts) > 1 and texts[1] else text
+        unit = re.sub(r"自治区|特别行政区|地区", "省", unit)  # 广西壮族自治区…: a province, not a 区 (district)
         level = None
         if re.search(r"[乡镇]人民政府|[乡镇](?:$|\W)|街道", unit):
             level = "乡镇"
