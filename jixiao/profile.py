@@ -5,6 +5,15 @@ user may pass a path to a file of their own, which may ``extends`` a shipped
 profile and override only a few keys. Tables merge key by key; lists (bands,
 grades, weights) are replaced whole. Every value is validated on load and a
 bad one is reported with the file and the key.
+
+Each rule may say where it comes from in a ``[sources.<key>]`` table
+(``confidence = "official" | "inferred"``, ``source = "…"``): a disagreement
+with an official rule is an error, with an inferred one a warning that names
+the assumed rule (:meth:`Profile.settled`, :meth:`Profile.assumed`). A key
+without a table inherits its parent's (``indicators.rounding`` → ``indicators``);
+a profile without any is official throughout, as before sources existed.
+``[profile] provinces / levels / years`` say which forms the profile is written
+for, when the checker chooses a profile from the form itself.
 """
 from __future__ import annotations
 
