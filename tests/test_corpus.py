@@ -76,12 +76,25 @@ def _measure(results):
     return table, missed, false
 
 
-def _print(table) -> None:
+def _print(table, results) -> None:
     print("\nrule · province: found / keyed, false errors")
     for (rule, prov), (found, keyed, fe) in sorted(table.items()):
         print(f"  {rule:36} {prov:4} {found:2} / {keyed:2}   false errors {fe}")
     totals = [sum(x[i] for x in table.values()) for i in range(3)]
     print(f"  {'total':36} {'':4} {totals[0]:2} / {totals[1]:2}   false errors {totals[2]}")
+    print("province: forms (clean), keyed correct cells, errors on them, errors on clean forms")
+    by_prov: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    for key, res in results.values():
+        row = by_prov[key["province"]]
+        correct = {(c["sheet"], c["cell"]) for c in key["correct"]}
+        errors = [f for f in res.findings if f.severity == "error"]
+        row[0] += 1
+        row[1] += key["clean"]
+        row[2] += len(correct)
+        row[3] += sum((f.sheet, f.cell) in correct for f in errors)
+        row[4] += sum(1 for f in errors if key["clean"] and f.rule not in key.get("unchecked_rules", []))
+    for prov, (n, clean, cells, on_correct, on_clean) in sorted(by_prov.items()):
+        print(f"  {prov:4} {n:2} ({clean:2})   {cells:3}   {on_correct}   {on_clean}")
 
 
 def test_corpus_keys_are_well_formed():
@@ -97,7 +110,7 @@ def test_corpus_keys_are_well_formed():
 
 def test_every_keyed_mistake_is_found_and_no_correct_cell_gets_an_error(results):
     table, missed, false = _measure(results)
-    _print(table)
+    _print(table, results)
     assert missed == [], missed
     assert false == [], false
 
