@@ -5,6 +5,12 @@ Source: 财预〔2020〕10号 附件1 填表说明 — 定量指标完成指标�
 达成并具有一定效果、未达成且效果较差 三档，分别按 100%–80%、80%–60%、60%–0%
 计分。Reverse (反向) and 等于 misses, over-achievement review and rounding
 follow the profile's ``[indicators]`` table (DOMAIN.md §2).
+
+Certain and judged (DOMAIN.md §4): 得分 above 分值 and a missing 偏差原因 under a score the form itself
+shows below 分值 are errors; a score that differs from the rule is an error only where the rule is settled
+(``[sources.indicators]`` official) and rounding does not explain it. A qualitative 实际完成值 that says
+nothing about achievement ("无", a grade that is not the target's, a formula) keeps the officer's score and
+is flagged for review; an approximate target (约, 左右, 力争, amounts in 万/亿) exceeded is flagged too.
 """
 from __future__ import annotations
 
