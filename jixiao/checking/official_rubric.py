@@ -3,12 +3,12 @@
 Two sheets, found by their labels (not by jixiao's template positions):
 
 * 基础数据表 (附件1-2, 附件3 …): 编制数 / 实际在职人数 / 控制率, and 经费控制情况 by year and column
-  (上年决算数, 本年预算数, 本年决算数 …) for 三公经费, its parts and 公用经费. Its own arithmetic is
+  (上年决算数, 本年预算数, 本年决算数 …) for 三公经费, its parts, 公用经费 and 政府采购金额. Its own arithmetic is
   checked: 在职人员控制率 = 在职人数 / 编制数 (to the decimals shown), 三公经费 = 公务用车 + 因公出国 +
   公务接待, 公务用车 = 公车购置 + 公车运行维护 — errors, with the cell and the expected value.
 * 评价指标表 (附件1-1, or a program's own rubric): rows of 三级指标 with 分值 and 得分/评分. A score above
   its 分值 is an error, or a warning when the row's standard grants bonus points (加…分); a control-rate
-  row (在职人员控制率, “三公经费”变动率/控制率, 公用经费控制率) is re-scored from the basic data under the
+  row (在职人员控制率, “三公经费”变动率/控制率, 公用经费控制率, 政府采购执行率) is re-scored from the basic data under the
   profile's rule, with the step the row's own standard states ("每超过一个百分点扣0.5分") and the row's
   own 分值.
 
@@ -100,7 +100,7 @@ class BasicData:
 _ROWS = (("three_public", lambda t: t == "三公经费"), ("vehicle", lambda t: "公务用车" in t),
          ("vehicle_purchase", lambda t: "公车购置" in t), ("vehicle_running", lambda t: "运行维护" in t and "公车" in t),
          ("abroad", lambda t: "出国" in t), ("reception", lambda t: "公务接待" in t),
-         ("public_expense", lambda t: t == "公用经费"))
+         ("public_expense", lambda t: t == "公用经费"), ("procurement", lambda t: t.startswith("政府采购金额")))
 _SUMS = (("three_public", ("vehicle", "abroad", "reception"), "三公经费", "公务用车 + 因公出国 + 公务接待"),
          ("vehicle", ("vehicle_purchase", "vehicle_running"), "公务用车购置和运行维护经费", "公车购置 + 公车运行维护"))
 
@@ -184,8 +184,10 @@ def _rate_check(sheet: str, ref: str, shown: object, rate: float, what: str, for
 
 
 _CONTROLS = {"在职人员控制率": "staff_control", "三公经费变动率": "three_public_change",
-             "三公经费控制率": "three_public_control", "公用经费控制率": "public_expense_control"}
-_STEP = re.compile(r"每(?:超过|超出|高于|低于|降低)?(?:一个|1个?)?(?:百分点|%)扣(\d+(?:\.\d+)?)分")
+             "三公经费控制率": "three_public_control", "公用经费控制率": "public_expense_control",
+             "政府采购执行率": "procurement_exec"}
+_STEP = re.compile(r"每(?:超过|超出|高于|低于|降低)?(?:\((?:超过|超出|降低|低于)\))?(?:一个|1个?)?(?:百分点|%)"
+                   r"扣(\d+(?:\.\d+)?)分")
 _BONUS = re.compile(r"加\d*(?:\.\d+)?分|加分")
 
 
@@ -286,8 +288,9 @@ def _control_rate(kind: str, data: BasicData) -> tuple[float | None, str]:
         if now is None or not before:
             return None, ""
         return RATE_FORMULAS[kind].compute(now, before), proxy
-    if kind in ("three_public_control", "public_expense_control") and y:
-        key = "three_public" if kind == "three_public_control" else "public_expense"
+    if kind in ("three_public_control", "public_expense_control", "procurement_exec") and y:
+        key = {"three_public_control": "three_public", "public_expense_control": "public_expense",
+               "procurement_exec": "procurement"}[kind]
         spent, budget = data.value(key, y, "决算"), data.value(key, y, "预算")
         return (spent / budget if spent is not None and budget else None), ""
     return None, ""
