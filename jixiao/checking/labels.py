@@ -8,6 +8,12 @@ inside the label text, "一般公共预算：36273.98"), and the 绩效指标 ta
 header row, indicator rows until 合计/总分, merged 一级/二级 cells carried
 down. Labels may carry spaces, line breaks, full-width characters or weights
 ("产出指标 (50分)"). Every value keeps the cell it came from.
+
+The layouts provinces, cities, counties and townships publish are read the same way: one- and two-row
+indicator headers (年度指标值 over 指标性质 · 指标值 · 度量单位, joined into one target), the provincial
+systems' exports (调整后预算数 · 预算执行数 · 权重 in the funds table, 指标值 · 完成值 · 权重 in the
+indicator table, a 报表编号 in the heading), a project's 其中 rows (本年/当年财政拨款, 上年结转资金, 其他资金)
+as the split of 年度资金总额 with their own 执行率/得分 cells, and forms cut off after either table.
 """
 from __future__ import annotations
 
