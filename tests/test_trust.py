@@ -216,3 +216,19 @@ def test_full_marks_claimed_for_a_rising_three_public_budget(tmp_path):
     assert f.severity == "warning" and "上年决算数" in f.message  # the official 基础数据表 has no 上年预算数
     public = next(f for f in res.findings if f.rule == "control.score_mismatch" and f.cell == "G5")
     assert public.expected == 2 and public.severity == "error"  # 195.57 / 213.94 ≤ 100%: full marks
+
+
+def test_seed000_as_filed_under_the_default_profile_has_no_error(tmp_path):
+    """Its 合计 分值 90 says 合计 leaves 执行率 out; 9 of 10 at 84.52% is a judged execution score."""
+    from workbooks import SEED000
+
+    from jixiao.samples import submissions
+
+    data = submissions.bureau_bytes(json.loads(json.dumps(SEED000)), {"exec_score": 9, "sum": 90, "rate": "84.52%"})
+    path = tmp_path / "seed000.xlsx"
+    path.write_bytes(data)
+    res = checker.check_file(str(path), "national-2020")
+    assert not [f for f in res.findings if f.severity == "error"], [(f.rule, f.cell) for f in res.findings]
+    assert next(f for f in res.findings if f.rule == "execution.score_mismatch").severity == "warning"
+    chosen = checker.check_file(str(path))  # no --profile: the form says 湖南, 省级, 2024
+    assert chosen.profile == "hunan-dept-2024" and "湖南" in chosen.profile_reason
