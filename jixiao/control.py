@@ -142,7 +142,11 @@ def control_score(kind: str, rate: float, profile: str | Profile | None = None,
         1.0
     """
     p = load_profile(profile)
-    rule = p.control(control_key(kind, p))
+    return score_with_rule(p.control(control_key(kind, p)), rate, weight, quarter)
+
+
+def score_with_rule(rule: ControlRule, rate: float, weight: float | None = None, quarter: str | None = None) -> float:
+    """The score of a control rate under one rule (the profile's, or one a form's own standard adjusts)."""
     r = as_number(rate, rule.name)
     w = rule.weight if weight is None else as_number(weight, "分值")
     if rule.rule == "bands":

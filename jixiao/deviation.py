@@ -5,14 +5,21 @@ Source: 财预〔2020〕10号 附件1 填表说明 — 定量指标完成指标�
 达成并具有一定效果、未达成且效果较差 三档，分别按 100%–80%、80%–60%、60%–0%
 计分。Reverse (反向) and 等于 misses, over-achievement review and rounding
 follow the profile's ``[indicators]`` table (DOMAIN.md §2).
+
+Certain and judged (DOMAIN.md §4): 得分 above 分值 and a missing 偏差原因 under a score the form itself
+shows below 分值 are errors; a score that differs from the rule is an error only where the rule is settled
+(``[sources.indicators]`` official) and rounding does not explain it. A qualitative 实际完成值 that says
+nothing about achievement ("无", a grade that is not the target's, a formula) keeps the officer's score and
+is flagged for review; an approximate target (约, 左右, 力争, amounts in 万/亿) exceeded is flagged too.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
 from .errors import Finding
-from .numbers import as_number, clamp
+from .numbers import as_number, clamp, round_excel
 from .profile import IndicatorRule, Profile, QualGrade, load_profile
 from .rules import rule
 from .values import (
@@ -36,6 +43,8 @@ REASON_RECOMMENDED = rule("indicator.reason_recommended", "超额完成宜说明
 SCORE_MISMATCH = rule("indicator.score_mismatch", "指标得分不符", "score")
 SCORE_OVER_WEIGHT = rule("indicator.score_over_weight", "得分超过分值", "score")
 TARGET_UNREADABLE = rule("indicator.target_unreadable", "指标值无法读取", "target")
+QUALITATIVE_UNPROVEN = rule("indicator.qualitative_unproven", "定性指标完成情况未说明", "actual")
+APPROX_REVIEW = rule("indicator.approx_over_achievement", "约数指标超出待复核", "actual")
 UNIT_MISMATCH = rule("indicator.unit_mismatch", "单位不一致", "actual")
 
 Kind = Literal["正向", "反向", "等于", "定性"]
@@ -59,6 +68,7 @@ class IndicatorScore:
     grade_source: Literal["given", "inferred"] | None = None
     band: tuple[float, float] | None = None  # allowed points for a qualitative grade
     over_achievement: bool = False
+    raw_score: float | None = None  # the rule's score before rounding
     reason_required: bool = False
     reason_recommended: bool = False
     findings: list[Finding] = field(default_factory=list)
@@ -137,31 +147,61 @@ def indicator_score(target: object, actual: object, weight: float, profile: str 
         res.kind = t.direction
         _score_quantitative(res, p, t, a)
 
+    if isinstance(t, Measure) and res.kind != "定性" and not res.over_achievement and res.ratio is not None:
+        approx = t.comparator is Comparator.APPROX or "力争" in t.comparator_word or t.magnitude in ("万", "亿")
+        if approx and res.kind != "反向" and res.ratio > 1 + rule.approx_tolerance + _EPS:
+            res.findings.append(Finding(OVER_ACHIEVEMENT, "warning",
+                                        f"指标值“{t.text.strip()}”是约数，实际完成值为其 {res.ratio:.0%}，"
+                                        "请复核指标值是否设置偏低", expected=t.text.strip(), found=f"{res.ratio:.2%}",
+                                        extra={"target": _as_written(t), "actual": _as_written(res.actual)}))
     if res.score is not None:
+        res.raw_score = res.score
         res.score = clamp(rule.rounding.apply(res.score), 0.0, w)
-        res.reason_required = _below_full(rule, res.score, w)
+        res.reason_required = _below_full(rule, res.score if rep is None or rep > w + _EPS else min(rep, res.score), w)
     res.reason_recommended = res.over_achievement and rule.reason_recommended_over_achievement
     if res.over_achievement:
         res.findings.append(Finding(OVER_ACHIEVEMENT, "warning",
             f"实际完成值为指标值的 {res.ratio:.0%}，超过 {rule.over_achievement_ratio:.0%}，"
             "请复核指标值是否设置偏低并说明原因", expected=f"< {rule.over_achievement_ratio:.0%}",
-            found=f"{res.ratio:.2%}"))
+            found=f"{res.ratio:.2%}", extra={"target": _as_written(res.target), "actual": _as_written(res.actual)}))
     if rep is not None:
         if rep > w + _EPS:
             res.findings.append(Finding(SCORE_OVER_WEIGHT, "error",
                                         f"得分 {rep:g} 超过分值 {w:g}", expected=w, found=rep))
         elif res.score is not None and res.kind != "定性" and abs(rep - res.score) > rule.score_tolerance:
-            res.findings.append(Finding(SCORE_MISMATCH, "error",
-                                        f"得分与计分规则不符：应为 {res.score:g}，表中为 {rep:g}",
-                                        expected=res.score, found=rep))
+            res.findings.append(_mismatch(res, rep, p))
     if reason is not None and not str(reason).strip():
         if res.reason_required:
-            res.findings.append(Finding(REASON_MISSING, "error",
-                                        "得分低于分值，须填写偏差原因分析及改进措施", expected="偏差原因", found=""))
+            shown_below = rep is None or _below_full(rule, rep, w)  # the form's own 得分 is below 分值: certain
+            res.findings.append(Finding(REASON_MISSING, "error" if shown_below else "warning",
+                                        "得分低于分值，须填写偏差原因分析及改进措施" if shown_below else
+                                        "按计分规则得分低于分值，应填写偏差原因分析及改进措施",
+                                        expected="偏差原因", found=""))
         elif res.reason_recommended:
             res.findings.append(Finding(REASON_RECOMMENDED, "warning",
                                         "大幅超额完成，宜说明偏差原因", expected="偏差原因", found=""))
     return res
+
+
+def _as_written(x: Value) -> object:
+    """A measure's number as the form writes it (2000 for "≥2000"), for a finding's expected/found."""
+    return x.number if isinstance(x, Measure) else getattr(x, "text", None)
+
+
+def _mismatch(res: IndicatorScore, rep: float, p: Profile) -> Finding:
+    """A reported score that differs from the rule: an error where the formula is official (财预〔2020〕10号)
+    and rounding does not explain the difference; a warning naming the assumed rule otherwise."""
+    raw = res.raw_score if res.raw_score is not None else res.score
+    assert res.score is not None and raw is not None
+    by_rounding = any(abs(rep - round_excel(raw, d, m)) <= 1e-9 for d in (0, 1) for m in ("half_up", "up", "down"))
+    if not p.settled("indicators"):
+        sev, note = "warning", p.assumed("indicators")
+    elif by_rounding and not p.settled("indicators.rounding"):
+        sev, note = "warning", "，差异只在取整" + p.assumed("indicators.rounding")
+    else:
+        sev, note = "error", ""
+    return Finding(SCORE_MISMATCH, sev, f"得分与计分规则不符：应为 {res.score:g}，表中为 {rep:g}{note}",  # type: ignore[arg-type]
+                   expected=res.score, found=rep)
 
 
 def _below_full(rule: IndicatorRule, score: float, weight: float) -> bool:
@@ -196,6 +236,10 @@ def reason_requirement(target: object, actual: object, weight: object, score: ob
 def _score_quantitative(res: IndicatorScore, p: Profile, t: Measure, a: Value) -> None:
     rule = p.indicators
     w = res.weight
+    if isinstance(a, Unreadable) and a.code == "value.missing":
+        res.findings.append(Finding(ACTUAL_UNREADABLE, "warning", "实际完成值未填写，无法计算得分",
+                                    expected="实际完成值", found=""))
+        return
     if isinstance(a, Unreadable):
         res.findings.append(Finding(ACTUAL_UNREADABLE, "error",
                                     f"实际完成值无法读取：{a.reason}", found=a.text))
@@ -279,7 +323,68 @@ def infer_grade(target: str, actual: str, profile: str | Profile | None = None) 
     return grades[0]
 
 
+MET_WORDS = ("达成", "完成", "达到", "实现", "符合", "合规", "及时", "规范", "有效", "明显", "显著", "提升", "提高",
+             "改善", "满意", "良好", "按时", "按期", "优化", "到位", "落实", "健全", "保障", "正常", "稳定", "增强",
+             "增加", "促进", "较好", "已", "达", "建成", "累计", "增强", "延长")
+"""Words that show achievement in a qualitative 实际完成值 (the profile's ``met_words`` replace them)."""
+_FORMULA_LIKE = re.compile(r"^\s*[=＝+@]|^[A-Z]{1,3}\d+$|[A-Z]{1,3}\d+\s*[-+*/]|\b(?:SUM|IF|ROUND|JX_\w+)\s*\(", re.I)
+_DATE = re.compile(r"^(?:(?P<y>20\d\d)\s*年)?\s*(?P<m>\d{1,2})\s*月(?:份|底|末)?(?P<before>前|以前|之前)?$")
+
+
+def _date(text: str) -> tuple[int, int] | None:
+    m = _DATE.match(normalise(text).replace(" ", ""))
+    return (int(m["y"] or 0), int(m["m"])) if m else None
+
+
+def shows_achievement(target: str, actual: str, profile: str | Profile | None = None) -> bool:
+    """Whether a qualitative 实际完成值 says anything about achievement: the target's own text, a word of
+    achievement, partial achievement or failure, or a date no later than the target's. "无", a grade word
+    that is not the target's ("差" for "优"), a formula-like text or a blank say nothing.
+
+    Example:
+        >>> shows_achievement("显著提升", "显著提升"), shows_achievement("优", "差"), shows_achievement("优化", "无")
+        (True, False, False)
+    """
+    rule = load_profile(profile).indicators
+    t, a = normalise(str(target)).replace(" ", ""), normalise(str(actual)).replace(" ", "")
+    if a in ("无", "0", "零") and t.startswith(("无", "零", "不发生", "未发生", "杜绝", "没有")):
+        return True  # "无重大安全事故" → "无": nothing happened, which is the target
+    if not a or a in ("无", "/", "-", "—", "0") or _FORMULA_LIKE.search(a):
+        return False
+    if a == t or a == t.replace("不", "未"):
+        return True
+    if _date(t) and _date(a):
+        return True
+    if len(a) >= 8 and re.search(r"\d", a) and not _FORMULA_LIKE.search(a):
+        return True  # a description of what was done, with its numbers
+    words = rule.met_words or MET_WORDS
+    return any(w in a for w in tuple(words) + rule.not_met_words + rule.partly_met_words)
+
+
 def _score_qualitative(res: IndicatorScore, p: Profile, grade: str | None, reported: float | None) -> None:
+    a = res.actual
+    if not grade and isinstance(a, Measure) and a.comparator is not None and a.comparator_word not in MEASURED_WORDS:
+        res.findings.append(Finding(ACTUAL_HAS_COMPARATOR, "warning",
+                                    f"实际完成值“{a.text.strip()}”带比较符，应写明实际完成情况",
+                                    expected="实际完成情况", found=a.text.strip()))
+    if not grade and not isinstance(a, Unreadable) and not shows_achievement(res.target.text, a.text, p):
+        res.kind = "定性"
+        res.findings.append(Finding(QUALITATIVE_UNPROVEN, "warning",
+                                    f"实际完成值“{a.text.strip()}”未说明是否达成“{res.target.text.strip()}”，"
+                                    "保留填报得分，请复核", expected="达成情况", found=a.text.strip()))
+        if reported is not None and reported <= res.weight + _EPS:
+            res.score = max(0.0, reported)
+        return
+    if not grade and isinstance(a, Unreadable) and a.code == "value.missing":
+        res.findings.append(Finding(ACTUAL_UNREADABLE, "warning", "实际完成值未填写，无法判断达成情况",
+                                    expected="实际完成情况", found=""))
+        if reported is not None and reported <= res.weight + _EPS:
+            res.score = max(0.0, reported)
+        return
+    _score_graded(res, p, grade, reported)
+
+
+def _score_graded(res: IndicatorScore, p: Profile, grade: str | None, reported: float | None) -> None:
     rule = p.indicators
     w = res.weight
     g: QualGrade | None = None
@@ -299,6 +404,9 @@ def _score_qualitative(res: IndicatorScore, p: Profile, grade: str | None, repor
             return
         a_text = a.text if isinstance(a, Qualitative) else a.text
         g = infer_grade(res.target.text, a_text, p)
+        td, ad = _date(res.target.text), _date(a_text)
+        if td and ad:  # a deadline: met when done no later than the target's month
+            g = rule.grades[0] if (ad[0] or td[0], ad[1]) <= (td[0] or ad[0], td[1]) else rule.grades[-1]
         res.grade_source = "inferred"
     assert g is not None
     res.grade = g.label

@@ -26,6 +26,7 @@ from .numbers import as_number, round_excel
 from .profile import Profile, load_profile
 from .rules import RULES, error_codes, rule
 from .totals import TOTAL as WEIGHTS_TOTAL
+from .totals import FIRST_LEVEL
 from .totals import (
     IndicatorLine,
     check_weights,
@@ -33,7 +34,7 @@ from .totals import (
     indicators_total,
     level_key,
     overall_total,
-    sum_row_value,
+    split_label,
 )
 
 error_codes({
@@ -63,6 +64,23 @@ class Funds:
     reported_score: float | None = None
     income: dict[str, dict[str, float | None]] = field(default_factory=dict)
     spending: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    rate_decimals: int | None = None  # decimals the reported 执行率 is shown with (0 for "60%"); None: two
+    parts: list[PartRow] = field(default_factory=list)  # sub-rows with their own 执行率 / 得分 (其中：…)
+    total_from_parts: bool = False  # the 年度资金总额 row was empty or zero: budget and executed are its parts' sums
+    shown_totals: dict[str, float] = field(default_factory=dict)  # that row's amounts as shown (with total_from_parts)
+
+
+@dataclass
+class PartRow:
+    """A split row that shows its own 执行率 or 得分 (项目支出: 其中：本年财政拨款 …; 部门: 基本支出 …)."""
+
+    group: str
+    part: str
+    budget: float | None
+    executed: float | None
+    reported_rate: float | None = None
+    rate_decimals: int | None = None
+    reported_score: float | None = None
 
 
 @dataclass
@@ -90,6 +108,8 @@ class DeptForm:
     reported_total: float | None = None
     reported_grade: str | None = None
     stated_split_totals: dict[str, float] = field(default_factory=dict)  # "按收入性质分：38479.52"
+    reported_sum_weight: float | None = None  # the 合计 row's 分值 as the form shows it
+    reported_total_weight: float | None = None  # the 总分 row's 分值 as the form shows it
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "DeptForm":
@@ -109,7 +129,8 @@ class DeptForm:
         return cls(unit=d.get("unit", ""), year=d.get("year"), funds=funds, indicators=rows,
                    reported_sum=d.get("reported_sum"), kind=d.get("kind", "dept"),
                    reported_total=d.get("reported_total"), reported_grade=d.get("reported_grade"),
-                   stated_split_totals=d.get("stated_split_totals", {}))
+                   stated_split_totals=d.get("stated_split_totals", {}),
+                   reported_sum_weight=d.get("reported_sum_weight"), reported_total_weight=d.get("reported_total_weight"))
 
     @classmethod
     def load(cls, path: str | Path) -> "DeptForm":
@@ -142,15 +163,32 @@ class FormScore:
     findings: list[Finding]
 
 
-def _rate_matches(rate: float, reported: float) -> bool:
-    return abs(round_excel(rate * 100, 2) - round_excel(reported * 100, 2)) <= 0.0100001
+def _rate_matches(rate: float, reported: float, decimals: int | None = None) -> bool:
+    """Whether ``reported`` is ``rate`` as the form shows it: to ``decimals`` places of a percent (two when
+    unknown), so "60%" for 59.58% is a correct display; a number typed without its display is allowed
+    one unit of the last place."""
+    d = 2 if decimals is None else decimals
+    slack = 1e-9 if decimals is not None else 10 ** -d * 1.0000001
+    return abs(round_excel(rate * 100, d) - round_excel(reported * 100, d)) <= slack
+
+
+def _truncated(rate: float, reported: float, decimals: int | None) -> bool:
+    """The rate cut instead of rounded (97.80% for 97.8086%): the display rule, not the division, differs."""
+    d = 2 if decimals is None else decimals
+    return abs(round_excel(rate * 100, d, "down") - round_excel(reported * 100, d)) <= 1e-9
+
+
+def _shown(rate: float, decimals: int | None) -> str:
+    return f"{round_excel(rate * 100, 2 if decimals is None else decimals):.{2 if decimals is None else decimals}f}%"
 
 
 def score_form(form: DeptForm, profile: str | Profile | None = None) -> FormScore:
     """Score every part of ``form`` and collect what disagrees with the rules.
 
     Each finding names the field it is about (:mod:`jixiao.vocabulary`), so a reader
-    that knows where it found each field can point at the cell.
+    that knows where it found each field can point at the cell. Arithmetic inside the
+    form (splits, 执行率, totals of the form's own scores) is an error; a score that
+    differs from a rule the profile only inferred is a warning naming that rule.
 
     Example:
         >>> from importlib import resources
@@ -169,61 +207,147 @@ def score_form(form: DeptForm, profile: str | Profile | None = None) -> FormScor
     fu = form.funds
     rate = exec_rate(fu.budget, fu.executed)
     escore = exec_score(rate, p, fu.weight)
-    fs = _execution_findings(fu, rate, escore, p) + _split_findings(form, p)
+    fs = _execution_findings(fu, rate, escore, p) + _split_findings(form, p) + _part_findings(fu, p)
     scored, row_findings = _indicator_findings(form.indicators, p)
     fs += row_findings
     lines = [IndicatorLine(r.level1, r.level2, r.name, as_number(r.weight), s.score)
              for r, s in zip(form.indicators, scored)]
-    fs += _weight_findings(lines, p, fu.weight)
+    layout = _layout(form, lines, p)
+    if lines:
+        fs += _weight_findings(lines, p, fu.weight, form, layout)
     isum = indicators_total(lines)
-    sum_row = sum_row_value(escore, isum, p)
+    sum_row = overall_total(escore, isum) if layout.sum_row_includes_execution else round(isum, 10)
     total = overall_total(escore, isum)
     capped = cap_total(total, rate, p)
     g = grade(capped, p)
-    fs += _total_findings(form, sum_row, capped, g, p)
+    fs += _total_findings(form, scored, escore, sum_row, capped, g, p, layout, fs)
     return FormScore(profile=p.id, exec_rate=rate, exec_score=escore, indicators=scored, indicator_sum=isum,
                      sum_row=sum_row, total=total, capped_total=capped, grade=g, findings=fs)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What the form itself says about its totals, before any profile (DOMAIN.md §4)."""
+
+    sum_row_includes_execution: bool  # the 合计 row adds the 执行率 score
+    total_includes_execution: bool  # the 总分 row adds the 执行率 score
+    reason: str = ""  # why (Chinese), when the form decided
+
+
+def _layout(form: DeptForm, lines: list[IndicatorLine], p: Profile) -> Layout:
+    """The 合计/总分 rows' own 分值 decide whether they include 执行率: equal to the indicators' weights → no,
+    to the indicators' weights plus the 执行率 分值 → yes; otherwise the profile says."""
+    s = round(sum(ln.weight for ln in lines), 10)
+    e = as_number(form.funds.weight) if form.funds.weight is not None else p.execution.weight
+    tol = p.weights.tolerance
+
+    def decide(w: float | None, default: bool) -> tuple[bool, str]:
+        if w is None or not lines:
+            return default, ""
+        w = as_number(w)
+        if abs(w - s) <= tol and e > tol:
+            return False, f"分值 {w:g} 等于绩效指标分值之和，不含执行率"
+        if abs(w - s - e) <= tol:
+            return True, f"分值 {w:g} 等于绩效指标分值之和加执行率分值"
+        return default, ""
+
+    inc_sum, why_sum = decide(form.reported_sum_weight, p.weights.sum_row_includes_execution)
+    inc_total, why_total = decide(form.reported_total_weight, True)
+    return Layout(inc_sum, inc_total, "；".join(x for x in (why_sum, why_total) if x))
 
 
 def _execution_findings(fu: Funds, rate: float, escore: float, p: Profile) -> list[Finding]:
     """The reported 执行率 against 全年执行数 / 全年预算数 (naming the 年初预算数 mistake), and its score."""
     fs = []
-    if fu.reported_rate is not None and not _rate_matches(rate, as_number(fu.reported_rate, "执行率")):
+    if fu.reported_rate is not None and not fu.total_from_parts \
+            and not _rate_matches(rate, as_number(fu.reported_rate, "执行率"), fu.rate_decimals):
         rep = as_number(fu.reported_rate, "执行率")
         initial = fu.initial_budget
-        if initial and _rate_matches(as_number(fu.executed) / as_number(initial), rep):
+        if initial and _rate_matches(as_number(fu.executed) / as_number(initial), rep, fu.rate_decimals):
             fs.append(Finding(WRONG_BUDGET, "error", "执行率用年初预算数作分母；应为 全年执行数 / 全年预算数",
                               expected=f"{rate:.2%}", found=f"{rep:.2%}", field=v.FUNDS_RATE, context="执行率"))
         else:
-            fs.append(Finding(RATE_MISMATCH, "error", "执行率与 全年执行数 / 全年预算数 不符",
-                              expected=f"{rate:.2%}", found=f"{rep:.2%}", field=v.FUNDS_RATE, context="执行率"))
+            fs.append(_rate_finding(rate, rep, fu.rate_decimals, v.FUNDS_RATE, "执行率"))
     if fu.reported_score is not None and abs(as_number(fu.reported_score) - escore) > p.indicators.score_tolerance:
-        fs.append(Finding(EXEC_SCORE_MISMATCH, "error", "执行率得分与计分规则不符", expected=escore,
-                          found=fu.reported_score, field=v.FUNDS_SCORE, context="执行率得分"))
+        fs.append(_exec_score_finding(escore, fu.reported_score, p, v.FUNDS_SCORE, "执行率得分"))
+    return fs
+
+
+def _rate_finding(rate: float, rep: float, decimals: int | None, key: str, context: str) -> Finding:
+    if _truncated(rate, rep, decimals):
+        return Finding(RATE_MISMATCH, "warning", f"{context}按四舍五入应为 {_shown(rate, decimals)}，表中截尾显示，请复核",
+                       expected=_shown(rate, decimals), found=f"{rep:.2%}", field=key, context=context)
+    return Finding(RATE_MISMATCH, "error", f"{context}与 执行数 / 预算数 不符", expected=_shown(rate, decimals),
+                   found=f"{rep:.2%}", field=key, context=context)
+
+
+def _exec_score_finding(expected: float, found: float, p: Profile, key: str, context: str) -> Finding:
+    settled = p.settled("execution")
+    return Finding(EXEC_SCORE_MISMATCH, "error" if settled else "warning",
+                   "执行率得分与计分规则不符" + ("" if settled else "，请复核" + p.assumed("execution")),
+                   expected=expected, found=found, field=key, context=context)
+
+
+def _part_findings(fu: Funds, p: Profile) -> list[Finding]:
+    """Sub-rows (其中：本年财政拨款, 基本支出 …) that show their own 执行率 or 得分: the same division and rule."""
+    fs = []
+    for row in fu.parts:
+        if not row.budget or row.budget <= 0 or row.executed is None or row.executed < 0:
+            continue
+        rate = row.executed / row.budget
+        if row.reported_rate is not None and not _rate_matches(rate, row.reported_rate, row.rate_decimals):
+            fs.append(_rate_finding(rate, row.reported_rate, row.rate_decimals,
+                                    v.part_key(row.group, row.part, "rate"), row.part))
+        if row.reported_score is not None:
+            want = exec_score(rate, p, fu.weight)
+            if abs(row.reported_score - want) > p.indicators.score_tolerance:
+                fs.append(_exec_score_finding(want, row.reported_score, p, v.part_key(row.group, row.part, "score"),
+                                              row.part))
     return fs
 
 
 def _split_findings(form: DeptForm, p: Profile) -> list[Finding]:
-    """Splits of 年度资金总额 that do not add up, and totals written in labels that disagree."""
+    """Splits of 年度资金总额 that do not add up, and totals written in labels that disagree.
+
+    A total row left empty or zero under filled parts is the cell that is wrong: the finding points at it,
+    with the parts' sum as the expected value. A total written in the group's label (按支出性质分：1925.67)
+    that equals its parts but not 年度资金总额 is pointed at in that label.
+    """
     fu = form.funds
     fs = []
     totals = {"全年预算数": fu.budget, "全年执行数": fu.executed, "年初预算数": fu.initial_budget}
+    if fu.total_from_parts:
+        totals = {k: fu.shown_totals.get(k, 0.0) for k in totals}
     for group, split in (("income", fu.income), ("spending", fu.spending)):
         label = v.GROUPS[group]
+        stated = form.stated_split_totals.get(group)
         for column, parts in split.items():
             if totals.get(column) is None or not any(x not in (None, "") for x in parts.values()):
                 continue
             chk = check_split(totals[column], parts, p)  # type: ignore[arg-type]
-            if not chk.ok:
+            if chk.ok:
+                continue
+            extra = {"group": group, "column": column, "parts": list(parts)}
+            if fu.total_from_parts or abs(chk.total) <= p.funds_tolerance:
                 fs.append(Finding(SPLIT_MISMATCH, "error",
-                                  f"{label}各项之和 {chk.parts_sum:.2f} 与{column} {chk.total:.2f} 不符",
-                                  expected=chk.total, found=chk.parts_sum, field=v.subtotal_key(group, column),
-                                  context=f"{label}/{column}",
-                                  extra={"group": group, "column": column, "parts": list(parts)}))
-        stated = form.stated_split_totals.get(group)
+                                  f"年度资金总额的{column} {chk.total:.2f} 与其中各项之和 {chk.parts_sum:.2f} 不符",
+                                  expected=chk.parts_sum, found=chk.total, field=v.FUND_FIELDS[column],
+                                  context=f"年度资金总额/{column}", extra=extra))
+                continue
+            key = v.subtotal_key(group, column)
+            if stated is not None and abs(as_number(stated) - chk.parts_sum) <= p.funds_tolerance \
+                    and column == p.label_split_columns.get(group):
+                key = v.stated_key(group)
+            fs.append(Finding(SPLIT_MISMATCH, "error",
+                              f"{label}各项之和 {chk.parts_sum:.2f} 与{column} {chk.total:.2f} 不符",
+                              expected=chk.total, found=chk.parts_sum, field=key,
+                              context=f"{label}/{column}", extra=extra))
         if stated is not None:
             column = p.label_split_columns[group]
             want = totals.get(column)
+            parts_sum = check_split(0, split.get(column, {}), p).parts_sum if split.get(column) else None
+            if parts_sum is not None and abs(as_number(stated) - parts_sum) <= p.funds_tolerance:
+                continue  # the label's total is its parts' sum: the split finding above says it all
             if want is not None and abs(as_number(stated) - as_number(want)) > p.funds_tolerance:
                 fs.append(Finding(SAME_QUANTITY, "error",
                                   f"“{label}”后写的合计 {as_number(stated):.2f} 与{column} {as_number(want):.2f} 不一致",
@@ -255,29 +379,149 @@ def _indicator_findings(rows: list[IndicatorRow], p: Profile) -> tuple[list[Indi
     return scored, fs
 
 
-def _weight_findings(lines: list[IndicatorLine], p: Profile, execution_weight: float | None) -> list[Finding]:
-    """Weights against the profile; a first-level finding points at that level's first row."""
-    fs = check_weights(lines, p, execution_weight)
+def _weight_findings(lines: list[IndicatorLine], p: Profile, execution_weight: float | None,
+                     form: DeptForm | None = None, layout: Layout | None = None) -> list[Finding]:
+    """Weights against the form's own 合计/总分 分值 first, then the profile; a first-level finding points at
+    that level's first row."""
+    fs = []
+    own = _own_weight_findings(lines, p, execution_weight, form) if form is not None else None
+    if own is not None:  # the form shows its total's 分值: the form's own arithmetic decides first
+        fs += own
+        by_level = [f for f in check_weights(lines, p, execution_weight) if f.rule != WEIGHTS_TOTAL]
+        if not any(f.severity == "error" for f in own):
+            for f in by_level:  # weights the form declared and that add up: adjusted, as 财预〔2020〕10号 allows
+                f.severity = "info"
+                f.message += "；表内分值自洽，按表内分值"
+        fs += by_level
+    else:
+        fs += check_weights(lines, p, execution_weight)
+    fs += _declared_level_findings(lines, p)
     for f in fs:
         if f.rule == WEIGHTS_TOTAL:
-            f.field = v.SUM_ROW_WEIGHT
+            f.field = f.field or v.SUM_ROW_WEIGHT
         elif "level1" in f.extra:
             row = next((i for i, ln in enumerate(lines) if level_key(ln.level1) == f.extra["level1"]), None)
             f.field = v.indicator_key(row, "weight") if row is not None else None
     return fs
 
 
-def _total_findings(form: DeptForm, sum_row: float, total: float, g: str, p: Profile) -> list[Finding]:
-    """合计, 总分 and 等级 as the form reports them, against the rules' values."""
+def _declared_level_findings(lines: list[IndicatorLine], p: Profile) -> list[Finding]:
+    """A first-level label that carries its weight ("产出指标(50分)") against the weights of its rows."""
+    fs = []
+    seen: dict[str, tuple[float, int]] = {}
+    for i, ln in enumerate(lines):
+        key, declared = level_key(ln.level1), split_label(ln.level1)[1]
+        if declared is not None and key not in seen:
+            seen[key] = (declared, i)
+    for key, (declared, row) in seen.items():
+        got = round(sum(ln.weight for ln in lines if level_key(ln.level1) == key), 10)
+        if abs(got - declared) > p.weights.tolerance:
+            fs.append(Finding(FIRST_LEVEL, "warning", f"一级指标“{key}”标注 {declared:g} 分，各行分值之和 {got:g}",
+                              expected=declared, found=got, field=v.indicator_key(row, "weight"),
+                              extra={"level1": key, "declared": True}))
+    return fs
+
+
+def _own_weight_findings(lines: list[IndicatorLine], p: Profile, execution_weight: float | None,
+                         form: DeptForm) -> list[Finding] | None:
+    """The 合计/总分 row's 分值 against the weights shown above it (None when the form shows no such 分值).
+
+    Its 分值 is the indicators' weights (合计 without 执行率) or those plus the 执行率 分值; anything else
+    is arithmetic that does not add up. A form whose 总分 分值 leaves 执行率 out although the profile's
+    total includes it is a warning naming the rule.
+    """
+    declared = [(k, form.reported_sum_weight) for k in (v.SUM_ROW_WEIGHT,) if form.reported_sum_weight is not None]
+    declared += [(k, form.reported_total_weight) for k in (v.TOTAL_WEIGHT,) if form.reported_total_weight is not None]
+    if not declared or not lines:
+        return None
+    tol = p.weights.tolerance
+    s = round(sum(ln.weight for ln in lines), 10)
+    e = as_number(execution_weight) if execution_weight is not None else p.execution.weight
+    fs = []
+    for key, w in declared:
+        w = as_number(w, "分值")
+        is_total = key == v.TOTAL_WEIGHT
+        name = "总分" if is_total else "合计"
+        if abs(w - s) > tol and abs(w - s - e) > tol:
+            want = s + e if (is_total or p.weights.sum_row_includes_execution) else s
+            fs.append(Finding(WEIGHTS_TOTAL, "error",
+                              f"{name}分值 {w:g} 不等于各项分值之和"
+                              f"（绩效指标 {s:g}" + (f" + 执行率 {e:g}" if want != s else "") + f" = {want:g}）",
+                              expected=want, found=w, field=key))
+        elif not p.weights.execution_separate or abs(s + e - p.weights.total) <= tol:
+            continue
+        elif abs(w - s) <= tol and is_total:
+            fs.append(Finding(WEIGHTS_TOTAL, "warning",
+                              f"总分分值 {w:g} 只是绩效指标分值之和；按规则总分含执行率 {e:g} 分，"
+                              f"各项分值合计 {s + e:g}，规则总分为 {p.weights.total:g}" + p.assumed("weights"),
+                              expected=s + e, found=w, field=key))
+        elif abs(w - s) <= tol:
+            fs.append(Finding(WEIGHTS_TOTAL, "error" if p.settled("weights") else "warning",
+                              f"绩效指标分值合计 {s:g}，应为 {p.weights.total - e:g}（总分 {p.weights.total:g}，"
+                              f"执行率 {e:g} 分另计）" + p.assumed("weights"),
+                              expected=p.weights.total - e, found=s, field=key))
+        else:
+            fs.append(Finding(WEIGHTS_TOTAL, "error" if p.settled("weights") else "warning",
+                              f"{name}分值 {w:g}，规则配置的总分为 {p.weights.total:g}" + p.assumed("weights"),
+                              expected=p.weights.total, found=w, field=key))
+        break
+    return fs
+
+
+def _total_findings(form: DeptForm, scored: list[IndicatorScore], escore: float, sum_row: float, total: float,
+                    g: str, p: Profile, layout: Layout, behind: list[Finding]) -> list[Finding]:
+    """合计, 总分 and 等级 as the form reports them.
+
+    First against the form's own scores (an error when they do not add up); then 总分 and 等级 under the
+    rules, a finding of its own: a warning (the rows behind it carry their own findings), info when those
+    rows have none.
+    """
     tol = p.indicators.score_tolerance
     fs = []
-    if form.reported_sum is not None and abs(as_number(form.reported_sum) - sum_row) > tol:
-        fs.append(Finding(TOTAL_SUM_ROW_MISMATCH, "error", "合计与各项得分之和不符", expected=sum_row,
-                          found=form.reported_sum, field=v.SUM_ROW_SCORE, context="合计"))
-    if form.reported_total is not None and abs(as_number(form.reported_total, "总分") - total) > tol:
-        fs.append(Finding(TOTAL_TOTAL_MISMATCH, "error", "总分与执行率得分加各项指标得分之和不符", expected=total,
-                          found=form.reported_total, field=v.TOTAL_SCORE, context="总分"))
-    if form.reported_grade and str(form.reported_grade).strip().removeprefix("等级：") != g:
-        fs.append(Finding(TOTAL_GRADE_MISMATCH, "error", f"等级应为“{g}”（总分 {total:g}）", expected=g,
-                          found=form.reported_grade, field=v.TOTAL_GRADE, context="等级"))
+    fu = form.funds
+    own_rows = sum(r.reported if r.reported is not None else (s.score or 0.0)
+                   for r, s in zip(form.indicators, scored))
+    own_exec = fu.reported_score if fu.reported_score is not None else escore
+    own_sum = round(own_rows + (own_exec if layout.sum_row_includes_execution else 0.0), 10)
+    own_total = round(own_rows + (own_exec if layout.total_includes_execution else 0.0), 10)
+    why = f"（{layout.reason}）" if layout.reason else ""
+    if form.reported_sum is not None and abs(as_number(form.reported_sum) - own_sum) > tol:
+        fs.append(Finding(TOTAL_SUM_ROW_MISMATCH, "error",
+                          "合计与表中各项得分之和不符" + ("（含执行率得分）" if layout.sum_row_includes_execution
+                                                 else "（不含执行率得分）") + why,
+                          expected=own_sum, found=form.reported_sum, field=v.SUM_ROW_SCORE, context="合计"))
+    rows_behind = [f for f in behind if f.rule in (SCORE_MISMATCH, QUALITATIVE_OUT_OF_BAND, EXEC_SCORE_MISMATCH)]
+    if form.reported_sum is not None and abs(as_number(form.reported_sum) - own_sum) <= tol \
+            and abs(as_number(form.reported_sum) - sum_row) > tol:
+        fs.append(Finding(TOTAL_SUM_ROW_MISMATCH, "warning" if rows_behind else "info",
+                          f"合计按规则应为 {sum_row:g}（表中各项之和为 {own_sum:g}），请复核各项得分",
+                          expected=sum_row, found=form.reported_sum, field=v.SUM_ROW_SCORE, context="合计"))
+    if form.reported_total is not None:
+        rep = as_number(form.reported_total, "总分")
+        if abs(rep - own_total) > tol:
+            fs.append(Finding(TOTAL_TOTAL_MISMATCH, "error", "总分与表中执行率得分加各项指标得分之和不符" + why,
+                              expected=own_total, found=form.reported_total, field=v.TOTAL_SCORE, context="总分"))
+        elif abs(rep - total) > tol:
+            assumed = "" if layout.total_includes_execution else "；按规则总分含执行率得分"
+            fs.append(Finding(TOTAL_TOTAL_MISMATCH, "warning" if rows_behind or assumed else "info",
+                              f"总分按规则应为 {total:g}（表中各项之和为 {own_total:g}{assumed}），请复核各项得分",
+                              expected=total, found=form.reported_total, field=v.TOTAL_SCORE, context="总分"))
+    if form.reported_grade:
+        shown = str(form.reported_grade).strip().removeprefix("等级：").removeprefix("等级:")
+        base = own_total if form.reported_total is None or abs(as_number(form.reported_total) - own_total) <= tol \
+            else as_number(form.reported_total)
+        own_grade = grade(cap_total(base, _rate_or_one(fu), p), p)
+        if shown != own_grade and shown != g:
+            fs.append(Finding(TOTAL_GRADE_MISMATCH, "error", f"等级应为“{own_grade}”（总分 {base:g}）",
+                              expected=own_grade, found=form.reported_grade, field=v.TOTAL_GRADE, context="等级"))
+        elif shown != g:
+            fs.append(Finding(TOTAL_GRADE_MISMATCH, "warning", f"按规则总分 {total:g}，等级应为“{g}”，请复核",
+                              expected=g, found=form.reported_grade, field=v.TOTAL_GRADE, context="等级"))
     return fs
+
+
+def _rate_or_one(fu: Funds) -> float:
+    try:
+        return exec_rate(fu.budget, fu.executed)
+    except JixiaoError:
+        return 1.0

@@ -5,6 +5,15 @@ user may pass a path to a file of their own, which may ``extends`` a shipped
 profile and override only a few keys. Tables merge key by key; lists (bands,
 grades, weights) are replaced whole. Every value is validated on load and a
 bad one is reported with the file and the key.
+
+Each rule may say where it comes from in a ``[sources.<key>]`` table
+(``confidence = "official" | "inferred"``, ``source = "…"``): a disagreement
+with an official rule is an error, with an inferred one a warning that names
+the assumed rule (:meth:`Profile.settled`, :meth:`Profile.assumed`). A key
+without a table inherits its parent's (``indicators.rounding`` → ``indicators``);
+a profile without any is official throughout, as before sources existed.
+``[profile] provinces / levels / years`` say which forms the profile is written
+for, when the checker chooses a profile from the form itself.
 """
 from __future__ import annotations
 
@@ -120,6 +129,7 @@ class IndicatorRule:
     not_met_words: tuple[str, ...]
     partly_met_words: tuple[str, ...]
     score_tolerance: float = 0.005  # a reported score this close to the rule's counts as equal
+    met_words: tuple[str, ...] = ()  # words showing a qualitative target achieved; () = jixiao's list
 
     def grade(self, label: str) -> QualGrade | None:
         """The 定性 grade labelled ``label``, or whose label starts with it (two characters at least); None if none.
@@ -173,6 +183,14 @@ class ControlRule:
 
 
 @dataclass(frozen=True)
+class Source:
+    """Where a profile key comes from: ``official`` (a document settles it) or ``inferred`` (read off forms)."""
+
+    confidence: str  # official | inferred
+    note: str = ""  # the document, or what the value was inferred from (Chinese)
+
+
+@dataclass(frozen=True)
 class Profile:
     id: str
     name: str
@@ -188,9 +206,35 @@ class Profile:
     rubric_weights: dict[str, float] = field(default_factory=dict)  # 三级指标 → 分值 (county rubric)
     rubric_groups: dict[str, float] = field(default_factory=dict)  # 二级指标 → 分值 where rows are set by the form
     forms: tuple[str, ...] = ()  # [profile] forms: the form kinds this profile is written for; () = any form
+    provinces: tuple[str, ...] = ()  # [profile] provinces: where the profile applies (湖南 …); () = anywhere
+    levels: tuple[str, ...] = ()  # [profile] levels: 省级 / 市级 / 县级 / 乡镇; () = any level
+    years: tuple[int, ...] = ()  # [profile] years: the form years it was written for; () = any year
+    sources: dict[str, Source] = field(default_factory=dict)  # [sources.<key>]: where each rule comes from
     path: str = ""
     chain: tuple[str, ...] = ()
     data: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def key_source(self, key: str) -> Source:
+        """Where the rule ``key`` (``execution``, ``indicators.formula`` …) comes from, and how sure it is.
+
+        A key without its own ``[sources.<key>]`` table inherits its parent's (``indicators`` for
+        ``indicators.rounding``); a profile that says nothing is official (the behaviour before sources existed).
+        """
+        k = key
+        while k:
+            if k in self.sources:
+                return self.sources[k]
+            k = k.rpartition(".")[0]
+        return Source("official", self.source)
+
+    def settled(self, key: str) -> bool:
+        """Whether a disagreement with rule ``key`` is an error (settled by an official document)."""
+        return self.key_source(key).confidence == "official"
+
+    def assumed(self, key: str) -> str:
+        """How a warning names an assumed rule: '（按推定规则：…；来源：…）'."""
+        src = self.key_source(key)
+        return f"（按推定规则 {self.id} [{key}]：{src.note or '无正式文件'}）" if src.confidence != "official" else ""
 
     def fits(self, kind: str) -> bool:
         """Whether this profile is meant for a form of ``kind`` (a template kind, or "dept"/"project" as read
@@ -430,7 +474,8 @@ def _build(data: dict[str, Any], file: str, chain: tuple[str, ...]) -> Profile:
         grades=tuple(grades),
         not_met_words=tuple(str(w) for w in ind.items("not_met_words", [])),
         partly_met_words=tuple(str(w) for w in ind.items("partly_met_words", [])),
-        score_tolerance=ind.num("score_tolerance", 0.005, lo=0, hi=1))
+        score_tolerance=ind.num("score_tolerance", 0.005, lo=0, hi=1),
+        met_words=tuple(str(w) for w in ind.items("met_words", [])))
 
     w = root.sub("weights")
     first = {}
@@ -485,12 +530,20 @@ def _build(data: dict[str, Any], file: str, chain: tuple[str, ...]) -> Profile:
             raise c._err("threshold", f"rule = \"{rule}\" 时必须给出 threshold")
         controls[key] = cr
 
+    sources = {}
+    src = root.sub("sources", required=False)
+    for key in src.data:
+        r = src.sub(key)
+        sources[key] = Source(r.text("confidence", choices=("official", "inferred")), r.text("source", ""))
     forms = tuple(str(f) for f in meta.items("forms", []))
     for f in forms:
         if f not in FORM_KINDS:
             raise meta._err("forms", f"未知的表格“{f}”，可用：{'、'.join(FORM_KINDS)}")
     return Profile(
-        forms=forms, id=meta.text("id"), name=meta.text("name"), source=meta.text("source", ""),
+        forms=forms, provinces=tuple(str(x) for x in meta.items("provinces", [])),
+        levels=tuple(str(x) for x in meta.items("levels", [])),
+        years=tuple(int(x) for x in meta.items("years", []) if isinstance(x, int) and not isinstance(x, bool)),
+        sources=sources, id=meta.text("id"), name=meta.text("name"), source=meta.text("source", ""),
         description=meta.text("description", ""), execution=execution, indicators=indicators,
         weights=weights, grade=tuple(gbands), funds_tolerance=funds.num("tolerance", 0.005, lo=0),  # type: ignore[arg-type]
         controls=controls, path=file, chain=chain, data=data,

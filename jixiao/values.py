@@ -67,6 +67,7 @@ PREFIX_WORDS: dict[str, Comparator] = {
     "小于": Comparator.LT, "低于": Comparator.LT, "少于": Comparator.LT, "<": Comparator.LT,
     "等于": Comparator.EQ, "=": Comparator.EQ, "==": Comparator.EQ,
     "大约": Comparator.APPROX, "约": Comparator.APPROX, "≈": Comparator.APPROX,
+    "力争达到": Comparator.GE, "力争": Comparator.GE,
 }
 # Words written after the number (with the unit): 95%以上, 3天以内, 50亿元左右.
 SUFFIX_WORDS: dict[str, Comparator] = {
@@ -83,9 +84,9 @@ UNITS: tuple[str, ...] = (
     "间", "栋", "部", "名", "吨", "亩", "年", "月", "日", "周", "米", "例", "课时", "学时", "公顷",
     "人次", "户次", "车次", "架次", "场次", "班次", "小时", "分钟", "工作日", "个月", "平方米", "平米",
     "㎡", "立方米", "m³", "公里", "千米", "km", "公斤", "千克", "kg", "千瓦时", "度", "GB", "TB",
-    "元/人", "元/平方米", "项次", "所次", "个百分点",
+    "元/人", "元/平方米", "项次", "所次", "个百分点", "厘米", "毫米", "平方公里", "百分比",
 )
-RATIO_SCALE = {"%": 0.01, "‰": 0.001}
+RATIO_SCALE = {"%": 0.01, "‰": 0.001, "百分比": 0.01}
 
 _FULLWIDTH = {i: i - 0xFEE0 for i in range(0xFF01, 0xFF5F)}
 _FULLWIDTH.update({0x3000: 0x20, 0xFE6A: ord("%"), 0x2030: ord("‰")})
@@ -118,6 +119,7 @@ _PLAIN_RE = re.compile(rf"^\s*(?P<num>{_NUM})\s*(?P<unit>%|‰)?\s*$")
 _STARTS_LIKE_MEASURE = re.compile(rf"^\s*(?:{_alt(PREFIX_WORDS)})?\s*{_NUM}")
 _ONLY_COMPARATOR = re.compile(rf"\s*(?:{_alt(PREFIX_WORDS)})\s*[%‰]?\s*")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]{3,}")
+_DATE_LIKE = re.compile(r"^\s*(?:20\d\d\s*年\s*)?\d{1,2}\s*月(?:份|底|末)?(?:前|以前|之前)?\s*$")
 
 
 @dataclass(frozen=True)
@@ -249,6 +251,8 @@ def parse_value(raw: object, number_format: str | None = None) -> Value:
         if mag and mag + unit in UNITS:  # 千米, 千克: a unit that begins like a magnitude
             mag, unit = "", mag + unit
         return Measure(cmp, float(num_text), mag, unit, text, num_text, word)
+    if _DATE_LIKE.match(t):
+        return Qualitative(text.strip())  # a deadline or a month: "9月前", "2023年12月"
     if _STARTS_LIKE_MEASURE.match(t) and len(t) <= 16 and not _CJK_RUN.search(t):
         return Unreadable(text, "数字后的单位或写法无法识别", code="value.unit_unknown")
     if m is None and _ONLY_COMPARATOR.fullmatch(t):

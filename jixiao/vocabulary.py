@@ -34,6 +34,7 @@ DEPT_NAME: Final = "dept_name"
 PROJECT_NAME: Final = "project_name"
 DEPARTMENT: Final = "department"
 PROFILE: Final = "profile"
+REPORT_NO: Final = "report_no"  # 报表编号 of a provincial system's export (its first digits are the division code)
 
 FUNDS_INITIAL: Final = "funds.initial_budget"
 FUNDS_BUDGET: Final = "funds.budget"
@@ -50,7 +51,7 @@ TOTAL_GRADE: Final = "total.grade"
 
 FIELD_TITLES: Final[dict[str, str]] = {
     TITLE: "表名", UNIT: "填报单位", YEAR: "年度", DEPT_NAME: "预算部门名称", PROJECT_NAME: "项目名称",
-    DEPARTMENT: "主管部门", PROFILE: "规则配置",
+    DEPARTMENT: "主管部门", PROFILE: "规则配置", REPORT_NO: "报表编号",
     FUNDS_INITIAL: "年初预算数", FUNDS_BUDGET: "全年预算数", FUNDS_EXECUTED: "全年执行数", FUNDS_WEIGHT: "执行率分值",
     FUNDS_RATE: "执行率", FUNDS_SCORE: "执行率得分",
     SUM_ROW_WEIGHT: "合计分值", SUM_ROW_SCORE: "合计", TOTAL_WEIGHT: "总分分值", TOTAL_SCORE: "总分", TOTAL_GRADE: "等级",
@@ -127,3 +128,8 @@ FORM_KINDS: Final[dict[str, str]] = {
     "dept-city": "部门整体支出（市级）", "dept-county": "部门整体支出（县级）", "county-rubric": "县级评分表",
     "project-summary": "项目评分汇总表",
 }
+
+
+def part_key(group: str, part: str, what: str) -> str:
+    """A split row's own cell that is not an amount: ``rate`` (执行率) or ``score`` (得分)."""
+    return f"funds.{group}.{part}.{what}"

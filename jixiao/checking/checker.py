@@ -36,6 +36,8 @@ from .labels import find_form_sheet, read_labels
 from .profile_choice import ProfileChoice, choose_profile
 from .recalc import full_recalc
 from .result import FileResult
+from .official_rubric import check_official_rubric
+from .profile_choice import FormFacts
 from .rubric import rubric_findings
 from .templates import FORM_KINDS, Key, Match, TemplateCalc, match_template
 from .xlsx import Book, read_book
@@ -60,10 +62,18 @@ def check_book(book: Book, profile: Profile | None = None, deadline: Deadline = 
         _template_route(book, match, profile, res)
         return res
     found = find_form_sheet(book)
+    rubric_book, rubric_found = _official_rubric(book, profile, found is None)
+    if found is None and rubric_book is not None:
+        res.route, res.kind = "values", "county-rubric"
+        res.profile, res.profile_reason = rubric_book.profile.id, rubric_book.reason
+        res.unit = _basic_unit(book)
+        res.findings += rubric_found
+        return res
     if found is None:
         res.findings.append(Finding(UNRECOGNIZED, "error",
                                     "未找到部门整体/项目支出绩效自评表（查找“三级指标”“年度指标值”表头）"))
         return res
+    res.findings += rubric_found
     sheet, kind = found
     res.kind = kind
     if sheet.formulas:
@@ -78,6 +88,27 @@ def check_book(book: Book, profile: Profile | None = None, deadline: Deadline = 
     return res
 
 
+def _official_rubric(book: Book, bureau: Profile | None, alone: bool) -> tuple[ProfileChoice | None, list[Finding]]:
+    """A 基础数据表 / 评价指标表 in an official layout: its own arithmetic and its claimed scores."""
+    if alone:
+        choice, _ = choose_profile(bureau, None, FormFacts(kind="county-rubric"))
+    else:
+        choice = ProfileChoice(bureau or load_profile("county-rubric-2022"), "")
+    rubric_profile = choice.profile if choice.profile.controls else load_profile("county-rubric-2022")
+    found, findings = check_official_rubric(book, rubric_profile)
+    return (choice if found else None), findings
+
+
+def _basic_unit(book: Book) -> str | None:
+    import re as _re
+
+    for s in book.sheets.values():
+        for x in s.values.values():
+            if isinstance(x, str) and (m := _re.match(r"^\s*填报单位[:：]\s*(\S+)", x)):
+                return m.group(1)
+    return None
+
+
 # ---------------------------------------------------------------------------
 # Scoring what was read
 
@@ -87,7 +118,9 @@ def score_read(fr: FormRead, bureau: Profile | None, computed: frozenset[str] = 
 
     ``computed``: field keys whose cells hold jixiao's own formulas (their values are checked, not claimed).
     """
-    choice, found = choose_profile(bureau, fr.profile)
+    facts = FormFacts.read(fr.kind, _year_of(fr), fr.get(v.TITLE), fr.get(v.UNIT) or fr.get(v.DEPT_NAME),
+                           fr.get(v.DEPARTMENT), fr.get(v.PROJECT_NAME), fr.get(v.REPORT_NO))
+    choice, found = choose_profile(bureau, fr.profile, facts if fr.layout is None else None)
     out = Scored(choice, None, None, [fr.locate(f) for f in fr.notes + found])
     form, unread = to_dept_form(fr, choice.profile, computed)
     out.findings += unread
@@ -101,6 +134,14 @@ def score_read(fr: FormRead, bureau: Profile | None, computed: frozenset[str] = 
         return out
     out.findings += [fr.locate(f) for f in out.score.findings]
     return out
+
+
+def _year_of(fr: FormRead) -> int | None:
+    y = fr.get(v.YEAR)
+    try:
+        return int(y) if y not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
 
 
 @dataclass
@@ -166,7 +207,7 @@ def _template_route(book: Book, match: Match, bureau: Profile | None, res: FileR
     computed = t.compiled.run(values | pinned, pinned.keys())
     res.findings += _formula_findings(match, book, computed, set(fields.values()), choice.differs, skipped)
     if t.model.kind == "county-rubric":
-        res.findings += rubric_findings(t.model, computed, choice.profile)
+        res.findings += rubric_findings(t.model, computed, choice.profile, values)
 
 
 def _compiles(t: TemplateCalc) -> bool:

@@ -39,6 +39,7 @@ class FormRead:
     cells: dict[str, Cell] = field(default_factory=dict)
     splits: dict[str, dict[str, dict[str, Cell]]] = field(default_factory=dict)  # group → column → part → cell
     indicators: list[dict[str, Cell]] = field(default_factory=list)
+    part_rows: dict[tuple[str, str], dict[str, Cell]] = field(default_factory=dict)  # (group, part) → rate/score cells
     notes: list[Finding] = field(default_factory=list)  # what the reader could not find
     layout: str | None = None  # the jixiao template it was made from (dept-province …), if any
 
@@ -61,6 +62,11 @@ class FormRead:
         self.splits.setdefault(group, {}).setdefault(column, {})[part] = cell
         if column in v.COLUMN_CODE:
             self.cells[v.split_key(group, part, column)] = cell
+
+    def add_part_cells(self, group: str, part: str, what: str, cell: Cell) -> None:
+        """A split row's own 执行率 (``rate``) or 得分 (``score``) cell."""
+        self.part_rows.setdefault((group, part), {})[what] = cell
+        self.cells[v.part_key(group, part, what)] = cell
 
     @property
     def profile(self) -> str | None:

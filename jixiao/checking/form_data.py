@@ -8,15 +8,17 @@ calculation, checked by comparing it with the rules' result instead.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Container
 from typing import Any
 
 from .. import vocabulary as v
 from ..errors import CellError, Finding
-from ..form import DeptForm, Funds, IndicatorRow
+from ..form import DeptForm, Funds, IndicatorRow, PartRow
 from ..profile import Profile
 from ..rules import rule
 from .fields import Cell, FormRead, number
+from ..values import Measure, normalise, parse_value
 from .labels import FIELD_MISSING
 
 NOT_NUMBER = rule("value.not_number", "不是数字")
@@ -36,26 +38,50 @@ def to_dept_form(fr: FormRead, profile: Profile, computed: Container[str] = ()) 
     def reported(key: str) -> Cell | None:
         return None if key in computed else fr.cells.get(key)
 
-    budget = amount(v.FUNDS_BUDGET, required=True)
-    executed = amount(v.FUNDS_EXECUTED, required=True)
-    if budget is None or executed is None:
-        return None, out
-    initial = amount(v.FUNDS_INITIAL)
-    candidates = [executed / d for d in (budget, initial) if d]
-    funds = Funds(budget=budget, executed=executed, initial_budget=initial, weight=amount(v.FUNDS_WEIGHT),
-                  reported_rate=_reported_rate(reported(v.FUNDS_RATE), candidates),
-                  reported_score=_score(reported(v.FUNDS_SCORE)))
+    splits: dict[str, dict[str, dict[str, float | None]]] = {}
     for group in ("income", "spending"):
         columns: dict[str, dict[str, float | None]] = {}
         for column, parts in fr.splits.get(group, {}).items():
             target = profile.label_split_columns[group] if column == "label" else column
             columns.setdefault(target, {}).update({p: _amount(c, p, out) for p, c in parts.items()})
-        setattr(funds, group, columns)
+        splits[group] = columns
+    shown = {name: amount(key) for name, key in v.FUND_FIELDS.items()}
+    budget, executed = shown["全年预算数"], shown["全年执行数"]
+    from_parts = False
+    if not budget and not executed and fr.kind == "project":
+        # a 年度资金总额 row left empty or zero under filled 其中 rows: the parts are the amounts
+        parts = splits.get("income", {})
+        sums = {c: sum(x for x in parts.get(c, {}).values() if x) for c in ("全年预算数", "全年执行数")}
+        if sums["全年预算数"] > 0:
+            budget, executed, from_parts = sums["全年预算数"], sums["全年执行数"], True
+    if budget is None or executed is None:
+        amount(v.FUNDS_BUDGET, required=True)
+        amount(v.FUNDS_EXECUTED, required=True)
+        return None, out
+    initial = shown["年初预算数"]
+    candidates = [executed / d for d in (budget, initial) if d]
+    rate_cell = reported(v.FUNDS_RATE)
+    funds = Funds(budget=budget, executed=executed, initial_budget=initial, weight=amount(v.FUNDS_WEIGHT),
+                  reported_rate=_reported_rate(rate_cell, candidates), rate_decimals=_decimals(rate_cell),
+                  reported_score=_score(reported(v.FUNDS_SCORE)), total_from_parts=from_parts,
+                  shown_totals={k: x or 0.0 for k, x in shown.items()} if from_parts else {})
+    funds.income, funds.spending = splits.get("income", {}), splits.get("spending", {})
+    for (group, part), own in fr.part_rows.items():
+        cols = fr.splits.get(group, {})
+        b, e = (number(cols.get(c, {}).get(part)) for c in ("全年预算数", "全年执行数"))
+        pb, pe = (cols.get(c, {}).get(part) for c in ("全年预算数", "全年执行数"))
+        if pb is None or pe is None:
+            continue
+        funds.parts.append(PartRow(group, part, b, e,
+                                   reported_rate=_reported_rate(own.get("rate"), [e / b] if b and e is not None else []),
+                                   rate_decimals=_decimals(own.get("rate")), reported_score=_score(own.get("score"))))
     rows = [_indicator(i, ind, out, reported) for i, ind in enumerate(fr.indicators)]
     stated = {g: c.value for g in v.GROUPS if (c := fr.cells.get(v.stated_key(g))) is not None and c.value is not None}
     form = DeptForm(unit=str(fr.get(v.UNIT) or ""), year=_int(fr.get(v.YEAR)), funds=funds, indicators=rows,
                     reported_sum=_score(reported(v.SUM_ROW_SCORE)), reported_total=_score(reported(v.TOTAL_SCORE)),
-                    reported_grade=_text(reported(v.TOTAL_GRADE)), stated_split_totals=stated, kind=fr.kind)
+                    reported_grade=_text(reported(v.TOTAL_GRADE)), stated_split_totals=stated, kind=fr.kind,
+                    reported_sum_weight=_score(reported(v.SUM_ROW_WEIGHT)),
+                    reported_total_weight=_score(reported(v.TOTAL_WEIGHT)))
     return form, out
 
 
@@ -66,15 +92,31 @@ def _indicator(i: int, ind: dict[str, Cell], out: list[Finding], reported) -> In
 
     weight = _amount(ind.get("weight"), "分值", out)
     reason = val("reason")
+    actual = val("actual")
+    if isinstance(actual, (int, float)) and not isinstance(actual, bool):
+        # a number cell under a target with a unit ("≥50个" over 50): the cell has no unit of its own
+        t = parse_value(val("target"))
+        if isinstance(t, Measure) and (t.unit or t.magnitude):
+            actual = f"{actual:g}{t.magnitude}{t.unit}"
     return IndicatorRow(level1=str(val("level1") or ""), level2=str(val("level2") or ""), name=str(val("name") or ""),
-                        target=val("target"), actual=val("actual"), weight=weight if weight is not None else 0.0,
+                        target=val("target"), actual=actual, weight=weight if weight is not None else 0.0,
                         reported=_score(reported(v.indicator_key(i, "score"))),
                         reason=(str(reason) if reason is not None else "") if "reason" in ind else None,
                         grade=str(val("grade")) if val("grade") is not None else None,
                         judged=_score(ind.get("judged")))
 
 
+_DASHES = {"/", "／", "-", "—", "——", "–", "－", "\\", "无"}
+_MAGNITUDE = re.compile(r"^\s*(?P<num>[-+]?[\d,]*\.?\d+)\s*(?P<mag>万|亿)\s*元?\s*$")
+
+
 def _amount(c: Cell | None, what: str, out: list[Finding], required: bool = False) -> float | None:
+    """An amount in 万元: a number, a number typed as text, "150万" (150 万元) or "1.2亿" (12000 万元);
+    a dash or "/" is an empty cell."""
+    if c is not None and isinstance(c.value, str) and c.value.strip() in _DASHES:
+        c = Cell(None, c.sheet, c.ref)
+    if c is not None and isinstance(c.value, str) and (m := _MAGNITUDE.match(normalise(c.value))):
+        return float(m["num"].replace(",", "")) * (10000.0 if m["mag"] == "亿" else 1.0)
     if c is None or c.blank:
         if required:
             f = Finding(MISSING, "error", f"{what}未填写", expected=what, context=what)
@@ -103,7 +145,17 @@ def _reported_rate(c: Cell | None, candidates: list[float]) -> float | None:
 def _score(c: Cell | None) -> float | None:
     if c is None or c.blank or isinstance(c.value, CellError):
         return None
+    if isinstance(c.value, str) and c.value.strip() in _DASHES:
+        return None
     return number(c)
+
+
+def _decimals(c: Cell | None) -> int | None:
+    """How many decimals a rate typed as text shows ("60%" → 0, "97.80%" → 2); None for a number."""
+    if c is None or not isinstance(c.value, str):
+        return None
+    m = re.search(r"\d(?:\.(\d+))?\s*%", normalise(c.value))
+    return len(m.group(1) or "") if m else None
 
 
 def _text(c: Cell | None) -> str | None:

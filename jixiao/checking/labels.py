@@ -8,6 +8,12 @@ inside the label text, "一般公共预算：36273.98"), and the 绩效指标 ta
 header row, indicator rows until 合计/总分, merged 一级/二级 cells carried
 down. Labels may carry spaces, line breaks, full-width characters or weights
 ("产出指标 (50分)"). Every value keeps the cell it came from.
+
+The layouts provinces, cities, counties and townships publish are read the same way: one- and two-row
+indicator headers (年度指标值 over 指标性质 · 指标值 · 度量单位, joined into one target), the provincial
+systems' exports (调整后预算数 · 预算执行数 · 权重 in the funds table, 指标值 · 完成值 · 权重 in the
+indicator table, a 报表编号 in the heading), a project's 其中 rows (本年/当年财政拨款, 上年结转资金, 其他资金)
+as the split of 年度资金总额 with their own 执行率/得分 cells, and forms cut off after either table.
 """
 from __future__ import annotations
 
@@ -28,9 +34,15 @@ FIELD_MISSING = rule("reader.field_missing", "找不到栏目")
 Rows = dict[int, dict[int, object]]
 CellAt = Callable[[int, int], Cell]
 
+PART_SYNONYMS = ("当年财政拨款", "财政拨款", "财政资金", "中央财政资金", "地方资金", "地方财政资金", "财政专户管理资金",
+                 "单位资金", "其他")
+"""Part names that official layouts use besides the vocabulary's (项目资金's 其中 rows, provincial exports)."""
 _PART_RE = re.compile(r"^(?:其中)?[:：]?(?P<part>"
-                      + "|".join(sorted(set(v.INCOME_PARTS + v.SPENDING_PARTS + v.PROJECT_PARTS), key=len, reverse=True))
+                      + "|".join(sorted(set(v.INCOME_PARTS + v.SPENDING_PARTS + v.PROJECT_PARTS + PART_SYNONYMS),
+                                        key=len, reverse=True))
                       + r")[:：]?(?P<amount>[-\d,.]+)?$")
+_TOTAL_ROW_RE = re.compile(r"^(?:年度资金总额|资金总额|总额)[:：]?$")
+_DASHES = {"/", "／", "-", "—", "——", "–", "－", "\\"}
 _SPLIT_RE = re.compile(r"^(?P<group>按收入性质分|按支出性质分)[:：]?(?P<amount>[-\d,.]+)?$")
 _YEAR_RE = re.compile(r"(20\d\d)\s*年度")
 _INDICATOR_HEADERS = {"一级指标": "level1", "二级指标": "level2", "三级指标": "name", "年度指标值": "target",
@@ -38,16 +50,47 @@ _INDICATOR_HEADERS = {"一级指标": "level1", "二级指标": "level2", "三�
 
 
 def find_form_sheet(book: Book) -> tuple[Sheet, str] | None:
-    """The sheet holding a 部门整体/项目支出 self-evaluation form, and its kind."""
+    """The sheet holding a 部门整体/项目支出 self-evaluation form, and its kind.
+
+    A sheet is such a form when it has the 绩效指标 table's header (三级指标 and 年度指标值/指标值) or the
+    funds table's (全年执行数/预算执行数 beside 全年预算数/调整后预算数/年初预算数, and a 年度资金总额 row):
+    partial forms and the provincial systems' exports have only one of them.
+    """
     for sheet in book.sheets.values():
         texts = [compact(x) for x in sheet.values.values() if isinstance(x, str)]
-        has_indicators = any(t == "三级指标" for t in texts) and any(t.startswith("年度指标值") for t in texts)
-        if not has_indicators:
+        has_indicators = any(t == "三级指标" for t in texts) and any(_is_target_header(t) for t in texts)
+        rows = _rows(sheet)
+        has_funds = _funds_header(rows, sorted(rows)) is not None and any(
+            _TOTAL_ROW_RE.match(_label(t)) for t in texts)
+        if not has_indicators and not has_funds:
             continue
-        joined = "".join(t for t in texts if "自评表" in t)
-        kind = "project" if "项目支出" in joined or any(t.startswith("项目名称") for t in texts) else "dept"
-        return sheet, kind
+        return sheet, form_kind(texts)
     return None
+
+
+def form_kind(texts: list[str]) -> str:
+    """``project`` or ``dept`` from the title and heading labels (a form that names neither is a project's)."""
+    titles = "".join(t for t in texts if "自评表" in t or "评价表" in t or "绩效" in t and "表" in t)
+    if "部门整体" in titles:
+        return "dept"
+    if "项目" in titles or any(t.startswith(("项目名称", "转移支付")) for t in texts):
+        return "project"
+    if any(t in _UNIT_LABELS or t.endswith("预算部门名称") for t in texts):
+        return "dept"
+    return "project"
+
+
+_UNIT_LABELS = ("部门", "部门名称", "部门(单位)名称", "预算部门、单位名称", "预算单位", "单位名称")
+
+
+def _is_target_header(t: str) -> bool:
+    return t.startswith("年度指标值") or t == "指标值"
+
+
+def _label(text: object) -> str:
+    """A row label as compared: compact, without "(万元…)" notes and a trailing colon."""
+    t = re.sub(r"\([^)]*\)", "", compact(text))
+    return t
 
 
 def read_labels(book: Book, sheet: Sheet, kind: str) -> FormRead:
@@ -67,14 +110,24 @@ def read_labels(book: Book, sheet: Sheet, kind: str) -> FormRead:
         fr.notes.append(Finding(FIELD_MISSING, "error", "未找到资金表（查找表头“年初预算数”“全年预算数”“全年执行数”）",
                                 expected="年初预算数 / 全年预算数 / 全年执行数", context="全年预算数"))
     else:
-        end = indicator_head[0] if indicator_head else max(order) + 1
+        end = _indicator_start(rows, order, indicator_head) if indicator_head else max(order) + 1
         _read_funds(fr, rows, [r for r in order if funds_head[0] < r < end], funds_head[1], cell)
     if indicator_head is None:
-        fr.notes.append(Finding(FIELD_MISSING, "error", "未找到绩效指标表（查找表头“一级指标”“三级指标”“分值”“得分”）",
-                                expected="绩效指标表头", context="三级指标"))
+        fr.notes.append(Finding(FIELD_MISSING, "warning", "未找到绩效指标表（查找表头“一级指标”“三级指标”“分值”“得分”），"
+                                "只检查了资金部分", expected="绩效指标表头", context="三级指标"))
     else:
         _read_indicators(fr, rows, order, indicator_head, cell)
     return fr
+
+
+def _indicator_start(rows: Rows, order: list[int], head: tuple[int, dict[str, int]]) -> int:
+    """The first row of the 绩效指标 header (the row above 三级指标 in a two-row header)."""
+    r = head[0]
+    while True:
+        prev = [x for x in order if x < r]
+        if not prev or not any(compact(x) in ("三级指标", "年度指标值", "一级指标") for x in rows[prev[-1]].values()):
+            return r
+        r = prev[-1]
 
 
 def _rows(sheet: Sheet) -> Rows:
@@ -102,17 +155,35 @@ def _read_heading(fr: FormRead, rows: Rows, order: list[int], cell: CellAt) -> N
     for r in order:
         for c, x in rows[r].items():
             t = compact(x)
-            if "自评表" in t and v.YEAR not in fr.cells:
+            if ("自评表" in t or "评价表" in t) and v.YEAR not in fr.cells:
                 fr.put(v.TITLE, cell(r, c))
                 m = _YEAR_RE.search(normalise(str(x)))
                 if m:
                     fr.put(v.YEAR, Cell(int(m.group(1)), fr.sheet, _ref(r, c)))
+            elif v.YEAR not in fr.cells and (m := re.match(r"^\(?(?:年度[:：])?(20\d\d)年度?\)?$", t)):
+                fr.put(v.YEAR, Cell(int(m.group(1)), fr.sheet, _ref(r, c)))  # "(2022年度)" under the title
+            elif t.startswith("报表编号") and v.REPORT_NO not in fr.cells:
+                rest = re.sub(r"^报表编号[:：]?", "", t)
+                nxt = right_of(r, c)
+                fr.put(v.REPORT_NO, Cell(rest, fr.sheet, _ref(r, c)) if rest or nxt is None else nxt)
+            elif t.startswith(("主管部门", "地方主管部门")) and v.DEPARTMENT not in fr.cells:
+                nxt = right_of(r, c)
+                if nxt:
+                    fr.put(v.DEPARTMENT, nxt)
+            elif t.startswith(("实施单位", "资金使用单位")) and v.UNIT not in fr.cells:
+                nxt = right_of(r, c)
+                if nxt:
+                    fr.put(v.UNIT, nxt)
             elif t.startswith("填报单位") and v.UNIT not in fr.cells:
                 _read_unit(fr, str(x), cell(r, c), right_of(r, c))
-            elif t.endswith("预算部门名称") or t in ("项目名称", "部门名称"):
+            elif t.endswith("预算部门名称") or t in ("项目名称",) + _UNIT_LABELS:
                 nxt = right_of(r, c)
                 if nxt:
                     fr.put(v.PROJECT_NAME if t == "项目名称" else v.DEPT_NAME, nxt)
+            elif t.startswith(("单位(盖章)", "单位盖章")) and v.UNIT not in fr.cells:
+                rest = re.sub(r"^单位\(?盖章\)?[:：]?", "", t)
+                if rest:
+                    fr.put(v.UNIT, Cell(rest, fr.sheet, _ref(r, c)))
             elif t == "规则配置":
                 nxt = right_of(r, c)
                 if nxt and not nxt.blank:
@@ -153,16 +224,43 @@ def _read_profile_name(fr: FormRead, book: Book) -> None:
 # Funds table
 
 
+_FUND_HEADERS: dict[str, tuple[str, ...]] = {
+    "年初预算数": ("年初预算",),
+    "全年预算数": ("全年预算", "调整后预算"),
+    "全年执行数": ("全年执行", "预算执行数", "全年实际执行"),
+    "分值": ("分值", "权重"),
+    "执行率": ("执行率", "预算执行率"),
+    "得分": ("得分", "自评得分"),
+}
+
+
+def _fund_column(text: str) -> str | None:
+    """Which funds column a header names: 全年预算数(A), 调整后预算数, 预算执行数, 预算执行(E/C×100%) …"""
+    if text.startswith("预算执行") and not text.startswith("预算执行数"):
+        return "执行率"  # 预算执行率, 预算执行(E/C×100%)
+    for name, starts in _FUND_HEADERS.items():
+        if text.startswith(starts):
+            return name
+    return None
+
+
 def _funds_header(rows: Rows, order: list[int]) -> tuple[int, dict[str, int]] | None:
-    """The row naming the three funds columns, and the column of each header found there."""
+    """The row naming the funds columns, and the column of each header found there.
+
+    It names 全年执行数 (or 预算执行数, 全年执行资金) and 全年预算数 (调整后预算数) or 年初预算数; a layout
+    with only 年初预算数(A) and 全年执行数(B) computes its 执行率 as B/A, so A is its budget.
+    """
     for r in order:
-        found = {compact(x): c for c, x in rows[r].items()}
-        if all(any(k.startswith(col) for k in found) for col in v.FUND_COLUMNS):
-            cols = {}
-            for name in v.FUND_COLUMNS + ("分值", "执行率", "得分"):
-                col = next((c for k, c in found.items() if k.startswith(name)), None)
-                if col:
-                    cols[name] = col
+        cols: dict[str, int] = {}
+        for c, x in sorted(rows[r].items()):
+            name = _fund_column(compact(x)) if isinstance(x, str) else None
+            if name and name not in cols:
+                cols[name] = c
+        if "全年执行数" in cols and "全年预算数" in cols:
+            return r, cols
+        if "全年执行数" in cols and "年初预算数" in cols and "(A)" in compact(rows[r][cols["年初预算数"]]) \
+                and "(B)" in compact(rows[r][cols["全年执行数"]]):
+            cols["全年预算数"] = cols.pop("年初预算数")  # 执行率 = B / A by the form's own design
             return r, cols
     return None
 
@@ -170,10 +268,12 @@ def _funds_header(rows: Rows, order: list[int]) -> tuple[int, dict[str, int]] | 
 def _read_funds(fr: FormRead, rows: Rows, body: list[int], cols: dict[str, int], cell: CellAt) -> None:
     group = "income"
     for r in body:
+        label_done = False
         for c, x in sorted(rows[r].items()):
             t = compact(x)
-            if t == "年度资金总额":
+            if not label_done and _TOTAL_ROW_RE.match(_label(x)):
                 _read_total_row(fr, r, cols, cell)
+                label_done = True
                 continue
             m = _SPLIT_RE.match(t)
             if m:
@@ -181,7 +281,9 @@ def _read_funds(fr: FormRead, rows: Rows, body: list[int], cols: dict[str, int],
                 if m["amount"]:
                     fr.put(v.stated_key(group), Cell(parse_plain_number(m["amount"]), fr.sheet, _ref(r, c)))
                 continue
-            m = _PART_RE.match(t)
+            m = _PART_RE.match(_label(x).rstrip(":："))
+            if m is None:
+                m = _PART_RE.match(t)
             if m:
                 _read_part(fr, m["part"], m["amount"], str(x), r, c, cols, cell)
 
@@ -197,6 +299,7 @@ def _read_part(fr: FormRead, part: str, amount: str | None, text: str, r: int, c
                cell: CellAt) -> None:
     """One part of a split: amounts in the funds columns, or written inside the label (as seed 000 does)."""
     group = "income" if fr.kind == "project" or part not in v.SPENDING_PARTS else "spending"
+    part = {"当年财政拨款": "本年财政拨款"}.get(part, part) if fr.kind == "project" else part
     first_fund_col = min((cols[n] for n in v.FUND_COLUMNS if n in cols), default=10**6)
     in_label = text.strip().endswith((":", "：")) or c >= first_fund_col
     if amount is not None or in_label:
@@ -206,30 +309,67 @@ def _read_part(fr: FormRead, part: str, amount: str | None, text: str, r: int, c
     for name in v.FUND_COLUMNS:
         if name in cols:
             fr.add_split(group, name, part, cell(r, cols[name]))
+    for name, what in (("执行率", "rate"), ("得分", "score")):
+        if name in cols:
+            own = cell(r, cols[name])
+            if not own.blank and compact(own.value) not in _DASHES:
+                fr.add_part_cells(group, part, what, own)
 
 
 # ---------------------------------------------------------------------------
 # 绩效指标 table
 
 
+_COMPARATOR_SIGNS = {"﹦": "=", "═": "=", "＝": "=", "≧": "≥", "≦": "≤", "﹥": ">", "﹤": "<", "定性": "", "定量": "",
+                     "正向": "≥", "反向": "≤"}
+
+
+def _indicator_column(text: str) -> str | None:
+    """Which 绩效指标 column a header names, in one- and two-row headers and the provincial exports."""
+    if text.startswith(("上年", "指标值设置", "指标赋分")):
+        return None
+    for key, starts in (("level1", ("一级指标",)), ("level2", ("二级指标",)), ("name", ("三级指标",)),
+                        ("cmp", ("指标性质",)), ("unit", ("度量单位", "计量单位")),
+                        ("target", ("年度指标值", "指标值")),
+                        ("actual", ("实际完成值", "完成值", "全年实际值", "指标实际完成值", "实际值")),
+                        ("weight", ("分值", "权重", "指标分值")), ("score", ("得分", "自评得分", "指标得分")),
+                        ("grade", ("定性等级",)), ("judged", ("定性得分",))):
+        if text.startswith(starts) or (key == "level1" and text == "一级"):
+            return key
+    if ("偏差原因" in text or "未完成原因" in text or "原因分析" in text) and not text.endswith("提示"):
+        return "reason"  # the form's column, not jixiao's helper hint
+    return None
+
+
 def _indicator_header(rows: Rows, order: list[int]) -> tuple[int, dict[str, int]] | None:
-    for r in order:
-        found = {compact(x): c for c, x in rows[r].items()}
-        if "三级指标" not in found or "一级指标" not in found:
+    """The 绩效指标 header: the row naming 三级指标, with the row above or below when the header takes two
+    rows (年度指标值 over 指标性质 · 指标值 · 度量单位). Returns the last header row and the columns."""
+    for i, r in enumerate(order):
+        found = {compact(x): c for c, x in rows[r].items() if isinstance(x, str)}
+        if "三级指标" not in found:
             continue
+        band = [r]
+        if i > 0 and any(_indicator_column(t) in ("target", "actual", "weight", "score")
+                         for t in (compact(x) for x in rows[order[i - 1]].values() if isinstance(x, str))):
+            band.insert(0, order[i - 1])
+        if i + 1 < len(order) and any(_indicator_column(t) in ("cmp", "unit", "target", "weight", "score")
+                                      for t in (compact(x) for x in rows[order[i + 1]].values()
+                                                if isinstance(x, str))):
+            band.append(order[i + 1])
         cols: dict[str, int] = {}
-        for text, c in found.items():
-            for name, key in _INDICATOR_HEADERS.items():
-                if text.startswith(name) and key not in cols:
+        for hr in band:
+            for c, x in sorted(rows[hr].items()):
+                key = _indicator_column(compact(x)) if isinstance(x, str) else None
+                if key == "target" and cols.get("target") is not None and hr != band[0]:
+                    cols["target"] = c  # 年度指标值 over 指标性质 · 指标值 · 度量单位: the value column
+                elif key and key not in cols:
                     cols[key] = c
-            if "偏差原因" in text and not text.endswith("提示"):
-                cols.setdefault("reason", c)  # the form's column, not jixiao's helper hint
-            if text.startswith("定性等级"):
-                cols["grade"] = c
-            if text.startswith("定性得分"):
-                cols["judged"] = c
-        if {"name", "target", "actual", "weight", "score"} <= set(cols):
-            return r, cols
+        if "cmp" in cols and "target" in cols and cols["target"] <= cols["cmp"]:
+            later = [c for hr in band for c, x in rows[hr].items() if compact(x) == "指标值" and c > cols["cmp"]]
+            if later:
+                cols["target"] = min(later)
+        if {"name", "target", "weight"} <= set(cols) and ("actual" in cols or "score" in cols):
+            return max(band), cols
     return None
 
 
@@ -237,6 +377,7 @@ def _read_indicators(fr: FormRead, rows: Rows, order: list[int], head: tuple[int
                      cell: CellAt) -> None:
     head_row, cols = head
     level1 = level2 = ""
+    first = min(cols.values())
     for r in (x for x in order if x > head_row):
         row = rows[r]
         texts = [compact(x) for c, x in sorted(row.items()) if c <= cols["name"] or c < cols.get("target", 99)]
@@ -245,18 +386,45 @@ def _read_indicators(fr: FormRead, rows: Rows, order: list[int], head: tuple[int
                 break
             continue
         if any(t.startswith("等级") for t in texts):
-            _read_grade_line(fr, r, row, min(cols.values()), cell)
+            _read_grade_line(fr, r, row, first, cell)
             continue
+        if any(t.startswith(("其他需要说明", "评价结论", "存在问题", "改进措施")) for t in texts):
+            break
         if "level1" in cols and not cell(r, cols["level1"]).blank:
             level1 = str(cell(r, cols["level1"]).value)
         if "level2" in cols and not cell(r, cols["level2"]).blank:
             level2 = str(cell(r, cols["level2"]).value)
-        entry = {k: cell(r, c) for k, c in cols.items()}
-        if all(entry[k].blank for k in ("name", "target", "actual", "weight")):
-            continue
+        entry = {k: cell(r, c) for k, c in cols.items() if k not in ("cmp", "unit")}
+        if all(entry[k].blank for k in ("target", "actual", "weight")) or (
+                entry["weight"].blank and ("score" not in entry or entry["score"].blank)):
+            continue  # a placeholder row (指标2, ……) or a detail line without points (其中…)
+        if "cmp" in cols or "unit" in cols:
+            _join_split_target(entry, cell(r, cols["cmp"]) if "cmp" in cols else None,
+                               cell(r, cols["unit"]) if "unit" in cols else None)
         entry["level1"] = Cell(level1, fr.sheet, entry["level1"].ref if "level1" in entry else None)
         entry["level2"] = Cell(level2, fr.sheet, entry["level2"].ref if "level2" in entry else None)
         fr.add_indicator(entry)
+
+
+def _join_split_target(entry: dict[str, Cell], cmp: Cell | None, unit: Cell | None) -> None:
+    """年度指标值 typed in three cells (指标性质 · 指标值 · 度量单位) as one text, kept at the 指标值 cell;
+    a bare number in 完成值 takes the same unit."""
+    sign = "" if cmp is None or cmp.blank else str(cmp.value).strip()
+    sign = _COMPARATOR_SIGNS.get(sign, sign)
+    u = "" if unit is None or unit.blank else str(unit.value).strip()
+    t = entry["target"]
+    if not t.blank and (isinstance(t.value, (int, float)) or parse_plain_number(str(t.value)) is not None):
+        entry["target"] = Cell(f"{sign}{_num(t.value)}{u}", t.sheet, t.ref)
+    a = entry.get("actual")
+    if a is not None and not a.blank and u and (isinstance(a.value, (int, float))
+                                                  or parse_plain_number(str(a.value)) is not None
+                                                  and "%" not in str(a.value)):
+        entry["actual"] = Cell(f"{_num(a.value)}{u}", a.sheet, a.ref)
+
+
+def _num(x: object) -> str:
+    n = cell_number(x)
+    return str(x).strip() if n is None else format(n, "g") if abs(n) < 1e15 else str(x)
 
 
 def _read_total_line(fr: FormRead, r: int, row: dict[int, object], texts: list[str], cols: dict[str, int],
@@ -269,7 +437,12 @@ def _read_total_line(fr: FormRead, r: int, row: dict[int, object], texts: list[s
         m = re.search(r"等级[:：]?\s*(\S+)", normalise(str(x))) if isinstance(x, str) else None
         if m and c > cols["score"]:
             fr.put(v.TOTAL_GRADE, Cell(m.group(1), fr.sheet, _ref(r, c)))
+        elif isinstance(x, str) and c > cols["score"] and compact(x) in _GRADE_WORDS:
+            fr.put(v.TOTAL_GRADE, Cell(compact(x), fr.sheet, _ref(r, c)))
     return not is_sum or v.TOTAL_SCORE in fr.cells
+
+
+_GRADE_WORDS = ("优", "良", "中", "差", "较差", "优秀", "良好", "合格", "不合格")
 
 
 def _read_grade_line(fr: FormRead, r: int, row: dict[int, object], first_data_col: int, cell: CellAt) -> None:

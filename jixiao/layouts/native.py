@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ..deviation import MET_WORDS
 from ..profile import Band, Profile, Rounding
 from ..values import (
     _FULLWIDTH,
@@ -320,17 +321,47 @@ def grade_index(p: Profile, label: str) -> str:
     return out
 
 
+def same_text(t: str, a: str) -> str:
+    """TRUE when the actual text is the target's (or its 不 written 未)."""
+    ts, as_ = f'SUBSTITUTE({t}," ","")', f'SUBSTITUTE({a}," ","")'
+    return f'OR(EXACT({as_},{ts}),EXACT({as_},SUBSTITUTE({ts},"不","未")))'
+
+
 def inferred_grade(p: Profile, t: str, a: str) -> str:
     """The core's guess of a qualitative grade from the texts (jixiao.deviation.infer_grade)."""
     rule = p.indicators
     n = len(rule.grades)
-    ts, as_ = f'SUBSTITUTE({t}," ","")', f'SUBSTITUTE({a}," ","")'
+    as_ = f'SUBSTITUTE({a}," ","")'
     out = "1"
     if rule.partly_met_words:
         out = f"IF(COUNT(FIND({arr(rule.partly_met_words)},{as_}))>0,{min(2, n)},{out})"
     if rule.not_met_words:
         out = f"IF(COUNT(FIND({arr(rule.not_met_words)},{as_}))>0,{n},{out})"
-    return f'IF(OR(EXACT({as_},{ts}),EXACT({as_},SUBSTITUTE({ts},"不","未"))),1,{out})'
+    return f"IF({same_text(t, a)},1,{out})"
+
+
+UNPROVEN = -2  # grade index of a row whose actual text says nothing about achievement: the officer's points stand
+_RISKY = tuple("=＝+@") + ("月",) + tuple("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+"""Characters after which a native formula cannot tell what the core makes of a text (a formula-like text,
+a date): such a row shows 需核对 unless its text is the target's."""
+
+
+def achievement_grade(p: Profile, t: str, a: str) -> str:
+    """The grade index the core gives a qualitative row without a chosen grade (jixiao.deviation
+    shows_achievement, then infer_grade): UNPROVEN when the text says nothing about achievement, 0 where a
+    formula cannot be sure (需核对)."""
+    rule = p.indicators
+    ts, as_ = f'SUBSTITUTE({t}," ","")', f'SUBSTITUTE({a}," ","")'
+    nothing_happened = (f'AND(OR({as_}="无",{as_}="0",{as_}="零"),OR(LEFT({ts},1)="无",LEFT({ts},1)="零",'
+                        f'LEFT({ts},3)="不发生",LEFT({ts},3)="未发生",LEFT({ts},2)="杜绝",LEFT({ts},2)="没有"))')
+    says_nothing = f'OR({as_}="",{as_}="无",{as_}="/",{as_}="-",{as_}="—",{as_}="0")'
+    risky = f"COUNT(FIND({arr(_RISKY)},{as_}))>0"
+    words = tuple(rule.met_words or MET_WORDS) + rule.not_met_words + rule.partly_met_words
+    shows = (f"OR({same_text(t, a)},AND(LEN({as_})>=8,COUNT(FIND({arr('0123456789')},{as_}))>0),"
+             f"COUNT(FIND({arr(words)},{as_}))>0)")
+    guess = inferred_grade(p, t, a)
+    return (f"IF({nothing_happened},{guess},IF({says_nothing},{UNPROVEN},"
+            f"IF({risky},IF({same_text(t, a)},1,0),IF({shows},{guess},{UNPROVEN}))))")
 
 
 def quantitative(p: Profile, cmp: str, tv: str, av: str, w: str) -> str:
@@ -358,7 +389,7 @@ def indicator_score(p: Profile, c: dict[str, str], t: dict[str, str], a: dict[st
     """得分 of one row. ``c``: the row's cells (target, actual, weight, grade, judged, gi);
     ``t``/``a``: the helper cells of target and actual."""
     rule = p.indicators
-    E, F, G, J, K = c["target"], c["actual"], c["weight"], c["grade"], c["judged"]
+    E, F, G, K = c["target"], c["actual"], c["weight"], c["judged"]
     r = rule.rounding
     final = lambda s: f"MIN({G},MAX(0,{rounded(s, r)}))"  # noqa: E731
     quant = (f'IF({a["kind"]}<>"M","{CHECK}",IF(NOT(EXACT({t["dim"]},{a["dim"]})),"{CHECK}",'
@@ -369,7 +400,9 @@ def indicator_score(p: Profile, c: dict[str, str], t: dict[str, str], a: dict[st
     lo, hi = f"INDEX({mins},{gi})*{G}", f"INDEX({maxs},{gi})*{G}"
     default = hi if rule.qualitative_default == "upper" else lo
     qual_raw = f'IF(OR({K}="",{K}>{G}+{EPS}),{default},MIN({hi},MAX({lo},{K})))'
-    qual = f'IF(OR({gi}=0,AND({K}<>"",NOT(ISNUMBER({K})))),"{CHECK}",{final(qual_raw)})'
+    graded = f'IF(OR({gi}=0,AND({K}<>"",NOT(ISNUMBER({K})))),"{CHECK}",{final(qual_raw)})'
+    officer = f'IF(ISNUMBER({K}),IF({K}<={G}+{EPS},{final(f"MAX(0,{K})")},"{CHECK}"),"{CHECK}")'
+    qual = f"IF({gi}={UNPROVEN},{officer},{graded})"
     return (f'=IF(OR({E}="",{F}="",{G}=""),"",IF(NOT(ISNUMBER({G})),"{CHECK}",'
             f'IF({t["kind"]}="M",{quant},IF({t["kind"]}="Q",{qual},"{CHECK}"))))')
 
@@ -379,7 +412,7 @@ def grade_of_row(p: Profile, c: dict[str, str], t: dict[str, str], a: dict[str, 
     J = c["grade"]
     key = f"TRIM({J}&\"\")"
     given = f'IF(ISNUMBER(FIND("  ",{J}&"")),0,{grade_index(p, key)})'
-    guess = inferred_grade(p, t["x"], a["x"])
+    guess = achievement_grade(p, t["x"], a["x"])
     words = p.indicators.not_met_words + p.indicators.partly_met_words
     if words:  # full-width letters or brackets the formula leaves as they are may hide an equal text
         ts, as_ = f'SUBSTITUTE({t["x"]}," ","")', f'SUBSTITUTE({a["x"]}," ","")'

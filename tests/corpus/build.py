@@ -849,6 +849,8 @@ def write(stem: str, sheets: list[Sheet]) -> pathlib.Path:
                     cell.number_format = v.fmt
                 else:
                     cell.value = v
+                    if isinstance(v, str) and v.startswith("="):
+                        cell.data_type = "s"  # "=8个" is the unit's text, not a formula
                 cell.alignment = Alignment(wrap_text=True, vertical="center")
                 cell.border = BORDER
         for rng in sh.merges:

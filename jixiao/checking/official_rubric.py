@@ -1,0 +1,313 @@
+"""The rubric-style department evaluation in the official layouts as units fill them.
+
+Two sheets, found by their labels (not by jixiao's template positions):
+
+* 基础数据表 (附件1-2, 附件3 …): 编制数 / 实际在职人数 / 控制率, and 经费控制情况 by year and column
+  (上年决算数, 本年预算数, 本年决算数 …) for 三公经费, its parts, 公用经费 and 政府采购金额. Its own arithmetic is
+  checked: 在职人员控制率 = 在职人数 / 编制数 (to the decimals shown), 三公经费 = 公务用车 + 因公出国 +
+  公务接待, 公务用车 = 公车购置 + 公车运行维护 — errors, with the cell and the expected value.
+* 评价指标表 (附件1-1, or a program's own rubric): rows of 三级指标 with 分值 and 得分/评分. A score above
+  its 分值 is an error, or a warning when the row's standard grants bonus points (加…分); a control-rate
+  row (在职人员控制率, “三公经费”变动率/控制率, 公用经费控制率, 政府采购执行率) is re-scored from the basic data under the
+  profile's rule, with the step the row's own standard states ("每超过一个百分点扣0.5分") and the row's
+  own 分值.
+
+Merged cells, added rows and numbers typed as text are expected.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from ..control import RATE_FORMULAS, score_with_rule
+from ..deviation import SCORE_OVER_WEIGHT
+from ..errors import Finding, JixiaoError
+from ..numbers import round_excel
+from ..profile import Profile
+from ..rules import rule
+from ..values import cell_number, compact
+from .xlsx import Book, Sheet
+
+BASIC_SUM = rule("basic_data.sum_mismatch", "基础数据分项之和不符")
+CONTROL_RATE = rule("control.rate_mismatch", "控制率算错")
+CONTROL_SCORE = rule("control.score_mismatch", "控制率得分不符")
+
+_REF = re.compile(r"^([A-Z]+)(\d+)$")
+
+
+def _col_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _letters(n: int) -> str:
+    s = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+Grid = dict[int, dict[int, object]]
+
+
+def _grid(sheet: Sheet) -> Grid:
+    g: Grid = {}
+    for ref, x in sheet.values.items():
+        m = _REF.match(ref)
+        if m and x not in (None, ""):
+            g.setdefault(int(m.group(2)), {})[_col_index(m.group(1))] = x
+    return g
+
+
+def _ref(r: int, c: int) -> str:
+    return f"{_letters(c)}{r}"
+
+
+def _plain(text: object) -> str:
+    """A label as compared: compact, no quotes, numbering (1、) or 其中."""
+    t = compact(text)
+    t = re.sub(r"[“”\"'‘’]", "", t)
+    t = re.sub(r"^\d+[、.．]", "", t)
+    return t.removeprefix("其中").lstrip(":：")
+
+
+# ---------------------------------------------------------------------------
+# 基础数据表
+
+
+@dataclass
+class BasicData:
+    sheet: str
+    staff: tuple[float, float] | None = None  # (编制数, 在职人数)
+    columns: dict[int, tuple[int | None, str]] | None = None  # column → (year, 预算/决算)
+    amounts: dict[str, dict[int, float | None]] | None = None  # row key → column → amount
+
+    def value(self, key: str, year: int | None, kind: str) -> float | None:
+        for c, (y, k) in (self.columns or {}).items():
+            if k == kind and (year is None or y == year):
+                return (self.amounts or {}).get(key, {}).get(c)
+        return None
+
+    @property
+    def this_year(self) -> int | None:
+        years = [y for y, _ in (self.columns or {}).values() if y]
+        return max(years) if years else None
+
+
+_ROWS = (("three_public", lambda t: t == "三公经费"), ("vehicle", lambda t: "公务用车" in t),
+         ("vehicle_purchase", lambda t: "公车购置" in t), ("vehicle_running", lambda t: "运行维护" in t and "公车" in t),
+         ("abroad", lambda t: "出国" in t), ("reception", lambda t: "公务接待" in t),
+         ("public_expense", lambda t: t == "公用经费"), ("procurement", lambda t: t.startswith("政府采购金额")))
+_SUMS = (("three_public", ("vehicle", "abroad", "reception"), "三公经费", "公务用车 + 因公出国 + 公务接待"),
+         ("vehicle", ("vehicle_purchase", "vehicle_running"), "公务用车购置和运行维护经费", "公车购置 + 公车运行维护"))
+
+
+def is_basic_data(sheet: Sheet) -> bool:
+    texts = {_plain(x) for x in sheet.values.values() if isinstance(x, str)}
+    return "编制数" in texts and any("三公经费" in t for t in texts)
+
+
+def basic_data_findings(sheet: Sheet) -> tuple[BasicData, list[Finding]]:
+    """The basic data read from ``sheet``, and where its own arithmetic fails."""
+    g = _grid(sheet)
+    data = BasicData(sheet.name, columns={}, amounts={})
+    out: list[Finding] = []
+    for r in sorted(g):
+        row = g[r]
+        labels = {c: _plain(x) for c, x in row.items() if isinstance(x, str)}
+        staff_col = next((c for c, t in labels.items() if t == "编制数"), None)
+        if staff_col is not None and data.staff is None:
+            actual_col = next((c for c, t in labels.items() if t.endswith("在职人数")), None)
+            rate_col = next((c for c, t in labels.items() if t.endswith("控制率")), None)
+            below = g.get(min((x for x in g if x > r), default=r), {})
+            n, m = cell_number(below.get(staff_col)), cell_number(below.get(actual_col)) if actual_col else None
+            if n and m is not None:
+                data.staff = (n, m)
+                if rate_col is not None:
+                    out += _rate_check(sheet.name, _ref(min(x for x in g if x > r), rate_col),
+                                       below.get(rate_col), m / n, "在职人员控制率", f"{m:g} / {n:g}")
+            continue
+        year_cols = {c: _year_kind(t) for c, t in labels.items() if _year_kind(t)}
+        if len(year_cols) >= 2:
+            data.columns = year_cols  # type: ignore[assignment]
+            continue
+        first = min(row)
+        name = _plain(row[first]) if isinstance(row[first], str) else ""
+        key = next((k for k, test in _ROWS if test(name)), None)
+        if key and data.columns and key not in (data.amounts or {}):
+            data.amounts[key] = {c: cell_number(row.get(c)) for c in data.columns}  # type: ignore[index]
+            data.amounts[key]["row"] = r  # type: ignore[index]
+    for total, parts, title, formula in _SUMS:
+        rows = data.amounts or {}
+        if total not in rows or not all(p in rows for p in parts):
+            continue
+        for c in data.columns or {}:
+            have = rows[total].get(c)
+            values = [rows[p].get(c) for p in parts]
+            if have is None and all(x is None for x in values):
+                continue
+            want = round(sum(x or 0.0 for x in values), 6)
+            if abs((have or 0.0) - want) > 0.005:
+                out.append(Finding(BASIC_SUM, "error", f"{title} {have or 0:g} 不等于 {formula} = {want:g}",
+                                   expected=want, found=have, context=title)
+                           .at(sheet.name, _ref(int(rows[total]["row"]), c)))  # type: ignore[arg-type]
+    return data, out
+
+
+def _year_kind(text: str) -> tuple[int | None, str] | None:
+    m = re.match(r"^(?:(20\d\d)年度?|上年度?|本年度?)?(预算|决算)数?$", text)
+    if not m:
+        return None
+    year = int(m.group(1)) if m.group(1) else None
+    return year, m.group(2)
+
+
+def _rate_check(sheet: str, ref: str, shown: object, rate: float, what: str, formula: str) -> list[Finding]:
+    got = cell_number(shown)
+    if got is None:
+        return []
+    decimals = 2
+    if isinstance(shown, str):
+        m = re.search(r"\d(?:\.(\d+))?\s*%", shown)
+        decimals = len(m.group(1) or "") if m else 2
+    if abs(round_excel(rate * 100, decimals) - round_excel(got * 100, decimals)) <= 1e-9:
+        return []
+    return [Finding(CONTROL_RATE, "error", f"{what}应为 {formula} = {rate:.2%}", expected=f"{rate:.{decimals}%}",
+                    found=shown, context=what).at(sheet, ref)]
+
+
+# ---------------------------------------------------------------------------
+# 评价指标表
+
+
+_CONTROLS = {"在职人员控制率": "staff_control", "三公经费变动率": "three_public_change",
+             "三公经费控制率": "three_public_control", "公用经费控制率": "public_expense_control",
+             "政府采购执行率": "procurement_exec"}
+_STEP = re.compile(r"每(?:超过|超出|高于|低于|降低)?(?:\((?:超过|超出|降低|低于)\))?(?:一个|1个?)?(?:百分点|%)"
+                   r"扣(\d+(?:\.\d+)?)分")
+_BONUS = re.compile(r"加\d*(?:\.\d+)?分|加分")
+
+
+def is_rubric(sheet: Sheet) -> bool:
+    texts = [compact(x) for x in sheet.values.values() if isinstance(x, str)]
+    return "三级指标" in texts and not any(t.startswith("年度指标值") or t == "指标值" for t in texts) \
+        and any(t in ("得分", "评分", "自评得分") or t.endswith("评分") for t in texts)
+
+
+def rubric_findings(sheet: Sheet, data: BasicData | None, p: Profile) -> list[Finding]:
+    """Scores above 分值, and control-rate rows re-scored from the basic data."""
+    g = _grid(sheet)
+    head = _rubric_header(g)
+    if head is None:
+        return []
+    last_head, cols = head
+    out: list[Finding] = []
+    for r in (x for x in sorted(g) if x > last_head):
+        row = g[r]
+        name = _plain(row.get(cols["name"], ""))
+        w, s = cell_number(row.get(cols["weight"])), cell_number(row.get(cols["score"]))
+        if w is None or s is None:
+            continue
+        standard = " ".join(str(row.get(c, "")) for c in cols.get("standard", ()))
+        ref = _ref(r, cols["score"])
+        if s > w + 1e-9:
+            bonus = bool(_BONUS.search(compact(standard)))
+            out.append(Finding(SCORE_OVER_WEIGHT, "warning" if bonus else "error",
+                               f"得分 {s:g} 超过分值 {w:g}" + ("；评分标准有加分项，请复核加分依据" if bonus else ""),
+                               expected=w, found=s, context=name or None).at(sheet.name, ref))
+            continue
+        kind = _CONTROLS.get(name)
+        if kind and data is not None:
+            out += _control_row(kind, name, w, s, standard, data, p, sheet.name, ref)
+    return out
+
+
+def _rubric_header(g: Grid) -> tuple[int, dict] | None:
+    for r in sorted(g):
+        texts = {c: compact(x) for c, x in g[r].items() if isinstance(x, str)}
+        name = next((c for c, t in texts.items() if t == "三级指标"), None)
+        if name is None:
+            continue
+        band = {c: t for rr in (r, r + 1) for c, t in ((c, compact(x)) for c, x in g.get(rr, {}).items()
+                                                       if isinstance(x, str))}
+        below = r + 1 if any(t in ("分值", "评分", "得分") for c, t in
+                             ((c, compact(x)) for c, x in g.get(r + 1, {}).items() if isinstance(x, str))) else r
+        right = sorted(c for c in band if c > name)
+        weight = next((c for c in right if band[c].startswith("分值")), None)
+        scores = [c for c in right if band[c] in ("得分", "评分", "自评得分") or band[c].endswith("评分")]
+        if weight is None and len(scores) >= 2:
+            weight = scores.pop(0)  # a header that reads 得分 over the 分值 column, then the score
+        scores = [c for c in scores if weight is None or c > weight]
+        score = next((c for c in scores if any(cell_number(g.get(x, {}).get(c)) is not None
+                                               for x in g if x > below)), scores[0] if scores else None)
+        if weight is None or score is None:
+            continue
+        standard = tuple(c for c in right if any(k in band[c] for k in ("评价标准", "评分标准", "指标说明", "评分细则")))
+        return below, {"name": name, "weight": weight, "score": score, "standard": standard}
+    return None
+
+
+def _control_row(kind: str, name: str, w: float, s: float, standard: str, data: BasicData, p: Profile,
+                 sheet: str, ref: str) -> list[Finding]:
+    rate, proxy = _control_rate(kind, data)
+    if rate is None or kind not in p.controls:
+        return []
+    ctl = p.control(kind)
+    m = _STEP.search(compact(standard))
+    own_step = m is not None
+    if own_step:
+        ctl = replace(ctl, step=float(m.group(1)))
+    elif abs(w - ctl.weight) > 1e-9:
+        return []  # the form's points differ from the profile's and its standard states no step
+    try:
+        want = score_with_rule(ctl, rate, w)
+    except JixiaoError:
+        return []
+    if abs(want - s) <= p.indicators.score_tolerance:
+        return []
+    settled = (own_step or p.settled("control")) and not proxy
+    return [Finding(CONTROL_SCORE, "error" if settled else "warning",
+                    f"{name} {rate:.2%}，按评分标准应得 {want:g} 分" + (f"（{proxy}）" if proxy else "")
+                    + ("" if settled or proxy else p.assumed("control")),
+                    expected=want, found=s, context=name).at(sheet, ref)]
+
+
+def _control_rate(kind: str, data: BasicData) -> tuple[float | None, str]:
+    """The rate from the basic data, and a note when an input had to stand in for a missing one."""
+    y = data.this_year
+    if kind == "staff_control" and data.staff:
+        return data.staff[1] / data.staff[0], ""
+    if kind == "three_public_change" and y:
+        now = data.value("three_public", y, "预算")
+        before, proxy = data.value("three_public", y - 1, "预算"), ""
+        if before is None:  # the official 基础数据表 has 上年决算数 only
+            before, proxy = data.value("three_public", y - 1, "决算"), "基础数据表无上年预算数，按上年决算数推算"
+        if now is None or not before:
+            return None, ""
+        return RATE_FORMULAS[kind].compute(now, before), proxy
+    if kind in ("three_public_control", "public_expense_control", "procurement_exec") and y:
+        key = {"three_public_control": "three_public", "public_expense_control": "public_expense",
+               "procurement_exec": "procurement"}[kind]
+        spent, budget = data.value(key, y, "决算"), data.value(key, y, "预算")
+        return (spent / budget if spent is not None and budget else None), ""
+    return None, ""
+
+
+def check_official_rubric(book: Book, p: Profile) -> tuple[bool, list[Finding]]:
+    """Whether the book holds a basic-data or rubric sheet in an official layout, and every finding there."""
+    data: BasicData | None = None
+    out: list[Finding] = []
+    found = False
+    for sheet in book.sheets.values():
+        if is_basic_data(sheet):
+            found = True
+            data, fs = basic_data_findings(sheet)
+            out += fs
+    for sheet in book.sheets.values():
+        if is_rubric(sheet) and not is_basic_data(sheet):
+            found = True
+            out += rubric_findings(sheet, data, p)
+    return found, out
