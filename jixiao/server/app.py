@@ -25,6 +25,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
 from ..check import report
@@ -242,9 +243,12 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             return await request.form(max_files=(max_files or settings.max_files) + 1, max_fields=50,
                                       max_part_size=64 * 1024)
-        except MultiPartException as e:
-            if "Too many files" in str(e):
-                raise HTTPException(413, f"一次最多上传 {settings.max_files} 个文件") from e
+        except (MultiPartException, StarletteHTTPException) as e:
+            why = str(getattr(e, "detail", None) or getattr(e, "message", None) or e)
+            if "Too many files" in why:
+                raise HTTPException(413, f"一次最多上传 {settings.max_files} 个工作簿") from e
+            if "Too many fields" in why or "exceeded maximum size" in why:
+                raise HTTPException(413, "表单字段过多或过长") from e
             raise HTTPException(400, "上传内容无法解析") from e
 
     def check_csrf(request: Request, form) -> None:  # noqa: ANN001
