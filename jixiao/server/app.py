@@ -6,9 +6,11 @@ the API takes ``Authorization: Bearer <token>`` (or the page's cookie plus an ``
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
 import logging
 import tempfile
+import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -99,6 +101,7 @@ def create_app(settings: Settings) -> FastAPI:
             ctx.backend = await run_in_threadpool(make_backend, settings.workers, settings.dask)
             ctx.dispatcher = Dispatcher(ctx.Session, ctx.store, ctx.backend, settings.file_seconds)
             ctx.dispatcher.start()
+        gc.freeze()  # what start-up made lives as long as the process: keep it out of every later collection
         try:
             yield
         finally:
@@ -196,13 +199,23 @@ def create_app(settings: Settings) -> FastAPI:
             request.state.new_session = s
         return s
 
+    token_cache: dict[str, tuple[float, User | None]] = {}
+
     def user_by_token(token: str) -> User | None:
+        """The token's user; remembered for 30 s so scripts' calls cost no database read each."""
+        key = token_hash(token)
+        hit = token_cache.get(key)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
         with ctx.Session() as db:
             row = db.execute(select(ApiToken, User).join(User, ApiToken.user_id == User.id)
-                             .where(ApiToken.token_hash == token_hash(token))).first()
-            if row is None or not row[1].active:
-                return None
-            return row[1]
+                             .where(ApiToken.token_hash == key)).first()
+            user = row[1] if row is not None and row[1].active else None
+        if user is not None:  # unknown tokens are not remembered: guessing fills no memory
+            if len(token_cache) > 10000:
+                token_cache.clear()
+            token_cache[key] = (time.monotonic() + 30, user)
+        return user
 
     def user_by_session(request: Request) -> User | None:
         s = request.state.session

@@ -142,8 +142,9 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn) -> None:  # noqa: ANN001
-            # take the write lock at the start: two deferred transactions that both write would deadlock
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # a writing transaction takes the write lock at its start (two deferred transactions that both
+            # write would deadlock); reading ones stay deferred and, in WAL mode, never wait for writers
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("jx_write") else "BEGIN")
 
         return engine
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
@@ -173,5 +174,19 @@ def integrity_ok(engine: Engine) -> tuple[bool, str]:
         return True, "ok"
 
 
-def sessions(engine: Engine) -> sessionmaker:
-    return sessionmaker(engine, expire_on_commit=False)
+class Sessions:
+    """``Session()`` for reading, ``Session.begin()`` for a transaction that writes."""
+
+    def __init__(self, engine: Engine):
+        self.read = sessionmaker(engine, expire_on_commit=False)
+        self.write = sessionmaker(engine.execution_options(jx_write=True), expire_on_commit=False)
+
+    def __call__(self):
+        return self.read()
+
+    def begin(self):
+        return self.write.begin()
+
+
+def sessions(engine: Engine) -> Sessions:
+    return Sessions(engine)

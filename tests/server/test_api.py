@@ -318,3 +318,21 @@ def test_units_import_from_xlsx(server):
     assert r.status_code == 200 and "新增 2 个单位，已有 1 个" in r.text
     assert "&lt;img src=x onerror=alert(1)&gt;局" in r.text and "<img src=x" not in r.text
     assert "丁单位" in c.get(f"/rounds/{server.round_id}").text
+
+
+def test_openapi_and_docs_page(server):
+    spec = server.client.get("/openapi.json").json()
+    for path in ("/healthz", "/readyz", "/api/v1/submissions", "/api/v1/submissions/{pid}", "/api/v1/check"):
+        assert path in spec["paths"], path
+    body = spec["paths"]["/api/v1/submissions"]["post"]["requestBody"]["content"]["multipart/form-data"]
+    assert "file" in body["schema"]["properties"]
+    page = server.client.get("/docs").text
+    assert "/api/v1/check" in page and "Bearer" in page
+
+
+def test_round_choice_and_missing_file(server, two):
+    r = server.client.post("/api/v1/submissions", headers=server.h("unit-a"), data={"round": "999999"},
+                           files=[("file", ("a.xlsx", two["bytes"]["甲-部门自评表.xlsx"]))])
+    assert r.status_code == 404 and r.json()["detail"] == "没有这个批次"
+    r = server.client.post("/api/v1/submissions", headers=server.h("unit-a"), data={"round": "1"})
+    assert r.status_code in (400, 422)
