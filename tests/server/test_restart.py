@@ -180,3 +180,42 @@ def test_sigkill_during_uploads_loses_nothing(tmp_path, backend):
     finally:
         if drop:
             drop()
+
+
+def test_a_dying_worker_is_retried_then_reported(tmp_path):
+    """A chunk whose worker process dies goes back to the queue; after three attempts the file gets a finding."""
+    import concurrent.futures as cf
+    from concurrent.futures.process import BrokenProcessPool
+
+    from jixiao.server.jobs import Dispatcher
+
+    srv = make_server(tmp_path, None, start_workers=False)
+    with srv.client:
+        sid = srv.upload("unit-a", [("a.xlsx", workbook(1)[0])]).json()["submissions"][0]["id"]
+
+    class Dying:
+        remote, slots, restarts = False, 1, 0
+
+        def submit(self, fn, *args):
+            f = cf.Future()
+            f.set_exception(BrokenProcessPool("worker killed"))
+            return f
+
+        def restart(self):
+            self.restarts += 1
+
+    backend = Dying()
+    d = Dispatcher(srv.ctx.Session, srv.ctx.store, backend, 5)
+    d.start()
+    try:
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            got = srv.client.get(f"/api/v1/submissions/{sid}", headers=srv.h("unit-a")).json()
+            if got["status"] == "checked":
+                break
+            time.sleep(0.1)
+    finally:
+        d.stop()
+    assert got["status"] == "checked" and got["findings"][0]["rule"] == "check.crashed"
+    assert "多次意外退出" in got["findings"][0]["message"]
+    assert backend.restarts == 3

@@ -48,7 +48,18 @@
         (b.refused || []).forEach(function (s) { item(log, "refused", "未接收 " + s.file + "：" + s.reason); });
         var ids = (b.submissions || []).map(function (s) { return s.id; });
         poll(ids, function () {
-          if (ids.length) { item(log, "accepted", "检查完成，正在刷新……"); window.location.reload(); }
+          if (!ids.length) { return; }
+          if ((b.refused || []).length) {  // keep the reasons on screen: the officer reloads when done reading
+            var li = document.createElement("li");
+            var a = document.createElement("a");
+            a.href = window.location.pathname;
+            a.textContent = "检查完成，点此刷新查看结果";
+            li.appendChild(a);
+            log.appendChild(li);
+          } else {
+            item(log, "accepted", "检查完成，正在刷新……");
+            window.location.reload();
+          }
         });
       })
       .catch(function () { log.textContent = ""; item(log, "refused", "上传失败：网络错误，请重试"); });
