@@ -729,9 +729,14 @@ def create_app(settings: Settings) -> FastAPI:
                 except Exception:  # noqa: BLE001 - an unreadable version: say so, show the rest
                     cells_note = "有一个版本无法读取，不能逐格比较"
         findings = sorted(sub.findings or [], key=lambda f: ({"error": 0, "warning": 1}.get(f["severity"], 2)))
+        kind = (sub.result or {}).get("kind") or ""
+        family = "project" if kind.startswith("project") else "dept" if kind else ""
+        wanted = [k for k in sub.round.kinds.split(",") if k]
+        kind_note = (f"本批次收取{'、'.join(FORM_KINDS.get(k, k) for k in wanted)}；这个文件识别为"
+                     f"{KIND_ZH.get(kind, kind)}，请确认是否交错了表") if family and family not in wanted else ""
         return templates.TemplateResponse(request, "submission.html", page(
             request, sub=sub, findings=findings, versions=versions, prev=prev, changes=changes, cells=cells,
-            cells_note=cells_note, result=sub.result or {}))
+            cells_note=cells_note, result=sub.result or {}, kind_note=kind_note))
 
     @app.get("/s/{pid}/file", include_in_schema=False)
     def original(request: Request, pid: str):

@@ -245,7 +245,7 @@ def test_csrf_on_forms_and_cookie_api(server, two):
     assert r.status_code == 403
 
 
-def test_create_round_through_the_page(server):
+def test_create_round_through_the_page(server, two):
     c = server.client
     login(c, "reviewer")
     token = csrf_of(c)
@@ -259,7 +259,17 @@ def test_create_round_through_the_page(server):
     # past its deadline: units cannot submit to it
     r = server.upload("unit-a", [("late.xlsx", workbook(1)[0])], round=str(rid))
     assert r.status_code == 409 and "截止" in r.json()["detail"]
-    r = c.post("/rounds", data={"name": "", "year": "20x", "csrf": token})
+    # a department form in a round of project forms is pointed out
+    from jixiao.server.db import Round, Submission
+    with server.ctx.Session.begin() as db:
+        db.get(Round, server.round_id).kinds = "project"
+    login(c, "unit-a")
+    sid = two["a"][0]["id"]
+    assert "请确认是否交错了表" in c.get(f"/s/{sid}").text
+    with server.ctx.Session.begin() as db:
+        db.get(Round, server.round_id).kinds = "dept,project"
+    login(c, "reviewer")
+    r = c.post("/rounds", data={"name": "", "year": "20x", "csrf": csrf_of(c)})
     assert r.status_code == 422 and "年度" in r.json()["detail"]
 
 
