@@ -125,6 +125,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.middleware("http")
     async def envelope(request: Request, call_next):
+        started = time.perf_counter()
         request.state.session = ctx.sessions.load(request.cookies.get(SESSION_COOKIE))
         request.state.new_session = None
         request.state.user = None
@@ -152,6 +153,7 @@ def create_app(settings: Settings) -> FastAPI:
         h["X-Frame-Options"] = "SAMEORIGIN"
         h["Referrer-Policy"] = "same-origin"
         h.setdefault("Cache-Control", "no-store")
+        h["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
         if settings.secure_cookies:
             h["Strict-Transport-Security"] = "max-age=31536000"
         return response

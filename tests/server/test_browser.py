@@ -89,7 +89,7 @@ def browser(tmp_path_factory):
 
 def shot(driver, name: str, height: int | None = None) -> None:
     IMAGES.mkdir(parents=True, exist_ok=True)
-    h = height or min(2400, driver.execute_script("return document.documentElement.scrollHeight"))
+    h = height or min(2400, driver.execute_script("return document.documentElement.scrollHeight") + 140)
     driver.set_window_size(1366, max(700, h))
     time.sleep(0.3)
     driver.save_screenshot(str(IMAGES / f"server-{name}.png"))
@@ -149,6 +149,34 @@ def test_unit_uploads_two_workbooks_and_downloads_the_marked_copy(site, browser)
             assert wb[sheet][e["cell"]].comment is not None
             assert wb["检查结果"]["A2"].value == "错误"
         d.back()
+
+
+def test_unit_drops_a_corrected_version(site, browser):
+    """A file dropped on the drop zone (a real drop event carrying a File) becomes version 2, with what changed."""
+    import base64
+
+    base, books, _ = site
+    d = browser
+    log_in(d, base, "unit-a")
+    d.find_element(By.LINK_TEXT, "提交与结果").click()
+    drop = WebDriverWait(d, 10).until(EC.presence_of_element_located((By.ID, "drop")))
+    fixed = base64.b64encode(workbook(31, None)[0]).decode()
+    d.execute_script("""
+        const [zone, b64, name] = arguments;
+        const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+        const dt = new DataTransfer();
+        dt.items.add(new File([bytes], name));
+        zone.dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+    """, drop, fixed, "部门整体支出绩效自评表.xlsx")
+    WebDriverWait(d, 60).until(lambda drv: any(
+        "2" == r.find_elements(By.TAG_NAME, "td")[1].text
+        for r in drv.find_elements(By.CSS_SELECTOR, "#latest tr[data-status=checked]")))
+    d.find_element(By.LINK_TEXT, "部门整体支出绩效自评表.xlsx").click()
+    WebDriverWait(d, 10).until(EC.presence_of_element_located((By.ID, "versions")))
+    page = d.find_element(By.TAG_NAME, "main").text
+    assert "第 2 版" in page and "与第 1 版相比" in page and "已改正（1）" in page
+    assert d.find_elements(By.ID, "cell-changes")
+    shot(d, "versions")
 
 
 def test_reviewer_sees_the_board_and_downloads_the_report(site, browser):
