@@ -47,6 +47,16 @@ def add_user(db: Session, name: str, role: str, password: str, unit: str | None 
     return user
 
 
+def set_password(db: Session, name: str, password: str) -> None:
+    user = db.scalar(select(User).where(User.name == name))
+    if user is None:
+        raise AccountError(f"没有用户 {name}")
+    if len(password) < 8:
+        raise AccountError("密码至少 8 个字符")
+    user.password_hash = hash_password(password)
+    db.add(Audit(user_id=user.id, user_name="(命令行)", action="user.password", target=name))
+
+
 def issue_token(db: Session, name: str) -> str:
     user = db.scalar(select(User).where(User.name == name))
     if user is None:

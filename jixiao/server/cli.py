@@ -34,12 +34,15 @@ def register(sub, check_parser: argparse.ArgumentParser | None) -> None:
     a.add_argument("--role", required=True, choices=["bureau", "unit"], help="bureau：绩效科（审核）；unit：填报单位")
     a.add_argument("--unit", default=None, help="填报单位名称（role=unit 时必填；没有则新建）")
     a.add_argument("--password-stdin", action="store_true", help="从标准输入读密码（第一行）")
+    pw = usub.add_parser("passwd", help="重设用户密码")
+    pw.add_argument("name")
+    pw.add_argument("--password-stdin", action="store_true", help="从标准输入读密码（第一行）")
     t = usub.add_parser("token", help="为用户生成接口令牌（只显示这一次）")
     t.add_argument("name")
     i = usub.add_parser("import-units", help="从 .xlsx 导入单位名单（“单位名称”一列）")
     i.add_argument("xlsx")
     ls = usub.add_parser("list", help="列出用户")
-    for p in (a, t, i, ls):
+    for p in (a, pw, t, i, ls):
         p.add_argument("--data", required=True, help="数据目录（与 jixiao serve 相同）")
         p.add_argument("--db", default=None, help="数据库 URL（与 jixiao serve 相同）")
     up.set_defaults(func=cmd_users)
@@ -72,7 +75,7 @@ def cmd_serve(a: argparse.Namespace) -> int:
 def cmd_users(a: argparse.Namespace) -> int:
     from sqlalchemy import select
 
-    from .accounts import AccountError, add_user, import_units, issue_token
+    from .accounts import AccountError, add_user, import_units, issue_token, set_password
     from .db import User, make_engine, migrate, sessions
 
     settings = _settings(a, start_workers=False)
@@ -80,14 +83,19 @@ def cmd_users(a: argparse.Namespace) -> int:
     engine = make_engine(settings.url)
     Session = sessions(engine)  # noqa: N806
     try:
+        password = ""
+        if a.users_command in ("add", "passwd"):  # asked before the transaction: no lock held while typing
+            if a.password_stdin:
+                password = sys.stdin.readline().rstrip("\r\n")
+            else:
+                password = getpass.getpass("密码：")
+                if getpass.getpass("再输入一次：") != password:
+                    raise AccountError("两次输入的密码不一致")
         with Session.begin() as db:
-            if a.users_command == "add":
-                if a.password_stdin:
-                    password = sys.stdin.readline().rstrip("\r\n")
-                else:
-                    password = getpass.getpass("密码：")
-                    if getpass.getpass("再输入一次：") != password:
-                        raise AccountError("两次输入的密码不一致")
+            if a.users_command == "passwd":
+                set_password(db, a.name, password)
+                print(f"已重设 {a.name} 的密码")
+            elif a.users_command == "add":
                 user = add_user(db, a.name, a.role, password, a.unit)
                 print(f"已添加用户 {user.name}（{a.role}{'，' + a.unit if a.unit else ''}）")
             elif a.users_command == "token":

@@ -134,7 +134,7 @@ def make_engine(url: str) -> Engine:
         def _pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a committed upload survives a process kill
+            cur.execute("PRAGMA synchronous=FULL")  # a committed upload survives a process kill and a power cut
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()

