@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import secrets
+import threading
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -175,17 +177,28 @@ def integrity_ok(engine: Engine) -> tuple[bool, str]:
 
 
 class Sessions:
-    """``Session()`` for reading, ``Session.begin()`` for a transaction that writes."""
+    """``Session()`` for reading, ``Session.begin()`` for a transaction that writes.
+
+    SQLite has one writer at a time; its busy handler makes waiting writers sleep and poll, which under
+    load costs more than the writes. Writers of this process queue on a lock instead.
+    """
 
     def __init__(self, engine: Engine):
         self.read = sessionmaker(engine, expire_on_commit=False)
         self.write = sessionmaker(engine.execution_options(jx_write=True), expire_on_commit=False)
+        self.lock = threading.RLock() if engine.dialect.name == "sqlite" else None
 
     def __call__(self):
         return self.read()
 
+    @contextmanager
     def begin(self):
-        return self.write.begin()
+        if self.lock is None:
+            with self.write.begin() as db:
+                yield db
+            return
+        with self.lock, self.write.begin() as db:
+            yield db
 
 
 def sessions(engine: Engine) -> Sessions:

@@ -169,6 +169,11 @@ def test_board_reports_and_audit(server, two):
     only = c.get(f"/rounds/{server.round_id}", params={"status": "未提交"}).text
     assert "丙单位" in only and "乙单位" not in only
     assert "乙单位" in c.get(f"/rounds/{server.round_id}", params={"q": "乙"}).text
+    import re
+    uid = re.search(rf'href="/rounds/{server.round_id}/units/(\d+)">查看</a>', board).group(1)
+    unit_page = c.get(f"/rounds/{server.round_id}/units/{uid}").text
+    assert "查看问题" in unit_page and 'id="drop"' not in unit_page  # reviewers look, units upload
+    assert c.get(f"/rounds/{server.round_id}/units/999999").status_code == 404
     x = c.get(f"/rounds/{server.round_id}/report.xlsx")
     assert x.status_code == 200
     wb = load_workbook(io.BytesIO(x.content))
