@@ -119,12 +119,12 @@ async def check_latency(base: str, token: str, data: bytes, clients: int,
 
     async def worker() -> None:
         async with httpx.AsyncClient(base_url=base, timeout=120,
-                                     headers={"Authorization": f"Bearer {token}"}) as c:
+                                     headers={"Authorization": f"Bearer {token or 'jx_invalid'}"}) as c:
             for _ in range(per_client):
                 t = time.perf_counter()
                 r = await c.post("/api/v1/check", files=[("file", ("book.xlsx", data))])
                 lat.append(time.perf_counter() - t)
-                assert r.status_code == 200, r.text
+                assert r.status_code == (200 if token else 401), r.text
                 app.append(float(r.headers["server-timing"].split("dur=")[1]) / 1000)
 
     await asyncio.gather(*(worker() for _ in range(clients)))
@@ -199,6 +199,8 @@ def main() -> int:
         lost = len(set(ids) - present)
         one = paths[0].read_bytes()
         check_lat, check_app = asyncio.run(check_latency(base, token, one, 20, a.check_requests))
+        # the floor set by this machine and this client: the same requests refused at once (401)
+        floor_lat, _ = asyncio.run(check_latency(base, "", one, 20, a.check_requests))
         peak.stop.set()
         out = {
             "files": len(paths), "clients": a.clients, "workers": a.workers, "db": "postgresql" if a.db else "sqlite",
@@ -210,6 +212,8 @@ def main() -> int:
             "check_api_requests": len(check_lat),
             "check_api_server_p50_ms": round(pct(check_app, 50) * 1000, 1),
             "check_api_server_p99_ms": round(pct(check_app, 99) * 1000, 1),
+            "refused_401_p50_ms": round(pct(floor_lat, 50) * 1000, 1),
+            "refused_401_p99_ms": round(pct(floor_lat, 99) * 1000, 1),
             "load_average": round(os.getloadavg()[0], 2),
             "peak_memory_mb": round(peak.peak / 1e6, 1), "cli_jobs2_per_s": round(cli, 1),
             "ratio_to_cli": round(len(ids) / e2e / cli, 3), "cpus": os.cpu_count(),
@@ -234,6 +238,8 @@ def main() -> int:
               f"({out['check_api_requests']} requests, 20 clients)")
         print(f"  in the server      p50 {out['check_api_server_p50_ms']} ms   p99 {out['check_api_server_p99_ms']} ms "
               f"(Server-Timing: from the app receiving the request to its answer)")
+        print(f"  floor (401 at once) p50 {out['refused_401_p50_ms']} ms   p99 {out['refused_401_p99_ms']} ms "
+              f"(same clients, same body: what the machine and the client add)")
         print(f"peak memory          {out['peak_memory_mb']} MB (server and workers)")
         print(f"lost                 {out['lost']}   failed uploads {out['failed_uploads']}")
         print(f"load average         {out['load_average']} (1 min, at the end; the machine is shared)")
