@@ -179,6 +179,34 @@ def test_unit_drops_a_corrected_version(site, browser):
     shot(d, "versions")
 
 
+def test_refused_files_are_explained_in_chinese(site, browser):
+    """A zip with a good workbook, a ``../`` name, a text file and a zip bomb: each refusal keeps its reason on screen."""
+    import io
+    import zipfile
+
+    base, _, data = site
+    d = browser
+    log_in(d, base, "unit-a")
+    d.find_element(By.LINK_TEXT, "提交与结果").click()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("项目支出绩效自评表.xlsx", workbook(33, "over_weight")[0])
+        z.writestr("../../上级目录.xlsx", workbook(34)[0])
+        z.writestr("说明.txt", "请查收")
+        z.writestr("炸弹.xlsx", b"\0" * (300 * 1024 * 1024))
+    path = data / "uploads" / "本单位材料.zip"
+    path.write_bytes(buf.getvalue())
+    field = d.find_element(By.ID, "files")
+    d.execute_script("arguments[0].style.display = 'block';", field)
+    field.send_keys(str(path))
+    WebDriverWait(d, 60).until(EC.presence_of_element_located((By.LINK_TEXT, "检查完成，点此刷新查看结果")))
+    log = d.find_element(By.ID, "upload-log").text
+    assert "已收到 项目支出绩效自评表.xlsx" in log
+    assert "“../”" in log and "不是工作簿" in log and "压缩炸弹" in log
+    d.execute_script("arguments[0].style.display = 'none';", field)
+    shot(d, "refused")
+
+
 def test_reviewer_sees_the_board_and_downloads_the_report(site, browser):
     base, _, _ = site
     d = browser
