@@ -175,3 +175,10 @@ def test_markup_in_unit_names_is_escaped_on_the_board(small):
     assert "<script>alert('u')" not in board and "&lt;script&gt;alert(&#39;u&#39;)&lt;/script&gt;局" in board
     html = c.get(f"/rounds/{small.round_id}/report.html").text
     assert "<script>alert('u')" not in html
+
+
+def test_secure_cookies_behind_https(tmp_path):
+    srv = make_server(tmp_path, None, secure_cookies=True, start_workers=False)
+    r = srv.client.get("/login")
+    assert "Secure" in r.headers["set-cookie"] and "HttpOnly" in r.headers["set-cookie"]
+    assert r.headers["strict-transport-security"].startswith("max-age=")

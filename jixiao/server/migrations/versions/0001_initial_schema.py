@@ -1,8 +1,8 @@
-"""initial schema
+"""Initial schema of the submission server: units, users, API tokens, rounds, blobs, submissions, jobs, audit log.
 
 Revision ID: 0001
-Revises: 
-Create Date: 2026-11-27 05:53:55.280706
+Revises:
+Create Date: 2026-11-27
 """
 from alembic import op
 import sqlalchemy as sa
@@ -15,7 +15,6 @@ depends_on = None
 
 
 def upgrade() -> None:
-
     op.create_table('blobs',
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('size', sa.BigInteger(), nullable=False),
@@ -133,7 +132,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-
     with op.batch_alter_table('jobs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_jobs_state'))
 
