@@ -54,6 +54,7 @@ def set_password(db: Session, name: str, password: str) -> None:
     if len(password) < 8:
         raise AccountError("密码至少 8 个字符")
     user.password_hash = hash_password(password)
+    user.session_epoch += 1  # a new password ends the sessions made with the old one
     db.add(Audit(user_id=user.id, user_name="(命令行)", action="user.password", target=name))
 
 

@@ -228,7 +228,8 @@ def create_app(settings: Settings) -> FastAPI:
             return None
         with ctx.Session() as db:
             user = db.get(User, s["uid"])
-            return user if user is not None and user.active else None
+            ok = user is not None and user.active and s.get("ep", 0) == user.session_epoch
+            return user if ok else None
 
     def api_user(request: Request, write: bool = False) -> User:
         auth = request.headers.get("authorization", "")
@@ -528,13 +529,18 @@ def create_app(settings: Settings) -> FastAPI:
             return templates.TemplateResponse(request, "login.html", page(
                 request, next=nxt, error="用户名或密码不正确"), status_code=401)
         ctx.limiter.clear(keys[1])
-        request.state.new_session = ctx.sessions.fresh(user.id)  # a new CSRF token with the new session
+        request.state.new_session = ctx.sessions.fresh(user.id, user.session_epoch)  # and a new CSRF token
         return RedirectResponse(nxt, status_code=303)
 
     @app.post("/logout", include_in_schema=False)
     async def logout(request: Request):
         form = await form_of(request)
         check_csrf(request, form)
+        user = user_by_session(request)
+        if user is not None:  # every session of this user ends, not only this browser's cookie
+            with ctx.Session.begin() as db:
+                db.get(User, user.id).session_epoch = user.session_epoch + 1
+                audit(db, user, "logout", user.name, request=request)
         request.state.new_session = {}
         return RedirectResponse("/login", status_code=303)
 

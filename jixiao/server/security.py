@@ -59,8 +59,8 @@ class Sessions:
         return data if isinstance(data, dict) and isinstance(data.get("csrf"), str) else None
 
     @staticmethod
-    def fresh(uid: int | None = None) -> dict:
-        return {"uid": uid, "csrf": secrets.token_urlsafe(24)}
+    def fresh(uid: int | None = None, epoch: int = 0) -> dict:
+        return {"uid": uid, "ep": epoch, "csrf": secrets.token_urlsafe(24)}
 
 
 def same(a: str | None, b: str | None) -> bool:

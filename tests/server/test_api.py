@@ -351,3 +351,19 @@ def test_round_choice_and_missing_file(server, two):
     assert r.status_code == 404 and r.json()["detail"] == "没有这个批次"
     r = server.client.post("/api/v1/submissions", headers=server.h("unit-a"), data={"round": "1"})
     assert r.status_code in (400, 422)
+
+
+def test_logout_ends_every_session_of_the_user(server):
+    from fastapi.testclient import TestClient
+
+    first, second = server.client, TestClient(server.app)
+    login(first, "unit-b")
+    login(second, "unit-b")
+    stolen = second.cookies.get("jx_session")
+    assert first.get("/rounds", follow_redirects=False).status_code == 200
+    r = first.post("/logout", data={"csrf": csrf_of(first)}, follow_redirects=False)
+    assert r.status_code == 303
+    second.cookies.set("jx_session", stolen)
+    assert second.get("/rounds", follow_redirects=False).status_code == 303  # the copied cookie is dead too
+    assert login(first, "unit-b").status_code == 303
+    assert first.get("/rounds", follow_redirects=False).status_code == 200
