@@ -182,3 +182,25 @@ def test_secure_cookies_behind_https(tmp_path):
     r = srv.client.get("/login")
     assert "Secure" in r.headers["set-cookie"] and "HttpOnly" in r.headers["set-cookie"]
     assert r.headers["strict-transport-security"].startswith("max-age=")
+
+
+def test_path_in_the_multipart_file_name_is_dropped(small):
+    r = small.upload("unit-a", [("../../../etc/cron.d/自评表.xlsx", workbook(15)[0]),
+                                ("..\\..\\windows\\项目表.xlsx", workbook(16)[0])])
+    assert [s["file"] for s in r.json()["submissions"]] == ["自评表.xlsx", "项目表.xlsx"]
+    small.wait("unit-a", [s["id"] for s in r.json()["submissions"]])
+
+
+def test_upload_without_length_and_oversized_fields(small):
+    def body():
+        yield b"--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.xlsx\"\r\n\r\n"
+        yield b"PK" + b"\0" * 1000
+        yield b"\r\n--x--\r\n"
+
+    r = small.client.post("/api/v1/submissions", headers={**small.h("unit-a"),
+                                                          "Content-Type": "multipart/form-data; boundary=x"},
+                          content=body())
+    assert r.status_code == 411 and "Content-Length" in r.json()["detail"]
+    r = small.client.post("/api/v1/submissions", headers=small.h("unit-a"), data={"round": "1" * 100_000},
+                          files=[("file", ("a.xlsx", workbook(17)[0]))])
+    assert r.status_code == 413 and r.json()["detail"] == "表单字段过多或过长"
