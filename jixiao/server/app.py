@@ -622,6 +622,24 @@ def create_app(settings: Settings) -> FastAPI:
             rid = rnd.id
         return RedirectResponse(f"/rounds/{rid}", status_code=303)
 
+    @app.post("/rounds/{rid}/deadline", include_in_schema=False)
+    async def change_deadline(request: Request, rid: int):
+        """A reviewer moves (or removes) a round's deadline; the change is in the audit log."""
+        user = page_user(request, "bureau")
+        form = await form_of(request)
+        check_csrf(request, form)
+        raw = str(form.get("deadline") or "").strip()
+        try:
+            deadline = datetime.fromisoformat(raw) - timedelta(hours=8) if raw else None
+        except ValueError:
+            raise HTTPException(422, "截止时间格式不对") from None
+        with ctx.Session.begin() as db:
+            rnd = round_or_404(db, rid)
+            old = _local(rnd.deadline) or "不限"
+            rnd.deadline = deadline
+            audit(db, user, "round.deadline", f"{rid} {rnd.name}", f"{old} → {_local(deadline) or '不限'}", request)
+        return RedirectResponse(f"/rounds/{rid}", status_code=303)
+
     def board_rows(db, rnd: Round) -> list[dict]:
         subs = db.scalars(select(Submission).where(Submission.round_id == rnd.id)).all()
         latest = latest_of(subs)

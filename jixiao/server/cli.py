@@ -22,6 +22,8 @@ def register(sub, check_parser: argparse.ArgumentParser | None) -> None:
     sp.add_argument("--db", default=None, help="数据库 URL，如 postgresql+psycopg://用户:密码@主机/库（默认：数据目录中的 SQLite）")
     sp.add_argument("--workers", type=int, default=2, help="检查进程数（默认 2）")
     sp.add_argument("--dask", default=None, metavar="tcp://HOST:8786", help="把检查交给 Dask 集群")
+    sp.add_argument("--max-file-mb", type=int, default=20, help="每个工作簿的大小上限（MB，默认 20）")
+    sp.add_argument("--max-files", type=int, default=50, help="一次上传的工作簿数上限（默认 50）")
     sp.add_argument("--secure-cookies", action="store_true", help="只经 HTTPS 发送登录 Cookie（在 HTTPS 反向代理之后使用）")
     sp.add_argument("--forwarded-allow-ips", default="127.0.0.1",
                     help="信任这些反向代理发来的 X-Forwarded-For/-Proto（默认 127.0.0.1）")
@@ -62,7 +64,9 @@ def cmd_serve(a: argparse.Namespace) -> int:
 
     from . import create_app
 
-    settings = _settings(a, workers=a.workers, dask=a.dask, secure_cookies=a.secure_cookies)
+    settings = _settings(a, workers=a.workers, dask=a.dask, secure_cookies=a.secure_cookies,
+                         max_file_bytes=a.max_file_mb * 1024 * 1024, max_files=a.max_files,
+                         max_request_bytes=max(120, a.max_file_mb * 6) * 1024 * 1024)
     app = create_app(settings)
     where = "SQLite（" + str(settings.data / "jixiao.db") + "）" if not a.db else "外部数据库"
     print(f"jixiao 提交服务：http://{a.host}:{a.port}/  数据：{settings.data}  数据库：{where}  "

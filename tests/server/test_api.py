@@ -274,6 +274,16 @@ def test_create_round_through_the_page(server, two):
     with server.ctx.Session.begin() as db:
         db.get(Round, server.round_id).kinds = "dept,project"
     login(c, "reviewer")
+    # the reviewer moves the deadline: the unit can submit again
+    r = c.post(f"/rounds/{rid}/deadline", data={"deadline": "2999-01-01T12:00", "csrf": csrf_of(c)},
+               follow_redirects=False)
+    assert r.status_code == 303
+    r = server.upload("unit-a", [("late.xlsx", workbook(1)[0])], round=str(rid))
+    assert r.status_code == 202
+    assert "round.deadline" in c.get("/audit").text and "2999-01-01 12:00" in c.get("/rounds").text
+    login(c, "unit-a")
+    assert c.post(f"/rounds/{rid}/deadline", data={"deadline": "", "csrf": csrf_of(c)}).status_code == 403
+    login(c, "reviewer")
     r = c.post("/rounds", data={"name": "", "year": "20x", "csrf": csrf_of(c)})
     assert r.status_code == 422 and "年度" in r.json()["detail"]
 
