@@ -636,6 +636,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--quiet", "-q", action="store_true", help="不显示进度条")
     sp = add("profiles", cmd_profiles, "列出内置规则配置，或显示一个配置", profile=False)
     sp.add_argument("name", nargs="?", default=None, help="配置名称或 TOML 文件")
+    try:  # the submission server (optional extra "server"): serve, users, check --dask
+        from .server.cli import register as register_server
+    except ImportError:
+        pass
+    else:
+        register_server(sub, sub.choices.get("check"))
     for ep in entry_points(group="jixiao.commands"):  # adapters add their commands (the add-in: jixiao addin)
         ep.load()(add)
     return ap

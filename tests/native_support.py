@@ -6,7 +6,6 @@ call, and the values it computed are read from the converted files' XML.
 """
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 import tempfile

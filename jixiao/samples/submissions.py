@@ -61,9 +61,9 @@ def random_dept(rng) -> dict[str, Any]:
     ]
     inds = []
     for l1, l2, name, target, actual, w in rows:
-        if actual is None:  # 亿元: a little above target, below the over-achievement line
+        if actual is None:  # 亿元, a round amount: met, within the tolerance of an approximate target
             t = float(target.strip("≥亿元"))
-            actual = f"{round(t * rng.uniform(1.0, 1.15), 1)}亿元"
+            actual = f"{round(t * rng.uniform(1.0, 1.04), 1)}亿元"
         inds.append({"level1": l1, "level2": l2, "name": name, "target": target, "actual": actual, "weight": w,
                      "reason": ""})
     return {"kind": "dept", "unit": rng.choice(UNITS_POOL), "year": rng.choice([2023, 2024, 2025]),

@@ -1,0 +1,179 @@
+"""The server's commands: ``jixiao serve``, ``jixiao users …`` and ``jixiao check --dask``."""
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from pathlib import Path
+
+
+def _settings(a: argparse.Namespace, **kw):
+    from .config import Settings
+
+    return Settings(data=Path(a.data), db_url=getattr(a, "db", None), **kw)
+
+
+def register(sub, check_parser: argparse.ArgumentParser | None) -> None:
+    """Add ``serve`` and ``users`` to the jixiao CLI, and ``--dask`` to ``check``."""
+    sp = sub.add_parser("serve", help="启动提交服务（网页与接口）", description="启动提交服务（网页与接口）")
+    sp.add_argument("--data", required=True, help="数据目录：上传的文件、SQLite 数据库、签名密钥")
+    sp.add_argument("--port", type=int, default=8000, help="端口（默认 8000）")
+    sp.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1；放在反向代理之后）")
+    sp.add_argument("--db", default=None, help="数据库 URL，如 postgresql+psycopg://用户:密码@主机/库（默认：数据目录中的 SQLite）")
+    sp.add_argument("--workers", type=int, default=2, help="检查进程数（默认 2）")
+    sp.add_argument("--dask", default=None, metavar="tcp://HOST:8786", help="把检查交给 Dask 集群")
+    sp.add_argument("--max-file-mb", type=int, default=20, help="每个工作簿的大小上限（MB，默认 20）")
+    sp.add_argument("--max-files", type=int, default=50, help="一次上传的工作簿数上限（默认 50）")
+    sp.add_argument("--secure-cookies", action="store_true", help="只经 HTTPS 发送登录 Cookie（在 HTTPS 反向代理之后使用）")
+    sp.add_argument("--forwarded-allow-ips", default="127.0.0.1",
+                    help="信任这些反向代理发来的 X-Forwarded-For/-Proto（默认 127.0.0.1）")
+    sp.set_defaults(func=cmd_serve)
+
+    up = sub.add_parser("users", help="管理账号：添加用户、生成接口令牌、导入单位", description="管理提交服务的账号")
+    usub = up.add_subparsers(dest="users_command", required=True)
+    a = usub.add_parser("add", help="添加用户")
+    a.add_argument("name")
+    a.add_argument("--role", required=True, choices=["bureau", "unit"], help="bureau：绩效科（审核）；unit：填报单位")
+    a.add_argument("--unit", default=None, help="填报单位名称（role=unit 时必填；没有则新建）")
+    a.add_argument("--password-stdin", action="store_true", help="从标准输入读密码（第一行）")
+    pw = usub.add_parser("passwd", help="重设用户密码")
+    pw.add_argument("name")
+    pw.add_argument("--password-stdin", action="store_true", help="从标准输入读密码（第一行）")
+    t = usub.add_parser("token", help="为用户生成接口令牌（只显示这一次）")
+    t.add_argument("name")
+    i = usub.add_parser("import-units", help="从 .xlsx 导入单位名单（“单位名称”一列）")
+    i.add_argument("xlsx")
+    ls = usub.add_parser("list", help="列出用户")
+    for p in (a, pw, t, i, ls):
+        p.add_argument("--data", required=True, help="数据目录（与 jixiao serve 相同）")
+        p.add_argument("--db", default=None, help="数据库 URL（与 jixiao serve 相同）")
+    up.set_defaults(func=cmd_users)
+
+    if check_parser is not None:
+        check_parser.add_argument("--dask", default=None, metavar="tcp://HOST:8786", help="把检查交给 Dask 集群")
+        plain = check_parser.get_default("func")
+
+        def check(args: argparse.Namespace) -> int:
+            return cmd_check_dask(args) if args.dask else plain(args)
+
+        check_parser.set_defaults(func=check)
+
+
+def cmd_serve(a: argparse.Namespace) -> int:
+    import uvicorn
+
+    from . import create_app
+
+    settings = _settings(a, workers=a.workers, dask=a.dask, secure_cookies=a.secure_cookies,
+                         max_file_bytes=a.max_file_mb * 1024 * 1024, max_files=a.max_files,
+                         max_request_bytes=max(120, a.max_file_mb * 6) * 1024 * 1024)
+    app = create_app(settings)
+    where = "SQLite（" + str(settings.data / "jixiao.db") + "）" if not a.db else "外部数据库"
+    print(f"jixiao 提交服务：http://{a.host}:{a.port}/  数据：{settings.data}  数据库：{where}  "
+          f"检查：{'Dask ' + a.dask if a.dask else f'{a.workers} 个进程'}", file=sys.stderr)
+    uvicorn.run(app, host=a.host, port=a.port, proxy_headers=True, forwarded_allow_ips=a.forwarded_allow_ips,
+                log_level="warning", timeout_graceful_shutdown=10)
+    return 0
+
+
+def cmd_users(a: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from .accounts import (
+        AccountError,
+        add_user,
+        import_units,
+        issue_token,
+        set_password,
+    )
+    from .db import User, make_engine, migrate, sessions
+
+    settings = _settings(a, start_workers=False)
+    migrate(settings.url)
+    engine = make_engine(settings.url)
+    Session = sessions(engine)  # noqa: N806
+    try:
+        password = ""
+        if a.users_command in ("add", "passwd"):  # asked before the transaction: no lock held while typing
+            if a.password_stdin:
+                password = sys.stdin.readline().rstrip("\r\n")
+            else:
+                password = getpass.getpass("密码：")
+                if getpass.getpass("再输入一次：") != password:
+                    raise AccountError("两次输入的密码不一致")
+        with Session.begin() as db:
+            if a.users_command == "passwd":
+                set_password(db, a.name, password)
+                print(f"已重设 {a.name} 的密码")
+            elif a.users_command == "add":
+                user = add_user(db, a.name, a.role, password, a.unit)
+                print(f"已添加用户 {user.name}（{a.role}{'，' + a.unit if a.unit else ''}）")
+            elif a.users_command == "token":
+                token = issue_token(db, a.name)
+                print(token)
+            elif a.users_command == "import-units":
+                added, existing = import_units(db, Path(a.xlsx).read_bytes())
+                print(f"新增 {added} 个单位，已有 {existing} 个")
+            else:
+                for u in db.scalars(select(User).order_by(User.name)):
+                    print(f"{u.name}\t{u.role}\t{u.unit.name if u.unit else ''}")
+    except AccountError as e:
+        print(f"错误 {e}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    return 0
+
+
+def dask_run(sources, profile: str | None, address: str, progress=None, seconds: int | None = None):
+    """batch.run on a Dask cluster: the same FileResults, in the input order."""
+    from distributed import Client, as_completed
+
+    from ..checking import batch
+    from ..profile import load_profile
+    from . import work
+
+    if profile is not None:
+        load_profile(profile)
+    seconds = seconds or batch.FILE_SECONDS
+    with Client(address, timeout=30) as client:
+        futs = {}
+        for i, src in enumerate(sources):
+            if src.problem is None and src.data is None and src.path is not None:
+                try:
+                    src = batch.Source(src.label, data=Path(src.path).read_bytes())
+                except OSError:
+                    pass  # the worker reports it unreadable
+            futs[client.submit(work.check_source, src, profile, seconds, pure=False)] = i
+        out = [None] * len(sources)
+        for fut in as_completed(futs):
+            r = fut.result()
+            out[futs[fut]] = r
+            if progress:
+                progress(r)
+    return out
+
+
+def cmd_check_dask(a: argparse.Namespace) -> int:
+    import json
+
+    from ..checking import batch, report
+    from ..cli import _print_check
+
+    sources = batch.collect(a.paths)
+    if not sources:
+        print("错误 没有找到工作簿（.xlsx/.xlsm/.xls，或含有它们的文件夹、.zip） [input.empty]", file=sys.stderr)
+        return 2
+    xlsx = report.XlsxReport(a.report) if a.report else None
+    results = dask_run(sources, a.profile, a.dask)
+    if xlsx is not None:
+        for r in results:
+            xlsx.add(r)
+    written = [xlsx.save()] if xlsx is not None else []
+    if a.html:
+        written.append(report.write_html(results, a.html))
+    if a.json:
+        print(json.dumps(report.to_json(results), ensure_ascii=False, indent=2, default=str))
+    else:
+        _print_check(results, written)
+    return 1 if any(f.severity == "error" for r in results for f in r.findings) else 0

@@ -1,0 +1,226 @@
+"""The database: SQLAlchemy 2 models, the engine (SQLite in WAL mode or PostgreSQL), Alembic migrations."""
+from __future__ import annotations
+
+import secrets
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    text,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    mapped_column,
+    relationship,
+    sessionmaker,
+)
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)  # stored as naive UTC
+
+
+def public_id() -> str:
+    """Submission ids shown to people and scripts: random, so they reveal nothing about what exists."""
+    return secrets.token_hex(10)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Unit(Base):
+    __tablename__ = "units"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    code: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(16))  # bureau | unit
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # sessions carry this number; logging out or a new password raises it, ending every session of the user
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    unit: Mapped[Unit | None] = relationship(lazy="joined")
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the token; the token is never stored
+    hint: Mapped[str] = mapped_column(String(16))  # first characters, to tell tokens apart
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Round(Base):
+    __tablename__ = "rounds"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    year: Mapped[int] = mapped_column(Integer)
+    kinds: Mapped[str] = mapped_column(String(200), default="dept,project")  # comma-separated form kinds
+    profile: Mapped[str | None] = mapped_column(String(100))
+    deadline: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Blob(Base):
+    """One stored upload, by content: the file under blobs/ named by its sha256 is never modified."""
+    __tablename__ = "blobs"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+
+class Submission(Base):
+    __tablename__ = "submissions"
+    __table_args__ = (UniqueConstraint("round_id", "unit_id", "slot", "version", name="uq_submission_version"),
+                      Index("ix_submissions_round_unit", "round_id", "unit_id"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=public_id)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    slot: Mapped[str] = mapped_column(String(255))  # the file name, folded: a resubmission is a new version of its slot
+    version: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
+    size: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued | checking | checked | failed
+    verdict: Mapped[str | None] = mapped_column(String(16))  # error | warning | pass
+    n_error: Mapped[int] = mapped_column(Integer, default=0)
+    n_warning: Mapped[int] = mapped_column(Integer, default=0)
+    result: Mapped[dict | None] = mapped_column(JSON)  # FileResult.to_dict()
+    findings: Mapped[list | None] = mapped_column(JSON)  # report.findings_of([result]): the --json schema
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    checked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    unit: Mapped[Unit] = relationship(lazy="joined")
+    round: Mapped[Round] = relationship(lazy="joined")
+
+
+class Job(Base):
+    """One check to run. Rows outlive the process: on start, every job not done is queued again."""
+    __tablename__ = "jobs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), unique=True)
+    state: Mapped[str] = mapped_column(String(16), default="queued", index=True)  # queued | running | done | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Audit(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=now, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    user_name: Mapped[str | None] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str | None] = mapped_column(String(300))
+    detail: Mapped[str | None] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(String(64))
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=10,
+                               max_overflow=20)
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")  # a committed upload survives a process kill and a power cut
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+            dbapi_conn.isolation_level = None  # transactions begin below, not in the driver
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn) -> None:  # noqa: ANN001
+            # a writing transaction takes the write lock at its start (two deferred transactions that both
+            # write would deadlock); reading ones stay deferred and, in WAL mode, never wait for writers
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("jx_write") else "BEGIN")
+
+        return engine
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def migrate(url: str) -> None:
+    """Bring the schema to the newest Alembic revision."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    command.upgrade(cfg, "head")
+
+
+def integrity_ok(engine: Engine) -> tuple[bool, str]:
+    """The database's own integrity check (SQLite: PRAGMA integrity_check; PostgreSQL: a full read)."""
+    with engine.connect() as c:
+        if engine.dialect.name == "sqlite":
+            rows = [r[0] for r in c.execute(text("PRAGMA integrity_check"))]
+            fk = list(c.execute(text("PRAGMA foreign_key_check")))
+            ok = rows == ["ok"] and not fk
+            return ok, "; ".join(rows) + (f"; foreign keys: {fk}" if fk else "")
+        for table in Base.metadata.sorted_tables:
+            c.execute(text(f"SELECT count(*) FROM {table.name}"))
+        return True, "ok"
+
+
+class Sessions:
+    """``Session()`` for reading, ``Session.begin()`` for a transaction that writes.
+
+    SQLite has one writer at a time; its busy handler makes waiting writers sleep and poll, which under
+    load costs more than the writes. Writers of this process queue on a lock instead.
+    """
+
+    def __init__(self, engine: Engine):
+        self.read = sessionmaker(engine, expire_on_commit=False)
+        self.write = sessionmaker(engine.execution_options(jx_write=True), expire_on_commit=False)
+        self.lock = threading.RLock() if engine.dialect.name == "sqlite" else None
+
+    def __call__(self):
+        return self.read()
+
+    @contextmanager
+    def begin(self):
+        if self.lock is None:
+            with self.write.begin() as db:
+                yield db
+            return
+        with self.lock, self.write.begin() as db:
+            yield db
+
+
+def sessions(engine: Engine) -> Sessions:
+    return Sessions(engine)
