@@ -29,26 +29,41 @@ def _limit() -> None:
     os.setsid()
 
 
+_MEASURE = """
+import resource, subprocess, sys
+limit, report, cmd = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+def cap():
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+code = subprocess.call(cmd, preexec_fn=cap)
+with open(report, "w") as fh:
+    fh.write(f"{code} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024}")
+"""
+
+
 def run_bounded(*args: str, cwd: Path | None = None) -> tuple[int, str, str, float, int]:
-    """``python -m jixiao ARGS`` in a child: (exit code, stdout, stderr, seconds, peak RSS in bytes)."""
+    """``python -m jixiao ARGS`` in a child: (exit code, stdout, stderr, seconds, peak RSS in bytes).
+
+    A small Python process starts the command and reports its children's peak memory: measured from this
+    test process directly, the copy of pytest a fork makes would count in the child's peak RSS.
+    """
     import tempfile
 
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile("r", suffix=".txt") as report:
         t0 = time.monotonic()
-        p = subprocess.Popen([sys.executable, "-m", "jixiao", *args], stdout=out, stderr=err, preexec_fn=_limit,
-                             cwd=cwd)
+        p = subprocess.Popen([sys.executable, "-c", _MEASURE, str(ADDRESS_SPACE), report.name, sys.executable, "-m",
+                              "jixiao", *args], stdout=out, stderr=err, cwd=cwd, start_new_session=True)
         killer = threading.Timer(SECONDS + 30, lambda: os.killpg(p.pid, 9))
         killer.start()
         try:
-            _, status, usage = os.wait4(p.pid, 0)
+            p.wait()
         finally:
             killer.cancel()
-        p.returncode = os.waitstatus_to_exitcode(status)
         seconds = time.monotonic() - t0
+        code, rss = (int(x) for x in report.read().split())
         out.seek(0)
         err.seek(0)
-        return (p.returncode, out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"), seconds,
-                usage.ru_maxrss * 1024)
+        return code, out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"), seconds, rss
 
 
 def digest(folder: Path) -> dict[str, str]:

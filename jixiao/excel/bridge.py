@@ -96,25 +96,28 @@ def _round_excel_fn(mode: str):
 
 def _plain_arg(a: Any) -> Any:
     """A ``formulas`` argument as plain values: rows of values for a range, one value otherwise."""
-    import schedula as sh
     from formulas.ranges import Ranges
-    from formulas.tokens.operand import XlError
-
-    def plain(v: Any) -> Any:
-        if v is sh.EMPTY:
-            return None
-        if isinstance(v, XlError):
-            return CellError(str(v))
-        if isinstance(v, np.generic):
-            return v.item()
-        return v
 
     v = a.value if isinstance(a, Ranges) else a
     if isinstance(v, np.ndarray):
         if v.size == 1 and not isinstance(a, Ranges):
-            return plain(v.ravel()[0])
-        return [[plain(x) for x in row] for row in np.atleast_2d(v)]
-    return plain(v)
+            return _plain_scalar(v.ravel()[0])
+        return [[_plain_scalar(x) for x in row] for row in np.atleast_2d(v)]
+    return _plain_scalar(v)
+
+
+def _plain_scalar(v: Any) -> Any:
+    """One ``formulas`` value as Python: blank → None, an Excel error → CellError, numpy → Python."""
+    import schedula as sh
+    from formulas.tokens.operand import XlError
+
+    if v is sh.EMPTY:
+        return None
+    if isinstance(v, XlError):
+        return CellError(str(v))
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
 
 
 def _as_formulas(v: Any) -> Any:
@@ -340,18 +343,10 @@ _KEY = re.compile(r"^'?\[(?P<book>[^\]]+)\](?P<sheet>.+?)'?!(?P<cell>[A-Z]+\d+)$
 
 
 def _plain(v: Any) -> Any:
-    import schedula as sh
-    from formulas.tokens.operand import XlError
-
+    """A computed cell's value as Python (its first element for an array)."""
     if isinstance(v, np.ndarray):
         v = v.ravel()[0] if v.size else None
-    if v is sh.EMPTY:
-        return None
-    if isinstance(v, XlError):
-        return CellError(str(v))
-    if isinstance(v, np.generic):
-        return v.item()
-    return v
+    return _plain_scalar(v)
 
 
 def workbook_formulas(path: str | Path) -> dict[tuple[str, str], str]:
