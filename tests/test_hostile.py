@@ -244,8 +244,6 @@ def test_deep_nesting_keeps_every_other_finding_in_the_compiled_path():
     parse("=" + "(" * 60 + "1" + ")" * 60)  # Excel's own 64 levels still read
 
 
-@pytest.mark.xfail(reason="the full route in checker.py calls `engine.calculate`, a name the move of "
-                          "jixiao/engine.py to jixiao/excel/bridge.py left undefined (the lead's file)", strict=False)
 @pytest.mark.parametrize("name,code", [("deep-parens.xlsx", "formula.too_deep"), ("deep-ifs.xlsx", "formula.too_deep")])
 def test_full_route_names_deep_nesting(corpus, name, code):
     from jixiao.checking import checker

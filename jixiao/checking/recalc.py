@@ -33,8 +33,8 @@ def full_recalc(book: Book, deadline: Deadline) -> tuple[dict[Key, Any], list[Fi
                 continue  # formulas will judge what jixiao's parser does not know
     try:
         evaluation_order(nodes)
-    except FormulaError as e:
-        return {}, [Finding(CYCLE, "error", e.message + "，无法重算").at(e.sheet, e.cell)]
+    except FormulaError as e:  # a cycle, or more dependencies than a form can have (formula.too_complex)
+        return {}, [Finding(e.code or CYCLE, "error", e.message + "，无法重算").at(e.sheet, e.cell)]
     left = deadline.left()
     if left < MIN_SECONDS:
         return {}, [Finding(TIMEOUT, "error", f"检查时限只剩 {max(left, 0):.0f} 秒，未做完整重算")]
