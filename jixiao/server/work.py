@@ -85,7 +85,7 @@ def to_result(data: dict[str, Any]):
 
     r = dict(data["result"])
     r.pop("counts", None)
-    known = {k: r.get(k) for k in ("file", "kind", "route", "profile", "profile_reason", "unit", "year", "exec_rate",
+    known: dict[str, Any] = {k: r.get(k) for k in ("file", "kind", "route", "profile", "profile_reason", "unit", "year", "exec_rate",
                                     "total", "grade", "error", "seconds")}
     res = FileResult(**known)
     res.seconds = float(res.seconds or 0.0)
