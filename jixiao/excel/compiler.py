@@ -271,8 +271,8 @@ def compile_sheets(formulas: dict[tuple[str, str], str]) -> Compiled:
             return built[0]
         return get
 
-    env: dict[str, Any] = {"K": consts, "S": scalar, "num": num, "text": text, "truth": truth, "compare": compare, "arith": arith,
-           "is_blank": is_blank, "B": BUILTINS, "udf_call": udf_call, "Err": ExcelErr}
+    env: dict[str, Any] = {"K": consts, "S": scalar, "num": num, "text": text, "truth": truth, "compare": compare,
+                           "arith": arith, "is_blank": is_blank, "B": BUILTINS, "udf_call": udf_call, "Err": ExcelErr}
     parts = []
     for lines in chunks:  # compiled in pieces: one function of 50,000 cells would take Python's compiler gigabytes
         source_part = "\n".join(lines)
