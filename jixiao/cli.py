@@ -410,7 +410,8 @@ def cmd_recalc(a: argparse.Namespace) -> int:
     rows = [{"sheet": sh, "cell": c, "value": str(v) if isinstance(v, CellError) else v}
             for (sh, c), v in sorted(rc.values.items(), key=lambda kv: _cell_order(kv[0]))
             if (sh, c) in shown and v not in (None, "")]
-    problems = [{"code": e.code, "message": e.message, "sheet": e.sheet, "cell": e.cell} for e in rc.problems]
+    problems: list[dict[str, Any]] = [{"code": e.code, "message": e.message, "sheet": e.sheet, "cell": e.cell}
+                                      for e in rc.problems]
     if a.json:
         _emit_json({"file": a.workbook, "engine": rc.engine, "note": rc.note, "translated": rc.translated,
                     "cells": rows, "problems": problems})
@@ -467,7 +468,7 @@ def cmd_check(a: argparse.Namespace) -> int:
     def on_result(r) -> None:  # the xlsx report grows while the workers run
         if xlsx_report is not None:
             xlsx_report.add(r)
-        if bar is not None:
+        if bar is not None and task is not None:  # made together
             bar.advance(task)
 
     try:

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .errors import Finding
+from .errors import Finding, Severity
 from .numbers import as_number, clamp, round_excel
 from .profile import IndicatorRule, Profile, QualGrade, load_profile
 from .rules import rule
@@ -417,7 +417,7 @@ def _score_graded(res: IndicatorScore, p: Profile, grade: str | None, reported: 
         if lo - _EPS <= reported <= hi + _EPS:
             res.score = reported
         else:
-            sev = "error" if res.grade_source == "given" else "warning"
+            sev: Severity = "error" if res.grade_source == "given" else "warning"
             how = "所填等级" if res.grade_source == "given" else "按完成情况判断的等级"
             res.score = clamp(reported, lo, hi)
             res.findings.append(Finding(QUALITATIVE_OUT_OF_BAND, sev,

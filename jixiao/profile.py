@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 from .errors import ProfileError
 from .numbers import RoundMode, round_excel
@@ -379,6 +379,14 @@ class _Reader:
         if v is _MISSING:
             raise self._err(key, "缺少此项")
         return v
+
+    @overload
+    def num(self, key: str, default: Any = ..., lo: float | None = ..., hi: float | None = ...,
+            optional: Literal[False] = ...) -> float: ...
+
+    @overload
+    def num(self, key: str, default: Any = ..., lo: float | None = ..., hi: float | None = ...,
+            optional: bool = ...) -> float | None: ...
 
     def num(self, key: str, default: Any = _MISSING, lo: float | None = None, hi: float | None = None,
             optional: bool = False) -> float | None:

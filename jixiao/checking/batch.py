@@ -289,7 +289,7 @@ def _convert_xls(src: Source, tmp: str, deadline: Deadline) -> tuple[str | None,
         return None, getattr(e, "message", str(e))
 
 
-def check_source(src: Source, profile: Profile | None, deadline: Deadline | None = None) -> FileResult:
+def check_source(src: Source, profile: str | Profile | None, deadline: Deadline | None = None) -> FileResult:
     """Check one source in this process (an .xls is converted by LibreOffice first)."""
     deadline = deadline or Deadline(FILE_SECONDS)
     if src.problem is not None:

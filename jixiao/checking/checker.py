@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .. import vocabulary as v
-from ..errors import CellError, Finding, JixiaoError
+from ..errors import CellError, Finding, JixiaoError, Severity
 from ..excel.syntax import FormulaError
 from ..form import DeptForm, FormScore, score_form
 from ..layouts.native import CHECK as NATIVE_CHECK
@@ -270,7 +270,7 @@ def _formula_findings(match: Match, book: Book, computed: dict, field_cells: set
                 continue
             agrees = _same(typed, expected)
             # a field's typed value is judged by the rules (a finding of its own); other cells here
-            severity = "warning" if key in field_cells or agrees else "error"
+            severity: Severity = "warning" if key in field_cells or agrees else "error"
             out.append(Finding(OVERWRITTEN, severity, "公式已被手填数值替代" + ("" if agrees else "，且与规则计算结果不符"),
                                expected=expected, found=typed).at(sheet, ref))
             continue

@@ -50,8 +50,8 @@ def to_dept_form(fr: FormRead, profile: Profile, computed: Container[str] = ()) 
     from_parts = False
     if not budget and not executed and fr.kind == "project":
         # a 年度资金总额 row left empty or zero under filled 其中 rows: the parts are the amounts
-        parts = splits.get("income", {})
-        sums = {c: sum(x for x in parts.get(c, {}).values() if x) for c in ("全年预算数", "全年执行数")}
+        income = splits.get("income", {})
+        sums = {c: sum(x for x in income.get(c, {}).values() if x) for c in ("全年预算数", "全年执行数")}
         if sums["全年预算数"] > 0:
             budget, executed, from_parts = sums["全年预算数"], sums["全年执行数"], True
     if budget is None or executed is None:

@@ -83,7 +83,7 @@ class BasicData:
     sheet: str
     staff: tuple[float, float] | None = None  # (编制数, 在职人数)
     columns: dict[int, tuple[int | None, str]] | None = None  # column → (year, 预算/决算)
-    amounts: dict[str, dict[int, float | None]] | None = None  # row key → column → amount
+    amounts: dict[str, dict[int | str, float | None]] | None = None  # row key → column → amount (and "row" → row)
 
     def value(self, key: str, year: int | None, kind: str) -> float | None:
         for c, (y, k) in (self.columns or {}).items():
@@ -113,7 +113,9 @@ def is_basic_data(sheet: Sheet) -> bool:
 def basic_data_findings(sheet: Sheet) -> tuple[BasicData, list[Finding]]:
     """The basic data read from ``sheet``, and where its own arithmetic fails."""
     g = _grid(sheet)
-    data = BasicData(sheet.name, columns={}, amounts={})
+    amounts: dict[str, dict[int | str, float | None]] = {}
+    row_of: dict[str, int] = {}  # row key → its row number (also kept under "row" in amounts)
+    data = BasicData(sheet.name, columns={}, amounts=amounts)
     out: list[Finding] = []
     for r in sorted(g):
         row = g[r]
@@ -138,8 +140,9 @@ def basic_data_findings(sheet: Sheet) -> tuple[BasicData, list[Finding]]:
         name = _plain(row[first]) if isinstance(row[first], str) else ""
         key = next((k for k, test in _ROWS if test(name)), None)
         if key and data.columns and key not in (data.amounts or {}):
-            data.amounts[key] = {c: cell_number(row.get(c)) for c in data.columns}  # type: ignore[index]
-            data.amounts[key]["row"] = r  # type: ignore[index]
+            amounts[key] = {c: cell_number(row.get(c)) for c in data.columns}
+            amounts[key]["row"] = r
+            row_of[key] = r
     for total, parts, title, formula in _SUMS:
         rows = data.amounts or {}
         if total not in rows or not all(p in rows for p in parts):
@@ -153,7 +156,7 @@ def basic_data_findings(sheet: Sheet) -> tuple[BasicData, list[Finding]]:
             if abs((have or 0.0) - want) > 0.005:
                 out.append(Finding(BASIC_SUM, "error", f"{title} {have or 0:g} 不等于 {formula} = {want:g}",
                                    expected=want, found=have, context=title)
-                           .at(sheet.name, _ref(int(rows[total]["row"]), c)))  # type: ignore[arg-type]
+                           .at(sheet.name, _ref(row_of[total], c)))
     return data, out
 
 
@@ -258,7 +261,7 @@ def _control_row(kind: str, name: str, w: float, s: float, standard: str, data: 
     ctl = p.control(kind)
     m = _STEP.search(compact(standard))
     own_step = m is not None
-    if own_step:
+    if m is not None:
         ctl = replace(ctl, step=float(m.group(1)))
     elif abs(w - ctl.weight) > 1e-9:
         return []  # the form's points differ from the profile's and its standard states no step

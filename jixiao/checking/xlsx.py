@@ -409,10 +409,11 @@ def _read_sheet(xml: str, name: str, shared: list[str], label: str) -> Sheet:
             s.values[ref] = "" if t == "str" else None
         if row > s.max_row:
             s.max_row = row
-    for ref, si in pending:
-        if si in masters:
-            text, r0, c0 = masters[si]
+    for ref, shared_key in pending:
+        if shared_key in masters:
+            text, r0, c0 = masters[shared_key]
             rm = _REF.match(ref)
+            assert rm is not None  # ref is a cell's column letters and row number, read above
             try:
                 s.formulas[ref] = "=" + _shift(text, int(rm.group(2)) - r0, column_index_from_string(rm.group(1)) - c0)
             except JixiaoError:  # a formula jixiao cannot read (or nested too deep): kept as written, judged later

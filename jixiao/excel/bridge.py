@@ -30,7 +30,7 @@ import re
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -74,6 +74,7 @@ def _excel_text2num(value: Any) -> Any:
         n = semantics.text_number(value)
         if n is not None:
             return n
+    assert _ORIGINAL_TEXT2NUM is not None  # set by install() before this replacement is registered
     return _ORIGINAL_TEXT2NUM(value)
 
 
@@ -144,7 +145,7 @@ def _function_adapter(fn: CellFunction) -> Any:
     return call
 
 
-_ORIGINAL_TEXT2NUM = None
+_ORIGINAL_TEXT2NUM: Callable[[Any], Any] | None = None
 
 
 def _quiet_progress() -> None:
@@ -219,7 +220,7 @@ class AddinLinks:
     others: dict[int, str] = field(default_factory=dict)  # index → target of links to anything else
 
 
-def _rels(z: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
+def _rels(z: zipfile.ZipFile, part: str) -> dict[str | None, tuple[str, str]]:
     p = PurePosixPath(part)
     rels_name = str(p.parent / "_rels" / (p.name + ".rels"))
     if rels_name not in z.namelist():
@@ -284,7 +285,7 @@ def translate_addin_refs(path: str | Path, workdir: str | Path) -> tuple[Path, i
         root = ET.fromstring(wb)
         refs = root.find(f"{{{NS_MAIN}}}externalReferences")
         drop_parts: set[str] = set()
-        drop_rids: set[str] = set()
+        drop_rids: set[str | None] = set()
         if refs is not None:
             for i, ref in enumerate(refs.findall(f"{{{NS_MAIN}}}externalReference"), start=1):
                 if i in links.indices and not links.others:
@@ -308,6 +309,8 @@ def translate_addin_refs(path: str | Path, workdir: str | Path) -> tuple[Path, i
             elif name == "xl/_rels/workbook.xml.rels" and drop_rids:
                 text = data.decode("utf-8")
                 for rid in drop_rids:
+                    if rid is None:  # an external reference without a relationship id has no relationship to drop
+                        continue
                     text = re.sub(rf'<Relationship [^>]*Id="{re.escape(rid)}"[^>]*/>', "", text)
                 data = text.encode("utf-8")
             elif name == "[Content_Types].xml" and drop_parts:

@@ -201,6 +201,7 @@ def evaluation_order(nodes: dict[tuple[str, str], Node]) -> list[tuple[str, str]
     def deps(key: Any) -> list:
         if key in refs:
             return refs[key]
+        out: list[Any]
         if isinstance(key, Area):
             out = list(index.inside(key))
         else:
@@ -270,8 +271,8 @@ def compile_sheets(formulas: dict[tuple[str, str], str]) -> Compiled:
             return built[0]
         return get
 
-    env = {"K": consts, "S": scalar, "num": num, "text": text, "truth": truth, "compare": compare, "arith": arith,
-           "is_blank": is_blank, "B": BUILTINS, "udf_call": udf_call, "Err": ExcelErr}
+    env: dict[str, Any] = {"K": consts, "S": scalar, "num": num, "text": text, "truth": truth, "compare": compare,
+                           "arith": arith, "is_blank": is_blank, "B": BUILTINS, "udf_call": udf_call, "Err": ExcelErr}
     parts = []
     for lines in chunks:  # compiled in pieces: one function of 50,000 cells would take Python's compiler gigabytes
         source_part = "\n".join(lines)

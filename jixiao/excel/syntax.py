@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from openpyxl.utils import column_index_from_string, get_column_letter
 
@@ -116,13 +116,15 @@ def tokenize(formula: str) -> list[tuple[str, str]]:
     if len(text) > MAX_FORMULA_CHARS:
         raise FormulaError(f"公式长达 {len(text)} 个字符，远超 Excel 公式的长度上限，不予计算",
                            code="formula.too_long")
-    out, pos = [], 0
+    out: list[tuple[str, str]] = []
+    pos = 0
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if not m:
             raise FormulaError(f"公式无法解析：{_short(formula)}（第 {pos + 1} 个字符）")
         pos = m.end()
-        kind = m.lastgroup
+        # every alternative of _TOKEN is a named group, so a match always has a lastgroup
+        kind = cast(str, m.lastgroup)
         if kind != "ws":
             out.append((kind, m.group()))
     return out
@@ -242,8 +244,9 @@ def parse(formula: str) -> Node:
     """The formula's tree; :class:`FormulaError` when it cannot be read or is nested too deep (``formula.too_deep``)."""
     p = _Parser(formula)
     node = p.expr()
-    if p.peek() is not None:
-        raise FormulaError(f"公式无法解析：{_short(formula)}（多余的“{p.peek()[1]}”）")
+    extra = p.peek()
+    if extra is not None:
+        raise FormulaError(f"公式无法解析：{_short(formula)}（多余的“{extra[1]}”）")
     if tree_depth(node) > MAX_TREE_DEPTH:
         raise FormulaError(f"公式嵌套或连续运算超过 {MAX_TREE_DEPTH} 层，不予计算", code="formula.too_deep")
     return node

@@ -97,7 +97,7 @@ def fill_model(kind: str, form: dict[str, Any], profile: str | None = None, engi
     goals = len(form.get("goals") or [])
     have = sum(1 for k in model.main.fields if k.startswith("goals.") and k.endswith(".target"))
     if goals > have and kind.startswith("dept-"):
-        kw = {} if profile is None else {"profile": profile}
+        kw: dict[str, Any] = {} if profile is None else {"profile": profile}
         model = dept_form(kind.removeprefix("dept-"), goal_rows=goals, engine=engine, **kw)
     elif goals > have and kind == "project":
         model = project_form(profile or "national-2020", goal_rows=goals, engine=engine)

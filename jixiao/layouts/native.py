@@ -119,7 +119,7 @@ def exec_score(p: Profile, rate: str, weight: str) -> str:
             f'MAX(0,{rounded(f"MAX({raw},0)", rule.rounding)})))')
 
 
-def split_problems(totals: str, parts: str, cols: str, tolerance: float) -> str:
+def split_problems(totals: str, parts: tuple[int, int], cols: str, tolerance: float) -> str:
     """Helper text of the split check (each problem followed by ；), or empty; see :func:`split_check`."""
     names = ("年初预算数", "全年预算数", "全年执行数")
     r_total = int("".join(ch for ch in totals if ch.isdigit()))
@@ -234,8 +234,8 @@ def text_helpers(src: str, ref: dict[str, str]) -> dict[str, str]:
     f["pre"] = f'=IF(AND({p}>1,{has_digit}),TRIM(LEFT({x},{p}-1)),"")'
     pre = R["pre"]
     longest = '""'
-    for k in range(1, max(len(w) for w in words) + 1):
-        longest = f"IF({member(f'RIGHT({pre},{k})', words)},RIGHT({pre},{k}),{longest})"
+    for n in range(1, max(len(w) for w in words) + 1):
+        longest = f"IF({member(f'RIGHT({pre},{n})', words)},RIGHT({pre},{n}),{longest})"
     f["w"] = f'=IF({pre}="","",{longest})'
     f["r"] = f'=IF({has_digit},MID({x},{p},LEN({x})),"")'
     r = R["r"]

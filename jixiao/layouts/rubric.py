@@ -315,7 +315,7 @@ def _rubric_sheet(p: Profile, engine: str = "udf") -> SheetModel:
                 name = getattr(rows[start], attr)
                 group = weights[start:i]
                 points = (p.weights.first_level.get(name) if attr == "level1" else p.rubric_groups.get(name)) \
-                    or (sum(group) if all(w is not None for w in group) else None)
+                    or (sum(w for w in group if w is not None) if all(w is not None for w in group) else None)
                 label = f"{name}（{points:g}分）" if points else name
                 s.put(f"{col}{a}", label, "header", to=f"{col}{z}" if z > a else None)
                 start = i

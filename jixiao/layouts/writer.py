@@ -15,6 +15,7 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
@@ -332,7 +333,7 @@ def template_model(kind: str, profile: str | None = None, engine: str = "udf") -
         raise JixiaoError(f"没有计算方式“{engine}”，可用：{'、'.join(ENGINES)}", code="template.engine")
     if profile is None and engine == "udf":
         return TEMPLATES[kind][1]()  # type: ignore[operator]
-    kw = {} if profile is None else {"profile": profile}
+    kw: dict[str, Any] = {} if profile is None else {"profile": profile}
     builders = {"dept-province": lambda: dept_form("province", engine=engine, **kw),
                 "dept-city": lambda: dept_form("city", engine=engine, **kw),
                 "dept-county": lambda: dept_form("county", engine=engine, **kw),

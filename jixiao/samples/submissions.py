@@ -154,10 +154,10 @@ def bureau_bytes(form: dict[str, Any], reported: dict[str, Any] | None = None, w
         level_weight[row["level1"]] = level_weight.get(row["level1"], 0) + row["weight"]
     runs: tuple[tuple[str, Callable[[dict[str, Any]], Any]], ...] = (
         ("B", lambda x: x["level1"]), ("C", lambda x: (x["level1"], x["level2"])))
-    for col, key in runs:
+    for col, key_of in runs:
         start = 0
         for i in range(1, len(rows) + 1):  # merge runs of the same level, as the official form does
-            if i == len(rows) or key(rows[i]) != key(rows[start]):
+            if i == len(rows) or key_of(rows[i]) != key_of(rows[start]):
                 if i - 1 > start:
                     ws.merge_cells(f"{col}{14 + start}:{col}{14 + i - 1}")
                 start = i

@@ -39,8 +39,12 @@ def add_user(db: Session, name: str, role: str, password: str, unit: str | None 
         raise AccountError("密码至少 8 个字符")
     if db.scalar(select(User).where(User.name == name)):
         raise AccountError(f"用户 {name} 已存在")
-    user = User(name=name, role=role, password_hash=hash_password(password),
-                unit_id=unit_named(db, unit).id if role == "unit" else None)
+    unit_id = None
+    if role == "unit" and unit is not None:  # a unit account always names its unit (checked above)
+        unit_row = unit_named(db, unit)
+        assert unit_row is not None  # created when missing
+        unit_id = unit_row.id
+    user = User(name=name, role=role, password_hash=hash_password(password), unit_id=unit_id)
     db.add(user)
     db.flush()
     db.add(Audit(user_name="(命令行)", action="user.add", target=name, detail=f"role={role} unit={unit or ''}"))

@@ -115,7 +115,7 @@ def create_app(settings: Settings) -> FastAPI:
     ctx = Ctx(settings=settings, engine=engine, Session=sessions(engine), store=BlobStore(settings.blobs),
               sessions=Sessions(settings.secret, settings.session_hours * 3600),
               limiter=RateLimit(settings.login_attempts, settings.login_window))
-    ctx.writer = GroupWriter(ctx.Session)
+    writer = ctx.writer = GroupWriter(ctx.Session)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -409,7 +409,7 @@ def create_app(settings: Settings) -> FastAPI:
 
         for attempt in range(5):
             try:
-                return ctx.writer.submit(rows).result()
+                return writer.submit(rows).result()
             except IntegrityError:  # two uploads raced for the same version or blob: count again
                 if attempt == 4:
                     raise
@@ -616,7 +616,8 @@ def create_app(settings: Settings) -> FastAPI:
             if not 2000 <= year <= 2100:
                 raise ValueError
         except ValueError:
-            year, _ = 0, problems.append("年度应为四位数字")
+            year = 0
+            problems.append("年度应为四位数字")
         if not name:
             problems.append("请填写批次名称")
         if not kinds:

@@ -67,5 +67,5 @@ class GroupWriter:
             return
         for fut, value in done:
             fut.set_result(value)
-        for fut, e in failed:
-            fut.set_exception(e)
+        for fut, err in failed:
+            fut.set_exception(err)
