@@ -34,6 +34,7 @@ class TemplateCalc:
     _compiled: Compiled | None = None
     _whole: Compiled | None = None
     _relative: dict[Key, str] = field(default_factory=dict)
+    _signatures: dict[Key, frozenset[str]] = field(default_factory=dict)
 
     @property
     def scores_form(self) -> bool:
@@ -64,6 +65,11 @@ class TemplateCalc:
         if self._whole is None:
             self._whole = _compiled_by_text(self.formulas)
         return self._whole
+
+    def signature(self, key: Key) -> frozenset[str]:
+        if key not in self._signatures:
+            self._signatures[key] = _signature(self.formulas[key])
+        return self._signatures[key]
 
     def relative(self, key: Key) -> str:
         if key not in self._relative:
@@ -141,11 +147,13 @@ def match_template(book: Book) -> Match | None:
     if exact:  # the usual case: an untouched template, compared as a whole
         return Match(min(exact, key=lambda t: _level_mismatch(t, book)), [], [], [])
     candidates: list[tuple[int, int, Match]] = []
+    signatures = {k: _signature(f) for k, f in formulas.items()}
+    relative: dict[Key, str | None] = {}  # the workbook's formulas in relative form, parsed once for all templates
     for t in templates():
         sheets = {s.name for s in t.model.sheets}
-        if not sheets <= set(book.sheets):
+        if not sheets <= set(book.sheets) or not _alike(t, signatures):
             continue
-        overwritten, changed = _compare(t, formulas)
+        overwritten, changed = _compare(t, formulas, relative)
         if len(overwritten) > len(t.formulas) // 2:
             continue  # not this template: most of its formulas are missing
         extra = [k for k in formulas if k[0] in sheets and k not in t.formulas]
@@ -156,7 +164,8 @@ def match_template(book: Book) -> Match | None:
     return min(candidates, key=lambda c: (c[0], c[1]))[2]
 
 
-def _compare(t: TemplateCalc, formulas: dict[Key, str]) -> tuple[list[Key], list[Key]]:
+def _compare(t: TemplateCalc, formulas: dict[Key, str], relative: dict[Key, str | None]
+             ) -> tuple[list[Key], list[Key]]:
     """Template formula cells missing from the workbook, and those whose formula differs (filled-down copies
     that differ only in their row are the same formula)."""
     overwritten, changed = [], []
@@ -165,13 +174,29 @@ def _compare(t: TemplateCalc, formulas: dict[Key, str]) -> tuple[list[Key], list
         if got is None:
             overwritten.append(key)
         elif got != f and _canonical(got) != _canonical(f):
-            try:
-                same = relative_form(got, key[1]) == t.relative(key)
-            except FormulaError:
-                same = False
-            if not same:
+            if key not in relative:
+                try:
+                    relative[key] = relative_form(got, key[1])
+                except FormulaError:
+                    relative[key] = None
+            if relative[key] != t.relative(key):
                 changed.append(key)
     return overwritten, changed
+
+
+_FUNCTION = re.compile(r"([A-Z_][A-Z0-9_.]*)\(")
+
+
+def _signature(formula: str) -> frozenset[str]:
+    """The functions a formula calls: cheap to compare, and what tells the templates (add-in or native) apart."""
+    text = _STRING.sub('""', formula).replace("TRUE()", "TRUE").replace("FALSE()", "FALSE")
+    return frozenset(name.removeprefix("_XLUDF.").removeprefix("_XLFN.") for name in _FUNCTION.findall(text.upper()))
+
+
+def _alike(t: TemplateCalc, signatures: dict[Key, frozenset[str]]) -> bool:
+    """At least half of the template's formula cells call the same functions in the workbook: worth comparing."""
+    same = sum(1 for key in t.formulas if signatures.get(key) == t.signature(key))
+    return 2 * same >= len(t.formulas)
 
 
 _STRING = re.compile(r'"(?:[^"]|"")*"')
