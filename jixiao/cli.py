@@ -500,14 +500,14 @@ def _print_check(results, written) -> None:
     s = summary(results)
     if len(results) <= 30:
         t = Table(title="检查结果", title_justify="left")
-        for col in ("文件", "填报单位", "执行率", "总分", "等级", "错误", "警告"):
+        for col in ("文件", "填报单位", "执行率", "总分", "等级", "错误", "警告", "规则配置（依据）"):
             t.add_column(col, overflow="fold")
         for r in results:
             c = r.counts()
             t.add_row(escape(r.file), escape(r.unit or ""), "" if r.exec_rate is None else f"{r.exec_rate:.2%}",
                       "" if r.total is None else f"{r.total:g}", r.grade or "",
                       f"[bold red]{c['error']}[/]" if c["error"] else "0",
-                      f"[yellow]{c['warning']}[/]" if c["warning"] else "0")
+                      f"[yellow]{c['warning']}[/]" if c["warning"] else "0", escape(r.profile_reason or ""))
         con.print(t)
         shown = [(r, f.to_dict()) for r in results for f in r.findings if f.severity != "info"][:40]
         if shown:

@@ -114,3 +114,10 @@ def test_the_core_imports_no_adapter():
     for path in (ROOT / "jixiao").rglob("*.py"):
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"jixiao_udfs|jixiao_macros|jixiao_addin", text), path
+
+
+def test_the_terminal_says_which_profile_was_used_and_why(demo, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "250")  # one line per row, as on a wide terminal
+    assert main(["check", str(demo / "湖南省机关事务管理局-jixiao模板.xlsx"), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "规则配置（依据）" in out and "工作簿指定（hunan-dept-2024）" in out
