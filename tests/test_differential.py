@@ -353,10 +353,7 @@ KNOWN = {  # cell: (formula, Excel's value)
 # Where LibreOffice itself differs from Excel: SUM(5,"7") is #VALUE! (its default text-to-number
 # conversion refuses text arguments) and the text "TRUE" counts as 1 in arithmetic.
 LO_DIFFERS = {"B10": CellError("#VALUE!"), "B13": 1}
-_REF_ARG = "single-cell reference arguments of SUM/COUNT/AVERAGE/MIN/MAX are read like literals: text is converted or gives #VALUE!, where Excel ignores text in references"
 _XFAIL = {
-    ("compiled", "B1"): _REF_ARG, ("compiled", "B2"): _REF_ARG, ("compiled", "B3"): _REF_ARG,
-    ("compiled", "B6"): _REF_ARG, ("compiled", "B8"): _REF_ARG,
     ("formulas", "B3"): "COUNT counts text that looks like a number in a reference; Excel does not",
     ("formulas", "B4"): "COUNT counts text that looks like a number inside a range; Excel does not",
     ("formulas", "B5"): "AVERAGE over a range with text gives #VALUE!; Excel ignores the text",
@@ -567,11 +564,7 @@ def _no_vehicle_values() -> dict[Key, Any]:
             field("three_public.abroad.final"): 1.5, field("three_public.reception.final"): 1.22}
 
 
-@pytest.mark.parametrize("calc", [
-    pytest.param("compiled", marks=pytest.mark.xfail(strict=True, reason="SUM(B7,B10,B11) with B7 showing \"\" is "
-                                                     "#VALUE! in the compiled evaluator; Excel ignores the text: "
-                                                     + _REF_ARG)),
-    "formulas"])
+@pytest.mark.parametrize("calc", ["compiled", "formulas"])
 def test_three_public_totals_without_vehicles(calc):
     """“三公经费”合计 = 公务用车小计 + 出国 + 接待: with no vehicles the 小计 is "" and Excel's SUM skips it."""
     values = _no_vehicle_values()

@@ -169,8 +169,8 @@ class _Gen:
         fn = BUILTINS.get(name)
         if fn is None:
             raise FormulaError(f"快速计算不支持函数 {name}")
-        if name in RANGE_ARGS:
-            return f"B[{name!r}]({', '.join(self.gen(a, sparse=True) for a in args)})"
+        if name in RANGE_ARGS:  # a single-cell reference is a 1×1 range there: Excel skips its text
+            return f"B[{name!r}]({', '.join(f'[[{self.gen(a)}]]' if a.kind == 'ref' else self.gen(a, sparse=True) for a in args)})"
         return f"B[{name!r}]({', '.join(self.scalar(a) for a in args)})"
 
 
