@@ -412,9 +412,10 @@ def cmd_recalc(a: argparse.Namespace) -> int:
             if (sh, c) in shown and v not in (None, "")]
     problems: list[dict[str, Any]] = [{"code": e.code, "message": e.message, "sheet": e.sheet, "cell": e.cell}
                                       for e in rc.problems]
+    warnings = [{"code": f.rule, "message": f.message, "sheet": f.sheet, "cell": f.cell} for f in rc.notes]
     if a.json:
         _emit_json({"file": a.workbook, "engine": rc.engine, "note": rc.note, "translated": rc.translated,
-                    "cells": rows, "problems": problems})
+                    "cells": rows, "problems": problems, "warnings": warnings})
         return 1 if problems else 0
     note = []
     if rc.translated:
@@ -428,9 +429,10 @@ def cmd_recalc(a: argparse.Namespace) -> int:
         t.add_row(escape(r["sheet"]), r["cell"], escape(str(r["value"])))
     con = _console()
     con.print(t)
-    for p in problems:
-        where = "!".join(x for x in (p["sheet"], p["cell"]) if x)
-        con.print(f"[bold red]错误[/] {escape(where)} {escape(p['message'])} {escape('[' + p['code'] + ']')}")
+    for label, items in (("[yellow]警告[/]", warnings), ("[bold red]错误[/]", problems)):
+        for p in items:
+            where = "!".join(x for x in (p["sheet"], p["cell"]) if x)
+            con.print(f"{label} {escape(where)} {escape(p['message'])} {escape('[' + p['code'] + ']')}")
     return 1 if problems else 0
 
 

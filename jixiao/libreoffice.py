@@ -26,6 +26,25 @@ def soffice() -> str:
     return exe
 
 
+# The fresh profile each conversion starts from: a submitted workbook's links to other files are never updated
+# (Calc's "update links when opening": 0 always, 1 never, 2 on request), so LibreOffice opens nothing but the file.
+_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
+ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Content/Update"><prop oor:name="Link" oor:op="fuse"><value>1</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>1</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode" oor:op="fuse"><value>1</value></prop></item>
+</oor:items>
+"""
+
+
+def _new_profile(folder: str) -> None:
+    """A LibreOffice user profile that never updates links and never recalculates on load."""
+    user = Path(folder) / "user"
+    user.mkdir(parents=True, exist_ok=True)
+    (user / "registrymodifications.xcu").write_text(_PROFILE, encoding="utf-8")
+
+
 def convert(path: str | Path, fmt: str, outdir: str | Path, timeout: float = 180, infilter: str | None = None) -> Path:
     """Convert one file with LibreOffice headless (pdf, csv, xlsx …) into ``outdir``; return the new file.
 
@@ -34,6 +53,7 @@ def convert(path: str | Path, fmt: str, outdir: str | Path, timeout: float = 180
     src, out = Path(path).resolve(), Path(outdir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="jixiao-lo-") as profile:
+        _new_profile(profile)
         cmd = [soffice(), f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
                *([f"--infilter={infilter}"] if infilter else []), "--convert-to", fmt, "--outdir", str(out), str(src)]
         try:

@@ -48,7 +48,8 @@ def to_book(book: BookLike) -> Book:
         for ref in formulas:
             s.values.setdefault(ref, "")  # an open workbook is calculated: a formula showing nothing shows ""
         sheets[name] = s
-    return Book(str(getattr(book, "path", book.name)), sheets, {})
+    links = book.links() if hasattr(book, "links") else {}  # Excel itself (xlwings) resolves its own links
+    return Book(str(getattr(book, "path", book.name)), sheets, {}, links=links)
 
 
 @dataclass

@@ -106,6 +106,17 @@ class OpenpyxlBook(MarksMixin):
     def sheet_names(self) -> list[str]:
         return [n for n in self.wb.sheetnames if n != MARK_SHEET]
 
+    def links(self) -> dict[int, Any]:
+        """The workbook's external links by [n], as openpyxl read them from the file: targets as text, never opened."""
+        from jixiao.checking.xlsx import ExternalLink
+
+        out = {}
+        for i, el in enumerate(getattr(self.wb, "_external_links", []), start=1):
+            target = getattr(getattr(el, "file_link", None), "Target", None) or ""
+            names = tuple(n.name for n in (getattr(el.externalBook, "definedNames", None) or []))
+            out[i] = ExternalLink(i, target, names)
+        return out
+
     def cells(self, sheet: str) -> tuple[dict[str, Any], dict[str, str]]:
         ws, cached = self.wb[sheet], self._cached[sheet]
         values, formulas = {}, {}

@@ -33,6 +33,8 @@ from .deadline import NONE, Deadline
 from .fields import FormRead, read_template
 from .form_data import to_dept_form
 from .labels import find_form_sheet, read_labels
+from .links import findings as link_findings
+from .links import sealed
 from .profile_choice import ProfileChoice, choose_profile
 from .recalc import full_recalc
 from .result import FileResult
@@ -57,6 +59,8 @@ def check_book(book: Book, profile: Profile | None = None, deadline: Deadline = 
     res = FileResult(book.path)
     if book.has_macros:
         res.findings.append(Finding(MACROS, "info", "文件含宏（VBA），jixiao 不会运行它"))
+    res.findings += link_findings(book)
+    book = sealed(book)  # a formula that reads another workbook holds its cached value from here on
     match = match_template(book) if any(s.formulas for s in book.sheets.values()) else None
     if match is not None and match.exact and _compiles(match.template):
         _template_route(book, match, profile, res)

@@ -55,11 +55,21 @@ class Sheet:
     values: dict[str, Any] = field(default_factory=dict)  # "A1" → value (cached result for formula cells)
     formulas: dict[str, str] = field(default_factory=dict)  # "A1" → "=…" (shared formulas expanded)
     merges: list[str] = field(default_factory=list)
+    part: str = ""  # the zip member it was read from
     max_row: int = 0
     max_col: int = 0
 
     def get(self, ref: str) -> Any:
         return self.values.get(ref)
+
+
+@dataclass(frozen=True)
+class ExternalLink:
+    """One ``[n]`` external link as the workbook's parts declare it: read from the zip, never opened."""
+
+    index: int  # n of [n] in formulas: the position in <externalReferences>, from 1
+    target: str  # the relationship's Target as written (a path, a URL …); "" when the part names none
+    names: tuple[str, ...] = ()  # defined names the linked book offers (the add-in lists its JX_ functions)
 
 
 @dataclass
@@ -68,7 +78,7 @@ class Book:
     sheets: dict[str, Sheet]
     names: dict[str, str]  # defined names → "'Sheet'!$A$1"
     has_macros: bool = False
-    external_links: int = 0
+    links: dict[int, ExternalLink] = field(default_factory=dict)  # external links by their [n]
     raw: bytes | None = None  # the file's bytes when it came from inside an archive
 
     def sheet(self, name: str) -> Sheet | None:
@@ -302,8 +312,7 @@ def _read(zr: _Zip, wb_part: str, label: str, only: set[str] | None) -> Book:
         a = _attrs(m.group(1))
         if "localSheetId" not in a:
             names[a.get("name", "")] = _unescape(m.group(2))
-    book = Book(label, {}, names, has_macros="xl/vbaProject.bin" in zr.names,
-                external_links=sum(1 for t, _ in rels.values() if t.endswith("/externalLink")))
+    book = Book(label, {}, names, has_macros="xl/vbaProject.bin" in zr.names, links=_links(zr, wb_part, wb_xml, rels))
     cells = 0
     for m in _SHEET.finditer(wb_xml):
         a = _attrs(m.group(1))
@@ -315,6 +324,7 @@ def _read(zr: _Zip, wb_part: str, label: str, only: set[str] | None) -> Book:
             continue  # chart sheets, dialog sheets
         part = _target(wb_part, target)
         sheet = _read_sheet(zr.read(part), name, shared, label)
+        sheet.part = part
         cells += len(sheet.values)
         if cells > MAX_CELLS:
             raise WorkbookError(f"工作簿单元格超过 {MAX_CELLS} 个，不是自评表，拒绝读取",
@@ -323,6 +333,45 @@ def _read(zr: _Zip, wb_part: str, label: str, only: set[str] | None) -> Book:
     if not book.sheets:
         raise WorkbookError("工作簿中没有工作表", code="workbook.empty", file=label)
     return book
+
+
+_EXT_REF = re.compile(rf"<{_NS}externalReference\b([^>]*)/?>")
+_LINK_BOOK = re.compile(rf"<{_NS}externalBook\b([^>]*)>")
+_LINK_NAME = re.compile(rf"<{_NS}definedName\b([^>]*)/?>")
+MAX_LINKS = 1_000  # external links of one workbook: Excel's own files have a handful
+
+
+def _rels_of(zr: _Zip, part: str) -> dict[str | None, tuple[str, str]]:
+    p = PurePosixPath(part)
+    rels_part = str(p.parent / "_rels" / (p.name + ".rels"))
+    if rels_part not in zr.names:
+        return {}
+    out = {}
+    for m in _REL.finditer(zr.read(rels_part)):
+        a = _attrs(m.group(1))
+        out[a.get("Id")] = (a.get("Type", ""), _unescape(a.get("Target", "")))
+    return out
+
+
+def _links(zr: _Zip, wb_part: str, wb_xml: str, rels: dict) -> dict[int, ExternalLink]:
+    """The workbook's external links by [n]: their targets as text, read from the zip's own parts only."""
+    out: dict[int, ExternalLink] = {}
+    for i, m in enumerate(_EXT_REF.finditer(wb_xml), start=1):
+        if i > MAX_LINKS:
+            raise WorkbookError(f"工作簿有超过 {MAX_LINKS} 个外部链接，不是自评表，拒绝读取", code="workbook.too_large",
+                                file=zr.label)
+        typ, target = rels.get(_attrs(m.group(1)).get("id"), ("", ""))
+        part = _target(wb_part, target) if typ.endswith("/externalLink") else ""
+        link_target, names = "", ()
+        if part in zr.names:
+            xml = zr.read(part)
+            link_rels = _rels_of(zr, part)
+            bm = _LINK_BOOK.search(xml)
+            rid = _attrs(bm.group(1)).get("id") if bm else None
+            link_target = link_rels.get(rid, next(iter(link_rels.values()), ("", "")))[1]
+            names = tuple(_unescape(_attrs(n.group(1)).get("name", "")) for n in _LINK_NAME.finditer(xml))
+        out[i] = ExternalLink(i, link_target, names)
+    return out
 
 
 def _cells(xml: str):

@@ -59,7 +59,6 @@ error_codes({
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 NS_PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
-ADDIN_NAME = re.compile(r"jixiao[^\\/]*\.xla[mb]?$", re.I)
 
 
 # ---------------------------------------------------------------------------
@@ -230,96 +229,127 @@ def _rels(z: zipfile.ZipFile, part: str) -> dict[str | None, tuple[str, str]]:
 
 
 def addin_links(path: str | Path) -> AddinLinks:
-    """Which ``[n]`` external references of the workbook name jixiao's add-in."""
+    """Which ``[n]`` external references of the workbook name jixiao's add-in (read from the file, never followed)."""
+    from ..checking.links import is_addin
+    from ..checking.xlsx import read_book
+
     out = AddinLinks()
-    with zipfile.ZipFile(path) as z:
-        wb = ET.fromstring(z.read("xl/workbook.xml"))
-        refs = wb.find(f"{{{NS_MAIN}}}externalReferences")
-        if refs is None:
-            return out
-        wb_rels = _rels(z, "xl/workbook.xml")
-        for i, ref in enumerate(refs.findall(f"{{{NS_MAIN}}}externalReference"), start=1):
-            _, target = wb_rels.get(ref.get(f"{{{NS_REL}}}id"), ("", ""))
-            part = str(PurePosixPath("xl") / target) if not target.startswith("/") else target.lstrip("/")
-            link_target = ""
-            names: list[str] = []
-            if part in z.namelist():
-                link_target = next((t for _, t in _rels(z, part).values()), "")
-                root = ET.fromstring(z.read(part))
-                names = [d.get("name", "") for d in root.iter(f"{{{NS_MAIN}}}definedName")]
-            base = re.split(r"[\\/]", link_target)[-1]
-            if ADDIN_NAME.search(base) or (names and all(n.upper().startswith("JX_") for n in names)):
-                out.indices.add(i)
-            else:
-                out.others[i] = link_target
+    for i, link in read_book(path, label=str(path)).links.items():
+        if is_addin(link):
+            out.indices.add(i)
+        else:
+            out.others[i] = link.target
     return out
 
 
-def _has_xludf(path: Path) -> bool:
-    with zipfile.ZipFile(path) as z:
-        return any(_XLUDF.search(z.read(n).decode("utf-8", "replace")) for n in z.namelist()
-                   if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+_NSP = r"(?:[A-Za-z_][\w.-]*:)?"
+_EXT_REFS = re.compile(rf"<{_NSP}externalReferences\b[^>]*?(?:/>|>.*?</{_NSP}externalReferences>)", re.S)
+_DEFINED = re.compile(rf"<{_NSP}definedName\b[^>]*>(.*?)</{_NSP}definedName>", re.S)
+_CELL = re.compile(rf"<{_NSP}c\b([^>]*?)(?<!/)>(.*?)</{_NSP}c>", re.S)
+_CELL_F = re.compile(rf"<{_NSP}f\b[^>]*?(?:/>|>.*?</{_NSP}f>)", re.S)
+_CELL_R = re.compile(r'\br="([A-Z]{1,3}\d+)"')
+_LINK_REL = re.compile(r'<Relationship\b[^>]*Type="[^"]*/externalLink"[^>]*/>')
 
 
-def translate_addin_refs(path: str | Path, workdir: str | Path) -> tuple[Path, int]:
-    """A copy of the workbook whose ``[n]!JX_…`` and ``_xludf.JX_…`` calls read ``JX_…`` and whose add-in links
-    are gone.
+def _without_formulas(xml: str, refs: set[str]) -> str:
+    """A worksheet part whose cells ``refs`` keep their cached values and lose their formulas."""
+    def cell(m: re.Match) -> str:
+        r = _CELL_R.search(m.group(1))
+        if r is None or r.group(1) not in refs:
+            return m.group(0)
+        return m.group(0).replace(m.group(2), _CELL_F.sub("", m.group(2)), 1)
 
-    Returns the copy's path (same file name, inside ``workdir``) and how many formulas were rewritten.
-    Links to anything other than the add-in are left alone.
+    return _CELL.sub(cell, xml)
+
+
+def _unlinked_workbook(text: str, links: dict) -> str:
+    """workbook.xml without its external references and without defined names that read another workbook."""
+    from ..checking.links import external_books
+    from ..checking.xlsx import _unescape
+
+    text = _EXT_REFS.sub("", text)
+    return _DEFINED.sub(lambda m: "" if external_books("=" + _unescape(m.group(1)), links) else m.group(0), text)
+
+
+def translate_addin_refs(path: str | Path, workdir: str | Path, book: Any = None) -> tuple[Path, int]:
+    """A private copy of the workbook for ``formulas``: ``[n]!JX_…`` and ``_xludf.JX_…`` calls read ``JX_…``, and
+    nothing in it points at another workbook.
+
+    Formulas that read another workbook keep their cached values and lose their formulas (``book``, the workbook as
+    :func:`jixiao.checking.xlsx.read_book` read it, says which: read here when not given); external link parts,
+    their relationships and defined names that point outside are left out. Returns the copy's path (same file
+    name, inside ``workdir``) and how many formulas were rewritten.
     """
+    from ..checking.links import external_cells, is_addin
+    from ..checking.xlsx import read_book
+
     src = Path(path)
     dst = Path(workdir) / src.name
-    links = addin_links(src)
-    if not links.indices and not _has_xludf(src):
+    book = book if book is not None else read_book(src, label=str(src))
+    addin = {i for i, link in book.links.items() if is_addin(link)}
+    sealed: dict[str, set[str]] = {}
+    for sheet, ref in external_cells(book):
+        sealed.setdefault(book.sheets[sheet].part, set()).add(ref)
+    if not book.links and not sealed and not _has_xludf(src):
         shutil.copyfile(src, dst)
         return dst, 0
     alternatives = [_XLUDF.pattern]
-    if links.indices:
-        alternatives.insert(0, r"\[(?:" + "|".join(str(i) for i in sorted(links.indices)) + r")\]!(?=JX_)")
+    if addin:
+        alternatives.insert(0, r"\[(?:" + "|".join(str(i) for i in sorted(addin)) + r")\]!(?=JX_)")
     pattern = re.compile("|".join(alternatives), re.I)
     count = 0
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
         wb_rels = _rels(zin, "xl/workbook.xml")
-        wb = zin.read("xl/workbook.xml").decode("utf-8")
-        root = ET.fromstring(wb)
-        refs = root.find(f"{{{NS_MAIN}}}externalReferences")
         drop_parts: set[str] = set()
-        drop_rids: set[str | None] = set()
-        if refs is not None:
-            for i, ref in enumerate(refs.findall(f"{{{NS_MAIN}}}externalReference"), start=1):
-                if i in links.indices and not links.others:
-                    rid = ref.get(f"{{{NS_REL}}}id")
-                    drop_rids.add(rid)
-                    _, target = wb_rels.get(rid, ("", ""))
-                    part = str(PurePosixPath("xl") / target)
-                    drop_parts |= {part, str(PurePosixPath(part).parent / "_rels" / (PurePosixPath(part).name + ".rels"))}
+        for typ, target in wb_rels.values():
+            if typ.endswith("/externalLink"):
+                part = str(PurePosixPath("xl") / target) if not target.startswith("/") else target.lstrip("/")
+                drop_parts |= {part, str(PurePosixPath(part).parent / "_rels" / (PurePosixPath(part).name + ".rels"))}
         for item in zin.infolist():
-            if item.filename in drop_parts:
-                continue
-            data = zin.read(item.filename)
             name = item.filename
-            if name.startswith("xl/worksheets/") and name.endswith(".xml") or name == "xl/workbook.xml":
+            if name in drop_parts or name.startswith("xl/externalLinks/"):
+                continue
+            data = zin.read(name)
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
                 text = data.decode("utf-8")
+                if name in sealed:
+                    text = _without_formulas(text, sealed[name])
                 text, n = pattern.subn("", text)
-                count += n if name != "xl/workbook.xml" else 0
-                if name == "xl/workbook.xml" and drop_rids:
-                    text = re.sub(r"<externalReferences>.*?</externalReferences>", "", text, flags=re.S)
+                count += n
                 data = text.encode("utf-8")
-            elif name == "xl/_rels/workbook.xml.rels" and drop_rids:
-                text = data.decode("utf-8")
-                for rid in drop_rids:
-                    if rid is None:  # an external reference without a relationship id has no relationship to drop
-                        continue
-                    text = re.sub(rf'<Relationship [^>]*Id="{re.escape(rid)}"[^>]*/>', "", text)
-                data = text.encode("utf-8")
-            elif name == "[Content_Types].xml" and drop_parts:
-                text = data.decode("utf-8")
-                for part in drop_parts:
-                    text = re.sub(rf'<Override [^>]*PartName="/{re.escape(part)}"[^>]*/>', "", text)
-                data = text.encode("utf-8")
+            elif name == "xl/workbook.xml":
+                data = _unlinked_workbook(pattern.sub("", data.decode("utf-8")), book.links).encode("utf-8")
+            elif name == "xl/_rels/workbook.xml.rels":
+                data = _LINK_REL.sub("", data.decode("utf-8")).encode("utf-8")
+            elif name == "[Content_Types].xml":
+                data = re.sub(r'<Override [^>]*PartName="/xl/externalLinks/[^"]*"[^>]*/>', "",
+                              data.decode("utf-8")).encode("utf-8")
             zout.writestr(item, data)
     return dst, count
+
+
+@functools.cache
+def _one_book_model_class() -> type:
+    """A ``formulas`` model that loads exactly one workbook: a reference to any other book is never followed.
+
+    ``formulas`` loads every workbook a formula names (``[1]Sheet1!A1`` through the link's target, or a path written
+    in the formula); this model refuses any book but the first, and the reference computes ``#REF!``.
+    """
+    import formulas
+
+    class OneBookModel(formulas.ExcelModel):
+        def add_book(self, book=None, context=None, data_only=False):  # noqa: ANN001, ANN202 - formulas' API
+            if self.books and (not isinstance(book, str) or _book_key(book) not in self.books):
+                raise OSError("jixiao never opens another workbook")
+            return super().add_book(book, context, data_only)
+
+    return OneBookModel
+
+
+def _book_key(book: str) -> str:
+    from formulas.excel import _encode_path
+
+    return _encode_path(book).upper()
 
 
 # ---------------------------------------------------------------------------
@@ -337,6 +367,7 @@ class Recalc:
     note: str = ""  # why the compiled calculation was used (Chinese)
     formulas: set[tuple[str, str]] = field(default_factory=set)  # the formula cells, keyed as ``values``
     problems: list[JixiaoError] = field(default_factory=list)  # e.g. a circular reference (formula.cycle)
+    notes: list[Any] = field(default_factory=list)  # findings that do not stop it: formula.external_link
 
     def get(self, sheet: str, cell: str) -> Any:
         return self.values.get((sheet.upper(), cell.upper()))
@@ -440,13 +471,15 @@ def calculate(path: str | Path, *, allow_unknown: bool = False) -> Recalc:
     (``workbook.too_large`` …) and ``formula.too_deep`` / ``formula.range_too_large`` likewise.
     A circular reference does not stop the calculation: it is in ``problems``.
     """
-    import formulas
-
+    from ..checking.links import findings as link_findings
+    from ..checking.links import sealed
     from ..checking.xlsx import read_book
 
     install()
     src = Path(path)
-    book = read_book(src, label=str(src))
+    raw_book = read_book(src, label=str(src))
+    notes = link_findings(raw_book)
+    book = sealed(raw_book)  # a formula reading another workbook keeps its cached value: never followed
     nodes, problems, big = _inspect(book, str(src))
     missing = unknown_functions(f for s in book.sheets.values() for f in s.formulas.values())
     if missing and not allow_unknown:
@@ -454,7 +487,7 @@ def calculate(path: str | Path, *, allow_unknown: bool = False) -> Recalc:
                           code="formulas.unknown_function", file=str(src))
     many = sum(len(s.formulas) for s in book.sheets.values())
     cells = sum(len(s.values) for s in book.sheets.values())
-    formula_keys = {(s.name.upper(), ref) for s in book.sheets.values() for ref in s.formulas}
+    formula_keys = {(s.name.upper(), ref) for s in raw_book.sheets.values() for ref in s.formulas}
     if big or many > MAX_FORMULA_CELLS or cells > MAX_ENGINE_CELLS:
         if big:
             a = big[0]
@@ -467,14 +500,15 @@ def calculate(path: str | Path, *, allow_unknown: bool = False) -> Recalc:
             raise JixiaoError(f"{why}，且有循环引用，拒绝重算", code=code, file=str(src))
         computed = _compiled_calculation(book, nodes, why, code, str(src))
         values = {(sheet.upper(), ref): v for (sheet, ref), v in computed.items()}
-        return Recalc(src, values, 0, engine="compiled", note=why, formulas=formula_keys, problems=problems)
+        return Recalc(src, values, 0, engine="compiled", note=why, formulas=formula_keys, problems=problems,
+                      notes=notes)
     with tempfile.TemporaryDirectory(prefix="jixiao-calc-") as tmp:
-        copy, translated = translate_addin_refs(src, tmp)
-        model = formulas.ExcelModel().loads(str(copy)).finish()
+        copy, translated = translate_addin_refs(src, tmp, raw_book)
+        model = _one_book_model_class()().loads(str(copy)).finish()
         solution = model.calculate()
     values = {}
     for key, val in solution.items():
         m = _KEY.match(key)
         if m:
             values[(m["sheet"].upper(), m["cell"])] = _plain(val.value if hasattr(val, "value") else val)
-    return Recalc(src, values, translated, formulas=formula_keys, problems=problems)
+    return Recalc(src, values, translated, formulas=formula_keys, problems=problems, notes=notes)

@@ -46,9 +46,26 @@ def _anchor(ws, ref: str):  # noqa: ANN001
     return ws.cell(row=r1, column=c1)
 
 
+def _unlink(wb, data: bytes, filename: str) -> None:  # noqa: ANN001
+    """Formulas that read another workbook become the values Excel saved for them, names pointing outside go:
+    the copy (opened by bureau staff) links to nothing, as jixiao never followed the links."""
+    from ..checking.links import external_cells, external_names
+    from ..checking.xlsx import read_book
+
+    book = read_book(io.BytesIO(data), label=filename)
+    for sheet, ref in external_cells(book):
+        if sheet in wb.sheetnames:
+            _inert(wb[sheet][ref], book.sheets[sheet].values.get(ref))
+    outside = external_names(book)
+    for name in [n for n in wb.defined_names if n.upper() in outside]:
+        del wb.defined_names[name]
+
+
 def marked_copy(data: bytes, findings: list[dict[str, Any]], filename: str) -> bytes:
     keep_vba = filename.lower().endswith(".xlsm")
-    wb = load_workbook(io.BytesIO(data), keep_vba=keep_vba, rich_text=False)
+    # keep_links=False: the copy carries no external link parts (openpyxl reads them from the file, never opens them)
+    wb = load_workbook(io.BytesIO(data), keep_vba=keep_vba, rich_text=False, keep_links=False)
+    _unlink(wb, data, filename)
     by_cell: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for f in findings:
         if f.get("sheet") and f.get("cell") and f["sheet"] in wb.sheetnames:
@@ -98,7 +115,7 @@ def marked_copy(data: bytes, findings: list[dict[str, Any]], filename: str) -> b
 def cell_changes(old: bytes, new: bytes, limit: int = 200) -> list[dict[str, Any]]:
     """Cells whose shown value differs between two versions (formulas compared as written)."""
     def values(data: bytes) -> dict[tuple[str, str], Any]:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False, keep_links=False)
         out = {}
         try:
             for ws in wb.worksheets:
