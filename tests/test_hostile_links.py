@@ -17,6 +17,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import zipfile
 from contextlib import contextmanager
@@ -42,13 +43,15 @@ FULL_ROUTE_KINDS = ("absolute", "dotdot", "file-url", "unc", "fifo")
 # ---------------------------------------------------------------------------
 # Watching the paths this process opens
 
-_OPENED: list[str] = []
+_OPENED: list = []
 _WATCHING = [False]
+_WATCHERS: set[int] = set()  # threads of FifoWatch: their own opens of the FIFO are the watch, not the code watched
 
 
 def _audit(event: str, args: tuple) -> None:
-    if _WATCHING[0] and event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)):
-        _OPENED.append(os.fsdecode(args[0]))
+    if _WATCHING[0] and event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)) \
+            and threading.get_ident() not in _WATCHERS:
+        _OPENED.append(args[0])  # decoded later: the hook itself does as little as possible
 
 
 sys.addaudithook(_audit)  # hooks cannot be removed: this one records only inside watching()
@@ -64,11 +67,35 @@ def watching():
         yield seen
     finally:
         _WATCHING[0] = False
-        seen.extend(_OPENED)
+        seen.extend(os.fsdecode(p) for p in _OPENED)
 
 
 def forbidden(paths: list[str]) -> list[str]:
     return [p for p in paths if any(f in p.lower() for f in FORBIDDEN)]
+
+
+class FifoWatch:
+    """Notices any process opening the FIFO for reading (a writer can then open it without blocking), records it and
+    closes its end at once, so the reader gets end-of-file: a regression fails the test instead of hanging it."""
+
+    def __init__(self, fifo: Path):
+        self.fifo, self.opened, self._stop = fifo, 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        _WATCHERS.add(threading.get_ident())
+        while not self._stop.wait(0.02):
+            try:
+                fd = os.open(self.fifo, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError:  # ENXIO: nobody is reading
+                continue
+            self.opened += 1
+            os.close(fd)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 # ---------------------------------------------------------------------------
@@ -83,9 +110,12 @@ class Linked:
     sub: Path
     files: dict[str, Path]
     digests: dict[str, str]
+    watch: FifoWatch
 
     def unchanged(self) -> bool:
-        return all(_sha(p) == self.digests[k] for k, p in self.files.items()) and self.fifo.is_fifo()
+        """Inputs byte-identical, the FIFO still a FIFO and never opened by any process."""
+        return (all(_sha(p) == self.digests[k] for k, p in self.files.items()) and self.fifo.is_fifo()
+                and self.watch.opened == 0)
 
 
 def _sha(p: Path) -> str:
@@ -93,7 +123,7 @@ def _sha(p: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def linked(tmp_path_factory) -> Linked:
+def linked(tmp_path_factory):
     root = tmp_path_factory.mktemp("links")
     (root / "secret").mkdir()
     secret = gen.secret_book(root / "secret" / "secret.xlsx")
@@ -109,7 +139,9 @@ def linked(tmp_path_factory) -> Linked:
         files[kind + "-values"].write_bytes(gen.linked(target))  # on a sheet of their own: the values route
     files["in-formula"] = sub / "in-formula.xlsx"
     files["in-formula"].write_bytes(gen.path_in_formula(secret, extra_sheet="链接"))
-    return Linked(root, secret, fifo, sub, files, {k: _sha(p) for k, p in files.items()})
+    watch = FifoWatch(fifo)
+    yield Linked(root, secret, fifo, sub, files, {k: _sha(p) for k, p in files.items()}, watch)
+    watch.stop()
 
 
 def _no_secret(text: str) -> None:
@@ -189,6 +221,7 @@ def test_macros_openpyxl_path_never_opens_the_link(linked, tmp_path):
     rows = [[c.value for c in row] for row in book.wb["检查结果"].iter_rows()]
     _no_secret(repr(rows))
     assert any("引用了外部工作簿" in str(v) for r in rows for v in r)
+    assert linked.unchanged()
 
 
 def test_marked_copy_links_to_nothing(linked):
@@ -211,6 +244,7 @@ def test_marked_copy_links_to_nothing(linked):
     assert [ws[c].value for c in ("J1", "J2", "J4")] == [gen.CACHED, gen.CACHED + 1, gen.CACHED + 2]
     assert ws["J3"].value == "=J2*2"  # a formula within the workbook stays
     assert {c["cell"] for c in changes} >= {"J1", "J2", "J4"}
+    assert linked.unchanged()
 
 
 def test_the_formulas_engine_itself_is_confined_to_one_book(linked, tmp_path):
@@ -225,6 +259,7 @@ def test_the_formulas_engine_itself_is_confined_to_one_book(linked, tmp_path):
         solution = model.calculate()
     assert forbidden(opened) == []
     _no_secret(repr(dict(solution)))
+    assert linked.unchanged()
 
 
 # ---------------------------------------------------------------------------
@@ -278,6 +313,7 @@ def test_cli_recalc_opens_no_target(linked, tmp_path, kind):
     doc = json.loads(out)
     assert [w["code"] for w in doc["warnings"]] == [RULE]
     assert {(c["cell"], c["value"]) for c in doc["cells"]} >= {("J1", gen.CACHED), ("J2", gen.CACHED + 1)}
+    assert linked.unchanged()
 
 
 @pytest.mark.skipif(STRACE is None or shutil.which("soffice") is None, reason="needs strace and LibreOffice")
