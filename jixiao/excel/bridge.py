@@ -242,6 +242,12 @@ def addin_links(path: str | Path) -> AddinLinks:
     return out
 
 
+def _has_xludf(path: Path) -> bool:
+    with zipfile.ZipFile(path) as z:
+        return any(_XLUDF.search(z.read(n).decode("utf-8", "replace")) for n in z.namelist()
+                   if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+
+
 _NSP = r"(?:[A-Za-z_][\w.-]*:)?"
 _EXT_REFS = re.compile(rf"<{_NSP}externalReferences\b[^>]*?(?:/>|>.*?</{_NSP}externalReferences>)", re.S)
 _DEFINED = re.compile(rf"<{_NSP}definedName\b[^>]*>(.*?)</{_NSP}definedName>", re.S)
