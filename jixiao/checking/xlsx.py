@@ -362,7 +362,7 @@ def _links(zr: _Zip, wb_part: str, wb_xml: str, rels: dict) -> dict[int, Externa
                                 file=zr.label)
         typ, target = rels.get(_attrs(m.group(1)).get("id"), ("", ""))
         part = _target(wb_part, target) if typ.endswith("/externalLink") else ""
-        link_target, names = "", ()
+        link_target, names = "", ()  # type: tuple[str, tuple[str, ...]]
         if part in zr.names:
             xml = zr.read(part)
             link_rels = _rels_of(zr, part)
