@@ -137,6 +137,8 @@ def linked(tmp_path_factory):
         files[kind].write_bytes(gen.linked(target, extra_sheet=None))  # on the form sheet: the full route
         files[kind + "-values"] = sub / f"{kind}-values.xlsx"
         files[kind + "-values"].write_bytes(gen.linked(target))  # on a sheet of their own: the values route
+    files["template"] = sub / "template.xlsx"  # jixiao's template, the links on a sheet of their own
+    files["template"].write_bytes(gen.linked(str(secret), template=True))
     files["in-formula"] = sub / "in-formula.xlsx"
     files["in-formula"].write_bytes(gen.path_in_formula(secret, extra_sheet="链接"))
     watch = FifoWatch(fifo)
@@ -183,6 +185,7 @@ def test_check_reports_the_link_and_keeps_the_cached_value(linked):
         assert res.total is not None, kind  # the form itself is still checked and scored
     for kind in FULL_ROUTE_KINDS:
         assert by_name[kind].route == "full" and by_name[kind + "-values"].route == "values"
+    assert by_name["template"].route == "template"  # sealed, the workbook is jixiao's template again
     _no_secret(json.dumps(to_json(results), ensure_ascii=False, default=str))
     assert linked.unchanged()
 

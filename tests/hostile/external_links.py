@@ -55,6 +55,18 @@ def _bureau(formulas: dict[str, str], extra_sheet: str | None) -> bytes:
     return buf.getvalue()
 
 
+def _template(formulas: dict[str, str], extra_sheet: str) -> bytes:
+    """jixiao's province template filled with seed 000 (the template route), plus the linking formulas."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    try:
+        import make_corpus
+    finally:
+        sys.path.pop(0)
+    return make_corpus.template_with(formulas, extra_sheet)
+
+
 def _with_cached(xml: str, cached: dict[str, object]) -> str:
     """Put Excel's cached results on the formula cells openpyxl wrote without one."""
     def cell(m: re.Match) -> str:
@@ -69,15 +81,15 @@ def _with_cached(xml: str, cached: dict[str, object]) -> str:
     return re.sub(r"<c(\s[^>]*)><f>(.*?)</f>(?:<v\s*/>|<v>.*?</v>)?</c>", cell, xml, flags=re.S)
 
 
-def linked(target: str, *, extra_sheet: str | None = "链接", defined_name: bool = True) -> bytes:
+def linked(target: str, *, extra_sheet: str | None = "链接", defined_name: bool = True, template: bool = False) -> bytes:
     """A submission whose ``[1]Sheet1!A1`` (and ``[1]Sheet1!A2`` through a formula and a defined name) point at
     ``target``, with Excel's cached values. ``extra_sheet=None`` puts the formulas on the form sheet (the full
-    route); a sheet of their own leaves the form on the values route."""
+    route); a sheet of their own leaves the form on the values route, or with ``template`` on the template route."""
     formulas = {"J1": "=[1]Sheet1!A1", "J2": "=[1]Sheet1!$A$2+1", "J3": "=J2*2"}
     if defined_name:
         formulas["J4"] = "=外部数"
     cached = {"J1": CACHED, "J2": CACHED + 1, "J3": 2 * (CACHED + 1), "J4": CACHED + 2}
-    src = _bureau(formulas, extra_sheet)
+    src = _template(formulas, extra_sheet or "链接") if template else _bureau(formulas, extra_sheet)
     parts: dict[str, bytes] = {}
     with zipfile.ZipFile(io.BytesIO(src)) as z:
         for name in z.namelist():
