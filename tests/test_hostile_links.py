@@ -292,7 +292,8 @@ def _cli(args: list[str], tmp: Path, cwd: Path) -> tuple[int, str, float, list[s
     site.mkdir(exist_ok=True)
     (site / "sitecustomize.py").write_text(_SITECUSTOMIZE, encoding="utf-8")
     audit, trace = tmp / "opened.log", tmp / "strace.log"
-    env = dict(os.environ, PYTHONPATH=str(site), JIXIAO_TEST_OPEN_LOG=str(audit))
+    path = os.pathsep.join(p for p in (str(site), os.environ.get("PYTHONPATH", "")) if p)
+    env = dict(os.environ, PYTHONPATH=path, JIXIAO_TEST_OPEN_LOG=str(audit))
     cmd = [sys.executable, "-m", "jixiao", *args]
     if STRACE:
         cmd = [STRACE, "-f", "-qq", "-e", "trace=openat,open,connect", "-o", str(trace), *cmd]
