@@ -24,6 +24,7 @@ class Cell:
     value: Any
     sheet: str
     ref: str | None
+    fmt: str | None = None  # the number format of a number cell ("0.00%", "0.0"); None: General
 
     @property
     def blank(self) -> bool:

@@ -151,11 +151,27 @@ def _score(c: Cell | None) -> float | None:
 
 
 def _decimals(c: Cell | None) -> int | None:
-    """How many decimals a rate typed as text shows ("60%" → 0, "97.80%" → 2); None for a number."""
+    """How many decimals of a percent a rate shows: typed as text ("60%" → 0, "97.80%" → 2), or a number
+    shown by its number format (0.978 as "0.00%" → 2, 97.8 as "0.00" → 2); None for a number in General."""
+    if c is not None and isinstance(c.value, (int, float)) and c.fmt:
+        return _format_decimals(c.fmt, fraction=c.value <= 1.5)
     if c is None or not isinstance(c.value, str):
         return None
     m = re.search(r"\d(?:\.(\d+))?\s*%", normalise(c.value))
     return len(m.group(1) or "") if m else None
+
+
+def _format_decimals(fmt: str, fraction: bool) -> int | None:
+    """Decimals of a percent shown by a number format: "0.00%" → 2; "0.0" for a rate typed in percent → 1;
+    a fraction in a format without "%" ("0.00" for 0.9781) shows two more places of the percent."""
+    section = re.sub(r'"[^"]*"|\[[^]]*\]', "", fmt.split(";")[0])
+    m = re.search(r"0(?:\.(0+))?", section)
+    if m is None:
+        return None
+    places = len(m.group(1) or "")
+    if "%" in section or not fraction:
+        return places
+    return max(places - 2, 0)
 
 
 def _text(c: Cell | None) -> str | None:

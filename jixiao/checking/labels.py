@@ -100,7 +100,7 @@ def read_labels(book: Book, sheet: Sheet, kind: str) -> FormRead:
     order = sorted(rows)
 
     def cell(r: int, c: int) -> Cell:
-        return Cell(sheet.values.get(_ref(r, c)), sheet.name, _ref(r, c))
+        return Cell(sheet.values.get(_ref(r, c)), sheet.name, _ref(r, c), sheet.formats.get(_ref(r, c)))
 
     _read_heading(fr, rows, order, cell)
     _read_profile_name(fr, book)

@@ -55,6 +55,7 @@ class Sheet:
     values: dict[str, Any] = field(default_factory=dict)  # "A1" → value (cached result for formula cells)
     formulas: dict[str, str] = field(default_factory=dict)  # "A1" → "=…" (shared formulas expanded)
     merges: list[str] = field(default_factory=list)
+    formats: dict[str, str] = field(default_factory=dict)  # "A1" → number format of a number cell ("0.00%")
     max_row: int = 0
     max_col: int = 0
 
@@ -93,6 +94,12 @@ _REF = re.compile(r"([A-Z]{1,3})(\d+)")
 _R_ATTR = re.compile(r'\br="([A-Z]{1,3})(\d+)"')
 _T_ATTR = re.compile(r'\bt="(\w+)"')
 _SI_ATTR = re.compile(r'\bsi="(\d+)"')
+_S_ATTR = re.compile(r'\bs="(\d+)"')
+_NUMFMT = re.compile(rf"<{_NS}numFmt\b([^>]*)/?>")
+_CELLXFS = re.compile(rf"<{_NS}cellXfs\b[^>]*>(.*?)</{_NS}cellXfs>", re.S)
+_XF = re.compile(rf"<{_NS}xf\b([^>]*)")
+# the built-in number formats a form's amounts and rates use (ECMA-376 §18.8.30)
+BUILTIN_FORMATS = {1: "0", 2: "0.00", 3: "#,##0", 4: "#,##0.00", 9: "0%", 10: "0.00%", 11: "0.00E+00"}
 
 
 _ENTITY = re.compile(r"&(#[xX][0-9a-fA-F]+|#[0-9]+|lt|gt|amp|quot|apos);")
@@ -304,6 +311,7 @@ def _read(zr: _Zip, wb_part: str, label: str, only: set[str] | None) -> Book:
             names[a.get("name", "")] = _unescape(m.group(2))
     book = Book(label, {}, names, has_macros="xl/vbaProject.bin" in zr.names,
                 external_links=sum(1 for t, _ in rels.values() if t.endswith("/externalLink")))
+    styles = _number_formats(zr, wb_part, rels)
     cells = 0
     for m in _SHEET.finditer(wb_xml):
         a = _attrs(m.group(1))
@@ -314,7 +322,7 @@ def _read(zr: _Zip, wb_part: str, label: str, only: set[str] | None) -> Book:
         if not typ.endswith("/worksheet"):
             continue  # chart sheets, dialog sheets
         part = _target(wb_part, target)
-        sheet = _read_sheet(zr.read(part), name, shared, label)
+        sheet = _read_sheet(zr.read(part), name, shared, label, styles)
         cells += len(sheet.values)
         if cells > MAX_CELLS:
             raise WorkbookError(f"工作簿单元格超过 {MAX_CELLS} 个，不是自评表，拒绝读取",
@@ -323,6 +331,26 @@ def _read(zr: _Zip, wb_part: str, label: str, only: set[str] | None) -> Book:
     if not book.sheets:
         raise WorkbookError("工作簿中没有工作表", code="workbook.empty", file=label)
     return book
+
+
+def _number_formats(zr: _Zip, wb_part: str, rels: dict) -> list[str | None]:
+    """The number format of each cell style (``s`` attribute → format code; None for General)."""
+    part = next((_target(wb_part, t) for typ, t in rels.values() if typ.endswith("/styles")), None)
+    if part is None or part not in zr.names:
+        return []
+    xml = zr.read(part)
+    custom = {}
+    for m in _NUMFMT.finditer(xml):
+        a = _attrs(m.group(1))
+        if a.get("numFmtId", "").isdigit():
+            custom[int(a["numFmtId"])] = _unescape(a.get("formatCode", ""))
+    xfs = _CELLXFS.search(xml)
+    out: list[str | None] = []
+    for m in _XF.finditer(xfs.group(1) if xfs else ""):
+        fid = _attrs(m.group(1)).get("numFmtId", "0")
+        n = int(fid) if fid.isdigit() else 0
+        out.append(custom.get(n) or BUILTIN_FORMATS.get(n))
+    return out
 
 
 def _cells(xml: str):
@@ -338,7 +366,7 @@ def _cells(xml: str):
                 yield rm.group(1), rm.group(2), attrs, body
 
 
-def _read_sheet(xml: str, name: str, shared: list[str], label: str) -> Sheet:
+def _read_sheet(xml: str, name: str, shared: list[str], label: str, styles: list[str | None] | None = None) -> Sheet:
     s = Sheet(name)
     dim = _DIM.search(xml)
     if dim:
@@ -405,6 +433,11 @@ def _read_sheet(xml: str, name: str, shared: list[str], label: str) -> Sheet:
                 s.formulas[ref] = "=" + text
         if value is not None and value != "":
             s.values[ref] = value
+            if styles and isinstance(value, (int, float)) and not isinstance(value, bool) and 's="' in attrs:
+                sm = _S_ATTR.search(attrs)
+                fmt = styles[int(sm.group(1))] if sm and int(sm.group(1)) < len(styles) else None
+                if fmt:
+                    s.formats[ref] = fmt
         elif ref in s.formulas:
             s.values[ref] = "" if t == "str" else None
         if row > s.max_row:

@@ -192,6 +192,7 @@ class Funds:
     rate: int | None
     opening: int | None
     rows: list[int]  # the block's data rows
+    end: int  # the block's last row (rows of split labels included)
 
 
 def funds_blocks(grids: list[Grid]) -> list[Funds]:
@@ -210,17 +211,18 @@ def funds_blocks(grids: list[Grid]) -> list[Funds]:
                 continue
             rate = [c for c, t in cols.items() if _RATE.search(t) and len(t) <= 12]
             opening = [c for c, t in cols.items() if _OPENING.search(t) and len(t) <= 12]
-            rows = []
+            rows, end = [], r
             for r2 in range(r + 1, r + 12):
                 texts = by_row.get(r2, {})
                 if any(_BLOCK_END.search(t) for t in texts.values()):
                     break
+                end = r2
                 if isinstance(g.values.get((r2, budget[0])), (int, float)) or isinstance(
                         g.values.get((r2, executed[0])), (int, float)):
                     rows.append(r2)
             if rows:
                 found.append(Funds(g, r, budget[0], executed[0], rate[0] if rate else None,
-                                   opening[0] if opening else None, rows))
+                                   opening[0] if opening else None, rows, end))
                 break
     return found
 
@@ -282,10 +284,10 @@ def _retyped(grids: list[Grid], factor: float, header: Callable[[str], str]) -> 
                     g.values[(r, c)] = round(v * factor, 6)
                     if factor > 1:
                         g.formats[(r, c)] = "0.00"
-            for (rr, cc), v in list(g.values.items()):  # amounts written inside labels (一般公共预算：36273.98)
-                if rr == r and isinstance(v, str) and _AMOUNT_IN_LABEL.search(v):
-                    g.values[(rr, cc)] = _AMOUNT_IN_LABEL.sub(
-                        lambda m: m.group(1) + f"{float(m.group(2)) * factor:.2f}", v)
+        for (rr, cc), v in list(g.values.items()):  # amounts written inside labels (一般公共预算：36273.98)
+            if b.header < rr <= b.end and isinstance(v, str) and _AMOUNT_IN_LABEL.search(v):
+                g.values[(rr, cc)] = _AMOUNT_IN_LABEL.sub(
+                    lambda m: m.group(1) + f"{float(m.group(2)) * factor:.2f}", v)
         for (r, c), v in list(g.values.items()):
             if isinstance(v, str) and r <= b.header and _WAN.search(v):
                 g.values[(r, c)] = header(v)
@@ -375,13 +377,33 @@ def _is_label(v: Any) -> bool:
     return isinstance(v, str) and 2 <= len(v.strip()) <= _LABEL_MAX and not re.search(r"[0-9%％]", v)
 
 
+_HEADER_WORD = re.compile(r"预算|执行|分值|得分|指标|权重|完成|偏差|原因|项目|单位|资金")
+
+
+def _label_cells(g: Grid) -> set[Pos]:
+    """Cells a unit reads as labels: the texts of header rows (two or more header words, no numbers) and the
+    row labels of the first three columns. Values (units such as 人次, words such as 达标) are left alone."""
+    by_row: dict[int, list[Pos]] = {}
+    for p, v in g.values.items():
+        if isinstance(v, str):
+            by_row.setdefault(p[0], []).append(p)
+    first = sorted({c for _, c in g.values})[:3]
+    numbers = {r for (r, _), v in g.values.items() if isinstance(v, (int, float))}
+    out = set()
+    for r, cells in by_row.items():
+        header = r not in numbers and sum(1 for p in cells if _HEADER_WORD.search(g.values[p])) >= 2
+        out.update(p for p in cells if header or p[1] in first)
+    return out
+
+
 def _labels(grids: list[Grid], edit: Callable[[str], str]) -> Result:
     out = []
     changed = 0
     for g in grids:
         values = {}
+        labels = _label_cells(g)
         for p, v in g.values.items():
-            if _is_label(v):
+            if p in labels and _is_label(v):
                 new = edit(v)
                 changed += new != v
                 values[p] = new
