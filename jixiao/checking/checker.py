@@ -32,7 +32,7 @@ from ..rules import rule
 from .deadline import NONE, Deadline
 from .fields import FormRead, read_template
 from .form_data import to_dept_form
-from .labels import find_form_sheet, read_labels
+from .labels import find_form_sheet, find_form_sheets, read_labels
 from .profile_choice import ProfileChoice, choose_profile
 from .recalc import full_recalc
 from .result import FileResult
@@ -61,7 +61,8 @@ def check_book(book: Book, profile: Profile | None = None, deadline: Deadline = 
     if match is not None and match.exact and _compiles(match.template):
         _template_route(book, match, profile, res)
         return res
-    found = find_form_sheet(book)
+    forms = find_form_sheets(book)
+    found = forms[0] if forms else None
     rubric_book, rubric_found = _official_rubric(book, profile, found is None)
     if found is None and rubric_book is not None:
         res.route, res.kind = "values", "county-rubric"
@@ -74,17 +75,18 @@ def check_book(book: Book, profile: Profile | None = None, deadline: Deadline = 
                                     "未找到部门整体/项目支出绩效自评表（查找“三级指标”“年度指标值”表头）"))
         return res
     res.findings += rubric_found
-    sheet, kind = found
-    res.kind = kind
-    if sheet.formulas:
+    res.kind = found[1]
+    with_formulas = [sheet for sheet, _ in forms if sheet.formulas]
+    if with_formulas:
         res.route = "full"
         changed = f"（{len(match.changed) + len(match.extra)} 处）" if match else ""
         res.findings.append(Finding(ROUTE_FULL, "info", f"公式与 jixiao 模板不同{changed}，已用 formulas 完整重算")
-                            .at(sheet.name, None))
+                            .at(with_formulas[0].name, None))
         book = _recalculated(book, res, deadline)
     else:
         res.route = "values"
-    _score(read_labels(book, sheet, kind), profile, res)
+    for i, (sheet, kind) in enumerate(forms):  # every form of the workbook; the first one is the file's row
+        _score(read_labels(book, book.sheets[sheet.name], kind), profile, res, first=i == 0)
     return res
 
 
@@ -154,16 +156,29 @@ class Scored:
     findings: list[Finding]
 
 
-def _score(fr: FormRead, bureau: Profile | None, res: FileResult, computed: frozenset[str] = frozenset()) -> Scored:
+def _score(fr: FormRead, bureau: Profile | None, res: FileResult, computed: frozenset[str] = frozenset(),
+           first: bool = True) -> Scored:
+    """Score one form of the workbook into ``res``: its findings always; the file's summary (unit, profile,
+    total) from its first form, every form's summary in ``res.forms``."""
     s = score_read(fr, bureau, computed)
-    res.profile, res.profile_reason = s.choice.profile.id, s.choice.reason
-    res.unit = str(fr.get(v.UNIT)) if fr.get(v.UNIT) not in (None, "") else None
     res.findings += s.findings
+    res.forms.append({"sheet": fr.sheet, "kind": fr.kind, "unit": _text(fr.get(v.UNIT)),
+                      "profile": s.choice.profile.id,
+                      "total": s.score.capped_total if s.score is not None else None,
+                      "grade": s.score.grade if s.score is not None else None})
+    if not first:
+        return s
+    res.profile, res.profile_reason = s.choice.profile.id, s.choice.reason
+    res.unit = _text(fr.get(v.UNIT))
     if s.form is not None:
         res.year = s.form.year
     if s.score is not None:
         res.exec_rate, res.total, res.grade = s.score.exec_rate, s.score.capped_total, s.score.grade
     return s
+
+
+def _text(x: Any) -> str | None:
+    return str(x) if x not in (None, "") else None
 
 
 def read_fields(book: Book) -> FormRead | None:

@@ -56,16 +56,23 @@ def find_form_sheet(book: Book) -> tuple[Sheet, str] | None:
     funds table's (全年执行数/预算执行数 beside 全年预算数/调整后预算数/年初预算数, and a 年度资金总额 row):
     partial forms and the provincial systems' exports have only one of them.
     """
+    found = find_form_sheets(book)
+    return found[0] if found else None
+
+
+def find_form_sheets(book: Book) -> list[tuple[Sheet, str]]:
+    """Every sheet holding a 部门整体/项目支出 form (see :func:`find_form_sheet`), in workbook order: a unit's
+    workbook may hold its 整体 form and one sheet per project, each checked."""
+    out = []
     for sheet in book.sheets.values():
         texts = [compact(x) for x in sheet.values.values() if isinstance(x, str)]
         has_indicators = any(t == "三级指标" for t in texts) and any(_is_target_header(t) for t in texts)
         rows = _rows(sheet)
         has_funds = _funds_header(rows, sorted(rows)) is not None and any(
             _TOTAL_ROW_RE.match(_label(t)) for t in texts)
-        if not has_indicators and not has_funds:
-            continue
-        return sheet, form_kind(texts)
-    return None
+        if has_indicators or has_funds:
+            out.append((sheet, form_kind(texts)))
+    return out
 
 
 def form_kind(texts: list[str]) -> str:
