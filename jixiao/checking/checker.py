@@ -50,11 +50,14 @@ STALE = rule("formula.stale", "保存的结果是旧的")
 NO_CACHED_VALUES = rule("formula.no_cached_values", "文件未保存计算结果")
 NO_ADDIN = rule("formula.no_addin", "未装加载项时保存")
 CHECK_FAILED = rule("check.failed", "检查失败")
+HTML_READ = rule("html.read", "网页表格已按工作表读取")
 
 
 def check_book(book: Book, profile: Profile | None = None, deadline: Deadline = NONE) -> FileResult:
     """All findings for one workbook that has been read; ``profile`` is the bureau's, None to let the form say."""
     res = FileResult(book.path)
+    if book.html:
+        res.findings.append(Finding(HTML_READ, "info", "文件是网页表格（HTML，常见于系统“导出 Excel”），已按工作表读取"))
     if book.has_macros:
         res.findings.append(Finding(MACROS, "info", "文件含宏（VBA），jixiao 不会运行它"))
     match = match_template(book) if any(s.formulas for s in book.sheets.values()) else None

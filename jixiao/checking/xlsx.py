@@ -71,6 +71,7 @@ class Book:
     has_macros: bool = False
     external_links: int = 0
     raw: bytes | None = None  # the file's bytes when it came from inside an archive
+    html: bool = False  # read from a web page's table (an "Excel export" that is HTML, often named .xls)
 
     def sheet(self, name: str) -> Sheet | None:
         return self.sheets.get(name)
@@ -249,17 +250,21 @@ def read_book(source: str | Path | IO[bytes], label: str | None = None,
             raise WorkbookError("文件不存在", code="workbook.not_found", file=label)
         try:
             with open(p, "rb") as fh:
-                head = fh.read(8)
+                head = fh.read(4096)
         except OSError as e:
             code = "input.unreadable" if isinstance(e, PermissionError) else "workbook.corrupt"
             raise WorkbookError(f"无法读取文件：{reason(e)}", code=code, file=label) from None
     else:
-        head = source.read(8)
+        head = source.read(4096)
         source.seek(0)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise WorkbookError("这是加密的工作簿或旧版 .xls 文件（OLE 格式），无法直接读取；加密文件请去掉打开密码后重新提交",
                             code="workbook.encrypted_or_xls", file=label)
     if not head.startswith(b"PK"):
+        from .html_table import is_html, read_html_book
+
+        if is_html(head):
+            return read_html_book(str(source) if isinstance(source, (str, Path)) else source, label)
         raise WorkbookError("不是 Excel 工作簿（.xlsx/.xlsm）", code="workbook.not_xlsx", file=label)
     try:
         members = too_many_members(source, MAX_PARTS, MAX_DIRECTORY_BYTES)

@@ -77,10 +77,18 @@ def converted(originals, tmp_path_factory) -> dict[str, dict[str, Path]]:
     return office.round_trips(list(originals.values()), tmp_path_factory.mktemp("metamorphic-office"))
 
 
-CASES = [(t, name) for t in TRANSFORMATIONS for name in SOURCES]
+# Differences the harness found that belong to other work on issue 15, open on this branch.
+KNOWN = {
+    ("html_table_as_xls", "sample_bureau_unit_mismatch"):
+        "issue 15 item 1 (values): an actual typed as the text \"95\" under \"≥90%\" is an error-level "
+        "indicator.unit_mismatch while the number 95 (what an HTML export becomes) is read as 95%",
+}
+CASES = [pytest.param(t, name, id=f"{t}-{name}",
+                      marks=[pytest.mark.xfail(reason=KNOWN[(t, name)], strict=False)] if (t, name) in KNOWN else [])
+         for t in TRANSFORMATIONS for name in SOURCES]
 
 
-@pytest.mark.parametrize(("transformation", "form"), CASES, ids=[f"{t}-{n}" for t, n in CASES])
+@pytest.mark.parametrize(("transformation", "form"), CASES)
 def test_same_findings(transformation, form, originals, baseline, tmp_path, request):
     base = baseline[form]
     if transformation in OFFICE:
