@@ -18,6 +18,7 @@ under one profile chosen once (:mod:`jixiao.checking.profile_choice`).
 from __future__ import annotations
 
 import io
+import re
 import time
 from dataclasses import dataclass, replace
 from typing import Any
@@ -28,6 +29,7 @@ from ..excel.syntax import FormulaError
 from ..form import DeptForm, FormScore, score_form
 from ..layouts.native import CHECK as NATIVE_CHECK
 from ..profile import Profile, load_profile
+from ..values import compact
 from ..rules import rule
 from .deadline import NONE, Deadline
 from .fields import FormRead, read_template
@@ -50,6 +52,9 @@ STALE = rule("formula.stale", "保存的结果是旧的")
 NO_CACHED_VALUES = rule("formula.no_cached_values", "文件未保存计算结果")
 NO_ADDIN = rule("formula.no_addin", "未装加载项时保存")
 CHECK_FAILED = rule("check.failed", "检查失败")
+NON_FORM = rule("form.known_non_form", "不是自评表（已识别的其他表格）")
+# tables a bureau's season produces that are not a unit's form: (title pattern, what it is)
+_NON_FORMS = ((re.compile(r"工作考核(?:评分|计分|打分)?表|自评工作(?:考核|评分)"), "财政局对单位绩效自评工作的考核评分表（工作考核评分表）"),)
 HTML_READ = rule("html.read", "网页表格已按工作表读取")
 
 
@@ -72,6 +77,10 @@ def check_book(book: Book, profile: Profile | None = None, deadline: Deadline = 
         res.profile, res.profile_reason = rubric_book.profile.id, rubric_book.reason
         res.unit = _basic_unit(book)
         res.findings += rubric_found
+        return res
+    if found is None and (known := _known_non_form(book)) is not None:
+        res.kind = "non-form"
+        res.findings.append(Finding(NON_FORM, "info", f"这是{known[1]}，不是单位的自评表，未作检查").at(known[0], None))
         return res
     if found is None:
         res.findings.append(Finding(UNRECOGNIZED, "error",
@@ -102,6 +111,18 @@ def _official_rubric(book: Book, bureau: Profile | None, alone: bool) -> tuple[P
     rubric_profile = choice.profile if choice.profile.controls else load_profile("county-rubric-2022")
     found, findings = check_official_rubric(book, rubric_profile)
     return (choice if found else None), findings
+
+
+def _known_non_form(book: Book) -> tuple[str, str] | None:
+    """(sheet, what it is) when the workbook is a known table that is not a form (a 工作考核评分表 …)."""
+    for sheet in book.sheets.values():
+        for x in sheet.values.values():
+            if isinstance(x, str) and len(x) <= 60:
+                t = compact(x)
+                for pattern, what in _NON_FORMS:
+                    if pattern.search(t):
+                        return sheet.name, what
+    return None
 
 
 def _basic_unit(book: Book) -> str | None:

@@ -1,0 +1,112 @@
+"""Layouts a bureau receives besides one form per workbook (issue 15, item 4): several forms in one workbook,
+rubrics read by their own 分值/得分 columns and row names, blank basic-data sub-rows, a 工作考核评分表.
+
+Workbooks are written with openpyxl from the rules in DOMAIN.md (not from one form) and read by jixiao.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from openpyxl import Workbook
+
+from jixiao.checking.checker import check_file
+from tests.metamorphic.transformations import dump, load
+
+CORPUS = Path(__file__).parent / "corpus" / "forms"
+
+
+def _save(tmp_path: Path, name: str, rows_by_sheet: dict[str, list[list]]) -> str:
+    wb = Workbook()
+    wb.remove(wb.active)
+    for sheet, rows in rows_by_sheet.items():
+        ws = wb.create_sheet(sheet)
+        for row in rows:
+            ws.append(row)
+    path = tmp_path / name
+    wb.save(path)
+    return str(path)
+
+
+def _at(res, rule):
+    return {(f.sheet, f.cell): f for f in res.findings if f.rule == rule}
+
+
+def test_every_form_of_a_workbook_is_checked(tmp_path):
+    """A rubric and two project sheets in one workbook: three forms checked, each finding on its own sheet."""
+    rubric = load((CORPUS / "21_anhui_tongling_jiaoqu_gongyi_rubric_2021.xlsx").read_bytes())
+    first = load((CORPUS / "07_yunnan_gucheng_weipian_2020.xlsx").read_bytes())
+    second = load((CORPUS / "11_yunnan_yongde_minglang_yingyang_2022.xlsx").read_bytes())
+    rubric[0].name, first[0].name, second[0].name = "评价指标表", "项目一", "项目二"
+    path = tmp_path / "一个单位.xlsx"
+    path.write_bytes(dump(rubric + first + second))
+    res = check_file(str(path))
+    assert [f["sheet"] for f in res.forms] == ["项目一", "项目二"]
+    over = _at(res, "indicator.score_over_weight")
+    assert ("评价指标表", "G14") in over  # the rubric's score above its 分值
+    mismatch = _at(res, "indicator.score_mismatch")
+    assert ("项目一", "I13") in mismatch and ("项目二", "I16") in mismatch  # each project's own mistakes
+
+
+BASIC = [
+    ["2023年度部门整体支出绩效评价基础数据表"],
+    ["财政供养人员情况(人)", "编制数", "2023年实际在职人数", "控制率"],
+    [None, 20, 24, "120.00%"],
+    ["经费控制情况(万元)", "2022年决算数", "2023年预算数", "2023年决算数"],
+    ["三公经费", 6.5, 6.0, 5.8],
+    ["1、公务用车购置和维护经费", None, None, None],
+    ["其中:公车购置", None, None, None],
+    ["公车运行维护", None, None, None],
+    ["2、出国经费", None, None, None],
+    ["3、公务接待", None, None, None],
+    ["公用经费", 50, 48, 47],
+    ["政府采购金额", 0, 100, 183],
+]
+
+
+def _rubric(rows: list[list]) -> list[list]:
+    return [["一级指标", "二级指标", "三级指标", "分值", "评分标准", "得分"], *rows]
+
+
+def test_blank_basic_data_parts_are_not_filled_not_zero(tmp_path):
+    res = check_file(_save(tmp_path, "基础数据.xlsx", {"基础数据表": BASIC}))
+    assert not [f for f in res.findings if f.rule == "basic_data.sum_mismatch"]
+    blank = _at(res, "basic_data.parts_blank")
+    assert ("基础数据表", "B5") in blank and blank[("基础数据表", "B5")].severity == "info"
+    zeros = [row if row[0] in ("三公经费", "公用经费", "政府采购金额") or not isinstance(row[0], str)
+             or row[0].endswith(("数", "(人)", "(万元)", "表")) else [row[0], 0, 0, 0] for row in BASIC]
+    res = check_file(_save(tmp_path, "基础数据0.xlsx", {"基础数据表": zeros}))
+    assert {(f.cell, f.expected) for f in res.findings if f.rule == "basic_data.sum_mismatch"} >= {("B5", 0.0)}
+
+
+def test_rubric_rows_matched_by_meaning(tmp_path):
+    """Seed 002's own row names: 人员控制率 120% and 政府采购执行率和规范性 183% cannot earn their full points."""
+    rubric = _rubric([
+        ["过程", "预算执行", "人员控制率", 2, "≤100%得满分，每超过一个百分点扣0.2分", 2],
+        [None, None, "政府采购执行率和规范性", 2, "100%得满分，每偏离一个百分点扣0.1分", 2],
+    ])
+    res = check_file(_save(tmp_path, "评价.xlsx", {"基础数据表": BASIC, "评价指标表": rubric}))
+    scores = _at(res, "control.score_mismatch")
+    assert scores[("评价指标表", "F2")].expected == 0 and scores[("评价指标表", "F3")].expected == 0
+
+
+def test_rubric_total_is_the_sum_of_its_rows(tmp_path):
+    rubric = _rubric([
+        ["投入", "目标设定", "绩效目标合理性", 40, "……", 40],
+        ["过程", "预算执行", "预算执行率", 30, "……", 30],
+        ["产出", "职责履行", "重点工作完成率", 30, "……", 30],
+        ["合计", None, None, 100, None, 99],
+    ])
+    res = check_file(_save(tmp_path, "合计.xlsx", {"评价指标表": rubric}))
+    total = _at(res, "rubric.sum_mismatch")
+    assert total[("评价指标表", "F5")].expected == 100 and total[("评价指标表", "F5")].severity == "error"
+    assert ("评价指标表", "D5") not in total  # the 分值 column adds up
+
+
+def test_work_assessment_sheet_is_a_known_non_form(tmp_path):
+    sheet = [["2023年度部门绩效自评工作考核评分表"],
+             ["考核内容", "分值", "评分标准", "得分"],
+             ["布置工作", 10, "印发自评通知2分……", 10],
+             ["实施评价", 30, "单位自查20分……", 28]]
+    res = check_file(_save(tmp_path, "工作考核.xlsx", {"Sheet1": sheet}))
+    assert [f.severity for f in res.findings] == ["info"]
+    assert res.findings[0].rule == "form.known_non_form"
