@@ -110,3 +110,16 @@ def test_work_assessment_sheet_is_a_known_non_form(tmp_path):
     res = check_file(_save(tmp_path, "工作考核.xlsx", {"Sheet1": sheet}))
     assert [f.severity for f in res.findings] == ["info"]
     assert res.findings[0].rule == "form.known_non_form"
+
+
+def test_execution_block_worth_twenty_points_stated_in_its_formula(tmp_path):
+    """No 分值 column: the block's 得分 header says 20分*执行率, so 90% earns 18 (the form's own rule)."""
+    sheet = [["2023年度项目支出绩效自评表"],
+             ["项目名称", "某项目"],
+             ["项目资金（万元）", "年初预算数", "全年预算数", "全年执行数", "执行率", "得分（20分*执行率）"],
+             ["年度资金总额", 100, 100, 90, "90.00%", 20],
+             ["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分"],
+             ["产出指标", "数量指标", "培训人数", "≥100人", "100人", 80, 80]]
+    res = check_file(_save(tmp_path, "二十分.xlsx", {"Sheet1": sheet}))
+    score = [f for f in res.findings if f.rule.startswith("execution.score") or f.rule == "indicator.score_over_weight"]
+    assert [(f.cell, f.expected) for f in score] == [("F4", 18.0)]

@@ -119,6 +119,8 @@ def read_labels(book: Book, sheet: Sheet, kind: str) -> FormRead:
     else:
         end = _indicator_start(rows, order, indicator_head) if indicator_head else max(order) + 1
         _read_funds(fr, rows, [r for r in order if funds_head[0] < r < end], funds_head[1], cell)
+        if v.FUNDS_WEIGHT not in fr.cells:
+            _read_stated_weight(fr, rows, [r for r in order if funds_head[0] <= r < end])
     if indicator_head is None:
         fr.notes.append(Finding(FIELD_MISSING, "warning", "未找到绩效指标表（查找表头“一级指标”“三级指标”“分值”“得分”），"
                                 "只检查了资金部分", expected="绩效指标表头", context="三级指标"))
@@ -293,6 +295,19 @@ def _read_funds(fr: FormRead, rows: Rows, body: list[int], cols: dict[str, int],
                 m = _PART_RE.match(t)
             if m:
                 _read_part(fr, m["part"], m["amount"], str(x), r, c, cols, cell)
+
+
+_STATED_WEIGHT = re.compile(r"(\d+(?:\.\d+)?)分[*×xX＊](?:预算)?执行率|(?:预算)?执行率[*×xX＊](\d+(?:\.\d+)?)分")
+
+
+def _read_stated_weight(fr: FormRead, rows: Rows, block: list[int]) -> None:
+    """A funds block without a 分值 column states its points in a formula ("得分（20分*执行率）")."""
+    for r in block:
+        for c, x in sorted(rows[r].items()):
+            m = _STATED_WEIGHT.search(compact(x)) if isinstance(x, str) else None
+            if m:
+                fr.put(v.FUNDS_WEIGHT, Cell(float(m.group(1) or m.group(2)), fr.sheet, _ref(r, c)))
+                return
 
 
 def _read_total_row(fr: FormRead, r: int, cols: dict[str, int], cell: CellAt) -> None:
