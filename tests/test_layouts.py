@@ -123,3 +123,16 @@ def test_execution_block_worth_twenty_points_stated_in_its_formula(tmp_path):
     res = check_file(_save(tmp_path, "二十分.xlsx", {"Sheet1": sheet}))
     score = [f for f in res.findings if f.rule.startswith("execution.score") or f.rule == "indicator.score_over_weight"]
     assert [(f.cell, f.expected) for f in score] == [("F4", 18.0)]
+
+
+def test_fraction_typed_in_a_percent_column(tmp_path):
+    """Under "执行率（%）" the numbers are percents: 0.9 there shows 0.9%, although 90/100 = 90%."""
+    def form(rate):
+        return [["2023年度项目支出绩效自评表"],
+                ["项目资金（万元）", "年初预算数", "全年预算数", "全年执行数", "分值", "执行率（%）", "得分"],
+                ["年度资金总额", 100, 100, 90, 10, rate, 9]]
+    res = check_file(_save(tmp_path, "小数.xlsx", {"Sheet1": form(0.9)}))
+    found = [f for f in res.findings if f.rule == "execution.rate_as_fraction"]
+    assert [(f.cell, f.expected) for f in found] == [("F3", 90.0)]
+    res = check_file(_save(tmp_path, "百分数.xlsx", {"Sheet1": form(90)}))
+    assert not [f for f in res.findings if f.rule.startswith("execution.rate")]

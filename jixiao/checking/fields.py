@@ -43,6 +43,7 @@ class FormRead:
     part_rows: dict[tuple[str, str], dict[str, Cell]] = field(default_factory=dict)  # (group, part) → rate/score cells
     notes: list[Finding] = field(default_factory=list)  # what the reader could not find
     layout: str | None = None  # the jixiao template it was made from (dept-province …), if any
+    rate_in_percent: bool = False  # the 执行率 column's header says its numbers are percents ("执行率（%）")
 
     def get(self, key: str) -> Any:
         c = self.cells.get(key)

@@ -22,6 +22,7 @@ from ..values import Measure, normalise, parse_value
 from .labels import FIELD_MISSING
 
 NOT_NUMBER = rule("value.not_number", "不是数字")
+RATE_AS_FRACTION = rule("execution.rate_as_fraction", "百分数栏填了小数")
 MISSING = FIELD_MISSING
 
 
@@ -61,6 +62,8 @@ def to_dept_form(fr: FormRead, profile: Profile, computed: Container[str] = ()) 
     initial = shown["年初预算数"]
     candidates = [executed / d for d in (budget, initial) if d]
     rate_cell = reported(v.FUNDS_RATE)
+    if fr.rate_in_percent and (f := _fraction_in_percent_column(rate_cell, candidates)) is not None:
+        out.append(f)
     funds = Funds(budget=budget, executed=executed, initial_budget=initial, weight=amount(v.FUNDS_WEIGHT),
                   reported_rate=_reported_rate(rate_cell, candidates), rate_decimals=_decimals(rate_cell),
                   reported_score=_score(reported(v.FUNDS_SCORE)), total_from_parts=from_parts,
@@ -140,6 +143,21 @@ def _reported_rate(c: Cell | None, candidates: list[float]) -> float | None:
     near = min(abs(x - y) for y in candidates)
     near_pct = min(abs(x / 100 - y) for y in candidates)
     return x / 100 if near_pct < near else x
+
+
+def _fraction_in_percent_column(c: Cell | None, candidates: list[float]) -> Finding | None:
+    """A fraction (0.8452) typed under a "执行率（%）" header without a percent format: the sheet shows 0.85,
+    which the header makes 0.85%. Found from the magnitude: the number is the rate as a fraction."""
+    if c is None or not isinstance(c.value, (int, float)) or isinstance(c.value, bool) or not candidates:
+        return None
+    if (c.fmt and "%" in c.fmt) or not 0 < c.value <= 1.5:
+        return None
+    if min(abs(c.value - y) for y in candidates) > 0.0051:
+        return None
+    return Finding(RATE_AS_FRACTION, "warning",
+                   f"执行率栏以百分数填写（表头为“%”），此处填的是小数 {c.value:g}，表上显示为 {c.value:g}%；应填 "
+                   f"{c.value * 100:.2f}", expected=round(c.value * 100, 2), found=c.value, context="执行率"
+                   ).at(c.sheet, c.ref)
 
 
 def _score(c: Cell | None) -> float | None:

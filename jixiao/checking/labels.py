@@ -119,6 +119,9 @@ def read_labels(book: Book, sheet: Sheet, kind: str) -> FormRead:
     else:
         end = _indicator_start(rows, order, indicator_head) if indicator_head else max(order) + 1
         _read_funds(fr, rows, [r for r in order if funds_head[0] < r < end], funds_head[1], cell)
+        rate_col = funds_head[1].get("执行率")
+        head_text = rows[funds_head[0]].get(rate_col) if rate_col else None
+        fr.rate_in_percent = isinstance(head_text, str) and re.search(r"[(（][%％][)）]", head_text) is not None
         if v.FUNDS_WEIGHT not in fr.cells:
             _read_stated_weight(fr, rows, [r for r in order if funds_head[0] <= r < end])
     if indicator_head is None:
