@@ -136,3 +136,14 @@ def test_fraction_typed_in_a_percent_column(tmp_path):
     assert [(f.cell, f.expected) for f in found] == [("F3", 90.0)]
     res = check_file(_save(tmp_path, "百分数.xlsx", {"Sheet1": form(90)}))
     assert not [f for f in res.findings if f.rule.startswith("execution.rate")]
+
+
+def test_rubric_row_worth_more_than_its_criteria_give(tmp_path):
+    """Seed 002's 预算执行率 row is worth 6 while its two criteria give at most 2 + 2: said once, on its 分值."""
+    standard = ("①全年预算执行率95%以上计2分，95-90%（含），计1.5分，90-80%（含），计1分，小于80%不得分；"
+                "②一、二、三季度末支付序时进度分别达到20%、50%、80%（含）以上计2分，每低1个百分点扣0.2分，扣完为止。")
+    rubric = _rubric([["过程", "预算执行", "预算执行率", 6, standard, 4],
+                      [None, None, "预算调整率", 2, "预算调整率<5%计2分，5%-10%计1分，>10%不得分", 2]])
+    res = check_file(_save(tmp_path, "矛盾.xlsx", {"评价指标表": rubric}))
+    found = [(f.cell, f.expected, f.found) for f in res.findings if f.rule == "rubric.inconsistent"]
+    assert found == [("D2", 4.0, 6.0)]

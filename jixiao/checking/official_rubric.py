@@ -33,6 +33,7 @@ CONTROL_RATE = rule("control.rate_mismatch", "控制率算错")
 CONTROL_SCORE = rule("control.score_mismatch", "控制率得分不符")
 PARTS_BLANK = rule("basic_data.parts_blank", "基础数据分项未填写")
 RUBRIC_SUM = rule("rubric.sum_mismatch", "评价指标合计与各项之和不符")
+RUBRIC_INCONSISTENT = rule("rubric.inconsistent", "评价指标表自相矛盾")
 
 _REF = re.compile(r"^([A-Z]+)(\d+)$")
 
@@ -235,6 +236,7 @@ def rubric_findings(sheet: Sheet, data: BasicData | None, p: Profile) -> list[Fi
         if name:
             leaves.append((w, s))
         standard = " ".join(str(row.get(c, "")) for c in cols.get("standard", ()))
+        out += _criteria_points(standard, w, name, sheet.name, _ref(r, cols["weight"]))
         ref = _ref(r, cols["score"])
         if s > w + 1e-9:
             bonus = bool(_BONUS.search(compact(standard)))
@@ -246,6 +248,30 @@ def rubric_findings(sheet: Sheet, data: BasicData | None, p: Profile) -> list[Fi
         if kind and data is not None:
             out += _control_row(kind, name, w, s, standard, data, p, sheet.name, ref)
     return out
+
+
+_CLAUSE = re.compile(r"[①②③④⑤⑥⑦⑧⑨⑩]")
+_POINTS = re.compile(r"(?<!扣)(?<!加)(?:计|得|给|赋)(\d+(?:\.\d+)?)分")
+
+
+def _criteria_points(standard: str, w: float, name: str, sheet: str, ref: str) -> list[Finding]:
+    """A row whose criteria give at most fewer points than its 分值 (seed 002: 预算执行率 worth 6, criteria
+    ① at most 2 + ② at most 2): the rubric contradicts itself; said once, on the row's 分值."""
+    text = compact(standard)
+    if not text or "满分" in text or _BONUS.search(text):
+        return []
+    clauses = [c for c in _CLAUSE.split(text) if c]
+    most = 0.0
+    for clause in clauses:
+        points = [float(x) for x in _POINTS.findall(clause)]
+        if not points:
+            return []  # a clause whose points are not stated: nothing can be concluded
+        most += max(points)
+    if most >= w - 1e-9:
+        return []
+    return [Finding(RUBRIC_INCONSISTENT, "warning",
+                    f"{name or '该行'}分值 {w:g}，但评分标准最多给 {most:g} 分：评价指标表自相矛盾，请财政局确认",
+                    expected=most, found=w, context=name or None).at(sheet, ref)]
 
 
 def _total_row(leaves: list[tuple[float, float]], w: float | None, s: float | None, sheet: str, r: int,
