@@ -250,13 +250,14 @@ def rubric_findings(sheet: Sheet, data: BasicData | None, p: Profile) -> list[Fi
     return out
 
 
-_CLAUSE = re.compile(r"[①②③④⑤⑥⑦⑧⑨⑩]")
+_CLAUSE = re.compile(r"[①②③④⑤⑥⑦⑧⑨⑩;；]")  # criteria that add up; bands of one criterion are split by "，"
 _POINTS = re.compile(r"(?<!扣)(?<!加)(?:计|得|给|赋)(\d+(?:\.\d+)?)分")
 
 
 def _criteria_points(standard: str, w: float, name: str, sheet: str, ref: str) -> list[Finding]:
     """A row whose criteria give at most fewer points than its 分值 (seed 002: 预算执行率 worth 6, criteria
-    ① at most 2 + ② at most 2): the rubric contradicts itself; said once, on the row's 分值."""
+    ① at most 2 + ② at most 2): the rubric contradicts itself; said once, on the row's 分值. Clauses (①②…, or
+    "；") are taken to add up, so the sum is an upper bound and a finding is never a guess."""
     text = compact(standard)
     if not text or "满分" in text or _BONUS.search(text):
         return []
