@@ -147,3 +147,19 @@ def test_rubric_row_worth_more_than_its_criteria_give(tmp_path):
     res = check_file(_save(tmp_path, "矛盾.xlsx", {"评价指标表": rubric}))
     found = [(f.cell, f.expected, f.found) for f in res.findings if f.rule == "rubric.inconsistent"]
     assert found == [("D2", 4.0, 6.0)]
+
+
+def test_amounts_in_yuan_under_a_wanyuan_header(tmp_path):
+    """The goal says 90万元; the funds row holds 900000 under 项目资金（万元）: found from the magnitudes."""
+    def form(budget, executed):
+        return [["2023年度项目支出绩效自评表"],
+                ["项目资金（万元）", "年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"],
+                ["年度资金总额", budget, budget, executed, 10, "100.00%", 10],
+                ["年度总体目标", "本项目共申请预算资金90万元，用于村级组织运转。"],
+                ["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分"],
+                ["产出指标", "成本指标", "项目总成本", "≤90万元", "90万元", 90, 90]]
+    res = check_file(_save(tmp_path, "元.xlsx", {"Sheet1": form(900000, 900000)}))
+    found = [(f.cell, f.expected) for f in res.findings if f.rule == "funds.amounts_in_yuan"]
+    assert found == [("C3", 90.0)]
+    res = check_file(_save(tmp_path, "万元.xlsx", {"Sheet1": form(90, 90)}))
+    assert not [f for f in res.findings if f.rule == "funds.amounts_in_yuan"]

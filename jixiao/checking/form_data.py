@@ -22,6 +22,7 @@ from ..values import Measure, normalise, parse_value
 from .labels import FIELD_MISSING
 
 NOT_NUMBER = rule("value.not_number", "不是数字")
+AMOUNTS_IN_YUAN = rule("funds.amounts_in_yuan", "金额以元填写（表头为万元）")
 RATE_AS_FRACTION = rule("execution.rate_as_fraction", "百分数栏填了小数")
 MISSING = FIELD_MISSING
 
@@ -60,6 +61,8 @@ def to_dept_form(fr: FormRead, profile: Profile, computed: Container[str] = ()) 
         amount(v.FUNDS_EXECUTED, required=True)
         return None, out
     initial = shown["年初预算数"]
+    if not from_parts and (f := _amounts_in_yuan(fr, budget)) is not None:  # parts' sums have no one cell
+        out.append(f)
     candidates = [executed / d for d in (budget, initial) if d]
     rate_cell = reported(v.FUNDS_RATE)
     if fr.rate_in_percent and (f := _fraction_in_percent_column(rate_cell, candidates)) is not None:
@@ -143,6 +146,23 @@ def _reported_rate(c: Cell | None, candidates: list[float]) -> float | None:
     near = min(abs(x - y) for y in candidates)
     near_pct = min(abs(x / 100 - y) for y in candidates)
     return x / 100 if near_pct < near else x
+
+
+def _amounts_in_yuan(fr: FormRead, budget: float) -> Finding | None:
+    """Amounts typed in 元 under a 万元 header: the form's own texts state the budget in 万元 at one
+    ten-thousandth of the number in the cell (and nowhere at the cell's number)."""
+    if fr.amount_unit != "万元" or not budget or not fr.stated_amounts:
+        return None
+    if any(abs(budget / a - 1) <= 0.01 for a in fr.stated_amounts if a):
+        return None
+    hit = next((a for a in fr.stated_amounts if a and abs(budget / a / 10000 - 1) <= 0.01), None)
+    if hit is None:
+        return None
+    c = fr.cells.get(v.FUNDS_BUDGET)
+    f = Finding(AMOUNTS_IN_YUAN, "warning",
+                f"表头单位为万元，全年预算数 {budget:g} 却是表中文字所写 {hit:g} 万元的一万倍：金额似以元填写，请核对",
+                expected=round(budget / 10000, 6), found=budget, context="全年预算数")
+    return f.at(c.sheet, c.ref) if c is not None else f
 
 
 def _fraction_in_percent_column(c: Cell | None, candidates: list[float]) -> Finding | None:

@@ -122,6 +122,7 @@ def read_labels(book: Book, sheet: Sheet, kind: str) -> FormRead:
         rate_col = funds_head[1].get("执行率")
         head_text = rows[funds_head[0]].get(rate_col) if rate_col else None
         fr.rate_in_percent = isinstance(head_text, str) and re.search(r"[(（][%％][)）]", head_text) is not None
+        _read_amount_unit(fr, rows, order, funds_head[0], end)
         if v.FUNDS_WEIGHT not in fr.cells:
             _read_stated_weight(fr, rows, [r for r in order if funds_head[0] <= r < end])
     if indicator_head is None:
@@ -298,6 +299,26 @@ def _read_funds(fr: FormRead, rows: Rows, body: list[int], cols: dict[str, int],
                 m = _PART_RE.match(t)
             if m:
                 _read_part(fr, m["part"], m["amount"], str(x), r, c, cols, cell)
+
+
+_WAN_AMOUNT = re.compile(r"(\d+(?:\.\d+)?)万元")
+
+
+def _read_amount_unit(fr: FormRead, rows: Rows, order: list[int], head: int, end: int) -> None:
+    """The funds block's unit (单位：万元, 项目资金（万元）, (元)) and the amounts in 万元 the form's texts state
+    outside the block (年度总体目标, 成本指标 targets): the magnitudes that show amounts typed in 元."""
+    for r in order:
+        for x in rows[r].values():
+            if not isinstance(x, str):
+                continue
+            t = compact(x)
+            if r <= head and fr.amount_unit is None:
+                if "万元" in t:
+                    fr.amount_unit = "万元"
+                elif re.search(r"[(（]元[)）]|单位[:：]元", t):
+                    fr.amount_unit = "元"
+            if not head <= r < end:
+                fr.stated_amounts += [float(m) for m in _WAN_AMOUNT.findall(t)]
 
 
 _STATED_WEIGHT = re.compile(r"(\d+(?:\.\d+)?)分[*×xX＊](?:预算)?执行率|(?:预算)?执行率[*×xX＊](\d+(?:\.\d+)?)分")
