@@ -117,3 +117,21 @@ def test_same_findings(transformation, form, originals, baseline, tmp_path, requ
         expected += findings(base)
     noticed = frozenset(NOTICED.get(transformation, ()))
     assert findings(got, scale=result.scale, any_sheet=any_sheet, noticed=noticed) == expected
+
+
+def test_harness_covers_every_corpus_form_under_at_least_twelve_transformations():
+    from .sources import CORPUS
+
+    assert len(TRANSFORMATIONS) >= 12
+    assert {p.stem for p in CORPUS.glob("*.xlsx")} <= set(SOURCES)
+    applicable = Counter()
+    for name, data in SOURCES.items():
+        grids = load(data())
+        for t, edit in EDITS.items():
+            try:
+                edit(grids)
+                applicable[name] += 1
+            except NotApplicable:
+                pass
+    # every form meets most hand edits (a rubric has no funds block or rate: those few do not apply)
+    assert min(applicable.values()) + len(OFFICE) >= 12, applicable
