@@ -289,13 +289,26 @@ def _convert_xls(src: Source, tmp: str, deadline: Deadline) -> tuple[str | None,
         return None, getattr(e, "message", str(e))
 
 
+def _is_html(src: Source) -> bool:
+    """An "Excel export" that is a web page's table named .xls: read as it is, not converted."""
+    from .html_table import is_html
+
+    if src.data is not None:
+        return is_html(src.data[:4096])
+    try:
+        with open(src.path or src.label, "rb") as fh:
+            return is_html(fh.read(4096))
+    except OSError:
+        return False
+
+
 def check_source(src: Source, profile: str | Profile | None, deadline: Deadline | None = None) -> FileResult:
     """Check one source in this process (an .xls is converted by LibreOffice first)."""
     deadline = deadline or Deadline(FILE_SECONDS)
     if src.problem is not None:
         return src.problem
     label = src.label
-    if label.lower().endswith(".xls"):
+    if label.lower().endswith(".xls") and not _is_html(src):
         with tempfile.TemporaryDirectory(prefix="jixiao-xls-") as tmp:
             converted, why = _convert_xls(src, tmp, deadline)
             if converted is None:

@@ -18,6 +18,7 @@ under one profile chosen once (:mod:`jixiao.checking.profile_choice`).
 from __future__ import annotations
 
 import io
+import re
 import time
 from dataclasses import dataclass, replace
 from typing import Any
@@ -28,11 +29,12 @@ from ..excel.syntax import FormulaError
 from ..form import DeptForm, FormScore, score_form
 from ..layouts.native import CHECK as NATIVE_CHECK
 from ..profile import Profile, load_profile
+from ..values import compact
 from ..rules import rule
 from .deadline import NONE, Deadline
 from .fields import FormRead, read_template
 from .form_data import to_dept_form
-from .labels import find_form_sheet, read_labels
+from .labels import find_form_sheet, find_form_sheets, read_labels
 from .links import findings as link_findings
 from .links import sealed
 from .profile_choice import ProfileChoice, choose_profile
@@ -52,11 +54,17 @@ STALE = rule("formula.stale", "保存的结果是旧的")
 NO_CACHED_VALUES = rule("formula.no_cached_values", "文件未保存计算结果")
 NO_ADDIN = rule("formula.no_addin", "未装加载项时保存")
 CHECK_FAILED = rule("check.failed", "检查失败")
+NON_FORM = rule("form.known_non_form", "不是自评表（已识别的其他表格）")
+# tables a bureau's season produces that are not a unit's form: (title pattern, what it is)
+_NON_FORMS = ((re.compile(r"工作考核(?:评分|计分|打分)?表|自评工作(?:考核|评分)"), "财政局对单位绩效自评工作的考核评分表（工作考核评分表）"),)
+HTML_READ = rule("html.read", "网页表格已按工作表读取")
 
 
 def check_book(book: Book, profile: Profile | None = None, deadline: Deadline = NONE) -> FileResult:
     """All findings for one workbook that has been read; ``profile`` is the bureau's, None to let the form say."""
     res = FileResult(book.path)
+    if book.html:
+        res.findings.append(Finding(HTML_READ, "info", "文件是网页表格（HTML，常见于系统“导出 Excel”），已按工作表读取"))
     if book.has_macros:
         res.findings.append(Finding(MACROS, "info", "文件含宏（VBA），jixiao 不会运行它"))
     res.findings += link_findings(book)
@@ -65,7 +73,8 @@ def check_book(book: Book, profile: Profile | None = None, deadline: Deadline = 
     if match is not None and match.exact and _compiles(match.template):
         _template_route(book, match, profile, res)
         return res
-    found = find_form_sheet(book)
+    forms = find_form_sheets(book)
+    found = forms[0] if forms else None
     rubric_book, rubric_found = _official_rubric(book, profile, found is None)
     if found is None and rubric_book is not None:
         res.route, res.kind = "values", "county-rubric"
@@ -73,22 +82,27 @@ def check_book(book: Book, profile: Profile | None = None, deadline: Deadline = 
         res.unit = _basic_unit(book)
         res.findings += rubric_found
         return res
+    if found is None and (known := _known_non_form(book)) is not None:
+        res.kind = "non-form"
+        res.findings.append(Finding(NON_FORM, "info", f"这是{known[1]}，不是单位的自评表，未作检查").at(known[0], None))
+        return res
     if found is None:
         res.findings.append(Finding(UNRECOGNIZED, "error",
                                     "未找到部门整体/项目支出绩效自评表（查找“三级指标”“年度指标值”表头）"))
         return res
     res.findings += rubric_found
-    sheet, kind = found
-    res.kind = kind
-    if sheet.formulas:
+    res.kind = found[1]
+    with_formulas = [sheet for sheet, _ in forms if sheet.formulas]
+    if with_formulas:
         res.route = "full"
         changed = f"（{len(match.changed) + len(match.extra)} 处）" if match else ""
         res.findings.append(Finding(ROUTE_FULL, "info", f"公式与 jixiao 模板不同{changed}，已用 formulas 完整重算")
-                            .at(sheet.name, None))
+                            .at(with_formulas[0].name, None))
         book = _recalculated(book, res, deadline)
     else:
         res.route = "values"
-    _score(read_labels(book, sheet, kind), profile, res)
+    for i, (sheet, kind) in enumerate(forms):  # every form of the workbook; the first one is the file's row
+        _score(read_labels(book, book.sheets[sheet.name], kind), profile, res, first=i == 0)
     return res
 
 
@@ -101,6 +115,18 @@ def _official_rubric(book: Book, bureau: Profile | None, alone: bool) -> tuple[P
     rubric_profile = choice.profile if choice.profile.controls else load_profile("county-rubric-2022")
     found, findings = check_official_rubric(book, rubric_profile)
     return (choice if found else None), findings
+
+
+def _known_non_form(book: Book) -> tuple[str, str] | None:
+    """(sheet, what it is) when the workbook is a known table that is not a form (a 工作考核评分表 …)."""
+    for sheet in book.sheets.values():
+        for x in sheet.values.values():
+            if isinstance(x, str) and len(x) <= 60:
+                t = compact(x)
+                for pattern, what in _NON_FORMS:
+                    if pattern.search(t):
+                        return sheet.name, what
+    return None
 
 
 def _basic_unit(book: Book) -> str | None:
@@ -158,16 +184,29 @@ class Scored:
     findings: list[Finding]
 
 
-def _score(fr: FormRead, bureau: Profile | None, res: FileResult, computed: frozenset[str] = frozenset()) -> Scored:
+def _score(fr: FormRead, bureau: Profile | None, res: FileResult, computed: frozenset[str] = frozenset(),
+           first: bool = True) -> Scored:
+    """Score one form of the workbook into ``res``: its findings always; the file's summary (unit, profile,
+    total) from its first form, every form's summary in ``res.forms``."""
     s = score_read(fr, bureau, computed)
-    res.profile, res.profile_reason = s.choice.profile.id, s.choice.reason
-    res.unit = str(fr.get(v.UNIT)) if fr.get(v.UNIT) not in (None, "") else None
     res.findings += s.findings
+    res.forms.append({"sheet": fr.sheet, "kind": fr.kind, "unit": _text(fr.get(v.UNIT)),
+                      "profile": s.choice.profile.id,
+                      "total": s.score.capped_total if s.score is not None else None,
+                      "grade": s.score.grade if s.score is not None else None})
+    if not first:
+        return s
+    res.profile, res.profile_reason = s.choice.profile.id, s.choice.reason
+    res.unit = _text(fr.get(v.UNIT))
     if s.form is not None:
         res.year = s.form.year
     if s.score is not None:
         res.exec_rate, res.total, res.grade = s.score.exec_rate, s.score.capped_total, s.score.grade
     return s
+
+
+def _text(x: Any) -> str | None:
+    return str(x) if x not in (None, "") else None
 
 
 def read_fields(book: Book) -> FormRead | None:

@@ -24,6 +24,7 @@ class Cell:
     value: Any
     sheet: str
     ref: str | None
+    fmt: str | None = None  # the number format of a number cell ("0.00%", "0.0"); None: General
 
     @property
     def blank(self) -> bool:
@@ -42,6 +43,9 @@ class FormRead:
     part_rows: dict[tuple[str, str], dict[str, Cell]] = field(default_factory=dict)  # (group, part) → rate/score cells
     notes: list[Finding] = field(default_factory=list)  # what the reader could not find
     layout: str | None = None  # the jixiao template it was made from (dept-province …), if any
+    rate_in_percent: bool = False  # the 执行率 column's header says its numbers are percents ("执行率（%）")
+    amount_unit: str | None = None  # the unit the funds block's header states: 万元 or 元
+    stated_amounts: list[float] = field(default_factory=list)  # amounts in 万元 written in the form's texts
 
     def get(self, key: str) -> Any:
         c = self.cells.get(key)

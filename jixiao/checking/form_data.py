@@ -22,6 +22,8 @@ from ..values import Measure, normalise, parse_value
 from .labels import FIELD_MISSING
 
 NOT_NUMBER = rule("value.not_number", "不是数字")
+AMOUNTS_IN_YUAN = rule("funds.amounts_in_yuan", "金额以元填写（表头为万元）")
+RATE_AS_FRACTION = rule("execution.rate_as_fraction", "百分数栏填了小数")
 MISSING = FIELD_MISSING
 
 
@@ -59,8 +61,12 @@ def to_dept_form(fr: FormRead, profile: Profile, computed: Container[str] = ()) 
         amount(v.FUNDS_EXECUTED, required=True)
         return None, out
     initial = shown["年初预算数"]
+    if not from_parts and (f := _amounts_in_yuan(fr, budget)) is not None:  # parts' sums have no one cell
+        out.append(f)
     candidates = [executed / d for d in (budget, initial) if d]
     rate_cell = reported(v.FUNDS_RATE)
+    if fr.rate_in_percent and (f := _fraction_in_percent_column(rate_cell, candidates)) is not None:
+        out.append(f)
     funds = Funds(budget=budget, executed=executed, initial_budget=initial, weight=amount(v.FUNDS_WEIGHT),
                   reported_rate=_reported_rate(rate_cell, candidates), rate_decimals=_decimals(rate_cell),
                   reported_score=_score(reported(v.FUNDS_SCORE)), total_from_parts=from_parts,
@@ -142,6 +148,38 @@ def _reported_rate(c: Cell | None, candidates: list[float]) -> float | None:
     return x / 100 if near_pct < near else x
 
 
+def _amounts_in_yuan(fr: FormRead, budget: float) -> Finding | None:
+    """Amounts typed in 元 under a 万元 header: the form's own texts state the budget in 万元 at one
+    ten-thousandth of the number in the cell (and nowhere at the cell's number)."""
+    if fr.amount_unit != "万元" or not budget or not fr.stated_amounts:
+        return None
+    if any(abs(budget / a - 1) <= 0.01 for a in fr.stated_amounts if a):
+        return None
+    hit = next((a for a in fr.stated_amounts if a and abs(budget / a / 10000 - 1) <= 0.01), None)
+    if hit is None:
+        return None
+    c = fr.cells.get(v.FUNDS_BUDGET)
+    f = Finding(AMOUNTS_IN_YUAN, "warning",
+                f"表头单位为万元，全年预算数 {budget:g} 却是表中文字所写 {hit:g} 万元的一万倍：金额似以元填写，请核对",
+                expected=round(budget / 10000, 6), found=budget, context="全年预算数")
+    return f.at(c.sheet, c.ref) if c is not None else f
+
+
+def _fraction_in_percent_column(c: Cell | None, candidates: list[float]) -> Finding | None:
+    """A fraction (0.8452) typed under a "执行率（%）" header without a percent format: the sheet shows 0.85,
+    which the header makes 0.85%. Found from the magnitude: the number is the rate as a fraction."""
+    if c is None or not isinstance(c.value, (int, float)) or isinstance(c.value, bool) or not candidates:
+        return None
+    if (c.fmt and "%" in c.fmt) or not 0 < c.value <= 1.5:
+        return None
+    if min(abs(c.value - y) for y in candidates) > 0.0051:
+        return None
+    return Finding(RATE_AS_FRACTION, "warning",
+                   f"执行率栏以百分数填写（表头为“%”），此处填的是小数 {c.value:g}，表上显示为 {c.value:g}%；应填 "
+                   f"{c.value * 100:.2f}", expected=round(c.value * 100, 2), found=c.value, context="执行率"
+                   ).at(c.sheet, c.ref)
+
+
 def _score(c: Cell | None) -> float | None:
     if c is None or c.blank or isinstance(c.value, CellError):
         return None
@@ -151,11 +189,27 @@ def _score(c: Cell | None) -> float | None:
 
 
 def _decimals(c: Cell | None) -> int | None:
-    """How many decimals a rate typed as text shows ("60%" → 0, "97.80%" → 2); None for a number."""
+    """How many decimals of a percent a rate shows: typed as text ("60%" → 0, "97.80%" → 2), or a number
+    shown by its number format (0.978 as "0.00%" → 2, 97.8 as "0.00" → 2); None for a number in General."""
+    if c is not None and isinstance(c.value, (int, float)) and c.fmt:
+        return _format_decimals(c.fmt, fraction=c.value <= 1.5)
     if c is None or not isinstance(c.value, str):
         return None
     m = re.search(r"\d(?:\.(\d+))?\s*%", normalise(c.value))
     return len(m.group(1) or "") if m else None
+
+
+def _format_decimals(fmt: str, fraction: bool) -> int | None:
+    """Decimals of a percent shown by a number format: "0.00%" → 2; "0.0" for a rate typed in percent → 1;
+    a fraction in a format without "%" ("0.00" for 0.9781) shows two more places of the percent."""
+    section = re.sub(r'"[^"]*"|\[[^]]*\]', "", fmt.split(";")[0])
+    m = re.search(r"0(?:\.(0+))?", section)
+    if m is None:
+        return None
+    places = len(m.group(1) or "")
+    if "%" in section or not fraction:
+        return places
+    return max(places - 2, 0)
 
 
 def _text(c: Cell | None) -> str | None:

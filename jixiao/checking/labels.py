@@ -56,16 +56,23 @@ def find_form_sheet(book: Book) -> tuple[Sheet, str] | None:
     funds table's (全年执行数/预算执行数 beside 全年预算数/调整后预算数/年初预算数, and a 年度资金总额 row):
     partial forms and the provincial systems' exports have only one of them.
     """
+    found = find_form_sheets(book)
+    return found[0] if found else None
+
+
+def find_form_sheets(book: Book) -> list[tuple[Sheet, str]]:
+    """Every sheet holding a 部门整体/项目支出 form (see :func:`find_form_sheet`), in workbook order: a unit's
+    workbook may hold its 整体 form and one sheet per project, each checked."""
+    out = []
     for sheet in book.sheets.values():
         texts = [compact(x) for x in sheet.values.values() if isinstance(x, str)]
         has_indicators = any(t == "三级指标" for t in texts) and any(_is_target_header(t) for t in texts)
         rows = _rows(sheet)
         has_funds = _funds_header(rows, sorted(rows)) is not None and any(
             _TOTAL_ROW_RE.match(_label(t)) for t in texts)
-        if not has_indicators and not has_funds:
-            continue
-        return sheet, form_kind(texts)
-    return None
+        if has_indicators or has_funds:
+            out.append((sheet, form_kind(texts)))
+    return out
 
 
 def form_kind(texts: list[str]) -> str:
@@ -100,7 +107,7 @@ def read_labels(book: Book, sheet: Sheet, kind: str) -> FormRead:
     order = sorted(rows)
 
     def cell(r: int, c: int) -> Cell:
-        return Cell(sheet.values.get(_ref(r, c)), sheet.name, _ref(r, c))
+        return Cell(sheet.values.get(_ref(r, c)), sheet.name, _ref(r, c), sheet.formats.get(_ref(r, c)))
 
     _read_heading(fr, rows, order, cell)
     _read_profile_name(fr, book)
@@ -112,6 +119,12 @@ def read_labels(book: Book, sheet: Sheet, kind: str) -> FormRead:
     else:
         end = _indicator_start(rows, order, indicator_head) if indicator_head else max(order) + 1
         _read_funds(fr, rows, [r for r in order if funds_head[0] < r < end], funds_head[1], cell)
+        rate_col = funds_head[1].get("执行率")
+        head_text = rows[funds_head[0]].get(rate_col) if rate_col else None
+        fr.rate_in_percent = isinstance(head_text, str) and re.search(r"[(（][%％][)）]", head_text) is not None
+        _read_amount_unit(fr, rows, order, funds_head[0], end)
+        if v.FUNDS_WEIGHT not in fr.cells:
+            _read_stated_weight(fr, rows, [r for r in order if funds_head[0] <= r < end])
     if indicator_head is None:
         fr.notes.append(Finding(FIELD_MISSING, "warning", "未找到绩效指标表（查找表头“一级指标”“三级指标”“分值”“得分”），"
                                 "只检查了资金部分", expected="绩效指标表头", context="三级指标"))
@@ -286,6 +299,39 @@ def _read_funds(fr: FormRead, rows: Rows, body: list[int], cols: dict[str, int],
                 m = _PART_RE.match(t)
             if m:
                 _read_part(fr, m["part"], m["amount"], str(x), r, c, cols, cell)
+
+
+_WAN_AMOUNT = re.compile(r"(\d+(?:\.\d+)?)万元")
+
+
+def _read_amount_unit(fr: FormRead, rows: Rows, order: list[int], head: int, end: int) -> None:
+    """The funds block's unit (单位：万元, 项目资金（万元）, (元)) and the amounts in 万元 the form's texts state
+    outside the block (年度总体目标, 成本指标 targets): the magnitudes that show amounts typed in 元."""
+    for r in order:
+        for x in rows[r].values():
+            if not isinstance(x, str):
+                continue
+            t = compact(x)
+            if r <= head and fr.amount_unit is None:
+                if "万元" in t:
+                    fr.amount_unit = "万元"
+                elif re.search(r"[(（]元[)）]|单位[:：]元", t):
+                    fr.amount_unit = "元"
+            if not head <= r < end:
+                fr.stated_amounts += [float(m) for m in _WAN_AMOUNT.findall(t)]
+
+
+_STATED_WEIGHT = re.compile(r"(\d+(?:\.\d+)?)分[*×xX＊](?:预算)?执行率|(?:预算)?执行率[*×xX＊](\d+(?:\.\d+)?)分")
+
+
+def _read_stated_weight(fr: FormRead, rows: Rows, block: list[int]) -> None:
+    """A funds block without a 分值 column states its points in a formula ("得分（20分*执行率）")."""
+    for r in block:
+        for c, x in sorted(rows[r].items()):
+            m = _STATED_WEIGHT.search(compact(x)) if isinstance(x, str) else None
+            if m:
+                fr.put(v.FUNDS_WEIGHT, Cell(float(m.group(1) or m.group(2)), fr.sheet, _ref(r, c)))
+                return
 
 
 def _read_total_row(fr: FormRead, r: int, cols: dict[str, int], cell: CellAt) -> None:

@@ -31,6 +31,9 @@ from .xlsx import Book, Sheet
 BASIC_SUM = rule("basic_data.sum_mismatch", "基础数据分项之和不符")
 CONTROL_RATE = rule("control.rate_mismatch", "控制率算错")
 CONTROL_SCORE = rule("control.score_mismatch", "控制率得分不符")
+PARTS_BLANK = rule("basic_data.parts_blank", "基础数据分项未填写")
+RUBRIC_SUM = rule("rubric.sum_mismatch", "评价指标合计与各项之和不符")
+RUBRIC_INCONSISTENT = rule("rubric.inconsistent", "评价指标表自相矛盾")
 
 _REF = re.compile(r"^([A-Z]+)(\d+)$")
 
@@ -150,7 +153,10 @@ def basic_data_findings(sheet: Sheet) -> tuple[BasicData, list[Finding]]:
         for c in data.columns or {}:
             have = rows[total].get(c)
             values = [rows[p].get(c) for p in parts]
-            if have is None and all(x is None for x in values):
+            if all(x is None for x in values):  # the parts were left blank: not filled, not zero
+                if have:
+                    out.append(Finding(PARTS_BLANK, "info", f"{title} {have:g} 的分项（{formula}）未填写，未核对分项之和",
+                                       found=have, context=title).at(sheet.name, _ref(row_of[total], c)))
                 continue
             want = round(sum(x or 0.0 for x in values), 6)
             if abs((have or 0.0) - want) > 0.005:
@@ -186,10 +192,19 @@ def _rate_check(sheet: str, ref: str, shown: object, rate: float, what: str, for
 # 评价指标表
 
 
-_CONTROLS = {"在职人员控制率": "staff_control", "三公经费变动率": "three_public_change",
-             "三公经费控制率": "three_public_control", "公用经费控制率": "public_expense_control",
-             "政府采购执行率": "procurement_exec"}
-_STEP = re.compile(r"每(?:超过|超出|高于|低于|降低)?(?:\((?:超过|超出|降低|低于)\))?(?:一个|1个?)?(?:百分点|%)"
+# a rubric row by its meaning: what its name says is measured (人员控制率, 政府采购执行率和规范性 …)
+_CONTROLS = (("staff_control", re.compile(r"人员(?:控制率|编制控制)")),
+             ("three_public_change", re.compile(r"三公经费变动率")),
+             ("three_public_control", re.compile(r"三公经费控制率")),
+             ("public_expense_control", re.compile(r"公用经费控制率")),
+             ("procurement_exec", re.compile(r"政府采购执行率")))
+_TOTAL_ROW = re.compile(r"^(?:合计|总计|总分|得分合计|合计得分)$")
+
+
+def control_kind(name: str) -> str | None:
+    """The control rate a rubric row scores, from its name."""
+    return next((k for k, pattern in _CONTROLS if pattern.search(name)), None)
+_STEP = re.compile(r"每(?:超过|超出|高于|低于|降低|偏离|偏差|相差)?(?:\((?:超过|超出|降低|低于)\))?(?:一个|1个?)?(?:百分点|%)"
                    r"扣(\d+(?:\.\d+)?)分")
 _BONUS = re.compile(r"加\d*(?:\.\d+)?分|加分")
 
@@ -208,13 +223,20 @@ def rubric_findings(sheet: Sheet, data: BasicData | None, p: Profile) -> list[Fi
         return []
     last_head, cols = head
     out: list[Finding] = []
+    leaves: list[tuple[float, float]] = []  # (分值, 得分) of each scored 三级 row above a 合计 row
     for r in (x for x in sorted(g) if x > last_head):
         row = g[r]
         name = _plain(row.get(cols["name"], ""))
         w, s = cell_number(row.get(cols["weight"])), cell_number(row.get(cols["score"]))
+        if any(_TOTAL_ROW.match(_plain(x)) for c, x in row.items() if isinstance(x, str) and c <= cols["name"]):
+            out += _total_row(leaves, w, s, sheet.name, r, cols)
+            continue
         if w is None or s is None:
             continue
+        if name:
+            leaves.append((w, s))
         standard = " ".join(str(row.get(c, "")) for c in cols.get("standard", ()))
+        out += _criteria_points(standard, w, name, sheet.name, _ref(r, cols["weight"]))
         ref = _ref(r, cols["score"])
         if s > w + 1e-9:
             bonus = bool(_BONUS.search(compact(standard)))
@@ -222,9 +244,48 @@ def rubric_findings(sheet: Sheet, data: BasicData | None, p: Profile) -> list[Fi
                                f"得分 {s:g} 超过分值 {w:g}" + ("；评分标准有加分项，请复核加分依据" if bonus else ""),
                                expected=w, found=s, context=name or None).at(sheet.name, ref))
             continue
-        kind = _CONTROLS.get(name)
+        kind = control_kind(name)
         if kind and data is not None:
             out += _control_row(kind, name, w, s, standard, data, p, sheet.name, ref)
+    return out
+
+
+_CLAUSE = re.compile(r"[①②③④⑤⑥⑦⑧⑨⑩;；]")  # criteria that add up; bands of one criterion are split by "，"
+_POINTS = re.compile(r"(?<!扣)(?<!加)(?:计|得|给|赋)(\d+(?:\.\d+)?)分")
+
+
+def _criteria_points(standard: str, w: float, name: str, sheet: str, ref: str) -> list[Finding]:
+    """A row whose criteria give at most fewer points than its 分值 (seed 002: 预算执行率 worth 6, criteria
+    ① at most 2 + ② at most 2): the rubric contradicts itself; said once, on the row's 分值. Clauses (①②…, or
+    "；") are taken to add up, so the sum is an upper bound and a finding is never a guess."""
+    text = compact(standard)
+    if not text or "满分" in text or _BONUS.search(text):
+        return []
+    clauses = [c for c in _CLAUSE.split(text) if c]
+    most = 0.0
+    for clause in clauses:
+        points = [float(x) for x in _POINTS.findall(clause)]
+        if not points:
+            return []  # a clause whose points are not stated: nothing can be concluded
+        most += max(points)
+    if most >= w - 1e-9:
+        return []
+    return [Finding(RUBRIC_INCONSISTENT, "warning",
+                    f"{name or '该行'}分值 {w:g}，但评分标准最多给 {most:g} 分：评价指标表自相矛盾，请财政局确认",
+                    expected=most, found=w, context=name or None).at(sheet, ref)]
+
+
+def _total_row(leaves: list[tuple[float, float]], w: float | None, s: float | None, sheet: str, r: int,
+               cols: dict) -> list[Finding]:
+    """The 合计 row: its 分值 and 得分 are the sums of the 三级 rows above it."""
+    out = []
+    for what, have, col, i in (("分值", w, cols["weight"], 0), ("得分", s, cols["score"], 1)):
+        if have is None or not leaves:
+            continue
+        want = round(sum(x[i] for x in leaves), 6)
+        if abs(have - want) > 0.005:
+            out.append(Finding(RUBRIC_SUM, "error", f"合计{what} {have:g} 不等于各三级指标{what}之和 {want:g}",
+                               expected=want, found=have, context=f"合计{what}").at(sheet, _ref(r, col)))
     return out
 
 
@@ -234,10 +295,11 @@ def _rubric_header(g: Grid) -> tuple[int, dict] | None:
         name = next((c for c, t in texts.items() if t == "三级指标"), None)
         if name is None:
             continue
-        band = {c: t for rr in (r, r + 1) for c, t in ((c, compact(x)) for c, x in g.get(rr, {}).items()
-                                                       if isinstance(x, str))}
         below = r + 1 if any(t in ("分值", "评分", "得分") for c, t in
                              ((c, compact(x)) for c, x in g.get(r + 1, {}).items() if isinstance(x, str))) else r
+        # the header's labels: its own row, and the next row only when that is the header's second row
+        band = {c: t for rr in range(r, below + 1) for c, t in ((c, compact(x)) for c, x in g.get(rr, {}).items()
+                                                                    if isinstance(x, str))}
         right = sorted(c for c in band if c > name)
         weight = next((c for c in right if band[c].startswith("分值")), None)
         scores = [c for c in right if band[c] in ("得分", "评分", "自评得分") or band[c].endswith("评分")]

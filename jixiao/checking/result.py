@@ -25,6 +25,7 @@ class FileResult:
     total: float | None = None
     grade: str | None = None
     findings: list[Finding] = field(default_factory=list)
+    forms: list[dict[str, Any]] = field(default_factory=list)  # each form of the workbook: sheet, kind, unit, total
     error: str | None = None
     seconds: float = 0.0
 
@@ -43,7 +44,7 @@ class FileResult:
         return {"file": self.file, "kind": self.kind, "route": self.route, "profile": self.profile,
                 "profile_reason": self.profile_reason, "unit": self.unit, "year": self.year,
                 "exec_rate": self.exec_rate, "total": self.total, "grade": self.grade, "counts": self.counts(),
-                "error": self.error, "seconds": round(self.seconds, 4)}
+                "error": self.error, "seconds": round(self.seconds, 4), "forms": self.forms}
 
 
 FRAME_COLUMNS = ("file", "unit", "year", "kind", "profile", "sheet", "cell", "rule", "title", "severity", "message",

@@ -56,6 +56,7 @@ class Sheet:
     formulas: dict[str, str] = field(default_factory=dict)  # "A1" → "=…" (shared formulas expanded)
     merges: list[str] = field(default_factory=list)
     part: str = ""  # the zip member it was read from
+    formats: dict[str, str] = field(default_factory=dict)  # "A1" → number format of a number cell ("0.00%")
     max_row: int = 0
     max_col: int = 0
 
@@ -80,6 +81,7 @@ class Book:
     has_macros: bool = False
     links: dict[int, ExternalLink] = field(default_factory=dict)  # external links by their [n]
     raw: bytes | None = None  # the file's bytes when it came from inside an archive
+    html: bool = False  # read from a web page's table (an "Excel export" that is HTML, often named .xls)
 
     def sheet(self, name: str) -> Sheet | None:
         return self.sheets.get(name)
@@ -103,6 +105,12 @@ _REF = re.compile(r"([A-Z]{1,3})(\d+)")
 _R_ATTR = re.compile(r'\br="([A-Z]{1,3})(\d+)"')
 _T_ATTR = re.compile(r'\bt="(\w+)"')
 _SI_ATTR = re.compile(r'\bsi="(\d+)"')
+_S_ATTR = re.compile(r'\bs="(\d+)"')
+_NUMFMT = re.compile(rf"<{_NS}numFmt\b([^>]*)/?>")
+_CELLXFS = re.compile(rf"<{_NS}cellXfs\b[^>]*>(.*?)</{_NS}cellXfs>", re.S)
+_XF = re.compile(rf"<{_NS}xf\b([^>]*)")
+# the built-in number formats a form's amounts and rates use (ECMA-376 §18.8.30)
+BUILTIN_FORMATS = {1: "0", 2: "0.00", 3: "#,##0", 4: "#,##0.00", 9: "0%", 10: "0.00%", 11: "0.00E+00"}
 
 
 _ENTITY = re.compile(r"&(#[xX][0-9a-fA-F]+|#[0-9]+|lt|gt|amp|quot|apos);")
@@ -252,17 +260,21 @@ def read_book(source: str | Path | IO[bytes], label: str | None = None,
             raise WorkbookError("文件不存在", code="workbook.not_found", file=label)
         try:
             with open(p, "rb") as fh:
-                head = fh.read(8)
+                head = fh.read(4096)
         except OSError as e:
             code = "input.unreadable" if isinstance(e, PermissionError) else "workbook.corrupt"
             raise WorkbookError(f"无法读取文件：{reason(e)}", code=code, file=label) from None
     else:
-        head = source.read(8)
+        head = source.read(4096)
         source.seek(0)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise WorkbookError("这是加密的工作簿或旧版 .xls 文件（OLE 格式），无法直接读取；加密文件请去掉打开密码后重新提交",
                             code="workbook.encrypted_or_xls", file=label)
     if not head.startswith(b"PK"):
+        from .html_table import is_html, read_html_book
+
+        if is_html(head):
+            return read_html_book(str(source) if isinstance(source, (str, Path)) else source, label)
         raise WorkbookError("不是 Excel 工作簿（.xlsx/.xlsm）", code="workbook.not_xlsx", file=label)
     try:
         members = too_many_members(source, MAX_PARTS, MAX_DIRECTORY_BYTES)
@@ -313,6 +325,7 @@ def _read(zr: _Zip, wb_part: str, label: str, only: set[str] | None) -> Book:
         if "localSheetId" not in a:
             names[a.get("name", "")] = _unescape(m.group(2))
     book = Book(label, {}, names, has_macros="xl/vbaProject.bin" in zr.names, links=_links(zr, wb_part, wb_xml, rels))
+    styles = _number_formats(zr, wb_part, rels)
     cells = 0
     for m in _SHEET.finditer(wb_xml):
         a = _attrs(m.group(1))
@@ -323,7 +336,7 @@ def _read(zr: _Zip, wb_part: str, label: str, only: set[str] | None) -> Book:
         if not typ.endswith("/worksheet"):
             continue  # chart sheets, dialog sheets
         part = _target(wb_part, target)
-        sheet = _read_sheet(zr.read(part), name, shared, label)
+        sheet = _read_sheet(zr.read(part), name, shared, label, styles)
         sheet.part = part
         cells += len(sheet.values)
         if cells > MAX_CELLS:
@@ -374,6 +387,26 @@ def _links(zr: _Zip, wb_part: str, wb_xml: str, rels: dict) -> dict[int, Externa
     return out
 
 
+def _number_formats(zr: _Zip, wb_part: str, rels: dict) -> list[str | None]:
+    """The number format of each cell style (``s`` attribute → format code; None for General)."""
+    part = next((_target(wb_part, t) for typ, t in rels.values() if typ.endswith("/styles")), None)
+    if part is None or part not in zr.names:
+        return []
+    xml = zr.read(part)
+    custom = {}
+    for m in _NUMFMT.finditer(xml):
+        a = _attrs(m.group(1))
+        if a.get("numFmtId", "").isdigit():
+            custom[int(a["numFmtId"])] = _unescape(a.get("formatCode", ""))
+    xfs = _CELLXFS.search(xml)
+    out: list[str | None] = []
+    for m in _XF.finditer(xfs.group(1) if xfs else ""):
+        fid = _attrs(m.group(1)).get("numFmtId", "0")
+        n = int(fid) if fid.isdigit() else 0
+        out.append(custom.get(n) or BUILTIN_FORMATS.get(n))
+    return out
+
+
 def _cells(xml: str):
     """(column, row, attributes, body) of each cell with content, one at a time."""
     found = False
@@ -387,7 +420,7 @@ def _cells(xml: str):
                 yield rm.group(1), rm.group(2), attrs, body
 
 
-def _read_sheet(xml: str, name: str, shared: list[str], label: str) -> Sheet:
+def _read_sheet(xml: str, name: str, shared: list[str], label: str, styles: list[str | None] | None = None) -> Sheet:
     s = Sheet(name)
     dim = _DIM.search(xml)
     if dim:
@@ -454,6 +487,11 @@ def _read_sheet(xml: str, name: str, shared: list[str], label: str) -> Sheet:
                 s.formulas[ref] = "=" + text
         if value is not None and value != "":
             s.values[ref] = value
+            if styles and isinstance(value, (int, float)) and not isinstance(value, bool) and 's="' in attrs:
+                sm = _S_ATTR.search(attrs)
+                fmt = styles[int(sm.group(1))] if sm and int(sm.group(1)) < len(styles) else None
+                if fmt:
+                    s.formats[ref] = fmt
         elif ref in s.formulas:
             s.values[ref] = "" if t == "str" else None
         if row > s.max_row:
