@@ -20,6 +20,7 @@ from .deviation import (
     indicator_score,
 )
 from .errors import Finding, JixiaoError
+from .certainty import execution_family, plausible_rule
 from .execution import cap_total, exec_rate, exec_score
 from .funds import check_split
 from .numbers import as_number, round_excel
@@ -269,8 +270,13 @@ def _execution_findings(fu: Funds, rate: float, escore: float, p: Profile) -> li
         else:
             fs.append(_rate_finding(rate, rep, fu.rate_decimals, v.FUNDS_RATE, "执行率"))
     if fu.reported_score is not None and abs(as_number(fu.reported_score) - escore) > p.indicators.score_tolerance:
-        fs.append(_exec_score_finding(escore, fu.reported_score, p, v.FUNDS_SCORE, "执行率得分"))
+        fs.append(_exec_score_finding(escore, fu.reported_score, p, v.FUNDS_SCORE, "执行率得分",
+                                      rate, _exec_weight(fu, p), fu.rate_decimals))
     return fs
+
+
+def _exec_weight(fu: Funds, p: Profile) -> float:
+    return p.execution.weight if fu.weight is None else as_number(fu.weight, "分值")
 
 
 def _rate_finding(rate: float, rep: float, decimals: int | None, key: str, context: str) -> Finding:
@@ -281,11 +287,24 @@ def _rate_finding(rate: float, rep: float, decimals: int | None, key: str, conte
                    found=f"{rep:.2%}", field=key, context=context)
 
 
-def _exec_score_finding(expected: float, found: float, p: Profile, key: str, context: str) -> Finding:
-    settled = p.settled("execution")
-    return Finding(EXEC_SCORE_MISMATCH, "error" if settled else "warning",
-                   "执行率得分与计分规则不符" + ("" if settled else "，请复核" + p.assumed("execution")),
-                   expected=expected, found=found, field=key, context=context)
+def _exec_score_finding(expected: float, found: float, p: Profile, key: str, context: str,
+                        rate: float, weight: float, rate_decimals: int | None) -> Finding:
+    """A reported execution score against the family of plausible rules: an error when none gives it (0 at
+    100%, more than 分值, a number no rounding gives), a warning naming the rule that does."""
+    rep = as_number(found, "得分")
+    if rep > weight + p.indicators.score_tolerance:
+        return Finding(EXEC_SCORE_MISMATCH, "error", f"{context} {rep:g} 超过分值 {weight:g}",
+                       expected=expected, found=found, field=key, context=context)
+    shown = round_excel(rate * 100, 2 if rate_decimals is None else rate_decimals) / 100
+    match = plausible_rule(rep, execution_family(rate, weight, p, shown), p.indicators.score_tolerance)
+    if match is None:
+        return Finding(EXEC_SCORE_MISMATCH, "error",
+                       "执行率得分与计分规则不符" + ("" if p.settled("execution") else
+                                           "，任何合理的计分与取整方法都得不到表中得分"),
+                       expected=expected, found=found, field=key, context=context)
+    return Finding(EXEC_SCORE_MISMATCH, "warning",
+                   f"执行率得分与所配规则不同，但符合“{match.name}”，请复核" + p.assumed("execution"),
+                   expected=expected, found=found, field=key, context=context, extra={"plausible_rule": match.name})
 
 
 def _part_findings(fu: Funds, p: Profile) -> list[Finding]:
@@ -302,7 +321,7 @@ def _part_findings(fu: Funds, p: Profile) -> list[Finding]:
             want = exec_score(rate, p, fu.weight)
             if abs(row.reported_score - want) > p.indicators.score_tolerance:
                 fs.append(_exec_score_finding(want, row.reported_score, p, v.part_key(row.group, row.part, "score"),
-                                              row.part))
+                                              row.part, rate, _exec_weight(fu, p), row.rate_decimals))
     return fs
 
 
@@ -361,7 +380,7 @@ def _indicator_findings(rows: list[IndicatorRow], p: Profile) -> tuple[list[Indi
     for i, row in enumerate(rows):
         officer = row.judged if row.judged is not None else row.reported
         s = indicator_score(row.target, row.actual, row.weight, p, grade=row.grade, reported=officer,
-                            reason=row.reason)
+                            reason=row.reason, name=row.name)
         if (s.kind == "定性" and row.judged is not None and row.reported is not None and s.score is not None
                 and abs(as_number(row.reported, "得分") - s.score) > p.indicators.score_tolerance):
             s.findings.append(Finding(SCORE_MISMATCH, "error",
