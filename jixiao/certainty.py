@@ -54,7 +54,7 @@ def execution_family(rate: float, weight: float, p: Profile, shown_rate: float |
         >>> from jixiao.profile import load_profile
         >>> p = load_profile("hunan-dept-2024")
         >>> sorted({r.value for r in execution_family(0.9448, 10, p)})
-        [9.0, 9.45, 10.0]
+        [9.0, 9.44, 9.45, 10.0]
         >>> 0.0 in {r.value for r in execution_family(1.0, 10, p)}
         False
     """
@@ -88,7 +88,7 @@ def indicator_family(raw: float, weight: float, p: Profile) -> list[PlausibleRul
     Example:
         >>> from jixiao.profile import load_profile
         >>> sorted({r.value for r in indicator_family(9.47368, 10, load_profile("national-2020"))})
-        [9.0, 9.47, 9.48, 9.5, 10.0]
+        [9.0, 9.4, 9.47, 9.48, 9.5, 10.0]
     """
     rule = p.indicators
     settled = p.settled("indicators.rounding")

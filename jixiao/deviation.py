@@ -92,7 +92,7 @@ def indicator_kind(target: object) -> Kind | None:
     Example:
         >>> indicator_kind("≥95%"), indicator_kind("≤1次"), indicator_kind("=24期"), indicator_kind("显著提升")
         ('正向', '反向', '等于', '定性')
-        >>> indicator_kind("95斤") is None
+        >>> indicator_kind("95#") is None
         True
     """
     v = target if isinstance(target, (Measure, Qualitative, Unreadable)) else parse_value(target)

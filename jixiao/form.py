@@ -162,6 +162,23 @@ class FormScore:
     capped_total: float
     grade: str
     findings: list[Finding]
+    unscored: tuple[int, ...] = ()  # rows the rules could not score: 总分 and 等级 are then 需核对
+    total_note: str | None = None  # why the total is 需核对 (Chinese), None when the total is complete
+
+    @property
+    def complete(self) -> bool:
+        """Whether every row was scored: only then 总分 and 等级 are numbers a unit may be ranked by."""
+        return not self.unscored
+
+    @property
+    def shown_total(self) -> float | None:
+        """总分 (after any 执行率 cap), or None (需核对) when a row could not be scored."""
+        return self.capped_total if self.complete else None
+
+    @property
+    def shown_grade(self) -> str | None:
+        """等级, or None (需核对) when a row could not be scored."""
+        return self.grade if self.complete else None
 
 
 def _rate_matches(rate: float, reported: float, decimals: int | None = None) -> bool:
@@ -221,9 +238,14 @@ def score_form(form: DeptForm, profile: str | Profile | None = None) -> FormScor
     total = overall_total(escore, isum)
     capped = cap_total(total, rate, p)
     g = grade(capped, p)
-    fs += _total_findings(form, scored, escore, sum_row, capped, g, p, layout, fs)
+    unscored = tuple(i for i, (ln, sc) in enumerate(zip(lines, scored)) if sc.score is None and ln.weight > 0)
+    note = (f"需核对：{len(unscored)} 项指标无法按规则计分（" + "、".join(
+        form.indicators[i].name or f"第{i + 1}项" for i in unscored[:5]) + ("等" if len(unscored) > 5 else "")
+            + "），总分与等级不能按规则给出") if unscored else None
+    fs += _total_findings(form, scored, escore, sum_row, capped, g, p, layout, fs, complete=not unscored)
     return FormScore(profile=p.id, exec_rate=rate, exec_score=escore, indicators=scored, indicator_sum=isum,
-                     sum_row=sum_row, total=total, capped_total=capped, grade=g, findings=fs)
+                     sum_row=sum_row, total=total, capped_total=capped, grade=g, findings=fs, unscored=unscored,
+                     total_note=note)
 
 
 @dataclass(frozen=True)
@@ -488,7 +510,7 @@ def _own_weight_findings(lines: list[IndicatorLine], p: Profile, execution_weigh
 
 
 def _total_findings(form: DeptForm, scored: list[IndicatorScore], escore: float, sum_row: float, total: float,
-                    g: str, p: Profile, layout: Layout, behind: list[Finding]) -> list[Finding]:
+                    g: str, p: Profile, layout: Layout, behind: list[Finding], complete: bool = True) -> list[Finding]:
     """合计, 总分 and 等级 as the form reports them.
 
     First against the form's own scores (an error when they do not add up); then 总分 and 等级 under the
@@ -510,7 +532,7 @@ def _total_findings(form: DeptForm, scored: list[IndicatorScore], escore: float,
                                                  else "（不含执行率得分）") + why,
                           expected=own_sum, found=form.reported_sum, field=v.SUM_ROW_SCORE, context="合计"))
     rows_behind = [f for f in behind if f.rule in (SCORE_MISMATCH, QUALITATIVE_OUT_OF_BAND, EXEC_SCORE_MISMATCH)]
-    if form.reported_sum is not None and abs(as_number(form.reported_sum) - own_sum) <= tol \
+    if complete and form.reported_sum is not None and abs(as_number(form.reported_sum) - own_sum) <= tol \
             and abs(as_number(form.reported_sum) - sum_row) > tol:
         fs.append(Finding(TOTAL_SUM_ROW_MISMATCH, "warning" if rows_behind else "info",
                           f"合计按规则应为 {sum_row:g}（表中各项之和为 {own_sum:g}），请复核各项得分",
@@ -520,7 +542,7 @@ def _total_findings(form: DeptForm, scored: list[IndicatorScore], escore: float,
         if abs(rep - own_total) > tol:
             fs.append(Finding(TOTAL_TOTAL_MISMATCH, "error", "总分与表中执行率得分加各项指标得分之和不符" + why,
                               expected=own_total, found=form.reported_total, field=v.TOTAL_SCORE, context="总分"))
-        elif abs(rep - total) > tol:
+        elif complete and abs(rep - total) > tol:
             assumed = "" if layout.total_includes_execution else "；按规则总分含执行率得分"
             fs.append(Finding(TOTAL_TOTAL_MISMATCH, "warning" if rows_behind or assumed else "info",
                               f"总分按规则应为 {total:g}（表中各项之和为 {own_total:g}{assumed}），请复核各项得分",
@@ -533,7 +555,7 @@ def _total_findings(form: DeptForm, scored: list[IndicatorScore], escore: float,
         if shown != own_grade and shown != g:
             fs.append(Finding(TOTAL_GRADE_MISMATCH, "error", f"等级应为“{own_grade}”（总分 {base:g}）",
                               expected=own_grade, found=form.reported_grade, field=v.TOTAL_GRADE, context="等级"))
-        elif shown != g:
+        elif shown != g and complete:
             fs.append(Finding(TOTAL_GRADE_MISMATCH, "warning", f"按规则总分 {total:g}，等级应为“{g}”，请复核",
                               expected=g, found=form.reported_grade, field=v.TOTAL_GRADE, context="等级"))
     return fs

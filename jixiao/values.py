@@ -258,7 +258,7 @@ def parse_value(raw: object, number_format: str | None = None) -> Value:
         12000.0
         >>> parse_value("显著提升")
         Qualitative(text='显著提升')
-        >>> parse_value("95斤").reason
+        >>> parse_value("95#").reason
         '数字后的单位或写法无法识别'
         >>> parse_value(0.95, "0.00%").format()
         '95%'
