@@ -27,12 +27,13 @@ from .numbers import as_number, round_excel
 from .profile import Profile, load_profile
 from .rules import RULES, error_codes, rule
 from .totals import TOTAL as WEIGHTS_TOTAL
-from .totals import FIRST_LEVEL
+from .totals import FIRST_LEVEL, UNKNOWN_LEVEL
 from .totals import (
     IndicatorLine,
     check_weights,
     grade,
     indicators_total,
+    legend_bands,
     level_key,
     overall_total,
     split_label,
@@ -111,6 +112,7 @@ class DeptForm:
     stated_split_totals: dict[str, float] = field(default_factory=dict)  # "按收入性质分：38479.52"
     reported_sum_weight: float | None = None  # the 合计 row's 分值 as the form shows it
     reported_total_weight: float | None = None  # the 总分 row's 分值 as the form shows it
+    grade_legend: str | None = None  # a grading legend printed on the form ("90分（含）以上为优；…")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "DeptForm":
@@ -131,7 +133,8 @@ class DeptForm:
                    reported_sum=d.get("reported_sum"), kind=d.get("kind", "dept"),
                    reported_total=d.get("reported_total"), reported_grade=d.get("reported_grade"),
                    stated_split_totals=d.get("stated_split_totals", {}),
-                   reported_sum_weight=d.get("reported_sum_weight"), reported_total_weight=d.get("reported_total_weight"))
+                   reported_sum_weight=d.get("reported_sum_weight"), reported_total_weight=d.get("reported_total_weight"),
+                   grade_legend=d.get("grade_legend"))
 
     @classmethod
     def load(cls, path: str | Path) -> "DeptForm":
@@ -226,6 +229,7 @@ def score_form(form: DeptForm, profile: str | Profile | None = None) -> FormScor
     rate = exec_rate(fu.budget, fu.executed)
     escore = exec_score(rate, p, fu.weight)
     fs = _execution_findings(fu, rate, escore, p) + _split_findings(form, p) + _part_findings(fu, p)
+    escore = _admitted_exec_score(fu, escore, fs)
     scored, row_findings = _indicator_findings(form.indicators, p)
     fs += row_findings
     lines = [IndicatorLine(r.level1, r.level2, r.name, as_number(r.weight), s.score)
@@ -237,7 +241,7 @@ def score_form(form: DeptForm, profile: str | Profile | None = None) -> FormScor
     sum_row = overall_total(escore, isum) if layout.sum_row_includes_execution else round(isum, 10)
     total = overall_total(escore, isum)
     capped = cap_total(total, rate, p)
-    g = grade(capped, p)
+    g = grade(capped, p, legend_bands(form.grade_legend))
     unscored = tuple(i for i, (ln, sc) in enumerate(zip(lines, scored)) if sc.score is None and ln.weight > 0)
     note = (f"需核对：{len(unscored)} 项指标无法按规则计分（" + "、".join(
         form.indicators[i].name or f"第{i + 1}项" for i in unscored[:5]) + ("等" if len(unscored) > 5 else "")
@@ -295,6 +299,14 @@ def _execution_findings(fu: Funds, rate: float, escore: float, p: Profile) -> li
         fs.append(_exec_score_finding(escore, fu.reported_score, p, v.FUNDS_SCORE, "执行率得分",
                                       rate, _exec_weight(fu, p), fu.rate_decimals))
     return fs
+
+
+def _admitted_exec_score(fu: Funds, escore: float, found: list[Finding]) -> float:
+    """The form's own execution score where a plausible rule gives it (a warning naming that rule): the totals
+    follow from it, so 总分 is not a second disagreement; otherwise the profile's rule."""
+    admitted = any(f.rule == EXEC_SCORE_MISMATCH and f.field == v.FUNDS_SCORE and "plausible_rule" in f.extra
+                   for f in found)
+    return as_number(fu.reported_score) if admitted and fu.reported_score is not None else escore
 
 
 def _exec_weight(fu: Funds, p: Profile) -> float:
@@ -435,7 +447,7 @@ def _weight_findings(lines: list[IndicatorLine], p: Profile, execution_weight: f
                 f.message += "；表内分值自洽，按表内分值"
         fs += by_level
     else:
-        fs += check_weights(lines, p, execution_weight)
+        fs += _form_declares_levels(check_weights(lines, p, execution_weight))
     fs += _declared_level_findings(lines, p)
     for f in fs:
         if f.rule == WEIGHTS_TOTAL:
@@ -444,6 +456,18 @@ def _weight_findings(lines: list[IndicatorLine], p: Profile, execution_weight: f
             row = next((i for i, ln in enumerate(lines) if level_key(ln.level1) == f.extra["level1"]), None)
             f.field = v.indicator_key(row, "weight") if row is not None else None
     return fs
+
+
+def _form_declares_levels(found: list[Finding]) -> list[Finding]:
+    """The form states its own 分值 per first-level indicator: where they add up to the total, they decide the
+    weights (财预〔2020〕10号 “原则上”), and the profile's first-level weights only inform."""
+    if any(f.rule == WEIGHTS_TOTAL for f in found):
+        return found
+    for f in found:
+        if f.rule in (FIRST_LEVEL, UNKNOWN_LEVEL) and f.severity != "error":
+            f.severity = "info"
+            f.message += "；表内各一级指标分值之和与总分相符，按表内分值"
+    return found
 
 
 def _declared_level_findings(lines: list[IndicatorLine], p: Profile) -> list[Finding]:
@@ -551,7 +575,7 @@ def _total_findings(form: DeptForm, scored: list[IndicatorScore], escore: float,
         shown = str(form.reported_grade).strip().removeprefix("等级：").removeprefix("等级:")
         base = own_total if form.reported_total is None or abs(as_number(form.reported_total) - own_total) <= tol \
             else as_number(form.reported_total)
-        own_grade = grade(cap_total(base, _rate_or_one(fu), p), p)
+        own_grade = grade(cap_total(base, _rate_or_one(fu), p), p, legend_bands(form.grade_legend))
         if shown != own_grade and shown != g:
             fs.append(Finding(TOTAL_GRADE_MISMATCH, "error", f"等级应为“{own_grade}”（总分 {base:g}）",
                               expected=own_grade, found=form.reported_grade, field=v.TOTAL_GRADE, context="等级"))

@@ -42,6 +42,7 @@ class FormRead:
     part_rows: dict[tuple[str, str], dict[str, Cell]] = field(default_factory=dict)  # (group, part) → rate/score cells
     notes: list[Finding] = field(default_factory=list)  # what the reader could not find
     layout: str | None = None  # the jixiao template it was made from (dept-province …), if any
+    grade_legend: str | None = None  # a grading legend printed on the sheet (labels.grade_legend)
 
     def get(self, key: str) -> Any:
         c = self.cells.get(key)
