@@ -125,7 +125,7 @@ _NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)"
 # A unit jixiao does not list (MWp, 标准箱, 千伏安): Latin letters, or one to three CJK characters that are not
 # a comparator word; read as a unit of its own (the same unit on both sides is comparable).
 _OTHER_UNIT = (rf"(?:(?![eE][-+]?\d)[A-Za-zμΩ][A-Za-z0-9μΩ·/²³]{{0,7}}"
-               rf"|(?:(?!{_alt(tuple(SUFFIX_WORDS) + tuple(MAGNITUDES))})[\u4e00-\u9fff]){{1,3}}(?:/[\u4e00-\u9fff]{{1,2}})?)")
+               rf"|(?:(?!{_alt(SUFFIX_WORDS)})[\u4e00-\u9fff]){{1,3}}(?:/[\u4e00-\u9fff]{{1,2}})?)")
 _MEASURE_RE = re.compile(
     rf"^(?P<label>[^\d]*?)\s*(?P<pre>{_alt(PREFIX_WORDS)})?\s*(?P<num>{_NUM})\s*"
     rf"(?P<mag>{_alt(MAGNITUDES)})?\s*(?P<unit>{_alt(UNITS)}|{_OTHER_UNIT})?\s*"
