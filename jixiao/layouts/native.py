@@ -400,7 +400,7 @@ def reading(p: Profile, c: dict[str, str], t: dict[str, str], a: dict[str, str])
     bare = f'AND({a["unit"]}="",{a["mag"]}="",OR({t["unit"]}<>"",{t["mag"]}<>""))'
     av = f'IF({bare},IF({t["num"]}=0,{a["num"]},{a["num"]}*{tv}/{t["num"]}),{a["val"]})'
     fraction = f'AND({bare},{t["dim"]}="ratio",ABS({a["num"]})>0,ABS({a["num"]})<=1,ABS({t["num"]})>1)'
-    measured = [w for w in MEASURED_WORDS if w]
+    measured = sorted(w for w in MEASURED_WORDS if w)
     aw, acmp = a["w"], a["cmp"]
     bound = f'OR(AND({aw}<>"",NOT({member(aw, measured)})),AND({a["post"]}>0,OR({a["post"]}<>6,{aw}<>"")))'
     neg = member(aw, NEGATED_WORDS)
