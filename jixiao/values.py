@@ -26,6 +26,7 @@ error_codes({
     "value.comparator_conflict": "比较符前后矛盾",
     "value.no_number": "只有比较符没有数值",
     "value.unit_unknown": "单位无法识别",
+    "value.unit_ambiguous": "未写单位，无法判断",
 })
 
 
