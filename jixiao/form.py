@@ -229,7 +229,7 @@ def score_form(form: DeptForm, profile: str | Profile | None = None) -> FormScor
     rate = exec_rate(fu.budget, fu.executed)
     escore = exec_score(rate, p, fu.weight)
     fs = _execution_findings(fu, rate, escore, p) + _split_findings(form, p) + _part_findings(fu, p)
-    escore = _admitted_exec_score(fu, escore, fs)
+    for_totals = _admitted_exec_score(fu, escore, fs)
     scored, row_findings = _indicator_findings(form.indicators, p)
     fs += row_findings
     lines = [IndicatorLine(r.level1, r.level2, r.name, as_number(r.weight), s.score)
@@ -238,15 +238,15 @@ def score_form(form: DeptForm, profile: str | Profile | None = None) -> FormScor
     if lines:
         fs += _weight_findings(lines, p, fu.weight, form, layout)
     isum = indicators_total(lines)
-    sum_row = overall_total(escore, isum) if layout.sum_row_includes_execution else round(isum, 10)
-    total = overall_total(escore, isum)
+    sum_row = overall_total(for_totals, isum) if layout.sum_row_includes_execution else round(isum, 10)
+    total = overall_total(for_totals, isum)
     capped = cap_total(total, rate, p)
     g = grade(capped, p, legend_bands(form.grade_legend))
     unscored = tuple(i for i, (ln, sc) in enumerate(zip(lines, scored)) if sc.score is None and ln.weight > 0)
     note = (f"需核对：{len(unscored)} 项指标无法按规则计分（" + "、".join(
         form.indicators[i].name or f"第{i + 1}项" for i in unscored[:5]) + ("等" if len(unscored) > 5 else "")
             + "），总分与等级不能按规则给出") if unscored else None
-    fs += _total_findings(form, scored, escore, sum_row, capped, g, p, layout, fs, complete=not unscored)
+    fs += _total_findings(form, scored, for_totals, sum_row, capped, g, p, layout, fs, complete=not unscored)
     return FormScore(profile=p.id, exec_rate=rate, exec_score=escore, indicators=scored, indicator_sum=isum,
                      sum_row=sum_row, total=total, capped_total=capped, grade=g, findings=fs, unscored=unscored,
                      total_note=note)
