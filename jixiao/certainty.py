@@ -81,7 +81,7 @@ def execution_family(rate: float, weight: float, p: Profile, shown_rate: float |
     return out
 
 
-def indicator_family(raw: float, weight: float, p: Profile) -> list[PlausibleRule]:
+def indicator_family(raw: float, weight: float, p: Profile, what: str = "按财预〔2020〕10号公式") -> list[PlausibleRule]:
     """Every rounding of the indicator formula's unrounded score ``raw`` that the family allows (only the
     profile's rounding when ``indicators.rounding`` is settled), clamped to [0, 分值].
 
@@ -93,7 +93,7 @@ def indicator_family(raw: float, weight: float, p: Profile) -> list[PlausibleRul
     rule = p.indicators
     settled = p.settled("indicators.rounding")
     out = _roundings(raw, rule.family, rule.rounding.mode if settled else None,
-                     rule.rounding.decimals if settled else None, "按财预〔2020〕10号公式")
+                     rule.rounding.decimals if settled else None, what)
     return [PlausibleRule(min(max(r.value, 0.0), weight), r.name) for r in out]
 
 

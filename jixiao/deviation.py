@@ -71,6 +71,7 @@ class IndicatorScore:
     band: tuple[float, float] | None = None  # allowed points for a qualitative grade
     over_achievement: bool = False
     raw_score: float | None = None  # the rule's score before rounding
+    raw_alternatives: dict[str, float] = field(default_factory=dict)  # other plausible miss rules → raw score
     reason_required: bool = False
     reason_recommended: bool = False
     findings: list[Finding] = field(default_factory=list)
@@ -201,7 +202,11 @@ def _mismatch(res: IndicatorScore, rep: float, p: Profile) -> Finding:
     and rounding does not explain the difference; a warning naming the assumed rule otherwise."""
     raw = res.raw_score if res.raw_score is not None else res.score
     assert res.score is not None and raw is not None
-    match = certainty.plausible_rule(rep, certainty.indicator_family(raw, res.weight, p), p.indicators.score_tolerance)
+    family = certainty.indicator_family(raw, res.weight, p)
+    if not p.settled("indicators"):  # the formula itself is judged: the other miss rules are plausible too
+        for name, alt in res.raw_alternatives.items():
+            family += certainty.indicator_family(alt, res.weight, p, name)
+    match = certainty.plausible_rule(rep, family, p.indicators.score_tolerance)
     if match is None:
         sev, note = "error", "，计分规则的任何合理取整都得不到表中得分"
     else:
@@ -288,6 +293,9 @@ def _score_quantitative(res: IndicatorScore, p: Profile, t: Measure, a: Value) -
             res.score = 0.0
         else:
             res.score = max(0.0, w * (1 - (av - tv) / tv))
+        if not res.met and tv > 0:
+            res.raw_alternatives = {"反向未达成按相对偏差计分": max(0.0, w * (1 - (av - tv) / tv)),
+                                    "反向未达成不得分": 0.0}
     elif t.comparator is Comparator.APPROX and rule.approx_as == "positive":
         # “约50亿元” / “50亿元左右”: reaching the lower edge of the tolerance is met; more is over-achievement.
         floor_v = tv * (1 - rule.approx_tolerance)
@@ -303,6 +311,10 @@ def _score_quantitative(res: IndicatorScore, p: Profile, t: Measure, a: Value) -
             res.score = 0.0
         else:
             res.score = max(0.0, w * (1 - abs(av - tv) / abs(tv)))
+        if not res.met and tv != 0:
+            res.raw_alternatives = {"等于型未达成按相对偏差计分": max(0.0, w * (1 - abs(av - tv) / abs(tv))),
+                                    "等于型未达成按完成比例计分": max(0.0, min(w, w * av / tv)),
+                                    "等于型未达成不得分": 0.0}
         res.over_achievement = (tv > 0 and av > tv and res.ratio is not None
                                 and res.ratio >= rule.over_achievement_ratio - _EPS)
 

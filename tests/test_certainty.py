@@ -90,3 +90,18 @@ def test_an_indicator_score_outside_every_rounding_is_an_error_inside_one_a_warn
 def test_plausible_rule_is_none_when_nothing_gives_the_value():
     fam = execution_family(1.0, 10, load_profile(HUNAN))
     assert plausible_rule(0, fam) is None and plausible_rule(10, fam) is not None
+
+
+def test_where_the_indicator_formula_itself_is_judged_other_miss_rules_are_plausible(tmp_path):
+    prof = tmp_path / "judged.toml"
+    prof.write_text('[profile]\nid = "judged"\nextends = "national-2020"\nname = "公式推定"\n'
+                    '[sources.indicators]\nconfidence = "inferred"\nsource = "由表格推定"\n', encoding="utf-8")
+    # ≤1次 / 2次: the profile's relative rule gives 0 as well; =24期 / 20期: relative 8.33, proportional 8.33,
+    # zero 0 — all plausible where the formula is judged; 5 is none of them
+    res = indicator_score("=24期", "20期", 10, str(prof), reported=0)
+    assert [f.severity for f in res.findings if f.rule == "indicator.score_mismatch"] == ["warning"]
+    assert "不得分" in res.findings[0].message
+    res = indicator_score("=24期", "20期", 10, str(prof), reported=5)
+    assert [f.severity for f in res.findings if f.rule == "indicator.score_mismatch"] == ["error"]
+    res = indicator_score("=24期", "20期", 10, NATIONAL, reported=0)  # official formula: 0 is no rounding of 8.33
+    assert [f.severity for f in res.findings if f.rule == "indicator.score_mismatch"] == ["error"]
