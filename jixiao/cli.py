@@ -77,8 +77,9 @@ def _findings_table(findings: list[Finding], title: str = "发现的问题") -> 
 def _form_json(path: str, s: FormScore) -> dict[str, Any]:
     return {
         "file": path, "profile": s.profile, "exec_rate": s.exec_rate, "exec_score": s.exec_score,
-        "indicator_sum": s.indicator_sum, "sum_row": s.sum_row, "total": s.total,
-        "capped_total": s.capped_total, "grade": s.grade,
+        "indicator_sum": s.indicator_sum, "sum_row": s.sum_row if s.complete else None,
+        "total": s.total if s.complete else None, "capped_total": s.shown_total, "grade": s.shown_grade,
+        "total_note": s.total_note,
         "indicators": [{"kind": i.kind, "weight": i.weight, "score": i.score, "grade": i.grade,
                         "met": i.met, "reason_required": i.reason_required} for i in s.indicators],
         "findings": [f.to_dict() for f in s.findings],
@@ -101,9 +102,13 @@ def _print_form(con: Console, path: str, form: DeptForm, s: FormScore, source: s
         t.add_row(row.level1, row.level2, short(row.name), short(row.target), short(row.actual), sc.kind or "?",
                   f"{sc.weight:g}", f"[{style}]{score}[/]" if style else score)
     con.print(t)
-    con.print(f"执行率 [bold]{s.exec_rate:.2%}[/]  执行率得分 [bold]{s.exec_score:g}[/]  "
-              f"指标得分合计 [bold]{s.indicator_sum:g}[/]  合计行 [bold]{s.sum_row:g}[/]  "
-              f"总分 [bold]{s.capped_total:g}[/]  等级 [bold green]{s.grade}[/]")
+    if s.complete:
+        con.print(f"执行率 [bold]{s.exec_rate:.2%}[/]  执行率得分 [bold]{s.exec_score:g}[/]  "
+                  f"指标得分合计 [bold]{s.indicator_sum:g}[/]  合计行 [bold]{s.sum_row:g}[/]  "
+                  f"总分 [bold]{s.capped_total:g}[/]  等级 [bold green]{s.grade}[/]")
+    else:
+        con.print(f"执行率 [bold]{s.exec_rate:.2%}[/]  执行率得分 [bold]{s.exec_score:g}[/]  "
+                  f"总分 [bold yellow]需核对[/]  等级 [bold yellow]需核对[/]  {escape(s.total_note or '')}")
     if s.findings:
         con.print(_findings_table(s.findings))
 
@@ -507,7 +512,7 @@ def _print_check(results, written) -> None:
         for r in results:
             c = r.counts()
             t.add_row(escape(r.file), escape(r.unit or ""), "" if r.exec_rate is None else f"{r.exec_rate:.2%}",
-                      "" if r.total is None else f"{r.total:g}", r.grade or "",
+                      r.total_text, r.grade or ("需核对" if r.total_note else ""),
                       f"[bold red]{c['error']}[/]" if c["error"] else "0",
                       f"[yellow]{c['warning']}[/]" if c["warning"] else "0", escape(r.profile_reason or ""))
         con.print(t)

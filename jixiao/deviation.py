@@ -15,11 +15,12 @@ is flagged for review; an approximate target (约, 左右, 力争, amounts in �
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from . import certainty
 from .errors import Finding, Severity
-from .numbers import as_number, clamp, round_excel
+from .numbers import as_number, clamp
 from .profile import IndicatorRule, Profile, QualGrade, load_profile
 from .rules import rule
 from .values import (
@@ -46,6 +47,7 @@ TARGET_UNREADABLE = rule("indicator.target_unreadable", "指标值无法读取",
 QUALITATIVE_UNPROVEN = rule("indicator.qualitative_unproven", "定性指标完成情况未说明", "actual")
 APPROX_REVIEW = rule("indicator.approx_over_achievement", "约数指标超出待复核", "actual")
 UNIT_MISMATCH = rule("indicator.unit_mismatch", "单位不一致", "actual")
+ACTUAL_BOUND = rule("indicator.actual_bound", "实际完成值只写界限，需人工核对", "actual")
 
 Kind = Literal["正向", "反向", "等于", "定性"]
 # Words that may stand before a number in 实际完成值 without making it a target.
@@ -69,6 +71,7 @@ class IndicatorScore:
     band: tuple[float, float] | None = None  # allowed points for a qualitative grade
     over_achievement: bool = False
     raw_score: float | None = None  # the rule's score before rounding
+    raw_alternatives: dict[str, float] = field(default_factory=dict)  # other plausible miss rules → raw score
     reason_required: bool = False
     reason_recommended: bool = False
     findings: list[Finding] = field(default_factory=list)
@@ -90,7 +93,7 @@ def indicator_kind(target: object) -> Kind | None:
     Example:
         >>> indicator_kind("≥95%"), indicator_kind("≤1次"), indicator_kind("=24期"), indicator_kind("显著提升")
         ('正向', '反向', '等于', '定性')
-        >>> indicator_kind("95斤") is None
+        >>> indicator_kind("95#") is None
         True
     """
     v = target if isinstance(target, (Measure, Qualitative, Unreadable)) else parse_value(target)
@@ -107,12 +110,13 @@ def _as_value(x: object) -> Value:
 
 def indicator_score(target: object, actual: object, weight: float, profile: str | Profile | None = None, *,
                     grade: str | None = None, reported: float | None = None,
-                    reason: str | None = None) -> IndicatorScore:
+                    reason: str | None = None, name: str | None = None) -> IndicatorScore:
     """Score one indicator row.
 
     ``grade`` is the officer's 定性 grade (达成/部分达成/未达成 or the full label);
     ``reported`` the 得分 written on the form, checked against the rule;
-    ``reason`` the 偏差原因 text (None when unknown), checked when required.
+    ``reason`` the 偏差原因 text (None when unknown), checked when required;
+    ``name`` the 三级指标 (a bare rate target of a floor-by-nature indicator such as 满意度 reads as ≥).
 
     Example:
         >>> res = indicator_score("≥95%", "90%", 10)
@@ -137,9 +141,10 @@ def indicator_score(target: object, actual: object, weight: float, profile: str 
     res = IndicatorScore(kind=None, weight=w, score=None, target=t, actual=a)
     rep = None if reported is None or reported == "" else as_number(reported, "得分")
 
+    t = res.target = _floor_by_nature(t, name, rule)
     if isinstance(t, Unreadable):
-        res.findings.append(Finding(TARGET_UNREADABLE, "error",
-                                    f"年度指标值无法读取：{t.reason}", found=t.text))
+        res.findings.append(Finding(TARGET_UNREADABLE, "warning",
+                                    f"年度指标值无法读取：{t.reason}，需人工核对", found=t.text))
     elif isinstance(t, Qualitative):
         res.kind = "定性"
         _score_qualitative(res, p, grade, rep)
@@ -170,6 +175,10 @@ def indicator_score(target: object, actual: object, weight: float, profile: str 
                                         f"得分 {rep:g} 超过分值 {w:g}", expected=w, found=rep))
         elif res.score is not None and res.kind != "定性" and abs(rep - res.score) > rule.score_tolerance:
             res.findings.append(_mismatch(res, rep, p))
+        elif res.score is None and res.met is False and rep >= w - _EPS and w > 0:
+            res.findings.append(Finding(SCORE_MISMATCH, "error",
+                                        f"实际完成值“{_text(res.actual)}”表示未达到指标值，不能得满分 {w:g}",
+                                        expected=f"< {w:g}", found=rep))
     if reason is not None and not str(reason).strip():
         if res.reason_required:
             shown_below = rep is None or _below_full(rule, rep, w)  # the form's own 得分 is below 分值: certain
@@ -193,13 +202,16 @@ def _mismatch(res: IndicatorScore, rep: float, p: Profile) -> Finding:
     and rounding does not explain the difference; a warning naming the assumed rule otherwise."""
     raw = res.raw_score if res.raw_score is not None else res.score
     assert res.score is not None and raw is not None
-    by_rounding = any(abs(rep - round_excel(raw, d, m)) <= 1e-9 for d in (0, 1) for m in ("half_up", "up", "down"))
-    if not p.settled("indicators"):
-        sev, note = "warning", p.assumed("indicators")
-    elif by_rounding and not p.settled("indicators.rounding"):
-        sev, note = "warning", "，差异只在取整" + p.assumed("indicators.rounding")
+    family = certainty.indicator_family(raw, res.weight, p)
+    if not p.settled("indicators"):  # the formula itself is judged: the other miss rules are plausible too
+        for name, alt in res.raw_alternatives.items():
+            family += certainty.indicator_family(alt, res.weight, p, name)
+    match = certainty.plausible_rule(rep, family, p.indicators.score_tolerance)
+    if match is None:
+        sev, note = "error", "，计分规则的任何合理取整都得不到表中得分"
     else:
-        sev, note = "error", ""
+        sev, note = "warning", f"，表中得分符合“{match.name}”" + p.assumed(
+            "indicators" if not p.settled("indicators") else "indicators.rounding")
     return Finding(SCORE_MISMATCH, sev, f"得分与计分规则不符：应为 {res.score:g}，表中为 {rep:g}{note}",  # type: ignore[arg-type]
                    expected=res.score, found=rep)
 
@@ -240,23 +252,28 @@ def _score_quantitative(res: IndicatorScore, p: Profile, t: Measure, a: Value) -
         res.findings.append(Finding(ACTUAL_UNREADABLE, "warning", "实际完成值未填写，无法计算得分",
                                     expected="实际完成值", found=""))
         return
+    if isinstance(a, Measure):
+        a = res.actual = _in_target_unit(t, a)
     if isinstance(a, Unreadable):
-        res.findings.append(Finding(ACTUAL_UNREADABLE, "error",
-                                    f"实际完成值无法读取：{a.reason}", found=a.text))
+        res.findings.append(Finding(ACTUAL_UNREADABLE, "warning",
+                                    f"实际完成值无法读取：{a.reason}，需人工核对", found=a.text))
         return
     if isinstance(a, Qualitative):
         res.findings.append(Finding(ACTUAL_NOT_NUMBER, "error",
                                     "年度指标值是定量的，实际完成值应填写数值", expected=t.format(), found=a.text))
         return
+    if t.dimension != a.dimension:
+        known = t.unit_known and a.unit_known
+        res.findings.append(Finding(UNIT_MISMATCH, "error" if known else "warning",
+            f"单位不一致：指标值为“{t.unit_label() or '无单位'}”，实际完成值为“{a.unit_label() or '无单位'}”"
+            + ("" if known else "，需人工核对"), expected=t.unit_label(), found=a.unit_label()))
+        return
     if a.comparator is not None and a.comparator_word not in MEASURED_WORDS:
+        if _bound_short_of_target(res, t, a):
+            return
         res.findings.append(Finding(ACTUAL_HAS_COMPARATOR, "warning",
                                     f"实际完成值“{a.text.strip()}”带比较符，应填写实际测得的数值",
                                     expected="实测数值", found=a.text.strip()))
-    if t.dimension != a.dimension:
-        res.findings.append(Finding(UNIT_MISMATCH, "error",
-            f"单位不一致：指标值为“{t.unit_label() or '无单位'}”，实际完成值为“{a.unit_label() or '无单位'}”",
-            expected=t.unit_label(), found=a.unit_label()))
-        return
     tv, av = t.base_value, a.base_value
     direction = t.direction
     if tv != 0:
@@ -276,6 +293,9 @@ def _score_quantitative(res: IndicatorScore, p: Profile, t: Measure, a: Value) -
             res.score = 0.0
         else:
             res.score = max(0.0, w * (1 - (av - tv) / tv))
+        if not res.met and tv > 0:
+            res.raw_alternatives = {"反向未达成按相对偏差计分": max(0.0, w * (1 - (av - tv) / tv)),
+                                    "反向未达成不得分": 0.0}
     elif t.comparator is Comparator.APPROX and rule.approx_as == "positive":
         # “约50亿元” / “50亿元左右”: reaching the lower edge of the tolerance is met; more is over-achievement.
         floor_v = tv * (1 - rule.approx_tolerance)
@@ -291,8 +311,64 @@ def _score_quantitative(res: IndicatorScore, p: Profile, t: Measure, a: Value) -
             res.score = 0.0
         else:
             res.score = max(0.0, w * (1 - abs(av - tv) / abs(tv)))
+        if not res.met and tv != 0:
+            res.raw_alternatives = {"等于型未达成按相对偏差计分": max(0.0, w * (1 - abs(av - tv) / abs(tv))),
+                                    "等于型未达成按完成比例计分": max(0.0, min(w, w * av / tv)),
+                                    "等于型未达成不得分": 0.0}
         res.over_achievement = (tv > 0 and av > tv and res.ratio is not None
                                 and res.ratio >= rule.over_achievement_ratio - _EPS)
+
+
+def _text(x: Value) -> str:
+    return getattr(x, "text", "").strip()
+
+
+def _floor_by_nature(t: Value, name: str | None, rule: IndicatorRule) -> Value:
+    """A rate target without comparator ("90%") of an indicator that is by nature a floor (满意度, 合格率 …,
+    the profile's ``floor_names``) reads as "≥90%": reaching more is met, not a deviation."""
+    if not (isinstance(t, Measure) and t.comparator is None and t.dimension == "ratio" and name):
+        return t
+    key = normalise(str(name)).replace(" ", "")
+    if any(word in key for word in rule.floor_names):
+        return replace(t, comparator=Comparator.GE)
+    return t
+
+
+def _in_target_unit(t: Measure, a: Measure) -> Value:
+    """A bare number under a target with a unit ("≥50个" / 50) is in the target's unit. A bare fraction under
+    a percentage target (0.92 under "≥90%") could be 92% or 0.92%: the checker cannot tell, 需人工核对."""
+    if a.unit or a.magnitude or not (t.unit or t.magnitude):
+        return a
+    if t.dimension == "ratio" and 0 < abs(a.number) <= 1 < abs(t.number):
+        return Unreadable(a.text, f"“{a.text.strip()}”未写单位，可能是 {a.number:.0%}，也可能是 {a.number:g}{t.unit}",
+                          code="value.unit_ambiguous")
+    return replace(a, magnitude=t.magnitude, unit=t.unit)
+
+
+def _bound_short_of_target(res: IndicatorScore, t: Measure, a: Measure) -> bool:
+    """An actual value written as a bound (未达到95%, 低于90%, 超过3次 under ≤2次): where the bound does not
+    prove the target met, the score cannot be computed — 需人工核对, and never full marks when the bound
+    proves a miss. Returns True when the row is left unscored."""
+    upper = a.comparator in (Comparator.LT, Comparator.LE)
+    lower = a.comparator in (Comparator.GT, Comparator.GE)
+    tv, av = t.base_value, a.base_value
+    if t.direction == "正向" and lower and av >= tv - _EPS * max(1.0, abs(tv)):
+        return False  # "超过95%" under "≥95%": met whatever the measurement
+    if t.direction == "反向" and upper and av <= tv + _EPS * max(1.0, abs(tv)):
+        return False  # "低于1次" under "≤1次": met
+    if not a.negated and t.direction != "等于" and (lower if t.direction == "正向" else upper):
+        return False  # a bound on the good side, below the target: scored on the number as before
+    if t.direction == "正向" and upper:
+        res.met = False if (av < tv or (a.comparator is Comparator.LT and av <= tv)) else None
+    elif t.direction == "反向" and lower:
+        res.met = False if (av > tv or (a.comparator is Comparator.GT and av >= tv)) else None
+    else:
+        res.met = False if a.negated and abs(av - tv) <= _EPS * max(1.0, abs(tv)) else None
+    miss = "，表示未达到指标值" if res.met is False else ""
+    res.findings.append(Finding(ACTUAL_BOUND, "warning",
+                                f"实际完成值“{a.text.strip()}”只给出界限{miss}，无法计算得分，需人工核对",
+                                expected="实测数值", found=a.text.strip()))
+    return True
 
 
 def infer_grade(target: str, actual: str, profile: str | Profile | None = None) -> QualGrade | None:

@@ -20,18 +20,20 @@ from .deviation import (
     indicator_score,
 )
 from .errors import Finding, JixiaoError
+from .certainty import execution_family, plausible_rule
 from .execution import cap_total, exec_rate, exec_score
 from .funds import check_split
 from .numbers import as_number, round_excel
 from .profile import Profile, load_profile
 from .rules import RULES, error_codes, rule
 from .totals import TOTAL as WEIGHTS_TOTAL
-from .totals import FIRST_LEVEL
+from .totals import FIRST_LEVEL, UNKNOWN_LEVEL
 from .totals import (
     IndicatorLine,
     check_weights,
     grade,
     indicators_total,
+    legend_bands,
     level_key,
     overall_total,
     split_label,
@@ -110,6 +112,7 @@ class DeptForm:
     stated_split_totals: dict[str, float] = field(default_factory=dict)  # "按收入性质分：38479.52"
     reported_sum_weight: float | None = None  # the 合计 row's 分值 as the form shows it
     reported_total_weight: float | None = None  # the 总分 row's 分值 as the form shows it
+    grade_legend: str | None = None  # a grading legend printed on the form ("90分（含）以上为优；…")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "DeptForm":
@@ -130,7 +133,8 @@ class DeptForm:
                    reported_sum=d.get("reported_sum"), kind=d.get("kind", "dept"),
                    reported_total=d.get("reported_total"), reported_grade=d.get("reported_grade"),
                    stated_split_totals=d.get("stated_split_totals", {}),
-                   reported_sum_weight=d.get("reported_sum_weight"), reported_total_weight=d.get("reported_total_weight"))
+                   reported_sum_weight=d.get("reported_sum_weight"), reported_total_weight=d.get("reported_total_weight"),
+                   grade_legend=d.get("grade_legend"))
 
     @classmethod
     def load(cls, path: str | Path) -> "DeptForm":
@@ -161,6 +165,23 @@ class FormScore:
     capped_total: float
     grade: str
     findings: list[Finding]
+    unscored: tuple[int, ...] = ()  # rows the rules could not score: 总分 and 等级 are then 需核对
+    total_note: str | None = None  # why the total is 需核对 (Chinese), None when the total is complete
+
+    @property
+    def complete(self) -> bool:
+        """Whether every row was scored: only then 总分 and 等级 are numbers a unit may be ranked by."""
+        return not self.unscored
+
+    @property
+    def shown_total(self) -> float | None:
+        """总分 (after any 执行率 cap), or None (需核对) when a row could not be scored."""
+        return self.capped_total if self.complete else None
+
+    @property
+    def shown_grade(self) -> str | None:
+        """等级, or None (需核对) when a row could not be scored."""
+        return self.grade if self.complete else None
 
 
 def _rate_matches(rate: float, reported: float, decimals: int | None = None) -> bool:
@@ -208,6 +229,7 @@ def score_form(form: DeptForm, profile: str | Profile | None = None) -> FormScor
     rate = exec_rate(fu.budget, fu.executed)
     escore = exec_score(rate, p, fu.weight)
     fs = _execution_findings(fu, rate, escore, p) + _split_findings(form, p) + _part_findings(fu, p)
+    for_totals = _admitted_exec_score(fu, escore, fs)
     scored, row_findings = _indicator_findings(form.indicators, p)
     fs += row_findings
     lines = [IndicatorLine(r.level1, r.level2, r.name, as_number(r.weight), s.score)
@@ -216,13 +238,18 @@ def score_form(form: DeptForm, profile: str | Profile | None = None) -> FormScor
     if lines:
         fs += _weight_findings(lines, p, fu.weight, form, layout)
     isum = indicators_total(lines)
-    sum_row = overall_total(escore, isum) if layout.sum_row_includes_execution else round(isum, 10)
-    total = overall_total(escore, isum)
+    sum_row = overall_total(for_totals, isum) if layout.sum_row_includes_execution else round(isum, 10)
+    total = overall_total(for_totals, isum)
     capped = cap_total(total, rate, p)
-    g = grade(capped, p)
-    fs += _total_findings(form, scored, escore, sum_row, capped, g, p, layout, fs)
+    g = grade(capped, p, legend_bands(form.grade_legend))
+    unscored = tuple(i for i, (ln, sc) in enumerate(zip(lines, scored)) if sc.score is None and ln.weight > 0)
+    note = (f"需核对：{len(unscored)} 项指标无法按规则计分（" + "、".join(
+        form.indicators[i].name or f"第{i + 1}项" for i in unscored[:5]) + ("等" if len(unscored) > 5 else "")
+            + "），总分与等级不能按规则给出") if unscored else None
+    fs += _total_findings(form, scored, for_totals, sum_row, capped, g, p, layout, fs, complete=not unscored)
     return FormScore(profile=p.id, exec_rate=rate, exec_score=escore, indicators=scored, indicator_sum=isum,
-                     sum_row=sum_row, total=total, capped_total=capped, grade=g, findings=fs)
+                     sum_row=sum_row, total=total, capped_total=capped, grade=g, findings=fs, unscored=unscored,
+                     total_note=note)
 
 
 @dataclass(frozen=True)
@@ -269,8 +296,21 @@ def _execution_findings(fu: Funds, rate: float, escore: float, p: Profile) -> li
         else:
             fs.append(_rate_finding(rate, rep, fu.rate_decimals, v.FUNDS_RATE, "执行率"))
     if fu.reported_score is not None and abs(as_number(fu.reported_score) - escore) > p.indicators.score_tolerance:
-        fs.append(_exec_score_finding(escore, fu.reported_score, p, v.FUNDS_SCORE, "执行率得分"))
+        fs.append(_exec_score_finding(escore, fu.reported_score, p, v.FUNDS_SCORE, "执行率得分",
+                                      rate, _exec_weight(fu, p), fu.rate_decimals))
     return fs
+
+
+def _admitted_exec_score(fu: Funds, escore: float, found: list[Finding]) -> float:
+    """The form's own execution score where a plausible rule gives it (a warning naming that rule): the totals
+    follow from it, so 总分 is not a second disagreement; otherwise the profile's rule."""
+    admitted = any(f.rule == EXEC_SCORE_MISMATCH and f.field == v.FUNDS_SCORE and "plausible_rule" in f.extra
+                   for f in found)
+    return as_number(fu.reported_score) if admitted and fu.reported_score is not None else escore
+
+
+def _exec_weight(fu: Funds, p: Profile) -> float:
+    return p.execution.weight if fu.weight is None else as_number(fu.weight, "分值")
 
 
 def _rate_finding(rate: float, rep: float, decimals: int | None, key: str, context: str) -> Finding:
@@ -281,11 +321,24 @@ def _rate_finding(rate: float, rep: float, decimals: int | None, key: str, conte
                    found=f"{rep:.2%}", field=key, context=context)
 
 
-def _exec_score_finding(expected: float, found: float, p: Profile, key: str, context: str) -> Finding:
-    settled = p.settled("execution")
-    return Finding(EXEC_SCORE_MISMATCH, "error" if settled else "warning",
-                   "执行率得分与计分规则不符" + ("" if settled else "，请复核" + p.assumed("execution")),
-                   expected=expected, found=found, field=key, context=context)
+def _exec_score_finding(expected: float, found: float, p: Profile, key: str, context: str,
+                        rate: float, weight: float, rate_decimals: int | None) -> Finding:
+    """A reported execution score against the family of plausible rules: an error when none gives it (0 at
+    100%, more than 分值, a number no rounding gives), a warning naming the rule that does."""
+    rep = as_number(found, "得分")
+    if rep > weight + p.indicators.score_tolerance:
+        return Finding(EXEC_SCORE_MISMATCH, "error", f"{context} {rep:g} 超过分值 {weight:g}",
+                       expected=expected, found=found, field=key, context=context)
+    shown = round_excel(rate * 100, 2 if rate_decimals is None else rate_decimals) / 100
+    match = plausible_rule(rep, execution_family(rate, weight, p, shown), p.indicators.score_tolerance)
+    if match is None:
+        return Finding(EXEC_SCORE_MISMATCH, "error",
+                       "执行率得分与计分规则不符" + ("" if p.settled("execution") else
+                                           "，任何合理的计分与取整方法都得不到表中得分"),
+                       expected=expected, found=found, field=key, context=context)
+    return Finding(EXEC_SCORE_MISMATCH, "warning",
+                   f"执行率得分与所配规则不同，但符合“{match.name}”，请复核" + p.assumed("execution"),
+                   expected=expected, found=found, field=key, context=context, extra={"plausible_rule": match.name})
 
 
 def _part_findings(fu: Funds, p: Profile) -> list[Finding]:
@@ -302,7 +355,7 @@ def _part_findings(fu: Funds, p: Profile) -> list[Finding]:
             want = exec_score(rate, p, fu.weight)
             if abs(row.reported_score - want) > p.indicators.score_tolerance:
                 fs.append(_exec_score_finding(want, row.reported_score, p, v.part_key(row.group, row.part, "score"),
-                                              row.part))
+                                              row.part, rate, _exec_weight(fu, p), row.rate_decimals))
     return fs
 
 
@@ -361,7 +414,7 @@ def _indicator_findings(rows: list[IndicatorRow], p: Profile) -> tuple[list[Indi
     for i, row in enumerate(rows):
         officer = row.judged if row.judged is not None else row.reported
         s = indicator_score(row.target, row.actual, row.weight, p, grade=row.grade, reported=officer,
-                            reason=row.reason)
+                            reason=row.reason, name=row.name)
         if (s.kind == "定性" and row.judged is not None and row.reported is not None and s.score is not None
                 and abs(as_number(row.reported, "得分") - s.score) > p.indicators.score_tolerance):
             s.findings.append(Finding(SCORE_MISMATCH, "error",
@@ -394,7 +447,7 @@ def _weight_findings(lines: list[IndicatorLine], p: Profile, execution_weight: f
                 f.message += "；表内分值自洽，按表内分值"
         fs += by_level
     else:
-        fs += check_weights(lines, p, execution_weight)
+        fs += _form_declares_levels(check_weights(lines, p, execution_weight))
     fs += _declared_level_findings(lines, p)
     for f in fs:
         if f.rule == WEIGHTS_TOTAL:
@@ -403,6 +456,18 @@ def _weight_findings(lines: list[IndicatorLine], p: Profile, execution_weight: f
             row = next((i for i, ln in enumerate(lines) if level_key(ln.level1) == f.extra["level1"]), None)
             f.field = v.indicator_key(row, "weight") if row is not None else None
     return fs
+
+
+def _form_declares_levels(found: list[Finding]) -> list[Finding]:
+    """The form states its own 分值 per first-level indicator: where they add up to the total, they decide the
+    weights (财预〔2020〕10号 “原则上”), and the profile's first-level weights only inform."""
+    if any(f.rule == WEIGHTS_TOTAL for f in found):
+        return found
+    for f in found:
+        if f.rule in (FIRST_LEVEL, UNKNOWN_LEVEL) and f.severity != "error":
+            f.severity = "info"
+            f.message += "；表内各一级指标分值之和与总分相符，按表内分值"
+    return found
 
 
 def _declared_level_findings(lines: list[IndicatorLine], p: Profile) -> list[Finding]:
@@ -469,7 +534,7 @@ def _own_weight_findings(lines: list[IndicatorLine], p: Profile, execution_weigh
 
 
 def _total_findings(form: DeptForm, scored: list[IndicatorScore], escore: float, sum_row: float, total: float,
-                    g: str, p: Profile, layout: Layout, behind: list[Finding]) -> list[Finding]:
+                    g: str, p: Profile, layout: Layout, behind: list[Finding], complete: bool = True) -> list[Finding]:
     """合计, 总分 and 等级 as the form reports them.
 
     First against the form's own scores (an error when they do not add up); then 总分 and 等级 under the
@@ -491,7 +556,7 @@ def _total_findings(form: DeptForm, scored: list[IndicatorScore], escore: float,
                                                  else "（不含执行率得分）") + why,
                           expected=own_sum, found=form.reported_sum, field=v.SUM_ROW_SCORE, context="合计"))
     rows_behind = [f for f in behind if f.rule in (SCORE_MISMATCH, QUALITATIVE_OUT_OF_BAND, EXEC_SCORE_MISMATCH)]
-    if form.reported_sum is not None and abs(as_number(form.reported_sum) - own_sum) <= tol \
+    if complete and form.reported_sum is not None and abs(as_number(form.reported_sum) - own_sum) <= tol \
             and abs(as_number(form.reported_sum) - sum_row) > tol:
         fs.append(Finding(TOTAL_SUM_ROW_MISMATCH, "warning" if rows_behind else "info",
                           f"合计按规则应为 {sum_row:g}（表中各项之和为 {own_sum:g}），请复核各项得分",
@@ -501,7 +566,7 @@ def _total_findings(form: DeptForm, scored: list[IndicatorScore], escore: float,
         if abs(rep - own_total) > tol:
             fs.append(Finding(TOTAL_TOTAL_MISMATCH, "error", "总分与表中执行率得分加各项指标得分之和不符" + why,
                               expected=own_total, found=form.reported_total, field=v.TOTAL_SCORE, context="总分"))
-        elif abs(rep - total) > tol:
+        elif complete and abs(rep - total) > tol:
             assumed = "" if layout.total_includes_execution else "；按规则总分含执行率得分"
             fs.append(Finding(TOTAL_TOTAL_MISMATCH, "warning" if rows_behind or assumed else "info",
                               f"总分按规则应为 {total:g}（表中各项之和为 {own_total:g}{assumed}），请复核各项得分",
@@ -510,11 +575,11 @@ def _total_findings(form: DeptForm, scored: list[IndicatorScore], escore: float,
         shown = str(form.reported_grade).strip().removeprefix("等级：").removeprefix("等级:")
         base = own_total if form.reported_total is None or abs(as_number(form.reported_total) - own_total) <= tol \
             else as_number(form.reported_total)
-        own_grade = grade(cap_total(base, _rate_or_one(fu), p), p)
+        own_grade = grade(cap_total(base, _rate_or_one(fu), p), p, legend_bands(form.grade_legend))
         if shown != own_grade and shown != g:
             fs.append(Finding(TOTAL_GRADE_MISMATCH, "error", f"等级应为“{own_grade}”（总分 {base:g}）",
                               expected=own_grade, found=form.reported_grade, field=v.TOTAL_GRADE, context="等级"))
-        elif shown != g:
+        elif shown != g and complete:
             fs.append(Finding(TOTAL_GRADE_MISMATCH, "warning", f"按规则总分 {total:g}，等级应为“{g}”，请复核",
                               expected=g, found=form.reported_grade, field=v.TOTAL_GRADE, context="等级"))
     return fs

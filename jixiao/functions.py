@@ -24,9 +24,11 @@ Example:
     >>> JX_IND_SCORE("≥95%", "90%", 10), JX_IND_KIND("≤1次"), JX_IND_REASON("≥95%", "90%", 10, 9.47)
     (9.47, '反向', '须填写')
     >>> JX_IND_SCORE("≥95%", "96", 10)
+    10.0
+    >>> JX_IND_SCORE("≥95%", "96个", 10)
     Traceback (most recent call last):
         ...
-    jixiao.errors.ValueReadError: 单位不一致：指标值为“%”，实际完成值为“无单位” [indicator.unscorable]
+    jixiao.errors.ValueReadError: 单位不一致：指标值为“%”，实际完成值为“个” [indicator.unscorable]
     >>> round(JX_CONTROL_RATE("在职人员控制率", 47, 51), 4), JX_CONTROL_SCORE("在职人员控制率", 0.9216, "county-rubric-2022")
     (0.9216, 2.0)
     >>> JX_PAYMENT_SCORE(0.2, 0.45, 0.78), JX_GRADE(99), JX_TOTAL_CAP(99, 0.75), JX_VALUE("1.2万条")
@@ -139,6 +141,8 @@ def _indicator(target, actual, weight, profile, grade, reported):
     """One indicator's (score, reason_recommended, error text), cached: a row's cells ask several times."""
     res = indicator_score(target, actual, weight, profile, grade=grade, reported=reported)
     errors = "；".join(f.message for f in res.findings if f.severity == "error")
+    if res.score is None and not errors:  # what the checker could not read: 需人工核对, said in the cell
+        errors = "；".join(f.message for f in res.findings if f.severity == "warning")
     return res.score, res.reason_recommended, errors
 
 

@@ -80,7 +80,7 @@ def as_number(x: object, what: str = "数值") -> float:
         raise ValueReadError(f"{what}应为数字，实际为布尔值 {x!r}", code="value.not_number")
     if isinstance(x, (int, float, Decimal)):
         v = float(x)
-        if math.isnan(v):
+        if not math.isfinite(v):  # nan, inf: not a number a form can show
             raise ValueReadError(f"{what}为空或不是数字", code="value.not_number")
         return v
     if isinstance(x, str):

@@ -97,6 +97,20 @@ class TotalCap:
 
 
 @dataclass(frozen=True)
+class Family:
+    """The plausible rules where a rule is not settled (DOMAIN.md §4): a found score that none of them gives
+    is an error, one that some gives is a warning naming it. ``methods``: proportional (rate × 分值, capped)
+    and/or bands (the profile's bands); ``round_modes`` × ``decimals``: every rounding tried;
+    ``rate_as_displayed``: the rate also as the form shows it (to its own decimals)."""
+
+    methods: tuple[str, ...] = ("proportional",)
+    round_modes: tuple[str, ...] = ("half_up", "up", "down")
+    decimals: tuple[int, ...] = (0, 2)
+    rate_as_displayed: bool = True
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class ExecutionRule:
     weight: float
     method: str  # proportional | bands
@@ -105,6 +119,7 @@ class ExecutionRule:
     bands: tuple[Band, ...] = ()
     total_cap_enabled: bool = False
     total_cap: tuple[TotalCap, ...] = ()
+    family: Family = Family()
 
 
 @dataclass(frozen=True)
@@ -130,6 +145,8 @@ class IndicatorRule:
     partly_met_words: tuple[str, ...]
     score_tolerance: float = 0.005  # a reported score this close to the rule's counts as equal
     met_words: tuple[str, ...] = ()  # words showing a qualitative target achieved; () = jixiao's list
+    floor_names: tuple[str, ...] = ()  # 三级指标 names that are by nature a floor (满意度 …): a bare rate reads as ≥
+    family: Family = Family(methods=(), decimals=(0, 1, 2))  # roundings tried on the official formula
 
     def grade(self, label: str) -> QualGrade | None:
         """The 定性 grade labelled ``label``, or whose label starts with it (two characters at least); None if none.
@@ -427,6 +444,22 @@ class _Reader:
             raise self._err("decimals", f"应为 0–10 的整数，或省略表示不取整，实际为 {d!r}")
         return Rounding(d, self.text("round_mode", "half_up", ("half_up", "up", "down")))  # type: ignore[arg-type]
 
+    def family(self, methods: tuple[str, ...], decimals: tuple[int, ...]) -> Family:
+        """The ``family`` sub-table: the plausible rules (defaults when absent)."""
+        f = self.sub("family", required=False)
+        ms = tuple(str(m) for m in f.items("methods", list(methods)))
+        for m in ms:
+            if m not in ("proportional", "bands"):
+                raise f._err("methods", f"未知的计分方法“{m}”，可用：proportional、bands")
+        modes = tuple(str(m) for m in f.items("round_modes", ["half_up", "up", "down"]))
+        for m in modes:
+            if m not in ("half_up", "up", "down"):
+                raise f._err("round_modes", f"未知的取整方式“{m}”，可用：half_up、up、down")
+        ds = tuple(f.items("decimals", list(decimals)))
+        if any(isinstance(d, bool) or not isinstance(d, int) or not 0 <= d <= 10 for d in ds):
+            raise f._err("decimals", f"应为 0–10 的整数列表，实际为 {list(ds)!r}")
+        return Family(ms, modes, ds, f.flag("rate_as_displayed", True), f.text("source", ""))
+
     def bands(self, key: str) -> tuple[Band, ...]:
         out = []
         for i, b in enumerate(self.items(key, [])):
@@ -458,7 +491,7 @@ def _build(data: dict[str, Any], file: str, chain: tuple[str, ...]) -> Profile:
     execution = ExecutionRule(
         weight=ex.num("weight", lo=0), method=method, cap_at_weight=ex.flag("cap_at_weight", True),
         rounding=ex.rounding(), bands=bands, total_cap_enabled=cap.flag("enabled", False),
-        total_cap=tuple(sorted(caps, key=lambda c: c.below)))
+        total_cap=tuple(sorted(caps, key=lambda c: c.below)), family=ex.family(("proportional",), (0, 2)))
 
     ind = root.sub("indicators")
     grades = []
@@ -483,7 +516,8 @@ def _build(data: dict[str, Any], file: str, chain: tuple[str, ...]) -> Profile:
         not_met_words=tuple(str(w) for w in ind.items("not_met_words", [])),
         partly_met_words=tuple(str(w) for w in ind.items("partly_met_words", [])),
         score_tolerance=ind.num("score_tolerance", 0.005, lo=0, hi=1),
-        met_words=tuple(str(w) for w in ind.items("met_words", [])))
+        met_words=tuple(str(w) for w in ind.items("met_words", [])),
+        floor_names=tuple(str(w) for w in ind.items("floor_names", [])), family=ind.family((), (0, 1, 2)))
 
     w = root.sub("weights")
     first = {}

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from . import vocabulary
 from .errors import Finding
 from .numbers import as_number
-from .profile import Profile, load_profile
+from .profile import GradeBand, Profile, load_profile
 from .rules import rule
 
 FIRST_LEVEL = rule("weights.first_level", "一级指标分值与规则不同", "weight")
@@ -155,16 +155,57 @@ def sum_row_value(execution_score: float, indicator_sum: float, profile: str | P
         else round(indicator_sum, 10)
 
 
-def grade(total: float, profile: str | Profile | None = None) -> str:
-    """等级 for a total under the profile's bands (default 优/良/中/差 at 90/80/60).
+def grade(total: float, profile: str | Profile | None = None,
+          bands: tuple[GradeBand, ...] | None = None) -> str:
+    """等级 for a total under the profile's bands (default 优/良/中/差 at 90/80/60), or under ``bands``
+    (a grading legend printed on the form, :func:`legend_bands`), which decide for that form.
 
     Example:
         >>> grade(99), grade(89.99), grade(60), grade(59.5)
         ('优', '良', '中', '差')
+        >>> grade(75, bands=legend_bands("90（含）—100分为优；80（含）—90分为良；60（含）—80分为较差；60分以下为差"))
+        '较差'
     """
-    p = load_profile(profile)
+    table = bands or load_profile(profile).grade
     t = as_number(total, "总分")
-    for band in p.grade:  # sorted high to low
+    for band in table:  # sorted high to low
         if t >= band.min - 1e-9:
             return band.label
-    return p.grade[-1].label
+    return table[-1].label
+
+
+_NUM = r"(\d+(?:\.\d+)?)"
+_INCL = r"(?:[（(]\s*(含|不含)\s*[^)）]{0,4}[)）])?"
+_BAND_FROM = re.compile(rf"{_NUM}\s*分?\s*{_INCL}\s*(?:分?\s*(?:及)?以上|[—\-–~～至到]+\s*{_NUM}\s*分?\s*{_INCL})\s*"
+                        r"(?:分)?\s*(?:的)?\s*(?:为|评为|定为|属于|是)\s*[“\"「]?([\u4e00-\u9fff]{1,3})")
+_BAND_BELOW = re.compile(rf"{_NUM}\s*分?\s*(?:以下|以内)\s*{_INCL}\s*(?:的)?\s*(?:为|评为|定为|属于|是)\s*"
+                         r"[“\"「]?([\u4e00-\u9fff]{1,3})")
+
+
+def legend_bands(text: object) -> tuple[GradeBand, ...] | None:
+    """The grade bands of a grading legend printed on a form ("90分（含）以上为优；80（含）—90分为良；
+    60（含）—80分为较差；60分以下为差"), high to low; None when the text states fewer than two bands.
+    A lower bound marked （不含） starts just above its number.
+
+    Example:
+        >>> [(b.min, b.label) for b in legend_bands("90分（含）以上为优，80（含）-90分为良，60（含）-80分为较差，60分以下为差")]
+        [(90.0, '优'), (80.0, '良'), (60.0, '较差'), (0.0, '差')]
+        >>> legend_bands("单位负责人：") is None
+        True
+    """
+    if not isinstance(text, str) or "为" not in text and "是" not in text:
+        return None
+    t = re.sub(r"\s+", "", text.translate({0xFF0D: "-", 0xFF5E: "~"}))
+    bands: dict[str, float] = {}
+    for seg in re.split(r"[；;，,。、\n]", t):
+        m = _BAND_FROM.search(seg)
+        if m:
+            lo = float(m.group(1)) + (1e-6 if m.group(2) == "不含" else 0.0)
+            bands.setdefault(m.group(5), lo)
+            continue
+        m = _BAND_BELOW.search(seg)
+        if m:
+            bands.setdefault(m.group(3), 0.0)
+    if len(bands) < 2:
+        return None
+    return tuple(sorted((GradeBand(v, k) for k, v in bands.items()), key=lambda b: b.min, reverse=True))

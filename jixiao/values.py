@@ -12,6 +12,7 @@ Source: 财预〔2020〕10号 附件 (indicator value forms); DOMAIN.md §2.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from enum import Enum
@@ -25,6 +26,7 @@ error_codes({
     "value.comparator_conflict": "比较符前后矛盾",
     "value.no_number": "只有比较符没有数值",
     "value.unit_unknown": "单位无法识别",
+    "value.unit_ambiguous": "未写单位，无法判断",
 })
 
 
@@ -69,10 +71,21 @@ PREFIX_WORDS: dict[str, Comparator] = {
     "大约": Comparator.APPROX, "约": Comparator.APPROX, "≈": Comparator.APPROX,
     "力争达到": Comparator.GE, "力争": Comparator.GE,
 }
+# Negations: the words say the value was NOT reached (or not exceeded). As a target they are a bound
+# (不足5% = <5%); as an actual value they say the measurement lies below (or at most at) the number, so it
+# can never read as reaching it. Longest first, so 未达到 wins over 达到 and 未超过 over 超过.
+NEGATED_WORDS: dict[str, Comparator] = {
+    "未达到": Comparator.LT, "未能达到": Comparator.LT, "尚未达到": Comparator.LT, "没有达到": Comparator.LT,
+    "没达到": Comparator.LT, "未达": Comparator.LT, "没达": Comparator.LT, "不到": Comparator.LT,
+    "不足": Comparator.LT, "未满": Comparator.LT, "未完成": Comparator.LT, "没有完成": Comparator.LT,
+    "未超过": Comparator.LE, "没有超过": Comparator.LE, "没超过": Comparator.LE, "未超": Comparator.LE,
+    "未高于": Comparator.LE, "未低于": Comparator.GE, "未少于": Comparator.GE,
+}
+PREFIX_WORDS.update(NEGATED_WORDS)
 # Words written after the number (with the unit): 95%以上, 3天以内, 50亿元左右.
 SUFFIX_WORDS: dict[str, Comparator] = {
     "及以上": Comparator.GE, "以上": Comparator.GE, "及以下": Comparator.LE, "以下": Comparator.LE,
-    "以内": Comparator.LE, "左右": Comparator.APPROX,
+    "以内": Comparator.LE, "之内": Comparator.LE, "内": Comparator.LE, "左右": Comparator.APPROX,
 }
 MAGNITUDES: dict[str, float] = {
     "千万": 1e7, "百万": 1e6, "十万": 1e5, "万": 1e4, "亿": 1e8, "千": 1e3, "百": 1e2,
@@ -110,14 +123,18 @@ def _alt(words) -> str:
 
 
 _NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)"
+# A unit jixiao does not list (MWp, 标准箱, 千伏安): Latin letters, or one to three CJK characters that are not
+# a comparator word; read as a unit of its own (the same unit on both sides is comparable).
+_OTHER_UNIT = (rf"(?:(?![eE][-+]?\d)[A-Za-zμΩ][A-Za-z0-9μΩ·/²³]{{0,7}}"
+               rf"|(?:(?!{_alt(SUFFIX_WORDS)})[\u4e00-\u9fff]){{1,3}}(?:/[\u4e00-\u9fff]{{1,2}})?)")
 _MEASURE_RE = re.compile(
     rf"^(?P<label>[^\d]*?)\s*(?P<pre>{_alt(PREFIX_WORDS)})?\s*(?P<num>{_NUM})\s*"
-    rf"(?P<mag>{_alt(MAGNITUDES)})?\s*(?P<unit>{_alt(UNITS)})?\s*"
+    rf"(?P<mag>{_alt(MAGNITUDES)})?\s*(?P<unit>{_alt(UNITS)}|{_OTHER_UNIT})?\s*"
     rf"(?P<post>{_alt(SUFFIX_WORDS)})?\s*[;；。.,，]?\s*$"
 )
 _PLAIN_RE = re.compile(rf"^\s*(?P<num>{_NUM})\s*(?P<unit>%|‰)?\s*$")
 _STARTS_LIKE_MEASURE = re.compile(rf"^\s*(?:{_alt(PREFIX_WORDS)})?\s*{_NUM}")
-_ONLY_COMPARATOR = re.compile(rf"\s*(?:{_alt(PREFIX_WORDS)})\s*[%‰]?\s*")
+_ONLY_COMPARATOR = re.compile(rf"\s*(?:{_alt(set(PREFIX_WORDS) - set(NEGATED_WORDS))})\s*[%‰]?\s*")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]{3,}")
 _DATE_LIKE = re.compile(r"^\s*(?:20\d\d\s*年\s*)?\d{1,2}\s*月(?:份|底|末)?(?:前|以前|之前)?\s*$")
 
@@ -133,6 +150,26 @@ class Measure:
     text: str
     number_text: str = ""
     comparator_word: str = ""
+
+    @property
+    def negated(self) -> bool:
+        """The words deny the number (未达到95%, 不足90%, 未超过3次): as an actual value, a bound, not a measurement.
+
+        Example:
+            >>> parse_value("未达到95%").negated, parse_value("达到95%").negated
+            (True, False)
+        """
+        return self.comparator_word in NEGATED_WORDS
+
+    @property
+    def unit_known(self) -> bool:
+        """Whether jixiao lists the unit (a unit it does not know is still read as a unit).
+
+        Example:
+            >>> parse_value("≥8MWp").unit_known, parse_value("≥8个").unit_known
+            (False, True)
+        """
+        return self.unit == "" or self.unit in UNITS
 
     @property
     def dimension(self) -> str:
@@ -222,7 +259,7 @@ def parse_value(raw: object, number_format: str | None = None) -> Value:
         12000.0
         >>> parse_value("显著提升")
         Qualitative(text='显著提升')
-        >>> parse_value("95斤").reason
+        >>> parse_value("95#").reason
         '数字后的单位或写法无法识别'
         >>> parse_value(0.95, "0.00%").format()
         '95%'
@@ -232,12 +269,16 @@ def parse_value(raw: object, number_format: str | None = None) -> Value:
     if isinstance(raw, bool):
         return Unreadable(str(raw), "逻辑值不是指标值", code="value.not_number")
     if isinstance(raw, (int, float)):
+        if not math.isfinite(raw):
+            return Unreadable(str(raw), "不是有限的数值", code="value.not_number")
         if number_format and "%" in number_format:
             num = float(raw) * 100
             return Measure(None, num, "", "%", f"{num:g}%", format(num, "g"))
         return Measure(None, float(raw), "", "", format(float(raw), "g"), format(float(raw), "g"))
     text = str(raw)
     t = normalise(text)
+    if _DATE_LIKE.match(t):
+        return Qualitative(text.strip())  # a deadline or a month: "9月前", "2023年12月"
     m = _MEASURE_RE.match(t)
     if m and not (m["label"] and not m["pre"]):
         pre = PREFIX_WORDS.get(m["pre"]) if m["pre"] else None
@@ -251,8 +292,6 @@ def parse_value(raw: object, number_format: str | None = None) -> Value:
         if mag and mag + unit in UNITS:  # 千米, 千克: a unit that begins like a magnitude
             mag, unit = "", mag + unit
         return Measure(cmp, float(num_text), mag, unit, text, num_text, word)
-    if _DATE_LIKE.match(t):
-        return Qualitative(text.strip())  # a deadline or a month: "9月前", "2023年12月"
     if _STARTS_LIKE_MEASURE.match(t) and len(t) <= 16 and not _CJK_RUN.search(t):
         return Unreadable(text, "数字后的单位或写法无法识别", code="value.unit_unknown")
     if m is None and _ONLY_COMPARATOR.fullmatch(t):
@@ -285,7 +324,7 @@ def cell_number(v: object) -> float | None:
     if isinstance(v, bool) or v is None:
         return None
     if isinstance(v, (int, float)):
-        return float(v)
+        return float(v) if math.isfinite(v) else None
     if isinstance(v, str):
         return parse_plain_number(v)
     return None

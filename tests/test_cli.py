@@ -26,7 +26,7 @@ def test_indicator_command_exit_codes(capsys):
     assert main(["indicator", "≥95%", "96%", "5", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["score"] == 5 and out["kind"] == "正向"
-    assert main(["indicator", "≥95%", "96", "5"]) == 1
+    assert main(["indicator", "≥95%", "96个", "5"]) == 1  # a bare 96 would be 96% (issue 15)
     assert "单位不一致" in capsys.readouterr().out
 
 

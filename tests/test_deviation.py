@@ -36,7 +36,7 @@ def test_magnitudes_convert():
 
 
 def test_unit_mismatch_is_a_finding_not_a_guess():
-    res = indicator_score("≥95%", "96", 5, P)
+    res = indicator_score("≥95%", "96个", 5, P)  # a bare "96" is in the target's unit (issue 15)
     assert res.score is None and rules(res) == ["indicator.unit_mismatch"]
     assert res.findings[0].severity == "error"
     res = indicator_score("≥10个", "10次", 5, P)
@@ -44,7 +44,7 @@ def test_unit_mismatch_is_a_finding_not_a_guess():
 
 
 def test_unreadable_values_are_never_scored_zero():
-    res = indicator_score("≥95x", "96%", 5, P)
+    res = indicator_score("≥95#", "96%", 5, P)  # "x" would be a unit of its own (issue 15)
     assert res.score is None and rules(res) == ["indicator.target_unreadable"]
     res = indicator_score("≥95%", "", 5, P)
     assert res.score is None and rules(res) == ["indicator.actual_unreadable"]

@@ -55,7 +55,7 @@ def test_unregistered_function_is_reported_not_trusted(tmp_path):
 def test_udfs_compute_in_cells(tmp_path):
     rc = one_sheet(tmp_path, {"A1": 38479.52, "B1": 32521.07, "C1": "=JX_EXEC_RATE(A1,B1)",
                               "D1": '=JX_EXEC_SCORE(C1,"hunan-dept-2024")', "A2": "≥95%", "B2": "90%",
-                              "C2": "=JX_IND_SCORE(A2,B2,10)", "D2": "=JX_IND_SCORE(A2,\"96\",10)",
+                              "C2": "=JX_IND_SCORE(A2,B2,10)", "D2": "=JX_IND_SCORE(A2,\"96个\",10)",
                               "E2": "=JX_GRADE(99)"})
     assert rc.get("S", "C1") == exec_rate(38479.52, 32521.07)
     assert rc.get("S", "D1") == 9

@@ -35,7 +35,7 @@ def test_udfs_equal_core():
 
 def test_unreadable_values_raise_instead_of_scoring_zero():
     with pytest.raises(jixiao.ValueReadError, match="单位不一致"):
-        u.JX_IND_SCORE("≥95%", "96", 10)
+        u.JX_IND_SCORE("≥95%", "96个", 10)  # a bare 96 is 96% (issue 15)
     with pytest.raises(jixiao.ValueReadError):
         u.JX_IND_KIND("≥%")
 

@@ -56,7 +56,7 @@ def test_qualitative(text):
 
 
 @pytest.mark.parametrize("text,code", [("", "value.missing"), ("   ", "value.missing"), (None, "value.missing"),
-                                       ("≥95x", "value.unit_unknown"), ("≥%", "value.no_number"),
+                                       ("≥95#", "value.unit_unknown"), ("≥%", "value.no_number"),
                                        ("95%%", "value.unit_unknown"), ("≤95%以上", "value.comparator_conflict")])
 def test_unreadable_says_why(text, code):
     v = parse_value(text)

@@ -201,7 +201,8 @@ def _score(fr: FormRead, bureau: Profile | None, res: FileResult, computed: froz
     if s.form is not None:
         res.year = s.form.year
     if s.score is not None:
-        res.exec_rate, res.total, res.grade = s.score.exec_rate, s.score.capped_total, s.score.grade
+        res.exec_rate, res.total, res.grade = s.score.exec_rate, s.score.shown_total, s.score.shown_grade
+        res.total_note = s.score.total_note
     return s
 
 

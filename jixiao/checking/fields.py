@@ -46,6 +46,7 @@ class FormRead:
     rate_in_percent: bool = False  # the 执行率 column's header says its numbers are percents ("执行率（%）")
     amount_unit: str | None = None  # the unit the funds block's header states: 万元 or 元
     stated_amounts: list[float] = field(default_factory=list)  # amounts in 万元 written in the form's texts
+    grade_legend: str | None = None  # a grading legend printed on the sheet (labels.grade_legend)
 
     def get(self, key: str) -> Any:
         c = self.cells.get(key)

@@ -87,7 +87,7 @@ def to_dept_form(fr: FormRead, profile: Profile, computed: Container[str] = ()) 
                     reported_sum=_score(reported(v.SUM_ROW_SCORE)), reported_total=_score(reported(v.TOTAL_SCORE)),
                     reported_grade=_text(reported(v.TOTAL_GRADE)), stated_split_totals=stated, kind=fr.kind,
                     reported_sum_weight=_score(reported(v.SUM_ROW_WEIGHT)),
-                    reported_total_weight=_score(reported(v.TOTAL_WEIGHT)))
+                    reported_total_weight=_score(reported(v.TOTAL_WEIGHT)), grade_legend=fr.grade_legend)
     return form, out
 
 

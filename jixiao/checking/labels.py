@@ -25,6 +25,7 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 from .. import vocabulary as v
 from ..errors import Finding
 from ..rules import rule
+from ..totals import legend_bands
 from ..values import cell_number, compact, normalise, parse_plain_number
 from .fields import Cell, FormRead
 from .xlsx import Book, Sheet
@@ -100,6 +101,15 @@ def _label(text: object) -> str:
     return t
 
 
+def grade_legend(sheet: Sheet) -> str | None:
+    """A grading legend printed in one of the sheet's text cells ("90分（含）以上为优；…；60分以下为差"): it
+    decides the grade words and bands for this form (DOMAIN.md §4). None when no cell states two bands."""
+    for value in sheet.values.values():
+        if isinstance(value, str) and len(value) <= 400 and "为" in value and legend_bands(value):
+            return value
+    return None
+
+
 def read_labels(book: Book, sheet: Sheet, kind: str) -> FormRead:
     """Every field of the form on ``sheet`` that its labels reveal; what is missing becomes a note."""
     fr = FormRead(kind, sheet.name)
@@ -111,6 +121,7 @@ def read_labels(book: Book, sheet: Sheet, kind: str) -> FormRead:
 
     _read_heading(fr, rows, order, cell)
     _read_profile_name(fr, book)
+    fr.grade_legend = grade_legend(sheet)
     indicator_head = _indicator_header(rows, order)
     funds_head = _funds_header(rows, order)
     if funds_head is None:

@@ -159,7 +159,8 @@ class XlsxReport:
     def add(self, r: FileResult) -> None:
         ws, i = self.ws, self.row
         c = r.counts()
-        row = [r.file, r.unit, r.year, KIND_ZH.get(r.kind or "", r.kind), r.exec_rate, r.total, r.grade,
+        row = [r.file, r.unit, r.year, KIND_ZH.get(r.kind or "", r.kind), r.exec_rate,
+               r.total if r.total is not None else (r.total_text or None), r.grade or (r.total_text or None),
                c["error"], c["warning"], c["info"], ROUTE_ZH.get(r.route, r.route), r.profile, r.error]
         for j, v in enumerate(row, start=1):
             _safe(ws.cell(i, j), v)
@@ -311,10 +312,10 @@ def _html_files(results: list[FileResult]) -> str:
     for r in results:
         c = r.counts()
         rate = "" if r.exec_rate is None else f"{r.exec_rate:.2%}"
-        total = "" if r.total is None else f"{r.total:g}"
+        total = r.total_text
         parts.append(f"<tr><td>{e(r.file)}</td><td>{e(r.unit or '')}</td><td>{r.year or ''}</td>"
                      f"<td>{e(KIND_ZH.get(r.kind or '', r.kind or '') or '')}</td><td class=n>{rate}</td>"
-                     f"<td class=n>{total}</td><td>{e(r.grade or '')}</td>"
+                     f"<td class=n>{total}</td><td>{e(r.grade or ('需核对' if r.total_note else ''))}</td>"
                      f"<td class='n sev-error'>{c['error'] or ''}</td><td class='n sev-warning'>{c['warning'] or ''}</td>"
                      f"<td>{e(ROUTE_ZH.get(r.route, r.route or ''))}</td></tr>")
     return "".join(parts) + "</table>"

@@ -24,6 +24,7 @@ class FileResult:
     exec_rate: float | None = None
     total: float | None = None
     grade: str | None = None
+    total_note: str | None = None  # why 总分/等级 are 需核对 (a row the rules could not score); None otherwise
     findings: list[Finding] = field(default_factory=list)
     forms: list[dict[str, Any]] = field(default_factory=list)  # each form of the workbook: sheet, kind, unit, total
     error: str | None = None
@@ -34,6 +35,13 @@ class FileResult:
         """A workbook that could not be checked: one finding says why."""
         return cls(file, error=finding.rule, findings=[finding])
 
+    @property
+    def total_text(self) -> str:
+        """总分 as a report shows it: the number, 需核对 when the rules could not give it, else blank."""
+        if self.total is not None:
+            return f"{self.total:g}"
+        return "需核对" if self.total_note else ""
+
     def counts(self) -> dict[str, int]:
         out = {"error": 0, "warning": 0, "info": 0}
         for f in self.findings:
@@ -43,7 +51,8 @@ class FileResult:
     def to_dict(self) -> dict[str, Any]:
         return {"file": self.file, "kind": self.kind, "route": self.route, "profile": self.profile,
                 "profile_reason": self.profile_reason, "unit": self.unit, "year": self.year,
-                "exec_rate": self.exec_rate, "total": self.total, "grade": self.grade, "counts": self.counts(),
+                "exec_rate": self.exec_rate, "total": self.total, "grade": self.grade,
+                "total_note": self.total_note, "counts": self.counts(),
                 "error": self.error, "seconds": round(self.seconds, 4), "forms": self.forms}
 
 

@@ -9,6 +9,7 @@ formulas are expanded to every cell they cover.
 """
 from __future__ import annotations
 
+import math
 import re
 import zipfile
 import zlib
@@ -467,6 +468,8 @@ def _read_sheet(xml: str, name: str, shared: list[str], label: str, styles: list
                 else:
                     try:
                         value = float(raw)
+                        if not math.isfinite(value):  # "inf"/"nan" in <v>: text, not a number
+                            raise ValueError(raw)
                         if value.is_integer() and "." not in raw and "E" not in raw.upper():
                             value = int(value)
                     except ValueError:

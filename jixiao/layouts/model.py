@@ -316,7 +316,8 @@ def _native_indicator(s: SheetModel, p: Profile, r: int, i: int, fmt: str) -> No
     t, tf = native.text_cells(f"E{r}", r, NATIVE_HELPERS)
     a, af = native.text_cells(f"F{r}", r, NATIVE_HELPERS + width)
     gi = f"{get_column_letter(NATIVE_HELPERS + 2 * width)}{r}"
-    c = {"target": f"E{r}", "actual": f"F{r}", "weight": f"G{r}", "grade": f"J{r}", "judged": f"K{r}", "gi": gi}
+    c = {"target": f"E{r}", "actual": f"F{r}", "weight": f"G{r}", "grade": f"J{r}", "judged": f"K{r}", "gi": gi,
+         "name": f"D{r}"}
     for ref, formula in (tf | af).items():
         s.put(ref, formula, "helper", key=None)
     s.put(gi, native.grade_of_row(p, c, t, a), "helper")

@@ -25,11 +25,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..deviation import MET_WORDS
+from ..deviation import MEASURED_WORDS, MET_WORDS
 from ..profile import Band, Profile, Rounding
 from ..values import (
     _FULLWIDTH,
     MAGNITUDES,
+    NEGATED_WORDS,
     PREFIX_WORDS,
     RATIO_SCALE,
     SUFFIX_WORDS,
@@ -385,15 +386,43 @@ def quantitative(p: Profile, cmp: str, tv: str, av: str, w: str) -> str:
     return out
 
 
+def reading(p: Profile, c: dict[str, str], t: dict[str, str], a: dict[str, str]) -> dict[str, str]:
+    """The core's reading of a quantitative row (jixiao.deviation): ``cmp`` the target's comparator (a bare rate
+    of a floor-by-nature indicator named in ``c["name"]`` is ≥); ``av`` the actual in base units (a bare
+    number in the target's unit); ``same`` whether both are comparable; ``unsure`` where the core leaves the
+    row unscored (a bare fraction under a percentage, an actual written as a bound that does not prove the
+    target met: 未达到95%, 低于90%)."""
+    tcmp, tv = t["cmp"], t["val"]
+    floors = p.indicators.floor_names
+    if floors and c.get("name"):
+        floor = f'AND({tcmp}=0,{t["dim"]}="ratio",COUNT(FIND({arr(floors)},{c["name"]}&""))>0)'
+        tcmp = f"IF({floor},1,{tcmp})"
+    bare = f'AND({a["unit"]}="",{a["mag"]}="",OR({t["unit"]}<>"",{t["mag"]}<>""))'
+    av = f'IF({bare},IF({t["num"]}=0,{a["num"]},{a["num"]}*{tv}/{t["num"]}),{a["val"]})'
+    fraction = f'AND({bare},{t["dim"]}="ratio",ABS({a["num"]})>0,ABS({a["num"]})<=1,ABS({t["num"]})>1)'
+    measured = sorted(w for w in MEASURED_WORDS if w)
+    aw, acmp = a["w"], a["cmp"]
+    bound = f'OR(AND({aw}<>"",NOT({member(aw, measured)})),AND({a["post"]}>0,OR({a["post"]}<>6,{aw}<>"")))'
+    neg = member(aw, NEGATED_WORDS)
+    pos, rev = f"OR({tcmp}=1,{tcmp}=2)", f"OR({tcmp}=3,{tcmp}=4)"
+    lower, upper = f"OR({acmp}=1,{acmp}=2)", f"OR({acmp}=3,{acmp}=4)"
+    eps = f"{EPS}*MAX(1,ABS({tv}))"
+    scored = (f"OR(AND({pos},{lower},{av}>={tv}-{eps}),AND({rev},{upper},{av}<={tv}+{eps}),"
+              f"AND(NOT({neg}),{pos},{lower}),AND(NOT({neg}),{rev},{upper}))")
+    return {"cmp": tcmp, "av": av, "same": f'OR(EXACT({t["dim"]},{a["dim"]}),AND({bare},NOT({fraction})))',
+            "unsure": f"OR({fraction},AND({bound},NOT({scored})))"}
+
+
 def indicator_score(p: Profile, c: dict[str, str], t: dict[str, str], a: dict[str, str]) -> str:
-    """得分 of one row. ``c``: the row's cells (target, actual, weight, grade, judged, gi);
+    """得分 of one row. ``c``: the row's cells (target, actual, weight, grade, judged, gi, name);
     ``t``/``a``: the helper cells of target and actual."""
     rule = p.indicators
     E, F, G, K = c["target"], c["actual"], c["weight"], c["judged"]
     r = rule.rounding
     final = lambda s: f"MIN({G},MAX(0,{rounded(s, r)}))"  # noqa: E731
-    quant = (f'IF({a["kind"]}<>"M","{CHECK}",IF(NOT(EXACT({t["dim"]},{a["dim"]})),"{CHECK}",'
-             f'{final(quantitative(p, t["cmp"], t["val"], a["val"], G))}))')
+    rd = reading(p, c, t, a)
+    quant = (f'IF({a["kind"]}<>"M","{CHECK}",IF(NOT({rd["same"]}),"{CHECK}",IF({rd["unsure"]},"{CHECK}",'
+             f'{final(quantitative(p, rd["cmp"], t["val"], rd["av"], G))})))')
     gi = c["gi"]
     mins = arr([g.min for g in rule.grades])
     maxs = arr([g.max for g in rule.grades])
@@ -431,13 +460,14 @@ def reason_hint(p: Profile, c: dict[str, str], t: dict[str, str], a: dict[str, s
     G = c["weight"]
     required = f"{score}<{G}-{EPS}" if rule.reason_required_below_full else "FALSE"
     ratio = num(rule.over_achievement_ratio)
-    tv, av, cmp = t["val"], a["val"], t["cmp"]
+    rd = reading(p, c, t, a)
+    tv, av, cmp = t["val"], rd["av"], rd["cmp"]
     # nested IFs, never AND: a spreadsheet's AND evaluates every argument, and av/tv may not be a number
     over_pos = f"IF({tv}>0,{av}/{tv}>={ratio}-{EPS},FALSE)"
     over_eq = f"IF(AND({tv}>0,{av}>{tv}),{av}/{tv}>={ratio}-{EPS},FALSE)"
     pos_codes = "OR({0}=1,{0}=2{1})".format(cmp, f",{cmp}=6" if rule.approx_as == "positive" else "")
     eq_codes = f"OR({cmp}=0,{cmp}=5{'' if rule.approx_as == 'positive' else f',{cmp}=6'})"
-    over = (f'IF(AND({t["kind"]}="M",{a["kind"]}="M"),IF(EXACT({t["dim"]},{a["dim"]}),'
+    over = (f'IF(AND({t["kind"]}="M",{a["kind"]}="M"),IF({rd["same"]},'
             f"IF({pos_codes},{over_pos},IF({eq_codes},{over_eq},FALSE)),FALSE),FALSE)")
     if not rule.reason_recommended_over_achievement:
         over = "FALSE"

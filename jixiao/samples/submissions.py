@@ -253,7 +253,7 @@ def _over_achievement(x: _Injection) -> None:
 
 
 def _unit_mismatch(x: _Injection) -> None:
-    x.rows[8]["actual"] = x.rows[8]["actual"].rstrip("%")
+    x.rows[8]["actual"] = x.rows[8]["actual"].rstrip("%") + "个"  # a bare number is in the target's unit
     x.expect("indicator.unit_mismatch", "ind.8.actual", "%")
 
 

@@ -86,7 +86,7 @@ def to_result(data: dict[str, Any]):
     r = dict(data["result"])
     r.pop("counts", None)
     known: dict[str, Any] = {k: r.get(k) for k in ("file", "kind", "route", "profile", "profile_reason", "unit", "year",
-                                                   "exec_rate", "total", "grade", "error", "seconds")}
+                                                   "exec_rate", "total", "grade", "total_note", "error", "seconds")}
     res = FileResult(**known)
     res.seconds = float(res.seconds or 0.0)
     res.findings = [Finding(f["rule"], f["severity"], f["message"], f.get("expected"), f.get("found"),
