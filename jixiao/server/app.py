@@ -34,7 +34,8 @@ from ..checking.report import KIND_ZH, SEVERITY_ZH, rule_title
 from ..profile import shipped_profiles
 from . import intake, work
 from .accounts import ROLES, AccountError, import_units
-from .config import Settings
+from .bodylimit import BodyLimit
+from .config import Settings, body_limits
 from .db import (
     ApiToken,
     Audit,
@@ -53,10 +54,12 @@ from .jobs import Dispatcher, make_backend, ping
 from .marked import cell_changes, finding_changes, marked_copy
 from .security import (
     SESSION_COOKIE,
+    Busy,
     RateLimit,
     Sessions,
     same,
     token_hash,
+    Verifiers,
     verify_password,
 )
 from .storage import BlobStore
@@ -87,6 +90,7 @@ class Ctx:
     store: BlobStore
     sessions: Sessions
     limiter: RateLimit
+    verifiers: Verifiers
     writer: GroupWriter | None = None
     backend: Any = None
     dispatcher: Dispatcher | None = None
@@ -114,7 +118,8 @@ def create_app(settings: Settings) -> FastAPI:
     engine = make_engine(settings.url)
     ctx = Ctx(settings=settings, engine=engine, Session=sessions(engine), store=BlobStore(settings.blobs),
               sessions=Sessions(settings.secret, settings.session_hours * 3600),
-              limiter=RateLimit(settings.login_attempts, settings.login_window))
+              limiter=RateLimit(settings.login_attempts, settings.login_window),
+              verifiers=Verifiers(settings.login_verifiers, settings.login_queue))
     writer = ctx.writer = GroupWriter(ctx.Session)
 
     @asynccontextmanager
@@ -151,17 +156,7 @@ def create_app(settings: Settings) -> FastAPI:
         request.state.session = ctx.sessions.load(request.cookies.get(SESSION_COOKIE))
         request.state.new_session = None
         request.state.user = None
-        size = request.headers.get("content-length")
-        if request.method == "POST":
-            too_big = size is not None and (not size.isdigit() or int(size) > settings.max_request_bytes)
-            if too_big:
-                response = _error(request, 413, f"上传内容超过 {settings.max_request_bytes // (1024 * 1024)} MB 的上限")
-            elif size is None and request.headers.get("content-type", "").startswith("multipart/"):
-                response = _error(request, 411, "上传请求缺少 Content-Length")
-            else:
-                response = await call_next(request)
-        else:
-            response = await call_next(request)
+        response = await call_next(request)
         if request.state.new_session is not None:
             if request.state.new_session:
                 response.set_cookie(SESSION_COOKIE, ctx.sessions.dump(request.state.new_session),
@@ -179,6 +174,9 @@ def create_app(settings: Settings) -> FastAPI:
         if settings.secure_cookies:
             h["Strict-Transport-Security"] = "max-age=31536000"
         return response
+
+    # added last, so outermost: no handler (nor the envelope) sees more of a body than its route allows
+    app.add_middleware(BodyLimit, limits=body_limits(settings))
 
     def _is_api(request: Request) -> bool:
         return request.url.path.startswith("/api/") or request.url.path in ("/healthz", "/readyz")
@@ -526,8 +524,9 @@ def create_app(settings: Settings) -> FastAPI:
         password = str(form.get("password") or "")[:1000]
         nxt = safe_next(str(form.get("next") or "/"))
         address = request.client.host if request.client else "?"
-        keys = (f"addr:{address}", f"name:{name.casefold()}")
-        wait = ctx.limiter.blocked(*keys)
+        # a name is locked only for the address that guessed it: a third party cannot lock a unit out
+        by_name, by_address = f"name:{name.casefold()}|addr:{address}", f"addr:{address}"
+        wait = ctx.limiter.attempt({by_name: settings.login_attempts, by_address: settings.login_address_attempts})
         if wait:
             with ctx.Session.begin() as db:
                 audit(db, None, "login.blocked", name, request=request)
@@ -540,14 +539,17 @@ def create_app(settings: Settings) -> FastAPI:
                 ok = verify_password(user.password_hash if user else None, password)
                 return user if ok and user is not None and user.active else None
 
-        user = await run_in_threadpool(check)
+        try:
+            user = await ctx.verifiers.verify(check)
+        except Busy:
+            return templates.TemplateResponse(request, "login.html", page(
+                request, next=nxt, error="登录的人太多，请稍后再试"), status_code=503, headers={"Retry-After": "5"})
         with ctx.Session.begin() as db:
             audit(db, user, "login" if user else "login.failed", name, request=request)
         if user is None:
-            ctx.limiter.fail(*keys)
             return templates.TemplateResponse(request, "login.html", page(
                 request, next=nxt, error="用户名或密码不正确"), status_code=401)
-        ctx.limiter.clear(keys[1])
+        ctx.limiter.clear(by_name)
         request.state.new_session = ctx.sessions.fresh(user.id, user.session_epoch)  # and a new CSRF token
         return RedirectResponse(nxt, status_code=303)
 
