@@ -124,7 +124,12 @@ class Submission(Base):
 
 
 class Job(Base):
-    """One check to run. Rows outlive the process: on start, every job not done is queued again."""
+    """One check to run. Rows outlive the process: on start, every job not done is queued again.
+
+    A running job holds a lease; when it expires (its worker or its result was lost) the job is queued
+    again. ``isolate``: the job was in a chunk whose worker died, so it runs alone in its own process and
+    only a crash there counts against it.
+    """
     __tablename__ = "jobs"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), unique=True)
@@ -134,6 +139,8 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime)
+    isolate: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class Audit(Base):

@@ -49,7 +49,10 @@ class Live:
                *self.args]
         if self.db:
             cmd += ["--db", self.db]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        # the log goes to a file: a pipe nobody reads would stop the server once its buffer is full
+        self.log = self.data / "server.log"
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
         end = time.monotonic() + 60
         while time.monotonic() < end:
             try:
@@ -59,7 +62,7 @@ class Live:
             except httpx.HTTPError:
                 pass
             if self.proc.poll() is not None:
-                raise AssertionError(self.proc.stderr.read().decode())
+                raise AssertionError(self.log.read_text(errors="replace"))
             time.sleep(0.2)
         raise AssertionError("server did not become ready")
 

@@ -1,6 +1,7 @@
 """The API and the pages' rights, against SQLite and a real PostgreSQL (the ``server`` fixture's params)."""
 from __future__ import annotations
 
+import re
 import hashlib
 import io
 
@@ -377,3 +378,25 @@ def test_logout_ends_every_session_of_the_user(server):
     assert second.get("/rounds", follow_redirects=False).status_code == 303  # the copied cookie is dead too
     assert login(first, "unit-b").status_code == 303
     assert first.get("/rounds", follow_redirects=False).status_code == 200
+
+
+def test_a_reviewer_rechecks_a_file(server):
+    sid = server.upload("unit-a", [("重查.xlsx", workbook(21, "split")[0])]).json()["submissions"][0]["id"]
+    first = server.wait("unit-a", [sid])[0]
+    assert server.client.post(f"/api/v1/submissions/{sid}/recheck", headers=server.h("unit-a")).status_code == 403
+    r = server.client.post(f"/api/v1/submissions/{sid}/recheck", headers=server.h("reviewer"))
+    assert r.status_code == 202 and r.json()["status"] == "queued"
+    again = server.wait("reviewer", [sid])[0]
+    assert again["checked_at"] > first["checked_at"] and again["findings"] == first["findings"]
+    c = server.client
+    login(c, "reviewer")
+    page = c.get(f"/s/{sid}").text
+    assert 'id="recheck"' in page and "重新检查" in page
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    assert c.post(f"/s/{sid}/recheck", data={"csrf": csrf}, follow_redirects=False).status_code == 303
+    server.wait("reviewer", [sid])
+    with server.ctx.Session() as db:
+        from sqlalchemy import select
+
+        from jixiao.server.db import Audit
+        assert len(db.scalars(select(Audit).where(Audit.action == "recheck", Audit.target == sid)).all()) == 2
