@@ -51,7 +51,7 @@ from .db import (
     sessions,
 )
 from .jobs import Dispatcher, make_backend, ping, recheck
-from .marked import cell_changes, finding_changes, marked_copy
+from .marked import finding_changes
 from .security import (
     SESSION_COOKIE,
     Busy,
@@ -793,15 +793,10 @@ def create_app(settings: Settings) -> FastAPI:
                 Submission.round_id == sub.round_id, Submission.unit_id == sub.unit_id,
                 Submission.slot == sub.slot).order_by(Submission.version.desc())).all()
         prev = next((v for v in versions if v.version == sub.version - 1), None)
-        changes = cells = None
-        cells_note = ""
-        if prev is not None:
-            changes = finding_changes(prev.findings or [], sub.findings or [])
-            if sub.filename.lower().endswith((".xlsx", ".xlsm")) and prev.filename.lower().endswith((".xlsx", ".xlsm")):
-                try:
-                    cells = cell_changes(ctx.store.get(prev.sha256), ctx.store.get(sub.sha256))
-                except Exception:  # noqa: BLE001 - an unreadable version: say so, show the rest
-                    cells_note = "有一个版本无法读取，不能逐格比较"
+        views = sub.views or {}  # computed by the worker; the page never opens a workbook
+        changes = finding_changes(prev.findings or [], sub.findings or []) if prev is not None else None
+        cells = views.get("cells") if prev is not None else None
+        cells_note = views.get("cells_note", "") if prev is not None else ""
         findings = sorted(sub.findings or [], key=lambda f: ({"error": 0, "warning": 1}.get(f["severity"], 2)))
         kind = (sub.result or {}).get("kind") or ""
         family = "project" if kind.startswith("project") else "dept" if kind else ""
@@ -835,14 +830,14 @@ def create_app(settings: Settings) -> FastAPI:
         user = page_user(request)
         with ctx.Session.begin() as db:
             sub = visible_sub(db, user, pid)
-            audit(db, user, "download.marked", pid, sub.filename, request)
-            name, sha, findings = sub.filename, sub.sha256, sub.findings or []
-        if not name.lower().endswith((".xlsx", ".xlsm")):
-            raise HTTPException(409, "旧版 .xls 文件无法生成标注副本；请另存为 .xlsx 后重新提交")
-        try:
-            data = await run_in_threadpool(marked_copy, ctx.store.get(sha), findings, name)
-        except Exception as e:  # noqa: BLE001
-            raise HTTPException(409, "这个工作簿无法读取，不能生成标注副本") from e
+            name, views, status = sub.filename, sub.views or {}, sub.status
+            if views.get("marked"):
+                audit(db, user, "download.marked", pid, sub.filename, request)
+        if not views.get("marked"):  # made by the worker with the check; never here
+            if status in ("queued", "checking"):
+                raise HTTPException(409, "检查完成后才能下载标注副本")
+            raise HTTPException(409, views.get("marked_note") or "这个文件还没有标注副本；请绩效科重新检查后再下载")
+        data = await run_in_threadpool(ctx.store.get, views["marked"])
         stem = name.rsplit(".", 1)[0]
         ext = ".xlsm" if name.lower().endswith(".xlsm") else ".xlsx"
         return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -117,6 +117,8 @@ class Submission(Base):
     n_warning: Mapped[int] = mapped_column(Integer, default=0)
     result: Mapped[dict | None] = mapped_column(JSON)  # FileResult.to_dict()
     findings: Mapped[list | None] = mapped_column(JSON)  # report.findings_of([result]): the --json schema
+    # computed by the worker with the check: cell changes since the previous version, the marked copy's sha256
+    views: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
     checked_at: Mapped[datetime | None] = mapped_column(DateTime)
     unit: Mapped[Unit] = relationship(lazy="joined")

@@ -220,8 +220,10 @@ class Dispatcher:
                 job.lease_until = t + timedelta(seconds=self.seconds * (1 if job.isolate else chunk) + LEASE_MARGIN)
                 if job.isolate:
                     job.attempts += 1  # only a death in its own process counts against a file
-            items = [(job.id, sub.id, sub.filename, sub.sha256, profile) for job, sub, profile in together]
-            solo = [(job.id, sub.id, sub.filename, sub.sha256, profile) for job, sub, profile in alone]
+            items = [(job.id, sub.id, sub.filename, sub.sha256, profile, _previous(db, sub))
+                     for job, sub, profile in together]
+            solo = [(job.id, sub.id, sub.filename, sub.sha256, profile, _previous(db, sub))
+                    for job, sub, profile in alone]
         for part in [[x] for x in solo]:
             self._send(part, alone=True)
         for i in range(0, len(items), chunk):
@@ -232,10 +234,12 @@ class Dispatcher:
         ids = {job_id: sub_id for job_id, sub_id, *_ in part}
         submit = getattr(self.backend, "isolated", self.backend.submit) if alone else self.backend.submit
         if self.backend.remote:
-            args = [(j, name, self.store.get(sha), prof) for j, _, name, sha, prof in part]
+            args = [(j, name, self.store.get(sha), prof, prev and (prev[0], self.store.get(prev[1])))
+                    for j, _, name, sha, prof, prev in part]
             fut = submit(work.check_many, args, self.seconds)
         else:
-            args = [(j, name, str(self.store.path(sha)), prof) for j, _, name, sha, prof in part]
+            args = [(j, name, str(self.store.path(sha)), prof, prev and (prev[0], str(self.store.path(prev[1]))))
+                    for j, _, name, sha, prof, prev in part]
             fut = submit(work.check_paths, args, self.seconds)
         self.inflight[fut] = (ids, alone)
 
@@ -245,6 +249,7 @@ class Dispatcher:
             ids, alone = self.inflight.pop(fut)
             try:
                 for job_id, data in fut.result():
+                    self._keep_marked(data)
                     self.unsaved.append(Outcome(job_id, ids[job_id], data, None, alone))
             except Exception as e:  # noqa: BLE001 - a worker died: the chunk's jobs are checked again, alone
                 broken = broken or (isinstance(e, BrokenProcessPool) and not alone)
@@ -256,6 +261,12 @@ class Dispatcher:
                     self.inflight.pop(fut)
                     self.unsaved.extend(Outcome(j, s, None, "worker pool restarted", False) for j, s in ids.items())
         self._save()
+
+    def _keep_marked(self, data: dict) -> None:
+        """The marked copy the worker made goes to the blob store; the database keeps its sha256."""
+        views = data.get("views")
+        if views and isinstance(views.get("marked"), bytes):
+            views["marked"] = self.store.put(views["marked"])
 
     def _save(self) -> None:
         """Write the results held; when the commit fails they stay held and the next tick tries again."""
@@ -294,6 +305,14 @@ def settle(job: Job, sub: Submission, o: Outcome, t) -> None:  # noqa: ANN001
     job.state, job.isolate, sub.status = "queued", True, "queued"
 
 
+def _previous(db, sub: Submission) -> tuple[str, str] | None:  # noqa: ANN001
+    """(file name, sha256) of the version before ``sub`` in its slot, for the comparison."""
+    row = db.execute(select(Submission.filename, Submission.sha256).where(
+        Submission.round_id == sub.round_id, Submission.unit_id == sub.unit_id, Submission.slot == sub.slot,
+        Submission.version == sub.version - 1)).first()
+    return (row[0], row[1]) if row else None
+
+
 def recheck(db, sub: Submission) -> None:  # noqa: ANN001
     """A reviewer asks for a file to be checked again: its job is queued afresh."""
     job = db.scalar(select(Job).where(Job.submission_id == sub.id))
@@ -307,6 +326,7 @@ def recheck(db, sub: Submission) -> None:  # noqa: ANN001
 def store_result(sub: Submission, data: dict, t) -> None:  # noqa: ANN001
     counts = data["result"].get("counts") or {}
     sub.result, sub.findings = data["result"], data["findings"]
+    sub.views = data.get("views")
     sub.n_error, sub.n_warning = counts.get("error", 0), counts.get("warning", 0)
     sub.verdict = "error" if sub.n_error else "warning" if sub.n_warning else "pass"
     sub.status, sub.checked_at = "checked", t
