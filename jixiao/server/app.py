@@ -73,6 +73,8 @@ VERDICT_ZH = {"error": "有错误", "warning": "有警告", "pass": "通过"}
 BOARD = ["未提交", "检查中", "有错误", "有警告", "通过"]
 FORM_KINDS = {"dept": "部门整体支出绩效自评表", "project": "项目支出绩效自评表"}
 
+MAX_ID = 2**31 - 1  # the largest id or offset the databases' integer columns hold
+
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
 
@@ -299,7 +301,7 @@ def create_app(settings: Settings) -> FastAPI:
         return sub
 
     def round_or_404(db, rid: int) -> Round:
-        rnd = db.get(Round, rid)
+        rnd = db.get(Round, rid) if 0 < rid <= MAX_ID else None
         if rnd is None:
             raise HTTPException(404, "没有这个批次")
         return rnd
@@ -363,9 +365,10 @@ def create_app(settings: Settings) -> FastAPI:
     def pick_round(db, raw: Any, user: User) -> Round:
         if raw not in (None, ""):
             try:
-                rnd = db.get(Round, int(str(raw)))
+                rid = int(str(raw))
             except ValueError:
-                rnd = None
+                rid = 0
+            rnd = db.get(Round, rid) if 0 < rid <= MAX_ID else None
             if rnd is None:
                 raise HTTPException(404, "没有这个批次")
             return rnd
@@ -473,6 +476,8 @@ def create_app(settings: Settings) -> FastAPI:
                  latest: bool = False, limit: int = 100, offset: int = 0):
         user = api_user(request)
         limit = max(1, min(limit, 1000))
+        if not 0 <= offset <= MAX_ID or (round is not None and not 0 < round <= MAX_ID):
+            raise HTTPException(400, "offset 或 round 超出范围")
         with ctx.Session() as db:
             q = select(Submission)
             if user.role != "bureau":

@@ -1,6 +1,7 @@
 """The database: SQLAlchemy 2 models, the engine (SQLite in WAL mode or PostgreSQL), Alembic migrations."""
 from __future__ import annotations
 
+import os
 import secrets
 import threading
 from contextlib import contextmanager
@@ -157,8 +158,16 @@ class Audit(Base):
     address: Mapped[str | None] = mapped_column(String(64))
 
 
+def _private_file(url: str) -> None:
+    """The SQLite file holds password hashes: made readable by its owner only (SQLite's -wal/-shm follow it)."""
+    path = url.split("///", 1)[1] if "///" in url else ""
+    if path and path != ":memory:" and not os.path.exists(path):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        _private_file(url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=10,
                                max_overflow=20)
 
@@ -184,6 +193,8 @@ def make_engine(url: str) -> Engine:
 
 def migrate(url: str) -> None:
     """Bring the schema to the newest Alembic revision."""
+    if url.startswith("sqlite"):
+        _private_file(url)
     from alembic import command
     from alembic.config import Config
 

@@ -400,3 +400,25 @@ def test_a_reviewer_rechecks_a_file(server):
 
         from jixiao.server.db import Audit
         assert len(db.scalars(select(Audit).where(Audit.action == "recheck", Audit.target == sid)).all()) == 2
+
+
+def test_numbers_beyond_64_bit_are_refused_not_crashed(server):
+    huge = str(2**70)
+    for q in (f"offset={huge}", f"round={huge}", "offset=-1"):
+        r = server.client.get(f"/api/v1/submissions?{q}", headers=server.h("reviewer"))
+        assert r.status_code == 400 and "超出范围" in r.json()["detail"], (q, r.status_code)
+    r = server.upload("unit-a", [("a.xlsx", workbook(1)[0])], round=huge)
+    assert r.status_code == 404 and "批次" in r.json()["detail"]
+    login(server.client, "reviewer")
+    assert server.client.get(f"/rounds/{huge}").status_code == 404
+
+
+def test_the_sqlite_file_is_readable_by_its_owner_only(tmp_path):
+    import stat
+
+    from jixiao.server.db import make_engine, migrate
+
+    url = f"sqlite:///{tmp_path / 'jixiao.db'}"
+    migrate(url)
+    make_engine(url).dispose()
+    assert stat.S_IMODE((tmp_path / "jixiao.db").stat().st_mode) == 0o600
