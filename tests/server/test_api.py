@@ -422,3 +422,22 @@ def test_the_sqlite_file_is_readable_by_its_owner_only(tmp_path):
     migrate(url)
     make_engine(url).dispose()
     assert stat.S_IMODE((tmp_path / "jixiao.db").stat().st_mode) == 0o600
+
+
+def test_tokens_end_with_a_new_password_and_can_be_revoked(tmp_path):
+    from jixiao.server.accounts import issue_token, revoke_tokens, set_password
+
+    from .conftest import make_server
+
+    srv = make_server(tmp_path, None, start_workers=False)
+    with srv.client:
+        with srv.ctx.Session.begin() as db:
+            old = issue_token(db, "unit-b")
+            set_password(db, "unit-b", "another-password-2")
+            kept = issue_token(db, "unit-b")
+        h = {"Authorization": f"Bearer {old}"}
+        assert srv.client.get("/api/v1/rounds", headers=h).status_code == 401
+        assert srv.client.get("/api/v1/rounds", headers={"Authorization": f"Bearer {kept}"}).status_code == 200
+        with srv.ctx.Session.begin() as db:
+            assert revoke_tokens(db, "unit-a") == 1
+        assert srv.client.get("/api/v1/rounds", headers=srv.h("unit-a")).status_code == 401
