@@ -68,7 +68,8 @@ def revoke_tokens(db: Session, name: str) -> int:
     user = db.scalar(select(User).where(User.name == name))
     if user is None:
         raise AccountError(f"没有用户 {name}")
-    n = db.execute(delete(ApiToken).where(ApiToken.user_id == user.id)).rowcount or 0
+    n = len(db.scalars(select(ApiToken.id).where(ApiToken.user_id == user.id)).all())
+    db.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
     db.add(Audit(user_id=user.id, user_name="(命令行)", action="user.revoke_tokens", target=name, detail=str(n)))
     return n
 

@@ -6,6 +6,7 @@ the API takes ``Authorization: Bearer <token>`` (or the page's cookie plus an ``
 from __future__ import annotations
 
 import asyncio
+import errno
 import gc
 import logging
 import tempfile
@@ -23,7 +24,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -32,6 +33,7 @@ from starlette.formparsers import MultiPartException
 from ..checking import report
 from ..checking.report import KIND_ZH, SEVERITY_ZH, rule_title
 from ..profile import shipped_profiles
+from ..rules import error_codes
 from . import intake, work
 from .accounts import ROLES, AccountError, import_units
 from .bodylimit import BodyLimit
@@ -66,6 +68,7 @@ from .storage import BlobStore
 from .writer import GroupWriter
 
 log = logging.getLogger("jixiao.server")
+error_codes({"server.database": "数据库暂时不可用", "server.disk_full": "服务器磁盘已满", "server.error": "服务器内部出错"})
 HERE = Path(__file__).parent
 
 STATUS_ZH = {"queued": "排队中", "checking": "检查中", "checked": "已检查", "failed": "检查失败"}
@@ -197,6 +200,23 @@ def create_app(settings: Settings) -> FastAPI:
         if exc.status_code == 405:
             msg = "不支持这种请求方式"
         return _error(request, exc.status_code, msg, getattr(exc, "headers", None))
+
+    @app.exception_handler(OperationalError)
+    async def on_database_down(request: Request, exc: OperationalError):
+        log.error("database unavailable: %s", exc)
+        return _error(request, 503, "数据库暂时不可用，请稍后再试；已提交并拿到编号的文件不会丢失 [server.database]",
+                      {"Retry-After": "10"})
+
+    @app.exception_handler(OSError)
+    async def on_disk(request: Request, exc: OSError):
+        log.exception("storage")
+        if exc.errno == errno.ENOSPC:
+            return _error(request, 507, "服务器磁盘已满，暂时不能保存文件；请联系绩效科 [server.disk_full]")
+        return _error(request, 500, "服务器读写文件出错，请稍后再试；如果一直出错，请联系绩效科 [server.error]")
+
+    @app.exception_handler(Exception)
+    async def on_crash(request: Request, exc: Exception):
+        return _error(request, 500, "服务器内部出错，请稍后再试；如果一直出错，请联系绩效科 [server.error]")
 
     @app.exception_handler(RequestValidationError)
     async def on_invalid(request: Request, exc: RequestValidationError):

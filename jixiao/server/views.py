@@ -11,7 +11,10 @@ import zipfile
 from datetime import date, datetime, time
 from typing import Any
 
+from ..rules import error_codes
 from .marked import cell_changes, marked_copy
+
+error_codes({"view.too_large": "工作表过大，不逐格比较、不生成标注副本"})
 
 MB = 1024 * 1024
 # uncompressed worksheet XML the views read; a filled-in form has well under 1 MB

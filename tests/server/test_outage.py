@@ -86,6 +86,9 @@ def test_database_stopped_and_started_during_uploads(tmp_path, own_cluster):
             down = httpx.get(live.url + "/readyz", timeout=30)
             assert down.status_code == 503 and down.json()["database"] == "unavailable", down.text
             assert "Error" not in down.text  # no exception class names
+            r = httpx.post(live.url + "/api/v1/submissions", headers={"Authorization": f"Bearer {token}"},
+                           files=[("file", ("x.xlsx", workbook(1)[0]))], timeout=30)
+            assert r.status_code == 503 and "数据库暂时不可用" in r.json()["detail"], r.text[:300]
             assert _pg("pg_ctlcluster", "15", name, "start").returncode == 0
             back = time.monotonic()
             time.sleep(2)
