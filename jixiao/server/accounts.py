@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from .db import ApiToken, Audit, Unit, User
@@ -58,8 +58,20 @@ def set_password(db: Session, name: str, password: str) -> None:
     if len(password) < 8:
         raise AccountError("密码至少 8 个字符")
     user.password_hash = hash_password(password)
-    user.session_epoch += 1  # a new password ends the sessions made with the old one
+    user.session_epoch += 1  # a new password ends the sessions made with the old one …
+    db.execute(delete(ApiToken).where(ApiToken.user_id == user.id))  # … and the API tokens made under it
     db.add(Audit(user_id=user.id, user_name="(命令行)", action="user.password", target=name))
+
+
+def revoke_tokens(db: Session, name: str) -> int:
+    """Every API token of the user stops working (within the server's 30 s token cache); how many there were."""
+    user = db.scalar(select(User).where(User.name == name))
+    if user is None:
+        raise AccountError(f"没有用户 {name}")
+    n = len(db.scalars(select(ApiToken.id).where(ApiToken.user_id == user.id)).all())
+    db.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    db.add(Audit(user_id=user.id, user_name="(命令行)", action="user.revoke_tokens", target=name, detail=str(n)))
+    return n
 
 
 def issue_token(db: Session, name: str) -> str:

@@ -6,6 +6,7 @@ the API takes ``Authorization: Bearer <token>`` (or the page's cookie plus an ``
 from __future__ import annotations
 
 import asyncio
+import errno
 import gc
 import logging
 import tempfile
@@ -23,7 +24,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -32,9 +33,11 @@ from starlette.formparsers import MultiPartException
 from ..checking import report
 from ..checking.report import KIND_ZH, SEVERITY_ZH, rule_title
 from ..profile import shipped_profiles
+from ..rules import error_codes
 from . import intake, work
 from .accounts import ROLES, AccountError, import_units
-from .config import Settings
+from .bodylimit import BodyLimit
+from .config import Settings, body_limits
 from .db import (
     ApiToken,
     Audit,
@@ -49,26 +52,31 @@ from .db import (
     now,
     sessions,
 )
-from .jobs import Dispatcher, make_backend, ping
-from .marked import cell_changes, finding_changes, marked_copy
+from .jobs import Dispatcher, make_backend, ping, recheck
+from .marked import finding_changes
 from .security import (
     SESSION_COOKIE,
+    Busy,
     RateLimit,
     Sessions,
     same,
     token_hash,
+    Verifiers,
     verify_password,
 )
 from .storage import BlobStore
 from .writer import GroupWriter
 
 log = logging.getLogger("jixiao.server")
+error_codes({"server.database": "数据库暂时不可用", "server.disk_full": "服务器磁盘已满", "server.error": "服务器内部出错"})
 HERE = Path(__file__).parent
 
 STATUS_ZH = {"queued": "排队中", "checking": "检查中", "checked": "已检查", "failed": "检查失败"}
 VERDICT_ZH = {"error": "有错误", "warning": "有警告", "pass": "通过"}
 BOARD = ["未提交", "检查中", "有错误", "有警告", "通过"]
 FORM_KINDS = {"dept": "部门整体支出绩效自评表", "project": "项目支出绩效自评表"}
+
+MAX_ID = 2**31 - 1  # the largest id or offset the databases' integer columns hold
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
@@ -87,6 +95,7 @@ class Ctx:
     store: BlobStore
     sessions: Sessions
     limiter: RateLimit
+    verifiers: Verifiers
     writer: GroupWriter | None = None
     backend: Any = None
     dispatcher: Dispatcher | None = None
@@ -114,7 +123,8 @@ def create_app(settings: Settings) -> FastAPI:
     engine = make_engine(settings.url)
     ctx = Ctx(settings=settings, engine=engine, Session=sessions(engine), store=BlobStore(settings.blobs),
               sessions=Sessions(settings.secret, settings.session_hours * 3600),
-              limiter=RateLimit(settings.login_attempts, settings.login_window))
+              limiter=RateLimit(settings.login_attempts, settings.login_window),
+              verifiers=Verifiers(settings.login_verifiers, settings.login_queue))
     writer = ctx.writer = GroupWriter(ctx.Session)
 
     @asynccontextmanager
@@ -151,17 +161,7 @@ def create_app(settings: Settings) -> FastAPI:
         request.state.session = ctx.sessions.load(request.cookies.get(SESSION_COOKIE))
         request.state.new_session = None
         request.state.user = None
-        size = request.headers.get("content-length")
-        if request.method == "POST":
-            too_big = size is not None and (not size.isdigit() or int(size) > settings.max_request_bytes)
-            if too_big:
-                response = _error(request, 413, f"上传内容超过 {settings.max_request_bytes // (1024 * 1024)} MB 的上限")
-            elif size is None and request.headers.get("content-type", "").startswith("multipart/"):
-                response = _error(request, 411, "上传请求缺少 Content-Length")
-            else:
-                response = await call_next(request)
-        else:
-            response = await call_next(request)
+        response = await call_next(request)
         if request.state.new_session is not None:
             if request.state.new_session:
                 response.set_cookie(SESSION_COOKIE, ctx.sessions.dump(request.state.new_session),
@@ -180,6 +180,9 @@ def create_app(settings: Settings) -> FastAPI:
             h["Strict-Transport-Security"] = "max-age=31536000"
         return response
 
+    # added last, so outermost: no handler (nor the envelope) sees more of a body than its route allows
+    app.add_middleware(BodyLimit, limits=body_limits(settings))
+
     def _is_api(request: Request) -> bool:
         return request.url.path.startswith("/api/") or request.url.path in ("/healthz", "/readyz")
 
@@ -197,6 +200,23 @@ def create_app(settings: Settings) -> FastAPI:
         if exc.status_code == 405:
             msg = "不支持这种请求方式"
         return _error(request, exc.status_code, msg, getattr(exc, "headers", None))
+
+    @app.exception_handler(OperationalError)
+    async def on_database_down(request: Request, exc: OperationalError):
+        log.error("database unavailable: %s", exc)
+        return _error(request, 503, "数据库暂时不可用，请稍后再试；已提交并拿到编号的文件不会丢失 [server.database]",
+                      {"Retry-After": "10"})
+
+    @app.exception_handler(OSError)
+    async def on_disk(request: Request, exc: OSError):
+        log.exception("storage")
+        if exc.errno == errno.ENOSPC:
+            return _error(request, 507, "服务器磁盘已满，暂时不能保存文件；请联系绩效科 [server.disk_full]")
+        return _error(request, 500, "服务器读写文件出错，请稍后再试；如果一直出错，请联系绩效科 [server.error]")
+
+    @app.exception_handler(Exception)
+    async def on_crash(request: Request, exc: Exception):
+        return _error(request, 500, "服务器内部出错，请稍后再试；如果一直出错，请联系绩效科 [server.error]")
 
     @app.exception_handler(RequestValidationError)
     async def on_invalid(request: Request, exc: RequestValidationError):
@@ -301,7 +321,7 @@ def create_app(settings: Settings) -> FastAPI:
         return sub
 
     def round_or_404(db, rid: int) -> Round:
-        rnd = db.get(Round, rid)
+        rnd = db.get(Round, rid) if 0 < rid <= MAX_ID else None
         if rnd is None:
             raise HTTPException(404, "没有这个批次")
         return rnd
@@ -330,10 +350,11 @@ def create_app(settings: Settings) -> FastAPI:
             def db_ok() -> None:
                 with ctx.engine.connect() as c:
                     c.execute(text("SELECT 1"))
-            await run_in_threadpool(db_ok)
+            await asyncio.wait_for(run_in_threadpool(db_ok), timeout=10)
             out["database"] = "ok"
-        except Exception as e:  # noqa: BLE001
-            ok, out["database"] = False, type(e).__name__
+        except Exception:  # noqa: BLE001 - the kind of failure is for the log, not for the answer
+            log.warning("readyz: database unavailable", exc_info=True)
+            ok, out["database"] = False, "unavailable"
         if ctx.backend is None or ctx.dispatcher is None or not ctx.dispatcher.alive():
             ok, out["workers"] = False, "not running"
         else:
@@ -341,8 +362,11 @@ def create_app(settings: Settings) -> FastAPI:
                 fut = ctx.backend.submit(ping)
                 await asyncio.wait_for(asyncio.wrap_future(fut), timeout=15)
                 out["workers"] = "ok"
-            except Exception as e:  # noqa: BLE001
-                ok, out["workers"] = False, type(e).__name__
+            except Exception:  # noqa: BLE001
+                log.warning("readyz: workers unavailable", exc_info=True)
+                ok, out["workers"] = False, "unavailable"
+            if ctx.dispatcher.unsaved:  # finished checks waiting for the database
+                ok, out["results"] = False, "waiting for the database"
         out["status"] = "ready" if ok else "not ready"
         return JSONResponse(out, status_code=200 if ok else 503)
 
@@ -361,9 +385,10 @@ def create_app(settings: Settings) -> FastAPI:
     def pick_round(db, raw: Any, user: User) -> Round:
         if raw not in (None, ""):
             try:
-                rnd = db.get(Round, int(str(raw)))
+                rid = int(str(raw))
             except ValueError:
-                rnd = None
+                rid = 0
+            rnd = db.get(Round, rid) if 0 < rid <= MAX_ID else None
             if rnd is None:
                 raise HTTPException(404, "没有这个批次")
             return rnd
@@ -449,11 +474,30 @@ def create_app(settings: Settings) -> FastAPI:
         with ctx.Session() as db:
             return sub_json(visible_sub(db, user, pid), findings=True)
 
+    def recheck_sub(user: User, pid: str, request: Request) -> None:
+        if user.role != "bureau":
+            raise HTTPException(403, "只有绩效科可以要求重新检查")
+        with ctx.Session.begin() as db:
+            sub = visible_sub(db, user, pid)
+            recheck(db, sub)
+            audit(db, user, "recheck", pid, sub.filename, request)
+        if ctx.dispatcher:
+            ctx.dispatcher.wake()
+
+    @app.post("/api/v1/submissions/{pid}/recheck", tags=["submissions"], status_code=202,
+              summary="重新检查一个提交（绩效科）；检查在后台进行")
+    def api_recheck(pid: str, request: Request):
+        user = api_user(request, write=True)
+        recheck_sub(user, pid, request)
+        return JSONResponse({"id": pid, "status": "queued"}, status_code=202)
+
     @app.get("/api/v1/submissions", tags=["submissions"], summary="列出调用者可以看到的提交")
     def api_list(request: Request, round: int | None = None, status: str | None = None,  # noqa: A002
                  latest: bool = False, limit: int = 100, offset: int = 0):
         user = api_user(request)
         limit = max(1, min(limit, 1000))
+        if not 0 <= offset <= MAX_ID or (round is not None and not 0 < round <= MAX_ID):
+            raise HTTPException(400, "offset 或 round 超出范围")
         with ctx.Session() as db:
             q = select(Submission)
             if user.role != "bureau":
@@ -526,8 +570,9 @@ def create_app(settings: Settings) -> FastAPI:
         password = str(form.get("password") or "")[:1000]
         nxt = safe_next(str(form.get("next") or "/"))
         address = request.client.host if request.client else "?"
-        keys = (f"addr:{address}", f"name:{name.casefold()}")
-        wait = ctx.limiter.blocked(*keys)
+        # a name is locked only for the address that guessed it: a third party cannot lock a unit out
+        by_name, by_address = f"name:{name.casefold()}|addr:{address}", f"addr:{address}"
+        wait = ctx.limiter.attempt({by_name: settings.login_attempts, by_address: settings.login_address_attempts})
         if wait:
             with ctx.Session.begin() as db:
                 audit(db, None, "login.blocked", name, request=request)
@@ -540,14 +585,17 @@ def create_app(settings: Settings) -> FastAPI:
                 ok = verify_password(user.password_hash if user else None, password)
                 return user if ok and user is not None and user.active else None
 
-        user = await run_in_threadpool(check)
+        try:
+            user = await ctx.verifiers.verify(check)
+        except Busy:
+            return templates.TemplateResponse(request, "login.html", page(
+                request, next=nxt, error="登录的人太多，请稍后再试"), status_code=503, headers={"Retry-After": "5"})
         with ctx.Session.begin() as db:
             audit(db, user, "login" if user else "login.failed", name, request=request)
         if user is None:
-            ctx.limiter.fail(*keys)
             return templates.TemplateResponse(request, "login.html", page(
                 request, next=nxt, error="用户名或密码不正确"), status_code=401)
-        ctx.limiter.clear(keys[1])
+        ctx.limiter.clear(by_name)
         request.state.new_session = ctx.sessions.fresh(user.id, user.session_epoch)  # and a new CSRF token
         return RedirectResponse(nxt, status_code=303)
 
@@ -770,15 +818,10 @@ def create_app(settings: Settings) -> FastAPI:
                 Submission.round_id == sub.round_id, Submission.unit_id == sub.unit_id,
                 Submission.slot == sub.slot).order_by(Submission.version.desc())).all()
         prev = next((v for v in versions if v.version == sub.version - 1), None)
-        changes = cells = None
-        cells_note = ""
-        if prev is not None:
-            changes = finding_changes(prev.findings or [], sub.findings or [])
-            if sub.filename.lower().endswith((".xlsx", ".xlsm")) and prev.filename.lower().endswith((".xlsx", ".xlsm")):
-                try:
-                    cells = cell_changes(ctx.store.get(prev.sha256), ctx.store.get(sub.sha256))
-                except Exception:  # noqa: BLE001 - an unreadable version: say so, show the rest
-                    cells_note = "有一个版本无法读取，不能逐格比较"
+        views = sub.views or {}  # computed by the worker; the page never opens a workbook
+        changes = finding_changes(prev.findings or [], sub.findings or []) if prev is not None else None
+        cells = views.get("cells") if prev is not None else None
+        cells_note = views.get("cells_note", "") if prev is not None else ""
         findings = sorted(sub.findings or [], key=lambda f: ({"error": 0, "warning": 1}.get(f["severity"], 2)))
         kind = (sub.result or {}).get("kind") or ""
         family = "project" if kind.startswith("project") else "dept" if kind else ""
@@ -788,6 +831,14 @@ def create_app(settings: Settings) -> FastAPI:
         return templates.TemplateResponse(request, "submission.html", page(
             request, sub=sub, findings=findings, versions=versions, prev=prev, changes=changes, cells=cells,
             cells_note=cells_note, result=sub.result or {}, kind_note=kind_note))
+
+    @app.post("/s/{pid}/recheck", include_in_schema=False)
+    async def recheck_page(request: Request, pid: str):
+        user = page_user(request, "bureau")
+        form = await form_of(request)
+        check_csrf(request, form)
+        await run_in_threadpool(recheck_sub, user, pid, request)
+        return RedirectResponse(f"/s/{pid}", status_code=303)
 
     @app.get("/s/{pid}/file", include_in_schema=False)
     def original(request: Request, pid: str):
@@ -804,14 +855,14 @@ def create_app(settings: Settings) -> FastAPI:
         user = page_user(request)
         with ctx.Session.begin() as db:
             sub = visible_sub(db, user, pid)
-            audit(db, user, "download.marked", pid, sub.filename, request)
-            name, sha, findings = sub.filename, sub.sha256, sub.findings or []
-        if not name.lower().endswith((".xlsx", ".xlsm")):
-            raise HTTPException(409, "旧版 .xls 文件无法生成标注副本；请另存为 .xlsx 后重新提交")
-        try:
-            data = await run_in_threadpool(marked_copy, ctx.store.get(sha), findings, name)
-        except Exception as e:  # noqa: BLE001
-            raise HTTPException(409, "这个工作簿无法读取，不能生成标注副本") from e
+            name, views, status = sub.filename, sub.views or {}, sub.status
+            if views.get("marked"):
+                audit(db, user, "download.marked", pid, sub.filename, request)
+        if not views.get("marked"):  # made by the worker with the check; never here
+            if status in ("queued", "checking"):
+                raise HTTPException(409, "检查完成后才能下载标注副本")
+            raise HTTPException(409, views.get("marked_note") or "这个文件还没有标注副本；请绩效科重新检查后再下载")
+        data = await run_in_threadpool(ctx.store.get, views["marked"])
         stem = name.rsplit(".", 1)[0]
         ext = ".xlsm" if name.lower().endswith(".xlsm") else ".xlsx"
         return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

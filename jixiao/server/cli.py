@@ -41,10 +41,12 @@ def register(sub, check_parser: argparse.ArgumentParser | None) -> None:
     pw.add_argument("--password-stdin", action="store_true", help="从标准输入读密码（第一行）")
     t = usub.add_parser("token", help="为用户生成接口令牌（只显示这一次）")
     t.add_argument("name")
+    rv = usub.add_parser("revoke-tokens", help="作废用户的全部接口令牌")
+    rv.add_argument("name")
     i = usub.add_parser("import-units", help="从 .xlsx 导入单位名单（“单位名称”一列）")
     i.add_argument("xlsx")
     ls = usub.add_parser("list", help="列出用户")
-    for p in (a, pw, t, i, ls):
+    for p in (a, pw, t, rv, i, ls):
         p.add_argument("--data", required=True, help="数据目录（与 jixiao serve 相同）")
         p.add_argument("--db", default=None, help="数据库 URL（与 jixiao serve 相同）")
     up.set_defaults(func=cmd_users)
@@ -84,6 +86,7 @@ def cmd_users(a: argparse.Namespace) -> int:
         add_user,
         import_units,
         issue_token,
+        revoke_tokens,
         set_password,
     )
     from .db import User, make_engine, migrate, sessions
@@ -111,6 +114,8 @@ def cmd_users(a: argparse.Namespace) -> int:
             elif a.users_command == "token":
                 token = issue_token(db, a.name)
                 print(token)
+            elif a.users_command == "revoke-tokens":
+                print(f"已作废 {a.name} 的 {revoke_tokens(db, a.name)} 个接口令牌")
             elif a.users_command == "import-units":
                 added, existing = import_units(db, Path(a.xlsx).read_bytes())
                 print(f"新增 {added} 个单位，已有 {existing} 个")

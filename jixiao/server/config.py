@@ -24,8 +24,11 @@ class Settings:
     max_zip_ratio: int = 100  # compression ratio above which a large member is a bomb
     file_seconds: int = 120  # per-file deadline of a check
     session_hours: int = 12
-    login_attempts: int = 5  # failures per name or address …
+    login_attempts: int = 5  # attempts per name from one address …
+    login_address_attempts: int = 20  # … and per address, whatever the names …
     login_window: int = 300  # … in this many seconds
+    login_verifiers: int = 2  # Argon2 verifications at once (64 MiB each)
+    login_queue: int = 32  # logins waiting for one; beyond, 503
     secret: bytes = field(default=b"", repr=False)
 
     def __post_init__(self) -> None:
@@ -51,3 +54,11 @@ def load_secret(data: Path) -> bytes:
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32))
     return path.read_text().strip().encode()
+
+
+def body_limits(settings: Settings):
+    """The request-body limit of each route: uploads hold up to ``max_files`` workbooks (and a form's margin)."""
+    from .bodylimit import MB, Limits
+
+    upload = min(settings.max_request_bytes, settings.max_file_bytes * settings.max_files + MB)
+    return Limits(upload=upload, import_=settings.max_file_bytes + MB)

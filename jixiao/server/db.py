@@ -1,6 +1,7 @@
 """The database: SQLAlchemy 2 models, the engine (SQLite in WAL mode or PostgreSQL), Alembic migrations."""
 from __future__ import annotations
 
+import os
 import secrets
 import threading
 from contextlib import contextmanager
@@ -117,6 +118,8 @@ class Submission(Base):
     n_warning: Mapped[int] = mapped_column(Integer, default=0)
     result: Mapped[dict | None] = mapped_column(JSON)  # FileResult.to_dict()
     findings: Mapped[list | None] = mapped_column(JSON)  # report.findings_of([result]): the --json schema
+    # computed by the worker with the check: cell changes since the previous version, the marked copy's sha256
+    views: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
     checked_at: Mapped[datetime | None] = mapped_column(DateTime)
     unit: Mapped[Unit] = relationship(lazy="joined")
@@ -124,7 +127,12 @@ class Submission(Base):
 
 
 class Job(Base):
-    """One check to run. Rows outlive the process: on start, every job not done is queued again."""
+    """One check to run. Rows outlive the process: on start, every job not done is queued again.
+
+    A running job holds a lease; when it expires (its worker or its result was lost) the job is queued
+    again. ``isolate``: the job was in a chunk whose worker died, so it runs alone in its own process and
+    only a crash there counts against it.
+    """
     __tablename__ = "jobs"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), unique=True)
@@ -134,6 +142,8 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime)
+    isolate: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class Audit(Base):
@@ -148,8 +158,16 @@ class Audit(Base):
     address: Mapped[str | None] = mapped_column(String(64))
 
 
+def _private_file(url: str) -> None:
+    """The SQLite file holds password hashes: made readable by its owner only (SQLite's -wal/-shm follow it)."""
+    path = url.split("///", 1)[1] if "///" in url else ""
+    if path and path != ":memory:" and not os.path.exists(path):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        _private_file(url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=10,
                                max_overflow=20)
 
@@ -175,6 +193,8 @@ def make_engine(url: str) -> Engine:
 
 def migrate(url: str) -> None:
     """Bring the schema to the newest Alembic revision."""
+    if url.startswith("sqlite"):
+        _private_file(url)
     from alembic import command
     from alembic.config import Config
 

@@ -2,7 +2,12 @@
 processes (or a Dask cluster) in small chunks and writes the results back.
 
 On start every job that is not done is queued again, so an upload that was answered with an id is
-checked even when the server was killed before (or while) checking it.
+checked even when the server was killed before (or while) checking it. While running, a job holds a
+lease; a job whose lease expired and whose result is not on its way is queued again on the next tick.
+Results whose commit failed (the database was down) are kept and written again until they are in.
+
+A worker that dies takes its chunk with it: the chunk's files are then checked again one per process,
+so only the file that kills its own process is blamed (after ``MAX_ATTEMPTS`` such deaths).
 """
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ import multiprocessing as mp
 import threading
 import time
 from concurrent.futures.process import BrokenProcessPool
+from datetime import timedelta
 from typing import Any, Callable
 
 from sqlalchemy import select, update
@@ -20,7 +26,9 @@ from . import work
 from .db import Job, Round, Submission, now
 
 log = logging.getLogger("jixiao.server.jobs")
-MAX_ATTEMPTS = 3
+MAX_ATTEMPTS = 3  # deaths of a file's own process before it is reported check.crashed
+LEASE_MARGIN = 60  # seconds a lease outlasts the deadlines of its chunk
+SWEEP_SECONDS = 5  # how often expired leases are looked for
 
 
 def ping() -> str:
@@ -37,9 +45,16 @@ class LocalBackend:
         self._new()
 
     def _new(self) -> None:
-        ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["jixiao.server._preload"])
-        self.pool = cf.ProcessPoolExecutor(self.slots, mp_context=ctx)
+        self.ctx = mp.get_context("forkserver")
+        self.ctx.set_forkserver_preload(["jixiao.server._preload"])
+        self.pool = cf.ProcessPoolExecutor(self.slots, mp_context=self.ctx)
+
+    def isolated(self, fn: Callable, *args: Any) -> cf.Future:
+        """Run in a process of its own, so that its death is its own and breaks no other check."""
+        pool = cf.ProcessPoolExecutor(1, mp_context=self.ctx)
+        fut = pool.submit(fn, *args)
+        fut.add_done_callback(lambda _: threading.Thread(target=pool.shutdown, daemon=True).start())
+        return fut
 
     def submit(self, fn: Callable, *args: Any) -> cf.Future:
         try:
@@ -85,6 +100,9 @@ class DaskBackend:
         out._dask = fut  # type: ignore[attr-defined]  # keep the dask future alive
         return out
 
+    def isolated(self, fn: Callable, *args: Any) -> cf.Future:
+        return self.submit(fn, *args)  # a Dask task's worker death fails that task only
+
     def restart(self) -> None:
         pass
 
@@ -102,15 +120,17 @@ class Dispatcher:
         self.wakeup = threading.Event()
         self.stopping = threading.Event()
         self.thread: threading.Thread | None = None
-        self.inflight: dict[cf.Future, dict[int, int]] = {}  # future → {job id: submission id}
+        self.inflight: dict[cf.Future, tuple[dict[int, int], bool]] = {}  # future → ({job id: sub id}, alone)
+        self.unsaved: list[Outcome] = []  # results whose commit failed: written again on the next tick
         self.last_loop = time.monotonic()
+        self.last_sweep = 0.0
 
     # -- life
 
     def start(self) -> None:
         with self.Session.begin() as db:
             # whatever was running when the last process stopped is queued again
-            db.execute(update(Job).where(Job.state == "running").values(state="queued"))
+            db.execute(update(Job).where(Job.state == "running").values(state="queued", lease_until=None))
             db.execute(update(Submission).where(Submission.status == "checking").values(status="queued"))
         self.thread = threading.Thread(target=self._loop, name="jixiao-dispatcher", daemon=True)
         self.thread.start()
@@ -125,7 +145,11 @@ class Dispatcher:
         self.wakeup.set()
 
     def alive(self) -> bool:
-        return self.thread is not None and self.thread.is_alive()
+        return self.thread is not None and self.thread.is_alive() and time.monotonic() - self.last_loop < 60
+
+    def healthy(self) -> bool:
+        """The loop turns and every result it has is in the database."""
+        return self.alive() and not self.unsaved
 
     # -- the loop
 
@@ -133,18 +157,43 @@ class Dispatcher:
         while not self.stopping.is_set():
             self.last_loop = time.monotonic()
             try:
-                claimed = self._claim()
-                if self.inflight:
-                    done, _ = cf.wait(list(self.inflight), timeout=0.05 if claimed else 0.5,
-                                      return_when=cf.FIRST_COMPLETED)
-                    if done:
-                        self._finish(done)
-                elif not claimed:
-                    self.wakeup.wait(1.0)
-                    self.wakeup.clear()
+                self._tick()
             except Exception:  # noqa: BLE001 - the loop must go on; the jobs stay in the database
                 log.exception("dispatcher")
-                time.sleep(1.0)
+                self.wakeup.wait(1.0)
+                self.wakeup.clear()
+
+    def _tick(self) -> None:
+        if self.inflight:  # results first: a database outage must not hold finished checks in the pool
+            done, _ = cf.wait(list(self.inflight), timeout=0.05, return_when=cf.FIRST_COMPLETED)
+            if done:
+                self._collect(done)
+        if self.unsaved:
+            self._save()
+        if time.monotonic() - self.last_sweep > SWEEP_SECONDS:
+            self._sweep()
+        claimed = self._claim()
+        if self.inflight and not claimed:
+            done, _ = cf.wait(list(self.inflight), timeout=0.5, return_when=cf.FIRST_COMPLETED)
+            if done:
+                self._collect(done)
+        elif not self.inflight and not claimed:
+            self.wakeup.wait(1.0)
+            self.wakeup.clear()
+
+    def _sweep(self) -> None:
+        """Queue again every running job whose lease expired and whose result this process does not hold."""
+        mine = {j for ids, _ in self.inflight.values() for j in ids} | {o.job_id for o in self.unsaved}
+        with self.Session.begin() as db:
+            stale = select(Job.id, Job.submission_id).where(
+                Job.state == "running", (Job.lease_until.is_(None)) | (Job.lease_until < now()))
+            rows = [r for r in db.execute(stale).all() if r[0] not in mine]
+            if rows:
+                log.warning("%d jobs with expired leases queued again", len(rows))
+                db.execute(update(Job).where(Job.id.in_([r[0] for r in rows])).values(state="queued", lease_until=None))
+                db.execute(update(Submission).where(Submission.id.in_([r[1] for r in rows]),
+                                                    Submission.status == "checking").values(status="queued"))
+        self.last_sweep = time.monotonic()
 
     def _claim(self) -> int:
         free = self.backend.slots * 2 - len(self.inflight)
@@ -162,63 +211,122 @@ class Dispatcher:
             rows = db.execute(q).all()
             if not rows:
                 return 0
-            chunk = max(1, min(16, len(rows) // free))
+            alone = [r for r in rows if r[0].isolate][:free]
+            together = [r for r in rows if not r[0].isolate]
+            chunk = max(1, min(16, len(together) // free))
             t = now()
-            for job, sub, _ in rows:
-                job.state, job.started_at, job.attempts = "running", t, job.attempts + 1
-                sub.status = "checking"
-            items = [(job.id, sub.id, sub.filename, sub.sha256, profile) for job, sub, profile in rows]
+            for job, sub, _ in alone + together:
+                job.state, job.started_at, sub.status = "running", t, "checking"
+                job.lease_until = t + timedelta(seconds=self.seconds * (1 if job.isolate else chunk) + LEASE_MARGIN)
+                if job.isolate:
+                    job.attempts += 1  # only a death in its own process counts against a file
+            items = [(job.id, sub.id, sub.filename, sub.sha256, profile, _previous(db, sub))
+                     for job, sub, profile in together]
+            solo = [(job.id, sub.id, sub.filename, sub.sha256, profile, _previous(db, sub))
+                    for job, sub, profile in alone]
+        for part in [[x] for x in solo]:
+            self._send(part, alone=True)
         for i in range(0, len(items), chunk):
-            part = items[i:i + chunk]
-            ids = {job_id: sub_id for job_id, sub_id, *_ in part}
-            if self.backend.remote:
-                args = [(j, name, self.store.get(sha), prof) for j, _, name, sha, prof in part]
-                fut = self.backend.submit(work.check_many, args, self.seconds)
-            else:
-                args = [(j, name, str(self.store.path(sha)), prof) for j, _, name, sha, prof in part]
-                fut = self.backend.submit(work.check_paths, args, self.seconds)
-            self.inflight[fut] = ids
-        return len(items)
+            self._send(items[i:i + chunk], alone=False)
+        return len(items) + len(solo)
 
-    def _finish(self, done: set[cf.Future]) -> None:
-        results: list[tuple[int, int, dict | None, str | None]] = []
+    def _send(self, part: list[tuple], alone: bool) -> None:
+        ids = {job_id: sub_id for job_id, sub_id, *_ in part}
+        submit = getattr(self.backend, "isolated", self.backend.submit) if alone else self.backend.submit
+        if self.backend.remote:
+            args = [(j, name, self.store.get(sha), prof, prev and (prev[0], self.store.get(prev[1])))
+                    for j, _, name, sha, prof, prev in part]
+            fut = submit(work.check_many, args, self.seconds)
+        else:
+            args = [(j, name, str(self.store.path(sha)), prof, prev and (prev[0], str(self.store.path(prev[1]))))
+                    for j, _, name, sha, prof, prev in part]
+            fut = submit(work.check_paths, args, self.seconds)
+        self.inflight[fut] = (ids, alone)
+
+    def _collect(self, done: set[cf.Future]) -> None:
         broken = False
         for fut in done:
-            ids = self.inflight.pop(fut)
+            ids, alone = self.inflight.pop(fut)
             try:
                 for job_id, data in fut.result():
-                    results.append((job_id, ids[job_id], data, None))
-            except Exception as e:  # noqa: BLE001 - a worker died: the chunk's jobs go back to the queue
-                broken = broken or isinstance(e, BrokenProcessPool)
-                for job_id, sub_id in ids.items():
-                    results.append((job_id, sub_id, None, f"{type(e).__name__}: {e}"))
+                    self._keep_marked(data)
+                    self.unsaved.append(Outcome(job_id, ids[job_id], data, None, alone))
+            except Exception as e:  # noqa: BLE001 - a worker died: the chunk's jobs are checked again, alone
+                broken = broken or (isinstance(e, BrokenProcessPool) and not alone)
+                self.unsaved.extend(Outcome(j, s, None, f"{type(e).__name__}: {e}", alone) for j, s in ids.items())
         if broken:
             self.backend.restart()
-            for fut, ids in list(self.inflight.items()):  # the old pool's other chunks are lost with it
-                self.inflight.pop(fut)
-                results.extend((j, s, None, "worker pool restarted") for j, s in ids.items())
-        t = now()
+            for fut, (ids, alone) in list(self.inflight.items()):  # the old pool's other chunks are lost with it
+                if not alone:
+                    self.inflight.pop(fut)
+                    self.unsaved.extend(Outcome(j, s, None, "worker pool restarted", False) for j, s in ids.items())
+        self._save()
+
+    def _keep_marked(self, data: dict) -> None:
+        """The marked copy the worker made goes to the blob store; the database keeps its sha256."""
+        views = data.get("views")
+        if views and isinstance(views.get("marked"), bytes):
+            views["marked"] = self.store.put(views["marked"])
+
+    def _save(self) -> None:
+        """Write the results held; when the commit fails they stay held and the next tick tries again."""
+        outcomes, t = list(self.unsaved), now()
         with self.Session.begin() as db:
-            jobs = {j.id: j for j in db.scalars(select(Job).where(Job.id.in_([r[0] for r in results])))}
-            subs = {s.id: s for s in db.scalars(select(Submission).where(Submission.id.in_([r[1] for r in results])))}
-            for job_id, sub_id, data, error in results:
-                job, sub = jobs[job_id], subs[sub_id]
-                if data is None:
-                    job.error = error
-                    if job.attempts >= MAX_ATTEMPTS:
-                        job.state, job.finished_at = "failed", t
-                        data = work._failure(sub.filename, "check.crashed", "检查进程多次意外退出，已放弃此文件")
-                    else:
-                        job.state, sub.status = "queued", "queued"
-                        continue
-                else:
-                    job.state, job.finished_at = "done", t
-                store_result(sub, data, t)
+            jobs = {j.id: j for j in db.scalars(select(Job).where(Job.id.in_([o.job_id for o in outcomes])))}
+            subs = {s.id: s for s in db.scalars(select(Submission).where(
+                Submission.id.in_([o.sub_id for o in outcomes])))}
+            for o in outcomes:
+                job, sub = jobs.get(o.job_id), subs.get(o.sub_id)
+                if job is not None and sub is not None:
+                    settle(job, sub, o, t)
+        del self.unsaved[:len(outcomes)]
+
+
+class Outcome:
+    """What came back for one job: its result data, or why there is none (the worker died)."""
+    __slots__ = ("job_id", "sub_id", "data", "error", "alone")
+
+    def __init__(self, job_id: int, sub_id: int, data: dict | None, error: str | None, alone: bool):
+        self.job_id, self.sub_id, self.data, self.error, self.alone = job_id, sub_id, data, error, alone
+
+
+def settle(job: Job, sub: Submission, o: Outcome, t) -> None:  # noqa: ANN001
+    """A job's state after its outcome: done, queued again (alone), or failed for good."""
+    job.lease_until = None
+    if o.data is not None:
+        job.state, job.finished_at = "done", t
+        store_result(sub, o.data, t)
+        return
+    job.error = o.error
+    if o.alone and job.attempts >= MAX_ATTEMPTS:
+        job.state, job.finished_at = "failed", t
+        store_result(sub, work._failure(sub.filename, "check.crashed", "检查进程多次意外退出，已放弃此文件"), t)
+        return
+    job.state, job.isolate, sub.status = "queued", True, "queued"
+
+
+def _previous(db, sub: Submission) -> tuple[str, str] | None:  # noqa: ANN001
+    """(file name, sha256) of the version before ``sub`` in its slot, for the comparison."""
+    row = db.execute(select(Submission.filename, Submission.sha256).where(
+        Submission.round_id == sub.round_id, Submission.unit_id == sub.unit_id, Submission.slot == sub.slot,
+        Submission.version == sub.version - 1)).first()
+    return (row[0], row[1]) if row else None
+
+
+def recheck(db, sub: Submission) -> None:  # noqa: ANN001
+    """A reviewer asks for a file to be checked again: its job is queued afresh."""
+    job = db.scalar(select(Job).where(Job.submission_id == sub.id))
+    if job is None:
+        db.add(Job(submission_id=sub.id))
+    else:
+        job.state, job.attempts, job.isolate, job.error, job.lease_until = "queued", 0, False, None, None
+    sub.status = "queued"
 
 
 def store_result(sub: Submission, data: dict, t) -> None:  # noqa: ANN001
     counts = data["result"].get("counts") or {}
     sub.result, sub.findings = data["result"], data["findings"]
+    sub.views = data.get("views")
     sub.n_error, sub.n_warning = counts.get("error", 0), counts.get("warning", 0)
     sub.verdict = "error" if sub.n_error else "warning" if sub.n_warning else "pass"
     sub.status, sub.checked_at = "checked", t

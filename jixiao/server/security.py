@@ -1,6 +1,7 @@
 """Passwords (Argon2), API tokens (stored as sha256), signed session cookies, CSRF and the login rate limit."""
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
@@ -88,6 +89,22 @@ class RateLimit:
             waits = [int(q[0] + self.window - t) + 1 for k in keys if len(q := self._trim(k, t)) >= self.limit]
         return max(waits, default=0)
 
+    def attempt(self, limits: dict[str, int]) -> int:
+        """Count one attempt against every key (key → its limit) unless one is over: then the seconds to wait.
+
+        Counting happens before the password is verified, in one step under the lock, so concurrent
+        guesses cannot all pass the check before any of them is counted.
+        """
+        t = time.monotonic()
+        with self.lock:
+            queues = {k: self._trim(k, t) for k in limits}
+            waits = [int(q[0] + self.window - t) + 1 for k, q in queues.items() if len(q) >= limits[k]]
+            if waits:
+                return max(waits)
+            for q in queues.values():
+                q.append(t)
+        return 0
+
     def fail(self, *keys: str) -> None:
         t = time.monotonic()
         with self.lock:
@@ -98,3 +115,35 @@ class RateLimit:
         with self.lock:
             for k in keys:
                 self.hits.pop(k, None)
+
+
+class Busy(Exception):
+    """More logins wait for a verification than the queue holds."""
+
+
+class Verifiers:
+    """At most ``slots`` Argon2 verifications at once (each takes 64 MiB), and at most ``queue`` waiting."""
+
+    def __init__(self, slots: int, queue: int):
+        self.slots, self.queue = max(1, slots), queue
+        self.waiting = 0
+        self._sem: asyncio.Semaphore | None = None
+        self.verified = 0  # verifications run, for the tests and the log
+
+    async def verify(self, fn):  # noqa: ANN001, ANN201 - fn() -> the verified user or None, run in a thread
+        from starlette.concurrency import run_in_threadpool
+
+        if self._sem is None:
+            self._sem = asyncio.Semaphore(self.slots)
+        if self.waiting >= self.queue:
+            raise Busy
+        self.waiting += 1
+        try:
+            await self._sem.acquire()
+        finally:
+            self.waiting -= 1
+        try:
+            self.verified += 1
+            return await run_in_threadpool(fn)
+        finally:
+            self._sem.release()

@@ -51,23 +51,57 @@ def check_bytes(label: str, data: bytes, profile: str | None, seconds: int) -> d
             signal.signal(signal.SIGALRM, old)
 
 
-def check_paths(items: list[tuple[int, str, str, str | None]], seconds: int) -> list[tuple[int, dict[str, Any]]]:
-    """A chunk of jobs for a local worker: (job id, label, blob path, profile) → (job id, result data)."""
-    out = []
-    for job_id, label, path, profile in items:
-        try:
-            with open(path, "rb") as fh:
-                data = fh.read()
-        except OSError:
-            out.append((job_id, _failure(label, "storage.missing", "已存储的文件无法读取")))
-            continue
-        out.append((job_id, check_bytes(label, data, profile, seconds)))
+def _read(path: str | None) -> bytes | None:
+    try:
+        with open(path, "rb") as fh:  # type: ignore[arg-type]
+            return fh.read()
+    except (OSError, TypeError):
+        return None
+
+
+def check_with_views(label: str, data: bytes, profile: str | None, seconds: int,
+                     prev: tuple[str, bytes] | None) -> dict[str, Any]:
+    """The check, then what the page shows (comparison with ``prev``, marked copy), all in this worker."""
+    from . import views
+
+    out = check_bytes(label, data, profile, seconds)
+    alarm = hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
+    if alarm:
+        def on_alarm(*_):
+            raise TimeoutError
+
+        old = signal.signal(signal.SIGALRM, on_alarm)
+        signal.alarm(max(1, int(seconds)))
+    try:
+        out["views"] = views.compute(label, data, out["findings"], prev)
+    except TimeoutError:
+        out["views"] = {"cells": None, "cells_note": f"逐格比较超过 {seconds} 秒，已放弃", "marked": None,
+                        "marked_note": f"生成标注副本超过 {seconds} 秒，已放弃"}
+    finally:
+        if alarm:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, old)
     return out
 
 
-def check_many(items: list[tuple[int, str, bytes, str | None]], seconds: int) -> list[tuple[int, dict[str, Any]]]:
+def check_paths(items: list[tuple], seconds: int) -> list[tuple[int, dict[str, Any]]]:
+    """A chunk of jobs for a local worker: (job id, label, blob path, profile, previous version's
+    (label, blob path) or None) → (job id, result data)."""
+    out = []
+    for job_id, label, path, profile, prev in items:
+        data = _read(path)
+        if data is None:
+            out.append((job_id, _failure(label, "storage.missing", "已存储的文件无法读取")))
+            continue
+        old = _read(prev[1]) if prev else None
+        out.append((job_id, check_with_views(label, data, profile, seconds, (prev[0], old) if old else None)))
+    return out
+
+
+def check_many(items: list[tuple], seconds: int) -> list[tuple[int, dict[str, Any]]]:
     """The same for a remote (Dask) worker, which cannot read the server's files: the bytes travel along."""
-    return [(job_id, check_bytes(label, data, profile, seconds)) for job_id, label, data, profile in items]
+    return [(job_id, check_with_views(label, data, profile, seconds, prev))
+            for job_id, label, data, profile, prev in items]
 
 
 def check_source(src: batch.Source, profile: str | None, seconds: int):

@@ -1,6 +1,7 @@
 """The API and the pages' rights, against SQLite and a real PostgreSQL (the ``server`` fixture's params)."""
 from __future__ import annotations
 
+import re
 import hashlib
 import io
 
@@ -294,7 +295,7 @@ def test_login_rate_limit(server):
         assert login(c, "unit-b", "wrong-password").status_code == 401
     r = login(c, "unit-b")  # the right password, too late
     assert r.status_code == 429 and "登录尝试过多" in r.text
-    server.ctx.limiter.clear("addr:testclient", "name:unit-b")
+    server.ctx.limiter.clear("addr:testclient", "name:unit-b|addr:testclient")
 
 
 def test_secrets_are_stored_hashed(server):
@@ -377,3 +378,66 @@ def test_logout_ends_every_session_of_the_user(server):
     assert second.get("/rounds", follow_redirects=False).status_code == 303  # the copied cookie is dead too
     assert login(first, "unit-b").status_code == 303
     assert first.get("/rounds", follow_redirects=False).status_code == 200
+
+
+def test_a_reviewer_rechecks_a_file(server):
+    sid = server.upload("unit-a", [("重查.xlsx", workbook(21, "split")[0])]).json()["submissions"][0]["id"]
+    first = server.wait("unit-a", [sid])[0]
+    assert server.client.post(f"/api/v1/submissions/{sid}/recheck", headers=server.h("unit-a")).status_code == 403
+    r = server.client.post(f"/api/v1/submissions/{sid}/recheck", headers=server.h("reviewer"))
+    assert r.status_code == 202 and r.json()["status"] == "queued"
+    again = server.wait("reviewer", [sid])[0]
+    assert again["checked_at"] > first["checked_at"] and again["findings"] == first["findings"]
+    c = server.client
+    login(c, "reviewer")
+    page = c.get(f"/s/{sid}").text
+    assert 'id="recheck"' in page and "重新检查" in page
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    assert c.post(f"/s/{sid}/recheck", data={"csrf": csrf}, follow_redirects=False).status_code == 303
+    server.wait("reviewer", [sid])
+    with server.ctx.Session() as db:
+        from sqlalchemy import select
+
+        from jixiao.server.db import Audit
+        assert len(db.scalars(select(Audit).where(Audit.action == "recheck", Audit.target == sid)).all()) == 2
+
+
+def test_numbers_beyond_64_bit_are_refused_not_crashed(server):
+    huge = str(2**70)
+    for q in (f"offset={huge}", f"round={huge}", "offset=-1"):
+        r = server.client.get(f"/api/v1/submissions?{q}", headers=server.h("reviewer"))
+        assert r.status_code == 400 and "超出范围" in r.json()["detail"], (q, r.status_code)
+    r = server.upload("unit-a", [("a.xlsx", workbook(1)[0])], round=huge)
+    assert r.status_code == 404 and "批次" in r.json()["detail"]
+    login(server.client, "reviewer")
+    assert server.client.get(f"/rounds/{huge}").status_code == 404
+
+
+def test_the_sqlite_file_is_readable_by_its_owner_only(tmp_path):
+    import stat
+
+    from jixiao.server.db import make_engine, migrate
+
+    url = f"sqlite:///{tmp_path / 'jixiao.db'}"
+    migrate(url)
+    make_engine(url).dispose()
+    assert stat.S_IMODE((tmp_path / "jixiao.db").stat().st_mode) == 0o600
+
+
+def test_tokens_end_with_a_new_password_and_can_be_revoked(tmp_path):
+    from jixiao.server.accounts import issue_token, revoke_tokens, set_password
+
+    from .conftest import make_server
+
+    srv = make_server(tmp_path, None, start_workers=False)
+    with srv.client:
+        with srv.ctx.Session.begin() as db:
+            old = issue_token(db, "unit-b")
+            set_password(db, "unit-b", "another-password-2")
+            kept = issue_token(db, "unit-b")
+        h = {"Authorization": f"Bearer {old}"}
+        assert srv.client.get("/api/v1/rounds", headers=h).status_code == 401
+        assert srv.client.get("/api/v1/rounds", headers={"Authorization": f"Bearer {kept}"}).status_code == 200
+        with srv.ctx.Session.begin() as db:
+            assert revoke_tokens(db, "unit-a") == 1
+        assert srv.client.get("/api/v1/rounds", headers=srv.h("unit-a")).status_code == 401

@@ -1,11 +1,13 @@
 """A real Chromium (Debian's chromium + chromium-driver, through Selenium) against a running server.
 
-Screenshots go to docs/images/server-*.png (the README shows them).
+Screenshots go to a temporary folder; ``JIXIAO_SCREENSHOTS=docs/images`` writes them where the README
+shows them (refresh the tracked images only on purpose).
 """
 from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
+IMAGES = Path(os.environ.get("JIXIAO_SCREENSHOTS") or tempfile.mkdtemp(prefix="jixiao-shots-"))
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 DRIVER = shutil.which("chromedriver")
 

@@ -1,0 +1,23 @@
+"""What a submission's page shows beyond its findings, computed by the worker: submissions.views.
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-12-02
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0004'
+down_revision = '0003'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('submissions', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('views', sa.JSON(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('submissions', schema=None) as batch_op:
+        batch_op.drop_column('views')
