@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as _markup_escape
 from rich.table import Table
 
 from . import __version__
@@ -44,12 +44,21 @@ _SEV_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 _SEV_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
 
 
+def _t(text: object) -> str:
+    """Text for the terminal: rich markup escaped, control characters drawn visibly, long texts cut."""
+    from .checking.outtext import shown
+
+    return _markup_escape(str(shown(str(text))))
+
+
 def _console() -> Console:
     return Console(highlight=False)
 
 
 def _emit_json(obj: Any) -> None:
-    print(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+    from .checking.outtext import json_safe
+
+    print(json.dumps(json_safe(obj), ensure_ascii=False, indent=2, default=str, allow_nan=False))
 
 
 def _plain_text(v: Any) -> str:
@@ -69,8 +78,8 @@ def _findings_table(findings: list[Finding], title: str = "发现的问题") -> 
         t.add_column(col, overflow="fold")
     for f in findings:
         where = f.context or ""
-        t.add_row(f"[{_SEV_STYLE[f.severity]}]{_SEV_ZH[f.severity]}[/]", escape(f.rule), escape(_plain_text(where)),
-                  escape(f.message), escape(_plain_text(f.expected)), escape(_plain_text(f.found)))
+        t.add_row(f"[{_SEV_STYLE[f.severity]}]{_SEV_ZH[f.severity]}[/]", _t(f.rule), _t(_plain_text(where)),
+                  _t(f.message), _t(_plain_text(f.expected)), _t(_plain_text(f.found)))
     return t
 
 
@@ -88,7 +97,7 @@ def _form_json(path: str, s: FormScore) -> dict[str, Any]:
 
 def _print_form(con: Console, path: str, form: DeptForm, s: FormScore, source: str | None = None) -> None:
     how = f"（{source}）" if source else ""
-    con.rule(f"[bold]{escape(form.unit or path)}[/]  {form.year or ''}年度  规则配置：{escape(s.profile)}{how}")
+    con.rule(f"[bold]{_t(form.unit or path)}[/]  {form.year or ''}年度  规则配置：{_t(s.profile)}{how}")
     t = Table(show_header=True, title_justify="left")
     for col in ("一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "类型", "分值", "得分"):
         t.add_column(col, overflow="fold", max_width=28 if col in ("年度指标值", "实际完成值", "三级指标") else None)
@@ -108,7 +117,7 @@ def _print_form(con: Console, path: str, form: DeptForm, s: FormScore, source: s
                   f"总分 [bold]{s.capped_total:g}[/]  等级 [bold green]{s.grade}[/]")
     else:
         con.print(f"执行率 [bold]{s.exec_rate:.2%}[/]  执行率得分 [bold]{s.exec_score:g}[/]  "
-                  f"总分 [bold yellow]需核对[/]  等级 [bold yellow]需核对[/]  {escape(s.total_note or '')}")
+                  f"总分 [bold yellow]需核对[/]  等级 [bold yellow]需核对[/]  {_t(s.total_note or '')}")
     if s.findings:
         con.print(_findings_table(s.findings))
 
@@ -165,7 +174,7 @@ def cmd_score(a: argparse.Namespace) -> int:
             if a.json:
                 results.append({"file": path, "error": e.code, "message": e.message})
             else:
-                err.print(f"[bold red]错误[/] {escape(str(e))}")
+                err.print(f"[bold red]错误[/] {_t(str(e))}")
             continue
         if any(f.severity == "error" for f in s.findings):
             worst = 1
@@ -427,17 +436,17 @@ def cmd_recalc(a: argparse.Namespace) -> int:
         note.append(f"已转换 {rc.translated} 个加载项引用")
     if rc.engine == "compiled":
         note.append(f"{rc.note}，已由 jixiao 的快速计算按区域边界重算")
-    t = Table(title=escape(f"{a.workbook}：重算结果" + (f"（{'；'.join(note)}）" if note else "")))
+    t = Table(title=_t(f"{a.workbook}：重算结果" + (f"（{'；'.join(note)}）" if note else "")))
     for col in ("工作表", "单元格", "值"):
         t.add_column(col)
     for r in rows:
-        t.add_row(escape(r["sheet"]), r["cell"], escape(str(r["value"])))
+        t.add_row(_t(r["sheet"]), r["cell"], _t(str(r["value"])))
     con = _console()
     con.print(t)
     for label, items in (("[yellow]警告[/]", warnings), ("[bold red]错误[/]", problems)):
         for p in items:
             where = "!".join(x for x in (p["sheet"], p["cell"]) if x)
-            con.print(f"{label} {escape(where)} {escape(p['message'])} {escape('[' + p['code'] + ']')}")
+            con.print(f"{label} {_t(where)} {_t(p['message'])} {_t('[' + p['code'] + ']')}")
     return 1 if problems else 0
 
 
@@ -455,6 +464,9 @@ def cmd_check(a: argparse.Namespace) -> int:
         clash = batch.output_clash(out, a.paths, sources)
         if clash:
             raise JixiaoError(clash[1] + "；请换一个输出路径", code=clash[0], file=out)
+        why = batch.output_unwritable(out)
+        if why:
+            raise JixiaoError(why + "；请换一个输出路径", code="output.unwritable", file=out)
     err = Console(stderr=True, highlight=False)
     xlsx_report = report.XlsxReport(a.report) if a.report else None
     bar = task = None
@@ -494,7 +506,7 @@ def cmd_check(a: argparse.Namespace) -> int:
     if a.csv:
         written.append(report.write_csv(result, a.csv))
     if a.json:
-        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2, default=str))
+        _emit_json(result.to_json())
     else:
         _print_check(results, written)
     return 1 if result.has_errors else 0
@@ -511,10 +523,10 @@ def _print_check(results, written) -> None:
             t.add_column(col, overflow="fold")
         for r in results:
             c = r.counts()
-            t.add_row(escape(r.file), escape(r.unit or ""), "" if r.exec_rate is None else f"{r.exec_rate:.2%}",
+            t.add_row(_t(r.file), _t(r.unit or ""), "" if r.exec_rate is None else f"{r.exec_rate:.2%}",
                       r.total_text, r.grade or ("需核对" if r.total_note else ""),
                       f"[bold red]{c['error']}[/]" if c["error"] else "0",
-                      f"[yellow]{c['warning']}[/]" if c["warning"] else "0", escape(r.profile_reason or ""))
+                      f"[yellow]{c['warning']}[/]" if c["warning"] else "0", _t(r.profile_reason or ""))
         con.print(t)
         shown = [(r, f.to_dict()) for r in results for f in r.findings if f.severity != "info"][:40]
         if shown:
@@ -523,9 +535,9 @@ def _print_check(results, written) -> None:
                 ft.add_column(col, overflow="fold")
             for r, f in shown:
                 where = "!".join(x for x in (f["sheet"], f["cell"]) if x)
-                ft.add_row(escape(Path(r.file).name), escape(where),
-                           f"[{_SEV_STYLE[f['severity']]}]{SEVERITY_ZH[f['severity']]}[/]", escape(f["message"]),
-                           escape(_plain_text(f["expected"])), escape(_plain_text(f["found"])))
+                ft.add_row(_t(Path(r.file).name), _t(where),
+                           f"[{_SEV_STYLE[f['severity']]}]{SEVERITY_ZH[f['severity']]}[/]", _t(f["message"]),
+                           _t(_plain_text(f["expected"])), _t(_plain_text(f["found"])))
             con.print(ft)
     if len(results) > 30 and not written:
         con.print(f"工作簿较多（{len(results)} 个），此处只显示汇总。查看每个工作簿与每条问题：加 --report 检查报告.xlsx"
@@ -668,7 +680,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args)
     except JixiaoError as e:
-        err.print(f"[bold red]错误[/] {escape(str(e))}")
+        err.print(f"[bold red]错误[/] {_t(str(e))}")
         return 2
     except BrokenPipeError:
         # the reader went away (jixiao check … | head): stop quietly, and keep Python from complaining at exit
@@ -679,7 +691,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             pass
         return 1
     except OSError as e:
-        err.print(f"[bold red]错误[/] 无法读写文件 {escape(_os_message(e))} {escape('[io.error]')}")
+        err.print(f"[bold red]错误[/] 无法读写文件 {_t(_os_message(e))} {_t('[io.error]')}")
         return 2
     except KeyboardInterrupt:
         err.print("已中断 [cli.interrupted]", markup=False)

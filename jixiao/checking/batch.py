@@ -20,6 +20,7 @@ import html
 import io
 import os
 import re
+import stat
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -43,6 +44,8 @@ error_codes({
     "input.unreadable": "文件无法读取",
     "output.is_input": "输出会覆盖提交的文件",
     "output.invalid": "输出路径无效",
+    "output.special": "输出路径是设备、管道或套接字",
+    "output.unwritable": "输出路径无法写入",
 })
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
@@ -239,34 +242,69 @@ def collect(paths: Iterable[str | Path]) -> list[Source]:
     return out
 
 
+def _identity(path: str | Path) -> tuple[int, int] | None:
+    """The file a path names (device, inode), symbolic links and bind mounts seen through; None if absent."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return st.st_dev, st.st_ino
+
+
 def output_clash(output: str | Path, inputs: Iterable[str | Path], sources: Iterable[Source] = ()
                  ) -> tuple[str, str] | None:
     """Why ``output`` cannot be written, as (code, Chinese message), or None.
 
-    Refused: the output resolves (symbolic links followed) to an input file, to a workbook found in an
-    input folder, to an input .zip, or to a path inside one.
+    Refused: the output is, by file identity (device and inode, so a symbolic link, hard link or bind
+    mount of an input is seen), an input file, a workbook found in an input folder, an input .zip, or a
+    path inside one; a folder; a device, FIFO or socket (or a link to one); a path under a non-folder.
     """
-    out = Path(os.path.realpath(output))
-    if out.is_dir():
-        return "output.invalid", "输出路径是一个文件夹"
-    files: set[Path] = set()
+    out = Path(output)
+    files: set[tuple[int, int]] = set()
     for p in inputs:
-        real = Path(os.path.realpath(p))
-        if real.is_file():
-            files.add(real)
+        if os.path.isfile(p):
+            files.add(_identity(p) or (-1, -1))
     for src in sources:
         if src.path:
-            files.add(Path(os.path.realpath(src.path)))
+            files.add(_identity(src.path) or (-1, -1))
         base = src.label.split("!", 1)[0] if "!" in src.label else None
         if base and base.lower().endswith(".zip"):
-            files.add(Path(os.path.realpath(base)))
-    if out in files:
-        return "output.is_input", "输出文件就是被检查的输入文件，拒绝覆盖"
-    for parent in out.parents:
-        if parent in files:
+            files.add(_identity(base) or (-1, -1))
+    try:
+        st = os.stat(out)
+    except OSError:
+        st = None
+    if st is not None:
+        if stat.S_ISDIR(st.st_mode):
+            return "output.invalid", "输出路径是一个文件夹"
+        if not stat.S_ISREG(st.st_mode):
+            return "output.special", "输出路径是设备、管道或套接字（或指向它们的链接），拒绝写入"
+        if (st.st_dev, st.st_ino) in files:
+            return "output.is_input", "输出文件就是被检查的输入文件，拒绝覆盖"
+    for parent in Path(os.path.abspath(out)).parents:
+        ident = _identity(parent)
+        if ident is None:
+            continue
+        if ident in files:
             return "output.is_input", f"输出路径位于被检查的文件 {parent.name} 之内，拒绝写入"
-        if parent.exists() and not parent.is_dir():
+        if not parent.is_dir():
             return "output.invalid", f"输出路径中的 {parent.name} 不是文件夹"
+    return None
+
+
+def output_unwritable(output: str | Path) -> str | None:
+    """Why ``output`` cannot be written (Chinese), found before any checking work; None if it can."""
+    parent = Path(os.path.abspath(output)).parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent  # the folders still to be made are made by the writer
+    try:
+        fd, probe = tempfile.mkstemp(dir=parent, prefix=".jixiao-probe-")
+    except OSError as e:
+        return f"无法在 {parent} 中写入（{e.strerror or e}）"
+    os.close(fd)
+    os.unlink(probe)
+    if os.path.exists(output) and not os.access(output, os.W_OK):
+        return "输出文件是只读的"
     return None
 
 

@@ -1,7 +1,8 @@
 """Batch reports: JSON for programs, an .xlsx a bureau forwards, and an HTML page with charts.
 
-Text from submitted workbooks is written as text, never as a formula: a cell
-that starts with = + - @ stays inert in the report.
+Text from submitted workbooks is written as text, never as a formula, with control characters drawn
+visibly and long texts cut (:mod:`jixiao.checking.outtext`); a report lists at most
+``MAX_FINDINGS_PER_FILE`` findings of one workbook and says how many it left out.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from openpyxl.utils import get_column_letter
 from .. import __version__, rules
 from ..vocabulary import FORM_KINDS
 from . import batch, workers  # noqa: F401  (declare the rules whose titles reports show)
+from .outtext import FORMULA_LEADS, cell_text, json_safe, shown
 from .result import CheckResult, FileResult
 
 SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
@@ -57,11 +59,12 @@ def summary(results: list[FileResult]) -> dict[str, Any]:
 
 
 def to_json(results: list[FileResult]) -> dict[str, Any]:
-    """The ``--json`` document: ``{"files": [...], "findings": [...], "summary": {...}}``."""
-    return {"version": __version__, "files": [r.to_dict() for r in results], "findings": findings_of(results),
-            "summary": summary(results)}
+    """The ``--json`` document: ``{"files": [...], "findings": [...], "summary": {...}}`` (always valid JSON)."""
+    return json_safe({"version": __version__, "files": [r.to_dict() for r in results], "findings": findings_of(results),
+            "summary": summary(results)})
 
 
+MAX_FINDINGS_PER_FILE = 2_000  # rows of one workbook in the xlsx report; the rest is counted, not listed
 REPORT_MARKER = "jixiao-report"  # in docProps/core.xml (keywords): a re-checked folder skips jixiao's own reports
 REPORT_SHEETS = ("汇总", "问题清单", "规则统计")
 
@@ -96,9 +99,12 @@ def _atomic(path: str | Path, write) -> Path:
 def _safe(cell, value: Any) -> None:
     """Write a value; text that Excel would take for a formula is kept as text."""
     if isinstance(value, (list, dict)):
-        value = json.dumps(value, ensure_ascii=False)
+        value = json.dumps(json_safe(value), ensure_ascii=False)
+    value = shown(value)
+    if isinstance(value, float) and value != value:
+        value = None
     cell.value = value
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+    if isinstance(value, str) and value.startswith(FORMULA_LEADS):
         cell.data_type = "s"
 
 
@@ -119,13 +125,16 @@ def _table(ws, headers: list[str], widths: list[int]) -> None:
 
 
 def _link(report: Path, file: str, sheet: str | None, cell: str | None) -> str | None:
-    if "!" in file.split("/")[-1] and ".zip!" in file:
-        return None  # inside an archive: nothing to open
+    """A link to the checked file on disk; None for an archive's member (its name is the submitter's)."""
+    if ".zip!" in file.lower() or not Path(file).is_file():
+        return None
     try:
         rel = os.path.relpath(Path(file).resolve(), report.resolve().parent)
     except ValueError:
         rel = str(Path(file).resolve())
     rel = rel.replace(os.sep, "/")
+    if shown(rel) != rel or (sheet and shown(sheet) != sheet):
+        return None  # a name with control characters cannot be a link target
     if sheet and cell:
         return f"{rel}#'{sheet}'!{cell}"
     return rel
@@ -172,7 +181,18 @@ class XlsxReport:
             ws.cell(i, 1).font = self.link_font
         self.row += 1
         wf = self.wf
-        for finding in r.findings:
+        if len(r.findings) > MAX_FINDINGS_PER_FILE:
+            left = len(r.findings) - MAX_FINDINGS_PER_FILE
+            _safe(wf.cell(self.frow, 1), r.file)
+            _safe(wf.cell(self.frow, 6), f"另有 {left} 条问题未列出（本工作簿共 {len(r.findings)} 条；全部见 --json 或 --csv）")
+            self.frow += 1
+        for n, finding in enumerate(r.findings):
+            if n >= MAX_FINDINGS_PER_FILE:
+                st = self.stats.setdefault(finding.rule, {"severity": finding.severity, "n": 0, "files": set(),
+                                                          "msg": finding.message})
+                st["n"] += 1
+                st["files"].add(r.file)
+                continue
             f = finding.to_dict()
             k = self.frow
             vals = [r.file, f["sheet"], f["cell"], SEVERITY_ZH[f["severity"]], f["rule"], f["message"], f["expected"],
@@ -230,6 +250,10 @@ def write_xlsx(results: list[FileResult], path: str | Path) -> Path:
 # HTML
 
 
+def _e(x: Any) -> str:
+    return html.escape(str(shown(x)))
+
+
 def _bars(title: str, items: list[tuple[str, int]], color: str, width: int = 520) -> str:
     if not items:
         return f"<figure><figcaption>{html.escape(title)}</figcaption><p class=muted>无数据</p></figure>"
@@ -277,7 +301,7 @@ h2{font-size:17px;margin:26px 0 6px}
 def render_html(results: list[FileResult], title: str = "绩效自评检查报告", max_rows: int = 3000) -> str:
     """The batch report as one self-contained HTML page: summary cards, charts, files, rules, findings."""
     s = summary(results)
-    e = html.escape
+    e = _e
     return "".join([
         f"<!doctype html><html lang=zh-CN><meta charset=utf-8><title>{e(title)}</title><style>{_CSS}</style>",
         f"<h1>{e(title)}</h1><div class=muted>jixiao {__version__} · 生成于 {datetime.now():%Y-%m-%d %H:%M}</div>",
@@ -306,7 +330,7 @@ def _html_charts(results: list[FileResult], s: dict[str, Any]) -> str:
 
 
 def _html_files(results: list[FileResult]) -> str:
-    e = html.escape
+    e = _e
     parts = ["<h2>各工作簿</h2><table><tr><th>文件</th><th>填报单位</th><th>年度</th><th>表格</th><th>执行率</th>"
              "<th>总分</th><th>等级</th><th>错误</th><th>警告</th><th>检查方式</th></tr>"]
     for r in results:
@@ -322,7 +346,7 @@ def _html_files(results: list[FileResult]) -> str:
 
 
 def _html_rules(results: list[FileResult], s: dict[str, Any]) -> str:
-    e = html.escape
+    e = _e
     example: dict[str, str] = {}
     for r in results:
         for f in r.findings:
@@ -333,7 +357,7 @@ def _html_rules(results: list[FileResult], s: dict[str, Any]) -> str:
 
 
 def _html_findings(results: list[FileResult], max_rows: int) -> str:
-    e = html.escape
+    e = _e
 
     def cell(x: Any) -> str:
         return e(str(x if x is not None else ""))
@@ -351,11 +375,22 @@ def _html_findings(results: list[FileResult], max_rows: int) -> str:
     return "".join(parts)
 
 
+CSV_HEADERS = {"file": "文件", "unit": "填报单位", "year": "年度", "kind": "表格", "profile": "规则配置",
+               "sheet": "工作表", "cell": "单元格", "rule": "规则", "title": "问题", "severity": "级别",
+               "message": "说明", "expected": "应为", "found": "实际", "context": "指标/项目", "field": "字段"}
+
+
 def write_csv(result: CheckResult, path: str | Path) -> Path:
-    """Every finding as one CSV row (UTF-8 with BOM, so Excel and WPS open it in Chinese): ``CheckResult.frame()``."""
-    frame = result.frame()
-    for col in frame.columns[frame.dtypes == object]:  # text Excel would take for a formula stays text
-        frame[col] = frame[col].map(lambda x: "'" + x if isinstance(x, str) and x[:1] in ("=", "+", "-", "@") else x)
+    """Every finding as one CSV row (UTF-8 with BOM, so Excel and WPS open it in Chinese), with Chinese headers
+    and severities: ``CheckResult.frame()`` with every text inert (never a formula) and shown safely."""
+    frame = result.frame().astype(object)
+    if "severity" in frame.columns:
+        frame["severity"] = frame["severity"].map(lambda x: SEVERITY_ZH.get(x, x))
+    if "kind" in frame.columns:
+        frame["kind"] = frame["kind"].map(lambda x: KIND_ZH.get(x, x) if isinstance(x, str) else x)
+    for col in frame.columns:  # whatever the dtype: text from a submission stays text
+        frame[col] = frame[col].map(cell_text)
+    frame = frame.rename(columns=lambda c: CSV_HEADERS.get(c, c))
 
     def w(tmp: str) -> None:
         frame.to_csv(tmp, index=False, encoding="utf-8-sig")
