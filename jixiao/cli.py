@@ -29,7 +29,7 @@ from .deviation import indicator_score
 from .errors import Finding, JixiaoError
 from .execution import exec_rate, exec_score
 from .form import DeptForm, FormScore, score_form
-from .profile import load_profile, shipped_profiles
+from .profile import DEFAULT_PROFILE, load_profile, shipped_profiles
 from .rules import error_codes
 from .totals import grade
 
@@ -603,17 +603,19 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--version", action="version", version=f"jixiao {__version__}", help="显示版本并退出")
     sub = ap.add_subparsers(dest="command", required=True, title="命令", metavar="命令")
 
-    def add(name: str, fn, help_: str, profile: bool = True) -> argparse.ArgumentParser:
+    def add(name: str, fn, help_: str, profile: bool = True,
+            default: str = f"默认 {DEFAULT_PROFILE}") -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help_, description=help_)
         sp.set_defaults(func=fn)
         sp.add_argument("--json", action="store_true", help="以 JSON 输出")
         if profile:
-            sp.add_argument("--profile", "-p", default=None, help="规则配置名称或 TOML 文件（默认 national-2020）")
+            sp.add_argument("--profile", "-p", default=None, help=f"规则配置名称或 TOML 文件（{default}）")
         return sp
 
     sp = add("demo", cmd_demo, "用内置示例数据（湖南省机关事务管理局 2024 年度自评表、某县 2022 年度基础数据表）演示计分与批量检查", profile=False)
     sp.add_argument("--out", default="jixiao-demo", help="示例工作簿与检查报告的文件夹（默认 jixiao-demo）")
-    sp = add("score", cmd_score, "为 JSON 表单数据计分并检查")
+    sp = add("score", cmd_score, "为 JSON 表单数据计分并检查",
+             default=f"默认用表单数据中 profile 指定的配置，没有时用 {DEFAULT_PROFILE}")
     sp.add_argument("forms", nargs="+", help="表单数据文件（JSON，格式见 jixiao/samples）")
     sp = add("exec", cmd_exec, "执行率及其得分")
     sp.add_argument("budget", type=float, help="全年预算数")
@@ -633,7 +635,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--quarter", default=None, help="支付序时进度的季度 Q1/Q2/Q3")
     sp = add("grade", cmd_grade, "总分对应的等级")
     sp.add_argument("total", type=float, help="总分")
-    sp = add("template", cmd_template, "由表单模型生成官方格式模板（.xlsx）")
+    sp = add("template", cmd_template, "由表单模型生成官方格式模板（.xlsx）",
+             default="默认用每种表格自己的配置：部门整体表 hunan-dept-2024，项目表 national-2020，县级评分表 county-rubric-2022")
     sp.add_argument("kinds", nargs="*", help="模板种类：dept-province dept-city dept-county project county-rubric "
                                            "project-summary（默认全部）")
     sp.add_argument("--out", "-o", default=None,
@@ -647,7 +650,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--dpi", type=int, default=80, help="PNG 分辨率（默认 80）")
     sp = add("recalc", cmd_recalc, "不用 Excel 重算工作簿（formulas 引擎 + jixiao 函数），列出公式结果", profile=False)
     sp.add_argument("workbook", help=".xlsx 文件；不会被修改")
-    sp = add("check", cmd_check, "批量重算并检查自评表（文件、文件夹、.zip）")
+    sp = add("check", cmd_check, "批量重算并检查自评表（文件、文件夹、.zip）",
+             default="默认用每个工作簿自己写明的或由表格推断的配置，并注明用了哪个、为什么")
     sp.add_argument("paths", nargs="+", help="工作簿、文件夹（递归）或 .zip 压缩包")
     sp.add_argument("--report", metavar="OUT.xlsx", help="写出 xlsx 报告（汇总、问题清单、规则统计）")
     sp.add_argument("--html", metavar="OUT.html", help="写出带图表的 HTML 报告")

@@ -74,7 +74,7 @@ def test_check_csv_is_the_frame_and_keeps_formula_text_inert(tmp_path):
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # a BOM: Excel and WPS open it as UTF-8
     rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
-    assert any(r["rule"] == "total.sum_row_mismatch" and r["title"] == "合计不等于各项之和" for r in rows)
+    assert any(r["规则"] == "total.sum_row_mismatch" and r["问题"] == "合计不等于各项之和" for r in rows)  # Chinese headers
     frame = jixiao.check([tmp_path / "in"], profile="hunan-dept-2024").frame()
     assert len(rows) == len(frame)
     assert not any(v.startswith("=") for r in rows for v in r.values() if v)
