@@ -224,7 +224,7 @@ def _demo_check(con: Console, folder: Path, seed: dict[str, Any]) -> int:
     samples["某单位-合计手填错误.xlsx"] = data
     for name, content in samples.items():
         (folder / name).write_bytes(content)
-    results = batch.run(batch.collect([folder]), "hunan-dept-2024")
+    results = batch.run(batch.collect([folder / name for name in samples]), "hunan-dept-2024")  # not its reports
     written = [report.write_xlsx(results, folder / "检查报告.xlsx"), report.write_html(results, folder / "检查报告.html")]
     con.rule(f"[bold]批量检查示例[/]  jixiao check {folder} --profile hunan-dept-2024")
     _print_check(results, written)

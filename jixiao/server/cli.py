@@ -130,6 +130,7 @@ def dask_run(sources, profile: str | None, address: str, progress=None, seconds:
     from distributed import Client, as_completed
 
     from ..checking import batch
+    from ..errors import Finding, JixiaoError
     from ..profile import load_profile
     from . import work
 
@@ -140,10 +141,13 @@ def dask_run(sources, profile: str | None, address: str, progress=None, seconds:
         futs = {}
         for i, src in enumerate(sources):
             if src.problem is None and src.data is None and src.path is not None:
-                try:
-                    src = batch.Source(src.label, data=Path(src.path).read_bytes())
+                try:  # an archive member is read through its byte counter, like any file
+                    src = batch.Source(src.label, data=batch.read_input(src))
                 except OSError:
                     pass  # the worker reports it unreadable
+                except JixiaoError as e:
+                    src = batch.Source(src.label, problem=batch.FileResult.failed(
+                        src.label, Finding(e.code, "error", e.message)))
             futs[client.submit(work.check_source, src, profile, seconds, pure=False)] = i
         out = [None] * len(sources)
         for fut in as_completed(futs):
