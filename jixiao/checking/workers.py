@@ -245,3 +245,65 @@ def stopped_by_signals() -> Iterator[None]:
     finally:
         for s, handler in old.items():
             signal.signal(s, handler)
+
+
+class LimitedCallFailed(Exception):
+    """The bounded call's process died (out of memory, killed) or ran past its time: ``reason`` says which."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
+
+
+def _call_child(conn: Connection, parent: int, memory: int | None, fn: Any, args: tuple) -> None:
+    start_worker(parent, memory, None)
+    try:
+        conn.send(("ok", fn(*args)))
+    except MemoryError:
+        conn.send(("memory", None))
+    except BaseException as e:  # noqa: BLE001 - everything goes back to the caller, as plain data
+        from ..errors import JixiaoError
+
+        if isinstance(e, JixiaoError):
+            conn.send(("jixiao", (e.message, e.code, e.file, e.sheet, e.cell)))
+        else:
+            conn.send(("crash", f"{type(e).__name__}: {e}"))
+
+
+def call_limited(fn: Any, args: tuple, memory: int | None, seconds: float) -> Any:
+    """``fn(*args)`` in a child process under ``memory`` bytes and ``seconds`` (Linux); elsewhere in this process.
+
+    The result must pickle. A JixiaoError raised in the child is raised here again; MemoryError too; a death or
+    the time running out raises LimitedCallFailed ("memory" / "timeout" / "died")."""
+    if not sys.platform.startswith("linux"):
+        return fn(*args)
+    from ..errors import JixiaoError
+
+    ctx = mp.get_context("fork")
+    here, child = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=_call_child, args=(child, os.getpid(), memory, fn, args), daemon=True)
+    _PARENT_ENDS.append(here)
+    try:
+        process.start()
+        child.close()
+        if not here.poll(seconds):
+            raise LimitedCallFailed("timeout")
+        try:
+            kind, value = here.recv()
+        except (EOFError, OSError):
+            process.join(1)
+            raise LimitedCallFailed("memory" if process.exitcode in (-9, 1) else "died") from None
+    finally:
+        _PARENT_ENDS.remove(here)
+        if process.is_alive():
+            process.kill()
+        process.join(5)
+        here.close()
+    if kind == "ok":
+        return value
+    if kind == "memory":
+        raise MemoryError
+    if kind == "jixiao":
+        message, code, file, sheet, cell = value
+        raise JixiaoError(message, code=code, file=file, sheet=sheet, cell=cell)
+    raise LimitedCallFailed(value)
