@@ -51,8 +51,9 @@ def convert(path: str | Path, fmt: str, outdir: str | Path, timeout: float = 180
 def _run_grouped(cmd: list[str], timeout: float, marker: Path, label: str) -> tuple[int, str, str]:
     """Run ``cmd`` in a new process group; kill the whole group past ``timeout`` (and whatever happens here)."""
     grouped = hasattr(os, "killpg")
+    env = os.environ | {"TMPDIR": str(marker.parent)}  # LibreOffice's own temporary files go with its profile
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
-                            start_new_session=grouped)
+                            start_new_session=grouped, env=env)
     try:
         if grouped:
             marker.write_text(str(proc.pid))
