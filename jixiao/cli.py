@@ -485,7 +485,7 @@ def cmd_check(a: argparse.Namespace) -> int:
 
     sources = batch.collect(a.paths)
     if not sources:
-        raise JixiaoError("没有找到工作簿（.xlsx/.xlsm/.xls，或含有它们的文件夹、.zip）", code="input.empty")
+        raise JixiaoError("没有找到工作簿（.xlsx/.xlsm/.xls/.ods/.et，或含有它们的文件夹、.zip）", code="input.empty")
     outputs = [o for o in (a.report, a.html, a.csv) if o]
     if len({os.path.realpath(o) for o in outputs}) < len(outputs):
         raise JixiaoError("--report、--html、--csv 中有两个指向同一个文件", code="output.same_file", file=outputs[0])

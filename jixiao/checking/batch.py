@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import Finding
+from ..errors import Finding, Severity
 from ..profile import Profile, load_profile
 from ..rules import error_codes, rule
 from . import archive
@@ -86,7 +86,7 @@ def _problem(label: str, code: str, message: str) -> Source:
     return Source(label, problem=FileResult.failed(label, Finding(code, "error", message)))
 
 
-def _skipped(label: str, code: str, message: str, severity: str = "warning") -> Source:
+def _skipped(label: str, code: str, message: str, severity: Severity = "warning") -> Source:
     """A file that is listed, with why it was not checked, so that nothing vanishes from a batch."""
     result = FileResult(label, error=code if severity != "info" else None, findings=[Finding(code, severity, message)])
     return Source(label, problem=result)

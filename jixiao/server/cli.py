@@ -166,7 +166,7 @@ def cmd_check_dask(a: argparse.Namespace) -> int:
 
     sources = batch.collect(a.paths)
     if not sources:
-        print("错误 没有找到工作簿（.xlsx/.xlsm/.xls，或含有它们的文件夹、.zip） [input.empty]", file=sys.stderr)
+        print("错误 没有找到工作簿（.xlsx/.xlsm/.xls/.ods/.et，或含有它们的文件夹、.zip） [input.empty]", file=sys.stderr)
         return 2
     xlsx = report.XlsxReport(a.report) if a.report else None
     results = dask_run(sources, a.profile, a.dask)
