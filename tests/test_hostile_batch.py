@@ -192,14 +192,20 @@ def deflated(data: bytes) -> bytes:
     return c.compress(data) + c.flush()
 
 
-def zeros_member(name: str, size: int, blob: bytes | None = None) -> tuple[str, bytes, int, int, int]:
-    return name, blob if blob is not None else deflated(bytes(size)), zlib.crc32(bytes(size)), size, 8
+_ZEROS: dict[int, tuple[bytes, int]] = {}
+
+
+def zeros_member(name: str, size: int) -> tuple[str, bytes, int, int, int]:
+    """A member of ``size`` zero bytes (compressed and summed once per size)."""
+    if size not in _ZEROS:
+        _ZEROS[size] = deflated(bytes(size)), zlib.crc32(bytes(size))
+    blob, crc = _ZEROS[size]
+    return name, blob, crc, size, 8
 
 
 def test_zip_declaring_its_directory_only_in_the_zip64_record_is_refused_from_the_directory(tmp_path, tmp):
     """The end record says one member; the zip64 record (which zipfile believes) says 20,000 members of 1 MiB."""
-    blob = deflated(bytes(MiB))
-    members = [zeros_member(f"单位{i:05d}.xlsx", MiB, blob) for i in range(20_000)]
+    members = [zeros_member(f"单位{i:05d}.xlsx", MiB) for i in range(20_000)]
     archive = tmp_path / "in" / "zip64.zip"
     archive.parent.mkdir()
     archive.write_bytes(raw_zip(members, eocd_count=1, eocd_size=46 + 15, zip64=True))
@@ -218,10 +224,9 @@ def test_zip_declaring_its_directory_only_in_the_zip64_record_is_refused_from_th
 
 def test_two_thousand_members_of_exactly_one_mebibyte_never_reach_the_parent(tmp_path, tmp):
     """2,048 members of 1 MiB of zeros (2.1 MB on disk, 2 GiB inflated): refused from the directory, each listed."""
-    blob = deflated(bytes(MiB))
     archive = tmp_path / "in" / "bomb.zip"
     archive.parent.mkdir()
-    archive.write_bytes(raw_zip([zeros_member(f"b/{i:04d}.xlsx", MiB, blob) for i in range(2048)]))
+    archive.write_bytes(raw_zip([zeros_member(f"b/{i:04d}.xlsx", MiB) for i in range(2048)]))
     assert archive.stat().st_size < 3 * MiB
     before = digest(archive.parent)
     tree = Tree(["check", str(archive.parent), "--profile", P, "--json", "--quiet"], tmp)
@@ -382,7 +387,7 @@ def office_files(tmp_path_factory) -> dict[str, bytes]:
         subprocess.run([soffice(), f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
                         "--convert-to", fmt, "--outdir", str(d), str(d / "a.xlsx")], check=True,
                        capture_output=True, timeout=120)
-    return {"ods": (d / "a.ods").read_bytes(), "et": (d / "a.xls").read_bytes()}
+    return {"ods": (d / "a.ods").read_bytes(), "xls": (d / "a.xls").read_bytes()}
 
 
 def test_ods_and_et_files_are_converted_and_checked(tmp_path, tmp, office_files):
@@ -390,7 +395,7 @@ def test_ods_and_et_files_are_converted_and_checked(tmp_path, tmp, office_files)
     d.mkdir()
     (d / "教育厅.xlsx").write_bytes(submission())
     (d / "财政厅.ods").write_bytes(office_files["ods"])
-    (d / "公安厅.et").write_bytes(office_files["et"])
+    (d / "公安厅.et").write_bytes(office_files["xls"])
     before = digest(d)
     tree = Tree(["check", str(d), "--profile", P, "--json", "--quiet", "--jobs", "2"], tmp, cap=False)
     code, out, err, seconds = tree.wait(timeout=120)
@@ -438,7 +443,7 @@ def test_workers_and_conversions_exit_with_the_batch(tmp_path, tmp, office_files
     d = tmp_path / "收到的"
     d.mkdir()
     for i in range(3):
-        (d / f"单位{i}.ods").write_bytes(office_files["ods"])
+        (d / f"单位{i}.xls").write_bytes(office_files["xls"])
     before = digest(d)
     tree = Tree(["check", str(d), "--profile", P, "--quiet", "--jobs", "2"], tmp, cap=False)
     end = time.monotonic() + 60
