@@ -6,6 +6,12 @@ terminated and replaced; a worker that died (killed by the out-of-memory
 killer, a crash in a C extension) is replaced too; the file gets a finding
 either way and the batch goes on. Uses only :mod:`multiprocessing`, so it
 works where SIGALRM does not exist (Windows).
+
+Workers never outlive the batch: each closes the batch's pipe ends it inherits
+(so the batch's death is an end of file), asks Linux for SIGTERM when the batch
+dies (PR_SET_PDEATHSIG), and on SIGTERM stops its LibreOffice conversion's
+process group before leaving. SIGTERM and SIGHUP to the batch unwind it, its
+workers and its temporary folder with it (see :func:`stopped_by_signals`).
 """
 from __future__ import annotations
 
