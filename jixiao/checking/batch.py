@@ -62,7 +62,7 @@ SKIPPED_REPORT = rule("input.own_report", "jixiao 的检查报告，未检查")
 NOT_WORKBOOK = rule("input.not_workbook", "不是工作簿，未检查")
 SPECIAL_FILE = rule("input.special_file", "不是普通文件，未读取")
 TOO_DEEP = rule("input.too_deep", "文件夹层级过深，未检查")
-NESTED_ARCHIVE = rule("archive.nested", "压缩包内的压缩包，未检查")
+NESTED_ARCHIVE = rule("archive.nested", "压缩包里套压缩包")  # the same rule as the server's upload intake
 ARCHIVE_TOTAL = rule("archive.total", "压缩包解压总量超限")
 # formats LibreOffice converts to .xlsx before checking: (name shown, converted rule, failed rule)
 CONVERSIONS = {
