@@ -238,7 +238,7 @@ def _demo_check(con: Console, folder: Path, seed: dict[str, Any]) -> int:
     samples["某单位-合计手填错误.xlsx"] = data
     for name, content in samples.items():
         (folder / name).write_bytes(content)
-    results = batch.run(batch.collect([folder]), "hunan-dept-2024")
+    results = batch.run(batch.collect([folder / name for name in samples]), "hunan-dept-2024")  # not its reports
     written = [report.write_xlsx(results, folder / "检查报告.xlsx"), report.write_html(results, folder / "检查报告.html")]
     con.rule(f"[bold]批量检查示例[/]  jixiao check {folder} --profile hunan-dept-2024")
     _print_check(results, written)
@@ -404,38 +404,84 @@ def _deadline(seconds: float, what: str):
         signal.signal(signal.SIGALRM, old)
 
 
-def cmd_recalc(a: argparse.Namespace) -> int:
-    """Recompute a workbook with check's limits: bounded reader, nesting and range limits, a time bound."""
+RECALC_MEMORY = 1024 ** 3  # bytes of data the recalculation may allocate (RLIMIT_DATA, Linux): a form needs far less
+
+
+def _caused_by_memory(e: BaseException | None) -> bool:
+    """The failure came from the memory bound: a MemoryError behind it, or (libxml2 says "unknown error" when
+    malloc fails) this process having grown close to RECALC_MEMORY."""
+    try:
+        import resource
+
+        if resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 > 0.8 * RECALC_MEMORY:
+            return True
+    except ImportError:
+        pass
+    seen = 0
+    while e is not None and seen < 20:
+        if isinstance(e, MemoryError):
+            return True
+        e, seen = e.__cause__ or e.__context__, seen + 1
+    return False
+
+
+def _recalc_rows(workbook: str) -> dict[str, Any]:
+    """The recalculation as plain data (cells and problems), computed in a bounded child process."""
     from .excel.bridge import CellError, calculate
 
     try:
         with _deadline(RECALC_SECONDS, "重算"):
-            rc = calculate(a.workbook)
-    except (JixiaoError, OSError, KeyboardInterrupt):
+            rc = calculate(workbook)
+    except (JixiaoError, OSError, KeyboardInterrupt, MemoryError):
         raise
-    except MemoryError:
-        raise JixiaoError("重算所需内存超出限制", code="formulas.failed", file=a.workbook) from None
     except RecursionError:
-        raise JixiaoError("公式嵌套过深，无法重算", code="formula.too_deep", file=a.workbook) from None
-    except Exception:  # noqa: BLE001 - the formulas engine fails in its own ways on exotic formulas
+        raise JixiaoError("公式嵌套过深，无法重算", code="formula.too_deep", file=workbook) from None
+    except Exception as e:  # noqa: BLE001 - the formulas engine fails in its own ways on exotic formulas
+        if _caused_by_memory(e):  # a library that turns MemoryError into its own error
+            raise MemoryError from None
         raise JixiaoError("formulas 引擎无法重算此工作簿（公式或文件结构不受支持）", code="formulas.failed",
-                          file=a.workbook) from None
+                          file=workbook) from None
     shown = rc.formulas or set(rc.values)  # the formulas' results, not every constant of the sheet
     rows = [{"sheet": sh, "cell": c, "value": str(v) if isinstance(v, CellError) else v}
             for (sh, c), v in sorted(rc.values.items(), key=lambda kv: _cell_order(kv[0]))
             if (sh, c) in shown and v not in (None, "")]
-    problems: list[dict[str, Any]] = [{"code": e.code, "message": e.message, "sheet": e.sheet, "cell": e.cell}
-                                      for e in rc.problems]
+    problems = [{"code": e.code, "message": e.message, "sheet": e.sheet, "cell": e.cell} for e in rc.problems]
     warnings = [{"code": f.rule, "message": f.message, "sheet": f.sheet, "cell": f.cell} for f in rc.notes]
+    return {"engine": rc.engine, "note": rc.note, "translated": rc.translated, "cells": rows, "problems": problems,
+            "warnings": warnings}
+
+
+def _bounded_recalc(workbook: str) -> dict[str, Any]:
+    """_recalc_rows within RECALC_MEMORY and RECALC_SECONDS, as check's workers are bounded."""
+    from .checking.workers import LimitedCallFailed, call_limited
+
+    memory = "重算所需内存超出限制（{:.0f} MB），已放弃".format(RECALC_MEMORY / 2 ** 20)
+    try:
+        return call_limited(_recalc_rows, (workbook,), RECALC_MEMORY, RECALC_SECONDS + 5)
+    except MemoryError:
+        raise JixiaoError(memory, code="formulas.memory", file=workbook) from None
+    except LimitedCallFailed as e:
+        if e.reason == "timeout":
+            raise JixiaoError(f"重算超过 {RECALC_SECONDS:g} 秒，已放弃", code="formulas.timeout", file=workbook) from None
+        if e.reason == "memory":
+            raise JixiaoError(memory, code="formulas.memory", file=workbook) from None
+        raise JixiaoError("formulas 引擎无法重算此工作簿（重算进程意外终止）", code="formulas.failed",
+                          file=workbook) from None
+
+
+def cmd_recalc(a: argparse.Namespace) -> int:
+    """Recompute a workbook with check's limits: bounded reader, nesting and range limits, time and memory bounds."""
+    rc = _bounded_recalc(a.workbook)
+    rows, problems, warnings = rc["cells"], rc["problems"], rc["warnings"]
     if a.json:
-        _emit_json({"file": a.workbook, "engine": rc.engine, "note": rc.note, "translated": rc.translated,
+        _emit_json({"file": a.workbook, "engine": rc["engine"], "note": rc["note"], "translated": rc["translated"],
                     "cells": rows, "problems": problems, "warnings": warnings})
         return 1 if problems else 0
     note = []
-    if rc.translated:
-        note.append(f"已转换 {rc.translated} 个加载项引用")
-    if rc.engine == "compiled":
-        note.append(f"{rc.note}，已由 jixiao 的快速计算按区域边界重算")
+    if rc["translated"]:
+        note.append(f"已转换 {rc['translated']} 个加载项引用")
+    if rc["engine"] == "compiled":
+        note.append(f"{rc['note']}，已由 jixiao 的快速计算按区域边界重算")
     t = Table(title=_t(f"{a.workbook}：重算结果" + (f"（{'；'.join(note)}）" if note else "")))
     for col in ("工作表", "单元格", "值"):
         t.add_column(col)
@@ -456,7 +502,7 @@ def cmd_check(a: argparse.Namespace) -> int:
 
     sources = batch.collect(a.paths)
     if not sources:
-        raise JixiaoError("没有找到工作簿（.xlsx/.xlsm/.xls，或含有它们的文件夹、.zip）", code="input.empty")
+        raise JixiaoError("没有找到工作簿（.xlsx/.xlsm/.xls/.ods/.et，或含有它们的文件夹、.zip）", code="input.empty")
     outputs = [o for o in (a.report, a.html, a.csv) if o]
     if len({os.path.realpath(o) for o in outputs}) < len(outputs):
         raise JixiaoError("--report、--html、--csv 中有两个指向同一个文件", code="output.same_file", file=outputs[0])

@@ -2,7 +2,9 @@
 or recalculate them. Used by the tests and by ``jixiao template --render``."""
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -48,7 +50,9 @@ def _new_profile(folder: str) -> None:
 def convert(path: str | Path, fmt: str, outdir: str | Path, timeout: float = 180, infilter: str | None = None) -> Path:
     """Convert one file with LibreOffice headless (pdf, csv, xlsx …) into ``outdir``; return the new file.
 
-    Each call uses its own LibreOffice profile folder, so parallel runs never share a lock.
+    Each call uses its own LibreOffice profile folder, so parallel runs never share a lock. LibreOffice runs in a
+    process group of its own, written to ``group`` in that folder while it runs: past ``timeout`` the whole group
+    is killed (the launcher and ``soffice.bin``), and a batch that stops a worker can stop its conversion too.
     """
     src, out = Path(path).resolve(), Path(outdir).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -56,15 +60,36 @@ def convert(path: str | Path, fmt: str, outdir: str | Path, timeout: float = 180
         _new_profile(profile)
         cmd = [soffice(), f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
                *([f"--infilter={infilter}"] if infilter else []), "--convert-to", fmt, "--outdir", str(out), str(src)]
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise JixiaoError(f"LibreOffice 转换超时（{timeout:.0f} 秒）", code="render.timeout", file=str(src)) from None
+        returncode, stdout, stderr = _run_grouped(cmd, timeout, Path(profile) / "group", str(src))
     target = out / (src.stem + "." + fmt.split(":")[0])
-    if proc.returncode != 0 or not target.exists():
-        raise JixiaoError(f"LibreOffice 无法转换：{proc.stderr.strip() or proc.stdout.strip()}",
+    if returncode != 0 or not target.exists():
+        raise JixiaoError(f"LibreOffice 无法转换：{stderr.strip() or stdout.strip()}",
                           code="render.failed", file=str(src))
     return target
+
+
+def _run_grouped(cmd: list[str], timeout: float, marker: Path, label: str) -> tuple[int, str, str]:
+    """Run ``cmd`` in a new process group; kill the whole group past ``timeout`` (and whatever happens here)."""
+    grouped = hasattr(os, "killpg")
+    env = os.environ | {"TMPDIR": str(marker.parent)}  # LibreOffice's own temporary files go with its profile
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+                            start_new_session=grouped, env=env)
+    try:
+        if grouped:
+            marker.write_text(str(proc.pid))
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise JixiaoError(f"LibreOffice 转换超时（{timeout:.0f} 秒）", code="render.timeout", file=label) from None
+    finally:
+        if grouped:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)  # soffice.bin outlives its launcher otherwise
+            except (ProcessLookupError, PermissionError):
+                pass
+        else:
+            proc.kill()
+        proc.wait()
+    return proc.returncode, stdout, stderr
 
 
 def pdf_to_png(pdf: str | Path, outdir: str | Path, dpi: int = 80, first_page_only: bool = False) -> list[Path]:

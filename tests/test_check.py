@@ -228,7 +228,10 @@ def test_check_json_schema_and_exit_code(generated, capsys):
     code = main(["check", str(d), "--profile", P, "--json", "--jobs", "2"])
     out = json.loads(capsys.readouterr().out)
     assert code == 1
-    assert len(out["files"]) == len(manifest)
+    workbooks = [f for f in out["files"] if not f["file"].endswith("manifest.json")]
+    assert len(workbooks) == len(manifest)
+    [listed] = [f for f in out["findings"] if f["file"].endswith("manifest.json")]  # listed, not checked
+    assert (listed["rule"], listed["severity"]) == ("input.not_workbook", "info")
     for f in out["findings"]:
         assert {"file", "sheet", "cell", "rule", "severity", "message", "expected", "found"} <= set(f)
         assert f["severity"] in ("error", "warning", "info")

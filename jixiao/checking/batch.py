@@ -27,14 +27,17 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import Finding
+from ..errors import Finding, Severity
 from ..profile import Profile, load_profile
 from ..rules import error_codes, rule
+from . import archive
+from .archive import MAX_ARCHIVE_BYTES, MAX_DIRECTORY_BYTES, MAX_MEMBER_BYTES, MAX_MEMBER_RATIO, MAX_MEMBERS
+from .archive import ArchiveError, member_name
 from .checker import check_file
 from .deadline import Deadline
 from .result import FileResult
 from .xlsx import MAX_DIRECTORY_BYTES as XLSX_DIRECTORY_BYTES
-from .xlsx import MAX_PARTS, reason, too_many_members, zip_directory
+from .xlsx import MAX_PARTS, too_many_members, zip_directory
 
 error_codes({
     "archive.corrupt": "压缩包损坏",
@@ -48,48 +51,51 @@ error_codes({
     "output.unwritable": "输出路径无法写入",
 })
 
-WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
-MAX_MEMBER_BYTES = 64 * 1024 * 1024
-MAX_ARCHIVE_BYTES = 2 * 1024 * 1024 * 1024
-MAX_MEMBER_RATIO = 200
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".et"}
 FILE_SECONDS = 60  # one file's deadline
 WORKER_MEMORY = 2 * 1024 ** 3  # bytes of data a worker may allocate (RLIMIT_DATA where the OS has it)
+MAX_DEPTH = 64  # folder levels walked below an input folder (submissions sit a few levels deep)
 
 CONVERTED = rule("xls.converted", "已由 .xls 转换")
 CONVERT_FAILED = rule("xls.convert_failed", ".xls 无法转换")
 CRASHED = rule("check.crashed", "检查出错")
 OUT_OF_MEMORY = rule("check.memory", "内存超限")
-MAX_MEMBERS = 10_000  # members of one archive: each costs memory before any is read, each workbook a check
-MAX_DIRECTORY_BYTES = 4 * 1024 * 1024  # the archive's zip directory (names included)
+SKIPPED_REPORT = rule("input.own_report", "jixiao 的检查报告，未检查")
+NOT_WORKBOOK = rule("input.not_workbook", "不是工作簿，未检查")
+SPECIAL_FILE = rule("input.special_file", "不是普通文件，未读取")
+TOO_DEEP = rule("input.too_deep", "文件夹层级过深，未检查")
+NESTED_ARCHIVE = rule("archive.nested", "压缩包里套压缩包")  # the same rule as the server's upload intake
+ARCHIVE_TOTAL = rule("archive.total", "压缩包解压总量超限")
+# formats LibreOffice converts to .xlsx before checking: (name shown, converted rule, failed rule)
+CONVERSIONS = {
+    ".xls": ("旧版 .xls 文件", CONVERTED, CONVERT_FAILED),
+    ".ods": ("OpenDocument 表格（.ods）", rule("ods.converted", "已由 .ods 转换"),
+             rule("ods.convert_failed", ".ods 无法转换")),
+    ".et": ("WPS 表格（.et）", rule("et.converted", "已由 WPS .et 转换"), rule("et.convert_failed", "WPS .et 无法转换")),
+}
 
 
 @dataclass
 class Source:
     label: str  # what reports show: the path, or "archive.zip!member.xlsx"
-    path: str | None = None
+    path: str | None = None  # the file; for an archive member, the archive
     data: bytes | None = None
-    problem: FileResult | None = None  # already known to be unreadable
+    problem: FileResult | None = None  # already known to be unreadable, or not to be checked
+    member: str | None = None  # the member's name inside the archive at ``path`` (read by the worker)
 
 
 def _problem(label: str, code: str, message: str) -> Source:
     return Source(label, problem=FileResult.failed(label, Finding(code, "error", message)))
 
 
-def member_name(info: zipfile.ZipInfo) -> str:
-    """A member's name as its writer meant it: without the UTF-8 flag (bit 11) the bytes are GBK on a Chinese
-    Windows, which :mod:`zipfile` decodes as cp437 (mojibake)."""
-    if info.flag_bits & 0x800:
-        return info.filename
-    try:
-        raw = info.filename.encode("cp437")
-    except UnicodeEncodeError:
-        return info.filename
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return info.filename
+def _skipped(label: str, code: str, message: str, severity: Severity = "warning") -> Source:
+    """A file that is listed, with why it was not checked, so that nothing vanishes from a batch."""
+    result = FileResult(label, error=code if severity != "info" else None, findings=[Finding(code, severity, message)])
+    return Source(label, problem=result)
+
+
+def _not_workbook(label: str) -> Source:
+    return _skipped(label, NOT_WORKBOOK, "不是工作簿（.xlsx/.xlsm/.xls/.ods/.et），未检查", "info")
 
 
 def _is_report_part(core: bytes, workbook: bytes) -> bool:
@@ -105,7 +111,9 @@ def _is_report_part(core: bytes, workbook: bytes) -> bool:
 
 
 def is_own_report(source: str | Path | bytes) -> bool:
-    """A report jixiao wrote (its marker in docProps/core.xml and exactly the report's sheets), not a submission."""
+    """A report jixiao wrote (its marker in docProps/core.xml and exactly the report's sheets), not a submission.
+
+    A submitter can copy both, so such a file is never dropped: the batch lists it as not checked, with why."""
     try:
         fh = io.BytesIO(source) if isinstance(source, bytes) else source
         if zip_directory(fh) is None or too_many_members(fh, MAX_PARTS, XLSX_DIRECTORY_BYTES) is not None:
@@ -122,94 +130,133 @@ def is_own_report(source: str | Path | bytes) -> bool:
     return _is_report_part(parts["docProps/core.xml"], parts["xl/workbook.xml"])
 
 
+def _own_report(label: str) -> FileResult:
+    return FileResult(label, findings=[Finding(SKIPPED_REPORT, "info", "这是 jixiao 写出的检查报告（带报告标记，工作表为"
+                                               "汇总、问题清单、规则统计），未作为提交的工作簿检查；如是单位提交的工作簿，"
+                                               "请另存后重新检查")])
+
+
+def _member_problem(member_label: str, info: zipfile.ZipInfo, why: str) -> Source:
+    if why == "archive.encrypted":
+        return _problem(member_label, why, "压缩包内文件已加密，无法读取")
+    if why == "archive.too_large":
+        return _problem(member_label, why, archive.too_large_message(info))
+    return _problem(member_label, ARCHIVE_TOTAL,
+                    f"压缩包声明的解压总量超过 {MAX_ARCHIVE_BYTES // 2**30} GB，此文件未解压")
+
+
 def _archive(path: Path) -> Iterator[Source]:
+    """The members of an archive, from its directory alone: the workers read them."""
     label = str(path)
     try:
-        count = too_many_members(path, MAX_MEMBERS, MAX_DIRECTORY_BYTES)
-        if count is not None:
-            yield _problem(label, "archive.too_large", f"压缩包内有约 {count} 个文件，超过 {MAX_MEMBERS} 个，拒绝解压")
-            return
-        z = zipfile.ZipFile(path)
-    except PermissionError as e:
-        yield _problem(label, "input.unreadable", f"压缩包无法读取：{reason(e)}")
+        z = archive.open_archive(path)
+    except ArchiveError as e:
+        yield _problem(label, e.code, e.message)
         return
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
-        yield _problem(label, "archive.corrupt", f"压缩包已损坏，无法打开：{reason(e)}")
-        return
-    total = 0
     with z:
-        members = [i for i in z.infolist() if not i.is_dir()]
-        if any(Path(i.filename).suffix.lower() == ".xml" for i in members) and "[Content_Types].xml" in z.namelist():
-            # an .xlsx renamed to .zip
-            yield Source(label, path=label)
-            return
-        for info in members:
-            name = member_name(info)
-            base = Path(name).name
-            if name.startswith("__MACOSX/") or base.startswith(("~$", ".")):
-                continue
-            suffix = Path(name).suffix.lower()
-            member_label = f"{label}!{name}"
-            if suffix not in WORKBOOK_SUFFIXES:
-                continue
-            if info.flag_bits & 0x1:
-                yield _problem(member_label, "archive.encrypted", "压缩包内文件已加密，无法读取")
-                continue
-            ratio = info.file_size / max(info.compress_size, 1)
-            if info.file_size > MAX_MEMBER_BYTES or (ratio > MAX_MEMBER_RATIO and info.file_size > 1024 * 1024):
-                yield _problem(member_label, "archive.too_large",
-                               f"压缩包内文件解压后达 {info.file_size / 1e6:.0f} MB（压缩比 {ratio:.0f}），拒绝解压")
-                continue
-            total += info.file_size
-            if total > MAX_ARCHIVE_BYTES:
-                yield _problem(member_label, "archive.too_large", "压缩包解压总量超过 2 GB，其余文件不再读取")
+        try:
+            names = z.namelist()
+            if "[Content_Types].xml" in names and any(n.lower().endswith(".xml") for n in names):
+                yield Source(label, path=label)  # an .xlsx renamed to .zip
                 return
-            try:
-                with z.open(info) as fh:
-                    data = fh.read(MAX_MEMBER_BYTES + 1)
-            except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as e:
-                yield _problem(member_label, "archive.corrupt", f"无法从压缩包读取：{reason(e)}")
-                continue
-            if len(data) > MAX_MEMBER_BYTES:
-                yield _problem(member_label, "archive.too_large", "压缩包内文件过大，拒绝解压")
-                continue
-            if is_own_report(data):
-                continue
-            yield Source(member_label, data=data)
+            listed = list(archive.members(z))
+        except (zipfile.BadZipFile, OSError, ValueError) as e:
+            yield _problem(label, "archive.corrupt", f"压缩包已损坏：{e}")
+            return
+    for info, why in listed:
+        name = member_name(info)
+        base = Path(name).name
+        if name.startswith("__MACOSX/") or base.startswith(("~$", ".")):
+            continue  # the writer's bookkeeping, not a file the unit meant to send
+        member_label = f"{label}!{name}"
+        suffix = Path(name).suffix.lower()
+        if suffix == ".zip":
+            yield _skipped(member_label, NESTED_ARCHIVE, "压缩包内还有压缩包，未解开检查；请解压后单独提交")
+        elif suffix not in WORKBOOK_SUFFIXES:
+            yield _not_workbook(member_label)
+        elif why is not None:
+            yield _member_problem(member_label, info, why)
+        else:
+            yield Source(member_label, path=label, member=info.filename)
+
+
+_KINDS = [(stat.S_ISFIFO, "命名管道（FIFO）"), (stat.S_ISCHR, "字符设备"), (stat.S_ISBLK, "块设备"),
+          (stat.S_ISSOCK, "套接字")]
+
+
+def _special(path: Path) -> Source | None:
+    """A finding for a path that is not a regular file (reading a FIFO would wait forever), else None."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as e:
+        return _problem(str(path), "input.unreadable", f"文件无法读取：{archive.reason(e)}")
+    if stat.S_ISREG(mode):
+        return None
+    kind = next((zh for test, zh in _KINDS if test(mode)), "特殊文件")
+    return _skipped(str(path), SPECIAL_FILE, f"这是{kind}，不是普通文件，未读取")
 
 
 def _walk(folder: Path) -> Iterator[Path | Source]:
-    """Files under a folder (linked folders not entered: a link to / would walk the disk), in a stable order; a folder
-    that cannot be read becomes a finding instead of being skipped silently."""
+    """Files under a folder, walked without recursion (linked folders not entered: a link to / would walk the disk),
+    in a stable order; a folder that cannot be read, or lies deeper than MAX_DEPTH, becomes a finding."""
     seen: set[tuple[int, int]] = set()
     problems: list[Source] = []
-
-    def on_error(e: OSError) -> None:
-        where = e.filename or str(folder)
-        problems.append(_problem(str(where), "input.unreadable", f"文件夹无法读取：{reason(e)}，其中的文件未检查"))
-
     found: list[Path] = []
-    for root, dirs, files in os.walk(folder, onerror=on_error):  # linked folders are not entered
+    todo: list[tuple[Path, int]] = [(folder, 0)]
+    while todo:
+        root, depth = todo.pop()
         try:
             st = os.stat(root)
-            ident = (st.st_dev, st.st_ino)
-        except OSError:
-            ident = None
-        if ident is not None:
-            if ident in seen:  # a link back to a folder already walked (a symlink loop)
-                dirs[:] = []
+            if (st.st_dev, st.st_ino) in seen:  # a folder already walked (a bind mount of a parent)
                 continue
-            seen.add(ident)
-        dirs.sort()
-        found.extend(Path(root) / f for f in files)
+            seen.add((st.st_dev, st.st_ino))
+            with os.scandir(root) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as e:
+            problems.append(_problem(str(e.filename or root), "input.unreadable",
+                                     f"文件夹无法读取：{archive.reason(e)}，其中的文件未检查"))
+            continue
+        for entry in reversed(entries):
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+                linked_dir = not is_dir and entry.is_symlink() and entry.is_dir()
+            except OSError:
+                is_dir = linked_dir = False
+            if is_dir and depth + 1 > MAX_DEPTH:
+                problems.append(_skipped(entry.path, TOO_DEEP,
+                                         f"文件夹层级超过 {MAX_DEPTH} 层，此文件夹及其中的文件未检查"))
+            elif is_dir:
+                todo.append((Path(entry.path), depth + 1))
+            elif not linked_dir:
+                found.append(Path(entry.path))
     yield from problems
     yield from sorted(found)
 
 
-def collect(paths: Iterable[str | Path]) -> list[Source]:
-    """Every workbook named by ``paths``: files, folders (recursive) and .zip archives, in a stable order.
+def _folder_file(f: Path) -> list[Source]:
+    """What a file found in a folder contributes to the batch."""
+    if f.name.startswith(("~$", ".")):
+        return []  # lock files and hidden files: the writer's, not the unit's
+    suffix = f.suffix.lower()
+    if not f.exists():
+        return [_problem(str(f), "input.not_found", "链接指向的文件不存在（或链接循环）")]
+    special = _special(f)
+    if special is not None:
+        return [special]
+    if suffix not in WORKBOOK_SUFFIXES and suffix != ".zip":
+        return [_not_workbook(str(f))]
+    if not os.access(f, os.R_OK):
+        return [_problem(str(f), "input.unreadable", "文件无法读取：没有读取权限")]
+    if suffix == ".zip":
+        return list(_archive(f))
+    return [Source(str(f), path=str(f))]
 
-    jixiao's own reports found among them are skipped (see :func:`is_own_report`).
+
+def collect(paths: Iterable[str | Path]) -> list[Source]:
+    """Every file named by ``paths``: files, folders (walked) and .zip archives (listed), in a stable order.
+
+    Nothing is read here but folder listings and zip directories: the workers read the files. A file that will
+    not be checked (not a workbook, a FIFO or device, a zip inside a zip, too deep) is listed with why.
     """
     out: list[Source] = []
     for p in map(Path, paths):
@@ -219,22 +266,9 @@ def collect(paths: Iterable[str | Path]) -> list[Source]:
             out.append(_problem(str(p), "input.not_found", "链接指向的文件不存在（或链接循环）"))
         elif p.is_dir():
             for f in _walk(p):
-                if isinstance(f, Source):
-                    out.append(f)
-                    continue
-                if f.name.startswith(("~$", ".")):
-                    continue
-                suffix = f.suffix.lower()
-                if suffix not in WORKBOOK_SUFFIXES and suffix != ".zip":
-                    continue
-                if not f.exists():
-                    out.append(_problem(str(f), "input.not_found", "链接指向的文件不存在（或链接循环）"))
-                elif not os.access(f, os.R_OK):
-                    out.append(_problem(str(f), "input.unreadable", "文件无法读取：没有读取权限"))
-                elif suffix == ".zip":
-                    out.extend(_archive(f))
-                elif not is_own_report(f):
-                    out.append(Source(str(f), path=str(f)))
+                out.extend([f] if isinstance(f, Source) else _folder_file(f))
+        elif (special := _special(p)) is not None:
+            out.append(special)
         elif p.suffix.lower() == ".zip":
             out.extend(_archive(p))
         else:
@@ -312,49 +346,83 @@ def output_unwritable(output: str | Path) -> str | None:
 # Checking one source, in a worker
 
 
-def _convert_xls(src: Source, tmp: str, deadline: Deadline) -> tuple[str | None, str | None]:
-    """An .xls converted to .xlsx by LibreOffice headless; (path, None) or (None, reason)."""
+def _sniffed_suffix(data: bytes, suffix: str) -> str:
+    """The suffix LibreOffice should see: a WPS .et file is an OLE (BIFF) workbook like .xls, or a zipped one."""
+    if suffix == ".et":
+        if data.startswith(b"\xd0\xcf\x11\xe0"):
+            return ".xls"
+        if data.startswith(b"PK"):
+            return ".xlsx"
+    return suffix
+
+
+def read_input(src: Source) -> bytes:
+    """The source's bytes, read in the worker through a counter (an archive member, or a file to convert)."""
+    if src.data is not None:
+        return src.data
+    assert src.path is not None
+    if src.member is not None:
+        return archive.read_member(src.path, src.member, src.label)
+    with open(src.path, "rb") as fh:
+        data = fh.read(MAX_MEMBER_BYTES + 1)
+    if len(data) > MAX_MEMBER_BYTES:
+        raise ArchiveError(f"文件超过 {MAX_MEMBER_BYTES // 2**20} MB，拒绝转换", code="workbook.too_large",
+                           file=src.label)
+    return data
+
+
+def _convert(src: Source, data: bytes, suffix: str, tmp: str, deadline: Deadline) -> tuple[str | None, str | None]:
+    """A workbook LibreOffice headless converts to .xlsx (in ``tmp``); (path, None) or (None, reason)."""
     from ..libreoffice import convert
 
-    path = src.path
-    if path is None:
-        path = os.path.join(tmp, "book.xls")
-        with open(path, "wb") as fh:
-            fh.write(src.data or b"")
+    path = os.path.join(tmp, "book" + _sniffed_suffix(data, suffix))
+    with open(path, "wb") as fh:
+        fh.write(data)
     try:
         return str(convert(path, "xlsx", os.path.join(tmp, "out"), timeout=max(deadline.left(), 1))), None
     except Exception as e:  # noqa: BLE001 - any failure of the converter becomes a finding
         return None, getattr(e, "message", str(e))
 
 
-def _is_html(src: Source) -> bool:
+def _check_converted(src: Source, data: bytes, suffix: str, profile: str | Profile | None,
+                     deadline: Deadline) -> FileResult:
+    shown, converted_rule, failed_rule = CONVERSIONS[suffix]
+    with tempfile.TemporaryDirectory(prefix="jixiao-conv-") as tmp:
+        converted, why = _convert(src, data, suffix, tmp, deadline)
+        if converted is None:
+            return FileResult.failed(src.label, Finding(failed_rule, "error", f"{shown}无法转换为 .xlsx：{why}"))
+        res = check_file(converted, profile, label=src.label, deadline=deadline)
+        res.findings.insert(0, Finding(converted_rule, "info", f"{shown}已由 LibreOffice 转换为 .xlsx 后检查"))
+        return res
+
+
+def _is_html(data: bytes) -> bool:
     """An "Excel export" that is a web page's table named .xls: read as it is, not converted."""
     from .html_table import is_html
 
-    if src.data is not None:
-        return is_html(src.data[:4096])
-    try:
-        with open(src.path or src.label, "rb") as fh:
-            return is_html(fh.read(4096))
-    except OSError:
-        return False
+    return is_html(data[:4096])
 
 
 def check_source(src: Source, profile: str | Profile | None, deadline: Deadline | None = None) -> FileResult:
-    """Check one source in this process (an .xls is converted by LibreOffice first)."""
+    """Check one source in this process: an archive member is read here, within its bound; an .xls, .ods or
+    .et is converted by LibreOffice first; a report jixiao wrote is listed as not checked."""
     deadline = deadline or Deadline(FILE_SECONDS)
     if src.problem is not None:
         return src.problem
     label = src.label
-    if label.lower().endswith(".xls") and not _is_html(src):
-        with tempfile.TemporaryDirectory(prefix="jixiao-xls-") as tmp:
-            converted, why = _convert_xls(src, tmp, deadline)
-            if converted is None:
-                return FileResult.failed(label, Finding(CONVERT_FAILED, "error", f".xls 文件无法转换为 .xlsx：{why}"))
-            res = check_file(converted, profile, label=label, deadline=deadline)
-            res.findings.insert(0, Finding(CONVERTED, "info", "旧版 .xls 文件已由 LibreOffice 转换为 .xlsx 后检查"))
-            return res
-    return check_file(src.path or label, profile, label=label, data=src.data, deadline=deadline)
+    suffix = Path(label).suffix.lower()
+    try:
+        data = read_input(src) if src.member is not None or suffix in CONVERSIONS else src.data
+    except ArchiveError as e:
+        return FileResult.failed(label, Finding(e.code, "error", e.message))
+    except OSError as e:
+        return FileResult.failed(label, Finding("input.unreadable", "error", f"文件无法读取：{archive.reason(e)}"))
+    if is_own_report(data if data is not None else (src.path or label)):
+        return _own_report(label)
+    if suffix in CONVERSIONS and data is not None and not (suffix == ".xls" and _is_html(data)):
+        return _check_converted(src, data, suffix, profile, deadline)
+    return check_file(src.path or label if data is None else label, profile, label=label, data=data,
+                      deadline=deadline)
 
 
 def run(sources: list[Source], profile: str | Profile | None = None, jobs: int = 1,
@@ -365,7 +433,9 @@ def run(sources: list[Source], profile: str | Profile | None = None, jobs: int =
     ``profile``: the bureau's profile (a name is loaded once, here), None to let each form say.
     ``jobs`` worker processes check files in parallel, each file within ``seconds`` and each worker
     within ``memory`` bytes; ``isolate=False`` checks in this process instead (no deadline can stop
-    a file there). ``progress`` is called with each result as it arrives.
+    a file there). ``progress`` is called with each result as it arrives. The workers keep their temporary
+    files in one folder for the batch, which is removed when the batch ends, however it ends (SIGTERM and
+    SIGHUP included; after SIGKILL, at the next batch's start).
     """
     prof = load_profile(profile) if isinstance(profile, (str, Path)) else profile  # fails before any worker starts
     if not isolate:
@@ -376,7 +446,8 @@ def run(sources: list[Source], profile: str | Profile | None = None, jobs: int =
             if progress:
                 progress(r)
         return out
-    from .workers import WorkerPool
+    from . import scratch
+    from .workers import WorkerPool, stopped_by_signals
 
     warm_up()
     jobs = max(1, min(jobs, len(sources), os.cpu_count() or 1))
@@ -390,7 +461,8 @@ def run(sources: list[Source], profile: str | Profile | None = None, jobs: int =
         else:
             work.append((i, src))
     if work:
-        with WorkerPool(jobs, prof, seconds, memory) as pool:
+        with stopped_by_signals(), scratch.batch_folder() as folder, \
+                WorkerPool(jobs, prof, seconds, memory, folder) as pool:
             for i, r in pool.map(work):
                 results[i] = r
                 if progress:
@@ -420,4 +492,5 @@ def warm_up() -> None:
         load_profile(name)
 
 
-__all__ = ["Source", "collect", "run", "check_source", "warm_up", "FILE_SECONDS"]
+__all__ = ["Source", "collect", "run", "check_source", "warm_up", "member_name", "is_own_report", "FILE_SECONDS",
+           "MAX_MEMBERS", "MAX_DIRECTORY_BYTES", "MAX_MEMBER_RATIO"]

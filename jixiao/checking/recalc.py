@@ -15,6 +15,7 @@ from .xlsx import Book
 CYCLE = rule("formula.cycle", "公式循环引用")
 TIMEOUT = rule("formulas.timeout", "重算超时")
 FAILED = rule("formulas.failed", "无法重算")
+MEMORY = rule("formulas.memory", "重算内存超限")  # raised by `jixiao recalc` past its memory bound
 rule("formulas.unknown_function", "未注册的函数")  # raised by the bridge as a JixiaoError
 MIN_SECONDS = 5.0  # below this much time left, a full recalculation is not started
 

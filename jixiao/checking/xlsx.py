@@ -188,7 +188,13 @@ def zip_directory(source: str | Path | IO[bytes]) -> tuple[int, int] | None:
     if i < 0 or len(data) - i < 22:
         return None
     count, cd_size = struct.unpack_from("<HI", data, i + 10)
-    if count == 0xFFFF or cd_size == 0xFFFFFFFF:  # zip64: the numbers are in the zip64 record
+    # zipfile takes the zip64 record's numbers whenever a zip64 locator precedes the end record, whatever the end
+    # record says: so do the same, and keep the larger of each pair
+    j = i - 20 - 56
+    if j >= 0 and data[i - 20:i - 16] == b"PK\x06\x07" and data[j:j + 4] == b"PK\x06\x06":
+        count64, cd_size64 = struct.unpack_from("<QQ", data, j + 32)
+        count, cd_size = max(count, count64), max(cd_size, cd_size64)
+    elif count == 0xFFFF or cd_size == 0xFFFFFFFF:  # zip64 numbers announced but no record where zipfile looks
         j = data.rfind(b"PK\x06\x06", 0, i)
         if j < 0 or len(data) - j < 56:
             return None

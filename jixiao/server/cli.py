@@ -135,6 +135,7 @@ def dask_run(sources, profile: str | None, address: str, progress=None, seconds:
     from distributed import Client, as_completed
 
     from ..checking import batch
+    from ..errors import Finding, JixiaoError
     from ..profile import load_profile
     from . import work
 
@@ -145,10 +146,13 @@ def dask_run(sources, profile: str | None, address: str, progress=None, seconds:
         futs = {}
         for i, src in enumerate(sources):
             if src.problem is None and src.data is None and src.path is not None:
-                try:
-                    src = batch.Source(src.label, data=Path(src.path).read_bytes())
+                try:  # an archive member is read through its byte counter, like any file
+                    src = batch.Source(src.label, data=batch.read_input(src))
                 except OSError:
                     pass  # the worker reports it unreadable
+                except JixiaoError as e:
+                    src = batch.Source(src.label, problem=batch.FileResult.failed(
+                        src.label, Finding(e.code, "error", e.message)))
             futs[client.submit(work.check_source, src, profile, seconds, pure=False)] = i
         out = [None] * len(sources)
         for fut in as_completed(futs):
@@ -167,7 +171,7 @@ def cmd_check_dask(a: argparse.Namespace) -> int:
 
     sources = batch.collect(a.paths)
     if not sources:
-        print("错误 没有找到工作簿（.xlsx/.xlsm/.xls，或含有它们的文件夹、.zip） [input.empty]", file=sys.stderr)
+        print("错误 没有找到工作簿（.xlsx/.xlsm/.xls/.ods/.et，或含有它们的文件夹、.zip） [input.empty]", file=sys.stderr)
         return 2
     xlsx = report.XlsxReport(a.report) if a.report else None
     results = dask_run(sources, a.profile, a.dask)
