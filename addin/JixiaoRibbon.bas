@@ -5,8 +5,9 @@ Attribute VB_Name = "JixiaoRibbon"
 ' JixiaoText (JxMsg... functions, written from addin/__init__.py).
 Option Explicit
 
-Private Const SETTINGS_APP As String = "jixiao"
-Private Const SETTINGS_SECTION As String = "Ribbon"
+' The profile chosen in the dropDown, for this Excel session. Kept in memory, not in the registry:
+' a registry write would be the module's only write, and virus scanners flag one (docs/addin.md).
+Private chosenProfile As String
 
 Private Function JxProfileIds() As Variant
     ' The items of the dropDown jxProfile in ribbon.xml, in the same order.
@@ -15,8 +16,8 @@ Private Function JxProfileIds() As Variant
 End Function
 
 Private Function JxSelectedProfile() As String
-    ' The profile chosen in the dropDown, kept per user (SaveSetting) across Excel sessions.
-    JxSelectedProfile = GetSetting(SETTINGS_APP, SETTINGS_SECTION, "Profile", "")
+    ' The profile chosen in the dropDown in this session; "" = each form's own default.
+    JxSelectedProfile = chosenProfile
 End Function
 
 Private Function JxReady() As Boolean
@@ -45,7 +46,7 @@ Sub JxProfile(control As IRibbonControl, id As String, index As Integer)
     ' onAction of the dropDown: remember the choice.
     Dim ids As Variant
     ids = JxProfileIds()
-    If index >= LBound(ids) And index <= UBound(ids) Then SaveSetting SETTINGS_APP, SETTINGS_SECTION, "Profile", ids(index)
+    If index >= LBound(ids) And index <= UBound(ids) Then chosenProfile = ids(index)
 End Sub
 
 Sub JxProfileIndex(control As IRibbonControl, ByRef index)

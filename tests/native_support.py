@@ -225,6 +225,23 @@ def recalc_in_libreoffice(files: list[Path], outdir: Path, jobs: int = 2, timeou
     return {f: outdir / f.name for f in files if (outdir / f.name).exists()}
 
 
+def recalc_in_gnumeric(files: list[Path], outdir: Path, jobs: int = 2, timeout: float = 120) -> dict[Path, Path]:
+    """Recalculate each workbook in Gnumeric (``ssconvert --recalc``, one process per file, ``jobs`` at once).
+
+    Returns input file → recalculated .xlsx (inputs Gnumeric could not convert are missing).
+    """
+    outdir.mkdir(parents=True, exist_ok=True)
+    exe = shutil.which("ssconvert") or "ssconvert"
+
+    def one(f: Path) -> None:
+        subprocess.run([exe, "--recalc", str(f), str(outdir / f.name)], capture_output=True, timeout=timeout,
+                       check=False)
+
+    with ThreadPoolExecutor(jobs) as pool:
+        list(pool.map(one, files))
+    return {f: outdir / f.name for f in files if (outdir / f.name).exists()}
+
+
 def sheet_values(path: Path, sheet: str) -> dict[str, Any]:
     """Computed values of one sheet of an .xlsx (numbers, text, error codes as text), by cell."""
     with zipfile.ZipFile(path) as z:

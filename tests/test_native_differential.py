@@ -1,9 +1,10 @@
-"""LibreOffice as the independent judge of the native templates.
+"""LibreOffice and Gnumeric as the two independent judges of the native templates.
 
-Hypothesis draws forms (values as officers write them, odd ones included); each is typed into
-a native template; LibreOffice headless recalculates every file (recalculation forced on load,
-many files per call); every score, total, grade, 偏差原因 hint and split check must equal the
-Python core within 0.005, or show 需核对 where the core cannot read a value. A native formula
+Hypothesis draws forms (values as officers write them, odd ones included, the 定性等级 and 人工评分
+helper columns filled on some rows); each is typed into a native template; LibreOffice headless
+(recalculation forced on load, many files per call) and Gnumeric (``ssconvert --recalc``) each
+recalculate every file; in both, every score, total, grade, 偏差原因 hint and split check must equal
+the Python core within 0.005, or show 需核对 where the core cannot read a value. A native formula
 may also show 需核对 where it cannot be certain; it must never do so for a value written in the
 grammar the formulas read (``_clean`` rows), and never show a number the core does not give.
 A sample of the same filled files goes through the ``formulas`` bridge too, which must agree.
@@ -25,13 +26,13 @@ from jixiao.layouts.fill import form_values
 from jixiao.layouts.writer import build_workbook, template_model
 from jixiao.profile import load_profile
 from jixiao.samples.submissions import fill_bytes
-from native_support import (CHECK, core_answer, dept_form_data, recalc_in_libreoffice, sheet_values,
-                            split_answer)
+from native_support import (CHECK, core_answer, dept_form_data, recalc_in_gnumeric, recalc_in_libreoffice,
+                            sheet_values, split_answer)
 
-HAVE_LO = shutil.which("soffice") is not None
+HAVE_LO = shutil.which("soffice") is not None and shutil.which("ssconvert") is not None
 if not HAVE_LO and os.environ.get("CI"):
-    raise RuntimeError("LibreOffice is required in CI (.ci/run installs it)")
-pytestmark = pytest.mark.skipif(not HAVE_LO, reason="LibreOffice (soffice) not installed")
+    raise RuntimeError("LibreOffice and Gnumeric are required in CI (.ci/run installs them)")
+pytestmark = pytest.mark.skipif(not HAVE_LO, reason="LibreOffice (soffice) or Gnumeric (ssconvert) not installed")
 
 VARIANT = str(Path(__file__).parent / "data" / "native-variant.toml")
 DEPT_PARTS = {"income": ["一般公共预算", "政府性基金拨款", "纳入专户管理的非税收入拨款", "其他资金"],
@@ -133,7 +134,7 @@ def compare(form: dict, values: dict, model, p, parts: dict) -> tuple[list[str],
     return bad, seen
 
 
-def test_native_templates_agree_with_the_core_in_libreoffice_and_formulas(tmp_path):
+def test_native_templates_agree_with_the_core_in_libreoffice_gnumeric_and_formulas(tmp_path):
     started = time.monotonic()
     jobs: list[tuple] = []  # (group, form, model, profile, parts, file)
     for name, kind, profile, n, rows, parts in GROUPS:
@@ -162,16 +163,23 @@ def test_native_templates_agree_with_the_core_in_libreoffice_and_formulas(tmp_pa
         futures = [pool.submit(_bridge_values, str(j[5]), j[2].main.name) for j in sample]
         converted = recalc_in_libreoffice([j[5] for j in jobs], tmp_path / "lo", jobs=2)
         recalculated = time.monotonic()
+        gnumeric = recalc_in_gnumeric([j[5] for j in jobs], tmp_path / "gnumeric", jobs=2)
+        second = time.monotonic()
         bridge_results = [fu.result() for fu in futures]
     bridged = time.monotonic()
     assert len(converted) == len(jobs), f"LibreOffice converted {len(converted)} of {len(jobs)} files"
+    assert len(gnumeric) == len(jobs), f"Gnumeric converted {len(gnumeric)} of {len(jobs)} files"
 
     problems: list[str] = []
     totals: Counter = Counter()
+    filled_helpers: Counter = Counter()
     for name, form, model, p, parts, path in jobs:
         bad, seen = compare(form, sheet_values(converted[path], model.main.name), model, p, parts)
         totals.update(seen)
         problems += [f"{path.name}: {b}" for b in bad]
+        bad, _ = compare(form, sheet_values(gnumeric[path], model.main.name), model, p, parts)
+        problems += [f"{path.name} (Gnumeric): {b}" for b in bad]
+        filled_helpers.update(k for row in form["indicators"] for k in ("grade", "judged") if row.get(k) is not None)
     for (name, form, model, p, parts, path), values in zip(sample, bridge_results):
         plain = {k: (str(v) if type(v).__name__ == "CellError" else v) for k, v in values.items()}
         bad, _ = compare(form, plain, model, p, parts)
@@ -179,6 +187,8 @@ def test_native_templates_agree_with_the_core_in_libreoffice_and_formulas(tmp_pa
     elapsed = time.monotonic() - started
     print(f"\n{len(jobs)} forms, {sum(totals.values())} indicator rows: {dict(totals)}; "
           f"{len(sample)} files through formulas; {elapsed:.0f} s (drawn and filled {filled - started:.0f} s, "
-          f"LibreOffice {recalculated - filled:.0f} s, formulas waited for {bridged - recalculated:.0f} s)")
+          f"LibreOffice {recalculated - filled:.0f} s, Gnumeric {second - recalculated:.0f} s, "
+          f"formulas waited for {bridged - second:.0f} s); helper columns filled: {dict(filled_helpers)}")
     assert not problems, f"{len(problems)} differences:\n" + "\n".join(problems[:60])
     assert totals["scored"] > 0.6 * sum(totals.values())
+    assert filled_helpers["grade"] > 100 and filled_helpers["judged"] > 100

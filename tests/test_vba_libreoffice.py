@@ -8,7 +8,7 @@ xlwings' ``RunPython``. A UNO script (LibreOffice's own Python) opens it headles
 and reads back the cells they wrote.
 
 What LibreOffice cannot show (see docs/addin.md): ``Application.Caller`` in a cell function, the status bar,
-``GetSetting``/``SaveSetting``, the ribbon itself, and Excel's own 1,023-character limit (LibreOffice accepts
+the ribbon itself, and Excel's own 1,023-character limit (LibreOffice accepts
 longer lines; :mod:`tests.test_vba_lint` checks that).
 """
 import io

@@ -70,3 +70,27 @@ def test_libreoffice_imports_the_same_module_texts(xlam, generated, tmp_path):
     assert longest <= vba.MAX_LINE
     for name in build.OWN_MODULES:
         assert vba.lint(seen[name], strict=True) == [], name
+
+
+# Modules the builder writes (ThisWorkbook gets jixiao's Workbook_Open); the others come from xlwings' own
+# quickstart add-in and are shipped as xlwings wrote them.
+OWN_MODULES = {"JixiaoRibbon", "JixiaoText", "JixiaoUDFs", "ThisWorkbook"}
+
+
+def test_a_virus_scanner_sees_in_jixiaos_own_modules_only_the_open_event(xlam):
+    """What oletools' mraptor (the macro triage government antivirus resembles) flags in each module:
+    jixiao's own modules neither write files nor run programs; their one auto-run is Workbook_Open, which
+    registers the functions' Chinese descriptions; every write/execute flag is xlwings' (docs/addin.md)."""
+    from oletools.mraptor import MacroRaptor
+
+    flags = {}
+    for _, _, name, code in VBA_Parser(str(xlam)).extract_macros():
+        mr = MacroRaptor(code)
+        mr.scan()
+        flags[name.removesuffix(".bas").removesuffix(".cls")] = (mr.autoexec, mr.write, mr.execute)
+    assert OWN_MODULES <= set(flags)
+    for name in OWN_MODULES:
+        autoexec, write, execute = flags[name]
+        assert not write and not execute, (name, flags[name])
+        assert autoexec == (name == "ThisWorkbook"), (name, flags[name])
+    assert flags["xlwings"][1:] == (True, True)  # RunPython starts Python and writes its own files

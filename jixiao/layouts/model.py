@@ -316,14 +316,16 @@ def _native_indicator(s: SheetModel, p: Profile, r: int, i: int, fmt: str) -> No
     t, tf = native.text_cells(f"E{r}", r, NATIVE_HELPERS)
     a, af = native.text_cells(f"F{r}", r, NATIVE_HELPERS + width)
     gi = f"{get_column_letter(NATIVE_HELPERS + 2 * width)}{r}"
+    cmp = f"{get_column_letter(NATIVE_HELPERS + 2 * width + 1)}{r}"
     c = {"target": f"E{r}", "actual": f"F{r}", "weight": f"G{r}", "grade": f"J{r}", "judged": f"K{r}", "gi": gi,
-         "name": f"D{r}"}
+         "name": f"D{r}", "cmp": cmp}
     for ref, formula in (tf | af).items():
         s.put(ref, formula, "helper", key=None)
     s.put(gi, native.grade_of_row(p, c, t, a), "helper")
+    s.put(cmp, native.target_comparator(p, c, t), "helper")
     s.put(f"H{r}", native.indicator_score(p, c, t, a), "formula", fmt=fmt, key=f"ind.{i}.score")
     s.put(f"L{r}", native.reason_hint(p, c, t, a, f"H{r}", f"I{r}"), "helper", key=f"ind.{i}.reason_hint")
-    _hide(s, *(get_column_letter(NATIVE_HELPERS + k) for k in range(2 * width + 1)))
+    _hide(s, *(get_column_letter(NATIVE_HELPERS + k) for k in range(2 * width + 2)))
 
 
 def _total_row(s: SheetModel, p: Profile, r: int, label: str, rows: tuple[int, int], funds_row: int, prof: str,

@@ -7,11 +7,14 @@ qualitative grades and words) and from the tables of :mod:`jixiao.values`
 (comparator words, magnitudes, units, full-width characters), so one profile and
 one vocabulary drive both the Python rules and the formula text.
 
-Functions used: IF, AND, OR, NOT, ISNUMBER, IFERROR, N, SUM, COUNT, COUNTIF, MIN,
-MAX, ABS, ROUND, ROUNDUP, ROUNDDOWN, LEN, LEFT, RIGHT, MID, FIND, SUBSTITUTE, TRIM,
-EXACT, VALUE, INDEX, TEXT, CHAR — with array constants only inside MIN/COUNT/INDEX
-(evaluated without array entry in every spreadsheet). No LET, LAMBDA, dynamic
-arrays, REGEX, XLOOKUP, TEXTJOIN, IFS, SWITCH or CONCAT.
+Functions used: IF, AND, OR, NOT, ISNUMBER, N, SUM, COUNT, COUNTIF, MIN, MAX, ABS,
+ROUND, ROUNDUP, ROUNDDOWN, LEN, LEFT, RIGHT, MID, FIND, SUBSTITUTE, TRIM, EXACT,
+UPPER, LOWER, VALUE, CHOOSE, TEXT, CHAR — all in Excel 2010, and every one on
+scalars only: no array constants, no function applied to an array (Gnumeric reads
+``FIND({"0","1"},x)`` as ``FIND("0",x)`` and ``INDEX({1,0.8},2)`` as #REF!, while
+Excel and LibreOffice evaluate them element-wise), no LET, LAMBDA, dynamic arrays,
+REGEX, XLOOKUP, TEXTJOIN, IFS, SWITCH or CONCAT. :data:`LIMITS` holds Excel's limits
+on a formula's length, nesting and arguments, which every generated formula keeps.
 
 Indicator values are read in hidden helper cells, one step per cell. The reading
 follows :func:`jixiao.values.parse_value` exactly where it is certain; where a
@@ -53,9 +56,38 @@ def q(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def arr(items: Iterable[str | float]) -> str:
-    """An array constant."""
-    return "{" + ",".join(q(x) if isinstance(x, str) else format(float(x), "g") for x in items) + "}"
+LIMITS = {"length": 8192, "nesting": 64, "arguments": 255}
+"""Excel 2010's limits on one formula: characters, nested function calls, arguments of one function."""
+
+
+def contains_any(expr: str, items: Iterable[str], raw: Iterable[str] = ()) -> str:
+    """TRUE when the text ``expr`` contains any of ``items`` (case-sensitive; ``raw``: expressions such as
+    ``CHAR(9)``), as an OR of scalar FINDs: the one spelling every spreadsheet evaluates alike."""
+    needles = [q(x) for x in dict.fromkeys(items)] + list(raw)
+    if not needles:
+        return "FALSE"
+    if len(needles) > LIMITS["arguments"]:
+        raise ValueError(f"{len(needles)} words exceed the {LIMITS['arguments']} arguments of OR")
+    tests = [f"ISNUMBER(FIND({n},{expr}))" for n in needles]
+    return tests[0] if len(tests) == 1 else "OR(" + ",".join(tests) + ")"
+
+
+def digits_as_zero(expr: str) -> str:
+    """The text with every digit written 0: one FIND then finds the first digit, or a digit pattern."""
+    for d in "123456789":
+        expr = f'SUBSTITUTE({expr},"{d}","0")'
+    return expr
+
+
+def has_latin_letter(expr: str) -> str:
+    """TRUE when the text holds a letter A–Z or a–z (UPPER folds the small ones; full-width letters stay
+    full-width in every spreadsheet)."""
+    return contains_any(f"UPPER({expr})", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def choose(index: str, items: Iterable[float]) -> str:
+    """The ``index``-th of ``items`` (from 1), without an array constant."""
+    return f"CHOOSE({index}," + ",".join(num(x) for x in items) + ")"
 
 
 def bar_list(words: Iterable[str]) -> str:
@@ -207,9 +239,7 @@ FULLWIDTH_MAPPED = [(chr(k), chr(v)) for k, v in sorted(_FULLWIDTH.items()) if c
 FULLWIDTH_UNMAPPED = [chr(k) for k, v in sorted(_FULLWIDTH.items()) if chr(v) not in _MAPPED_HALF and k != v]
 ODD_SPACE = ["\u00a0", "\u1680", *(chr(c) for c in range(0x2000, 0x200B)), "\u2028", "\u2029", "\u202f",
              "\u205f", "\u0085"]
-# a thousands separator as the core reads it (digit, comma, digit): the formula does not guess
-DIGIT_COMMA = [f"{a},{b}" for a in DIGITS for b in DIGITS]
-TEXT_STEPS = ("fw", "x", "p", "pre", "w", "r", "t", "num", "mu", "post", "mag", "unit", "kind", "cmp", "val", "dim")
+TEXT_STEPS = ("fw", "x", "p", "pre", "w", "r", "t", "num", "mu", "post", "mag", "unit", "kind", "cmp", "val", "dim", "s")
 
 
 def text_helpers(src: str, ref: dict[str, str]) -> dict[str, str]:
@@ -221,16 +251,17 @@ def text_helpers(src: str, ref: dict[str, str]) -> dict[str, str]:
     in it makes the value uncertain); ``t`` its tail after the number; ``num`` the number;
     ``mu`` magnitude and unit; ``post`` the code of a trailing comparator word; ``mag``/``unit`` the
     split; ``kind`` M (measure), Q (text), U (unreadable for certain) or ? (not certain);
-    ``cmp`` the comparator code; ``val`` the value in base units; ``dim`` ratio or the unit.
+    ``cmp`` the comparator code; ``val`` the value in base units; ``dim`` ratio or the unit; ``s`` the
+    normalised text without spaces (what qualitative rows compare and search for words).
     """
     words = sorted(PREFIX_WORDS, key=len, reverse=True)
     R = ref
     x, p = R["x"], R["p"]
     f: dict[str, str] = {}
-    f["fw"] = f'=COUNT(FIND({arr(FULLWIDTH_UNMAPPED)},{src}&""))>0'
+    f["fw"] = "=" + contains_any(f'{src}&""', FULLWIDTH_UNMAPPED)
     f["x"] = "=TRIM(" + _subst_chain(f'{src}&""', FULLWIDTH_MAPPED + [("CHAR13", " "), ("CHAR10", " ")]) + ")"
     f["x"] = f["x"].replace('"CHAR13"', "CHAR(13)").replace('"CHAR10"', "CHAR(10)")
-    f["p"] = f'=IF({x}="",0,MIN(FIND({arr(DIGITS)},{x}&"{DIGITS}")))'
+    f["p"] = f'=IF({x}="",0,FIND("0",{digits_as_zero(x)}&"0"))'
     has_digit = f"AND({p}>0,{p}<=LEN({x}))"
     f["pre"] = f'=IF(AND({p}>1,{has_digit}),TRIM(LEFT({x},{p}-1)),"")'
     pre = R["pre"]
@@ -273,12 +304,11 @@ def text_helpers(src: str, ref: dict[str, str]) -> dict[str, str]:
     f["unit"] = f'=IF({mg}="#","#",MID({m},LEN({mg})+1,LEN({m})))'
     u = R["unit"]
     # kind
-    odd = f'COUNT(FIND({arr(ODD_SPACE)},{src}&""))+COUNT(FIND(CHAR(9),{src}&""))+COUNT(FIND(CHAR(11),{src}&""))+' \
-          f'COUNT(FIND(CHAR(12),{src}&""))>0'
+    odd = contains_any(f'{src}&""', ODD_SPACE, raw=("CHAR(9)", "CHAR(11)", "CHAR(12)"))
     only_cmp = member(_strip_chars(f'SUBSTITUTE({x}," ","")', "%‰"), words)
     w_, r = R["w"], R["r"]
     sign_before = f'AND({p}>1,ISNUMBER(FIND(MID({x},{p}-1,1),"{SIGNS}")))'
-    thousands = f"COUNT(FIND({arr(DIGIT_COMMA)},{x}))>0"
+    thousands = f'ISNUMBER(FIND("0,0",{digits_as_zero(x)}))'  # digit, comma, digit: the formula does not guess
     measure_ok = f'AND({R["num"]}<>"",{mg}<>"#",OR({pre}="",{w_}<>""))'
     pre_code = _code_of(w_, words)
     conflict = f"AND({pre_code}>0,{R['post']}>0,{pre_code}<>{R['post']},{pre_code}<>6,{R['post']}<>6)"
@@ -296,6 +326,7 @@ def text_helpers(src: str, ref: dict[str, str]) -> dict[str, str]:
     f["val"] = f'=IF({R["kind"]}="M",{R["num"]}*{mag_factor}*{scale},"")'
     ratio = "OR(" + ",".join(f"{u}={q(k)}" for k in RATIO_SCALE) + ")"
     f["dim"] = f'=IF({R["kind"]}="M",IF({ratio},"ratio",{u}),"")'
+    f["s"] = f'=SUBSTITUTE({x}," ","")'
     return f
 
 
@@ -322,47 +353,44 @@ def grade_index(p: Profile, label: str) -> str:
     return out
 
 
-def same_text(t: str, a: str) -> str:
-    """TRUE when the actual text is the target's (or its 不 written 未)."""
-    ts, as_ = f'SUBSTITUTE({t}," ","")', f'SUBSTITUTE({a}," ","")'
+def same_text(ts: str, as_: str) -> str:
+    """TRUE when the actual text is the target's (or its 不 written 未); both without spaces (step ``s``)."""
     return f'OR(EXACT({as_},{ts}),EXACT({as_},SUBSTITUTE({ts},"不","未")))'
 
 
-def inferred_grade(p: Profile, t: str, a: str) -> str:
-    """The core's guess of a qualitative grade from the texts (jixiao.deviation.infer_grade)."""
+def inferred_grade(p: Profile, ts: str, as_: str) -> str:
+    """The core's guess of a qualitative grade from the texts without spaces (jixiao.deviation.infer_grade)."""
     rule = p.indicators
     n = len(rule.grades)
-    as_ = f'SUBSTITUTE({a}," ","")'
     out = "1"
     if rule.partly_met_words:
-        out = f"IF(COUNT(FIND({arr(rule.partly_met_words)},{as_}))>0,{min(2, n)},{out})"
+        out = f"IF({contains_any(as_, rule.partly_met_words)},{min(2, n)},{out})"
     if rule.not_met_words:
-        out = f"IF(COUNT(FIND({arr(rule.not_met_words)},{as_}))>0,{n},{out})"
-    return f"IF({same_text(t, a)},1,{out})"
+        out = f"IF({contains_any(as_, rule.not_met_words)},{n},{out})"
+    return f"IF({same_text(ts, as_)},1,{out})"
 
 
 UNPROVEN = -2  # grade index of a row whose actual text says nothing about achievement: the officer's points stand
-_RISKY = tuple("=＝+@") + ("月",) + tuple("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
-"""Characters after which a native formula cannot tell what the core makes of a text (a formula-like text,
-a date): such a row shows 需核对 unless its text is the target's."""
+_RISKY = tuple("=＝+@") + ("月",)
+"""Characters (with the letters A–Z, a–z) after which a native formula cannot tell what the core makes
+of a text (a formula-like text, a date): such a row shows 需核对 unless its text is the target's."""
 
 
-def achievement_grade(p: Profile, t: str, a: str) -> str:
+def achievement_grade(p: Profile, ts: str, as_: str) -> str:
     """The grade index the core gives a qualitative row without a chosen grade (jixiao.deviation
     shows_achievement, then infer_grade): UNPROVEN when the text says nothing about achievement, 0 where a
-    formula cannot be sure (需核对)."""
+    formula cannot be sure (需核对). ``ts``/``as_``: the texts without spaces (step ``s``)."""
     rule = p.indicators
-    ts, as_ = f'SUBSTITUTE({t}," ","")', f'SUBSTITUTE({a}," ","")'
     nothing_happened = (f'AND(OR({as_}="无",{as_}="0",{as_}="零"),OR(LEFT({ts},1)="无",LEFT({ts},1)="零",'
                         f'LEFT({ts},3)="不发生",LEFT({ts},3)="未发生",LEFT({ts},2)="杜绝",LEFT({ts},2)="没有"))')
     says_nothing = f'OR({as_}="",{as_}="无",{as_}="/",{as_}="-",{as_}="—",{as_}="0")'
-    risky = f"COUNT(FIND({arr(_RISKY)},{as_}))>0"
+    risky = f"OR({has_latin_letter(as_)},{contains_any(as_, _RISKY)})"
     words = tuple(rule.met_words or MET_WORDS) + rule.not_met_words + rule.partly_met_words
-    shows = (f"OR({same_text(t, a)},AND(LEN({as_})>=8,COUNT(FIND({arr('0123456789')},{as_}))>0),"
-             f"COUNT(FIND({arr(words)},{as_}))>0)")
-    guess = inferred_grade(p, t, a)
+    shows = (f'OR({same_text(ts, as_)},AND(LEN({as_})>=8,ISNUMBER(FIND("0",{digits_as_zero(as_)}))),'
+             f"{contains_any(as_, words)})")
+    guess = inferred_grade(p, ts, as_)
     return (f"IF({nothing_happened},{guess},IF({says_nothing},{UNPROVEN},"
-            f"IF({risky},IF({same_text(t, a)},1,0),IF({shows},{guess},{UNPROVEN}))))")
+            f"IF({risky},IF({same_text(ts, as_)},1,0),IF({shows},{guess},{UNPROVEN}))))")
 
 
 def quantitative(p: Profile, cmp: str, tv: str, av: str, w: str) -> str:
@@ -386,17 +414,23 @@ def quantitative(p: Profile, cmp: str, tv: str, av: str, w: str) -> str:
     return out
 
 
+def target_comparator(p: Profile, c: dict[str, str], t: dict[str, str]) -> str:
+    """The comparator code the core scores the row by (its own helper cell, ``c["cmp"]``): the target's, and
+    ≥ for a bare rate of an indicator that is a floor by nature, named in ``c["name"]`` (满意度 90%)."""
+    floors = p.indicators.floor_names
+    if not floors:
+        return f"={t['cmp']}"
+    floor = f'AND({t["cmp"]}=0,{t["dim"]}="ratio",{contains_any(c["name"] + "&" + q(""), floors)})'
+    return f"=IF({floor},1,{t['cmp']})"
+
+
 def reading(p: Profile, c: dict[str, str], t: dict[str, str], a: dict[str, str]) -> dict[str, str]:
-    """The core's reading of a quantitative row (jixiao.deviation): ``cmp`` the target's comparator (a bare rate
-    of a floor-by-nature indicator named in ``c["name"]`` is ≥); ``av`` the actual in base units (a bare
+    """The core's reading of a quantitative row (jixiao.deviation): ``cmp`` the comparator of the row's cell
+    ``c["cmp"]`` (:func:`target_comparator`); ``av`` the actual in base units (a bare
     number in the target's unit); ``same`` whether both are comparable; ``unsure`` where the core leaves the
     row unscored (a bare fraction under a percentage, an actual written as a bound that does not prove the
     target met: 未达到95%, 低于90%)."""
-    tcmp, tv = t["cmp"], t["val"]
-    floors = p.indicators.floor_names
-    if floors and c.get("name"):
-        floor = f'AND({tcmp}=0,{t["dim"]}="ratio",COUNT(FIND({arr(floors)},{c["name"]}&""))>0)'
-        tcmp = f"IF({floor},1,{tcmp})"
+    tcmp, tv = c["cmp"], t["val"]
     bare = f'AND({a["unit"]}="",{a["mag"]}="",OR({t["unit"]}<>"",{t["mag"]}<>""))'
     av = f'IF({bare},IF({t["num"]}=0,{a["num"]},{a["num"]}*{tv}/{t["num"]}),{a["val"]})'
     fraction = f'AND({bare},{t["dim"]}="ratio",ABS({a["num"]})>0,ABS({a["num"]})<=1,ABS({t["num"]})>1)'
@@ -424,9 +458,8 @@ def indicator_score(p: Profile, c: dict[str, str], t: dict[str, str], a: dict[st
     quant = (f'IF({a["kind"]}<>"M","{CHECK}",IF(NOT({rd["same"]}),"{CHECK}",IF({rd["unsure"]},"{CHECK}",'
              f'{final(quantitative(p, rd["cmp"], t["val"], rd["av"], G))})))')
     gi = c["gi"]
-    mins = arr([g.min for g in rule.grades])
-    maxs = arr([g.max for g in rule.grades])
-    lo, hi = f"INDEX({mins},{gi})*{G}", f"INDEX({maxs},{gi})*{G}"
+    lo = f"{choose(gi, [g.min for g in rule.grades])}*{G}"
+    hi = f"{choose(gi, [g.max for g in rule.grades])}*{G}"
     default = hi if rule.qualitative_default == "upper" else lo
     qual_raw = f'IF(OR({K}="",{K}>{G}+{EPS}),{default},MIN({hi},MAX({lo},{K})))'
     graded = f'IF(OR({gi}=0,AND({K}<>"",NOT(ISNUMBER({K})))),"{CHECK}",{final(qual_raw)})'
@@ -441,13 +474,13 @@ def grade_of_row(p: Profile, c: dict[str, str], t: dict[str, str], a: dict[str, 
     J = c["grade"]
     key = f"TRIM({J}&\"\")"
     given = f'IF(ISNUMBER(FIND("  ",{J}&"")),0,{grade_index(p, key)})'
-    guess = achievement_grade(p, t["x"], a["x"])
+    ts, as_ = t["s"], a["s"]
+    guess = achievement_grade(p, ts, as_)
     words = p.indicators.not_met_words + p.indicators.partly_met_words
     if words:  # full-width letters or brackets the formula leaves as they are may hide an equal text
-        ts, as_ = f'SUBSTITUTE({t["x"]}," ","")', f'SUBSTITUTE({a["x"]}," ","")'
         # the mapping keeps every length: texts of unequal length cannot become equal
         unsure = (f'AND(OR({t["fw"]},{a["fw"]}),LEN({as_})=LEN({ts}),NOT(EXACT({as_},{ts})),'
-                  f'NOT(EXACT({as_},SUBSTITUTE({ts},"不","未"))),COUNT(FIND({arr(words)},{as_}))>0)')
+                  f'NOT(EXACT({as_},SUBSTITUTE({ts},"不","未"))),{contains_any(as_, words)})')
         guess = f"IF({unsure},0,{guess})"
     inferred = f'IF(OR({a["kind"]}="M",{a["kind"]}="Q"),{guess},0)'
     return f'=IF({t["kind"]}<>"Q",0,IF(TRIM({J}&"")<>"",{given},{inferred}))'

@@ -79,11 +79,7 @@ def converted(originals, tmp_path_factory) -> dict[str, dict[str, Path]]:
 
 
 # Differences the harness found that belong to other work on issue 15, open on this branch.
-KNOWN = {
-    ("html_table_as_xls", "sample_bureau_unit_mismatch"):
-        "issue 15 item 1 (values): an actual typed as the text \"95\" under \"≥90%\" is an error-level "
-        "indicator.unit_mismatch while the number 95 (what an HTML export becomes) is read as 95%",
-}
+KNOWN: dict[tuple[str, str], str] = {}  # (transformation, form) → why its findings may differ, until fixed
 CASES = [pytest.param(t, name, id=f"{t}-{name}",
                       marks=[pytest.mark.xfail(reason=KNOWN[(t, name)], strict=False)] if (t, name) in KNOWN else [])
          for t in TRANSFORMATIONS for name in SOURCES]
