@@ -86,6 +86,10 @@ FORMULAS = [  # {x} is the row's input cell
     "=SUM({1,-2.5,3})",
     "=COUNT({1,-3,TRUE})",
     "=INDEX({1,-2,3},2)",
+    '=COUNTIF($A$1:$A$12,"显著提升")+COUNTIF($A$1:$A$12,"*完成*")*10+COUNTIF($A$1:$A$12,"?级")*100',
+    '=COUNTIF($A$1:$A$12,">10")+COUNTIF($A$1:$A$12,"")*10',
+    '=COUNTIF($A$1:$A$12,"<>显著提升")',
+    '=IF(COUNTIF($A$1:$A$12,"需核对")>0,"需核对",SUM($A$1:$A$12))',
 ]
 OR_OVER_ARRAY = '=OR(ISNUMBER(FIND({"完成","提升"},{x})))'
 # Where a reference calculator is known to differ (each checked by hand against Microsoft's documentation):
@@ -94,6 +98,10 @@ KNOWN_DIFFERENCES = {
     ("formulas", '=SUMPRODUCT(--ISNUMBER(FIND({"%","篇","级"},{x})))'),
     # formulas gives 4: it skips a negative number of an array constant inside SUM
     ("formulas", "=SUM({1,-2.5,3})"),
+    # formulas gives 9: its "<>text" criterion does not count blank cells; Excel's counts every cell not equal
+    ("formulas", '=COUNTIF($A$1:$A$12,"<>显著提升")'),
+    # formulas gives 12: its ">10" reads the text "1,000" as a number; Excel compares numbers with numbers only
+    ("formulas", '=COUNTIF($A$1:$A$12,">10")+COUNTIF($A$1:$A$12,"")*10'),
     # LibreOffice reads only the first element of an array that a function gave OR outside array entry;
     # Excel's OR takes the whole array (OR({FALSE,TRUE}) is TRUE). The native templates do not use it.
     ("libreoffice", OR_OVER_ARRAY),
@@ -172,6 +180,7 @@ def test_the_compiled_calculation_gives_excels_values():
     assert at(OR_OVER_ARRAY, "显著提升") is True
     assert at("=SUM({1,-2.5,3})", 12) == 1.5 and at("=COUNT({1,-3,TRUE})", 12) == 2
     assert at("=INDEX({1,-2,3},2)", 12) == -2
+    assert at(FORMULAS[-4], 12) == 121 and at(FORMULAS[-3], 12) == 11 and at(FORMULAS[-2], 12) == 11
 
 
 def test_the_compiled_calculation_agrees_with_formulas_cell_by_cell(book):

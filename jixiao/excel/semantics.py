@@ -324,6 +324,69 @@ def f_index(array: Any, row: Any = None, col: Any = None) -> Any:
     return v
 
 
+_CRITERION = re.compile(r"^(<=|>=|<>|=|<|>)?(.*)$", re.S)
+
+
+def _wildcard(pattern: str) -> re.Pattern:
+    """Excel's wildcards: * any run, ? one character, ~ escapes the next."""
+    out, i = [], 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "~" and i + 1 < len(pattern):
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        out.append(".*" if c == "*" else "." if c == "?" else re.escape(c))
+        i += 1
+    return re.compile("".join(out), re.S | re.I)
+
+
+def _criterion(crit: Any) -> Callable[[Any], bool]:
+    """COUNTIF's test for one cell: a number (or text reading as one) compares numbers; other text is matched
+    case-insensitively with wildcards; an operator (= <> < > <= >=) may lead; "" and "=" match blank cells."""
+    if isinstance(crit, CellError):
+        raise ExcelErr(crit)
+    if isinstance(crit, bool) or isinstance(crit, (int, float)) or crit is None:
+        op, rest = "=", crit if crit is not None else 0.0
+    else:
+        m = _CRITERION.match(str(crit))
+        assert m is not None  # the pattern matches any text
+        op, rest = m.group(1) or "=", m.group(2)
+    number = rest if isinstance(rest, (int, float)) and not isinstance(rest, bool) else (
+        text_number(rest) if isinstance(rest, str) and rest != "" else None)
+    if isinstance(rest, bool):
+        return lambda v: (v is rest) if op == "=" else (v is not rest) if op == "<>" else False
+    if number is not None:
+        def by_number(v: Any) -> bool:
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                return op == "<>"
+            return {"=": v == number, "<>": v != number, "<": v < number, ">": v > number,
+                    "<=": v <= number, ">=": v >= number}[op]
+        return by_number
+    if rest == "":
+        if op == "=":
+            return lambda v: v is None or (isinstance(crit, str) and crit == "" and v == "")
+        if op == "<>":
+            return lambda v: v is not None and v != ""
+    pattern = _wildcard(str(rest))
+
+    def by_text(v: Any) -> bool:
+        if op in ("=", "<>"):
+            hit = isinstance(v, str) and pattern.fullmatch(v) is not None
+            return hit if op == "=" else not hit
+        if not isinstance(v, str) or isinstance(v, bool):
+            return False
+        a, b = v.upper(), str(rest).upper()
+        return {"<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op]
+    return by_text
+
+
+def f_countif(cells: Any, crit: Any) -> float:
+    """COUNTIF(range, criterion): the cells of the range the criterion matches (errors in the range never do)."""
+    test = _criterion(crit)
+    return float(sum(1 for v in _flat(as_array(cells)) if not isinstance(v, CellError) and test(v)))
+
+
 def f_sumproduct(*arrays: Any) -> float:
     """SUMPRODUCT: the sum of the element-wise products of equally sized arrays; text and blanks count 0."""
     if not arrays:
@@ -390,7 +453,7 @@ BUILTINS: dict[str, Callable[..., Any]] = {
     "SUM": f_sum, "COUNT": f_count, "MIN": f_min, "MAX": f_max, "AVERAGE": f_average, "N": f_n,
     "ISNUMBER": f_isnumber, "AND": f_and, "OR": f_or, "ABS": f_abs, "ROUND": f_round, "ROUNDUP": f_roundup,
     "ROUNDDOWN": f_rounddown, "TEXT": f_text, "NOT": f_not, "FIND": f_find, "INDEX": f_index,
-    "LEN": f_len,     "SUMPRODUCT": f_sumproduct,
+    "LEN": f_len,     "SUMPRODUCT": f_sumproduct, "COUNTIF": f_countif,
 }
 RANGE_ARGS = {"SUM", "COUNT", "MIN", "MAX", "AVERAGE", "AND", "OR"}
 """Functions that read a reference as a range (its text skipped); every argument may be an array."""
@@ -398,7 +461,7 @@ ARRAY_ARGS = {"SUMPRODUCT"}
 """Functions that evaluate their arguments as arrays: a range inside them is an array of its values."""
 ERROR_ARGS = {"ISNUMBER"}
 """Functions that take an error as a value (ISNUMBER(#VALUE!) is FALSE, not #VALUE!)."""
-ARRAY_FIRST = {"INDEX"}
+ARRAY_FIRST = {"INDEX", "COUNTIF"}
 """Functions whose first argument is an array (or range) taken whole; their other arguments are single values."""
 
 
