@@ -214,3 +214,11 @@ def test_formulas_without_arrays_compile_as_before():
     c = compile_sheets({("S", "B1"): "=IF(A1>1,ROUND(A1*2,1),SUM(A1:A3))", ("S", "B2"): '=ISNUMBER(FIND("%",A1))'})
     assert "lift(" not in c.source and "Array(" not in c.source
     assert c.run({("S", "A1"): 2.26})[("S", "B1")] == 4.5
+
+
+def test_a_formula_that_cannot_be_read_names_its_sheet_and_cell():
+    for formula in ("=SUM({1,2;3})", "=NOSUCHFN(1)"):
+        with pytest.raises(FormulaError) as e:
+            compile_sheets({("自评表", "B2"): "=1", ("自评表", "H20"): formula})
+        assert (e.value.sheet, e.value.cell) == ("自评表", "H20")
+        assert "工作表“自评表”单元格 H20" in e.value.message
