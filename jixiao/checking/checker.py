@@ -69,7 +69,7 @@ def check_book(book: Book, profile: Profile | None = None, deadline: Deadline = 
         res.findings.append(Finding(MACROS, "info", "文件含宏（VBA），jixiao 不会运行它"))
     res.findings += link_findings(book)
     book = sealed(book)  # a formula that reads another workbook holds its cached value from here on
-    match = match_template(book) if any(s.formulas for s in book.sheets.values()) else None
+    match = match_template(book, profile) if any(s.formulas for s in book.sheets.values()) else None
     if match is not None and match.exact and _compiles(match.template):
         _template_route(book, match, profile, res)
         return res

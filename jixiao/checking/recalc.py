@@ -6,7 +6,7 @@ import tempfile
 from typing import Any
 
 from ..errors import Finding, JixiaoError
-from ..excel.syntax import FormulaError, parse
+from ..excel.syntax import FormulaError, parse_cell
 from ..rules import rule
 from .deadline import Deadline
 from .templates import Key
@@ -26,11 +26,13 @@ def full_recalc(book: Book, deadline: Deadline) -> tuple[dict[Key, Any], list[Fi
     from ..excel.compiler import evaluation_order
 
     nodes = {}
+    unread: FormulaError | None = None  # the first formula jixiao's parser cannot read, named if formulas fails too
     for s in book.sheets.values():
         for ref, f in s.formulas.items():
             try:
-                nodes[(s.name, ref)] = parse(f)
-            except FormulaError:
+                nodes[(s.name, ref)] = parse_cell(f, s.name, ref)
+            except FormulaError as e:
+                unread = unread or e
                 continue  # formulas will judge what jixiao's parser does not know
     try:
         evaluation_order(nodes)
@@ -48,8 +50,11 @@ def full_recalc(book: Book, deadline: Deadline) -> tuple[dict[Key, Any], list[Fi
                     fh.write(book.raw or b"")
             rc = bridge.calculate(path)
     except JixiaoError as e:
-        return {}, [Finding(e.code, "error", e.message)]
+        return {}, [Finding(e.code, "error", e.message).at(e.sheet, e.cell)]
     except Exception as e:  # noqa: BLE001 - formulas can fail on exotic formulas; the file still gets its other checks
+        if unread is not None:
+            return {}, [Finding(unread.code, "error", f"formulas 无法重算此工作簿（{type(e).__name__}）；"
+                                                      f"{unread.message}").at(unread.sheet, unread.cell)]
         return {}, [Finding(FAILED, "error", f"formulas 无法重算此工作簿：{type(e).__name__}")]
     names = {name.upper(): name for name in book.sheets}
     return {(names.get(sh, sh), cell): x for (sh, cell), x in rc.values.items()}, []

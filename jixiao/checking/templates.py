@@ -1,5 +1,11 @@
 """jixiao's shipped templates as the checker knows them: their formulas, compiled once per process,
 and which template a submitted workbook was made from.
+
+A native template's formulas are written from a rule profile, so the same kind made with another profile
+has other formulas. The default templates (each kind with its own profile) are always known; the native
+templates of any other profile (shipped, or a custom TOML the check is given) are generated on demand, once
+per profile and process, for the profiles that matter to one workbook: the one it names (its 规则配置 cell)
+and the one the check uses.
 """
 from __future__ import annotations
 
@@ -10,7 +16,9 @@ from dataclasses import dataclass, field
 from .. import vocabulary as v
 from ..excel.compiler import Compiled, compile_sheets
 from ..excel.syntax import FormulaError, relative_form
+from ..errors import JixiaoError
 from ..layouts.model import FormModel
+from ..profile import Profile, load_profile
 from .xlsx import Book
 
 Key = tuple[str, str]  # (sheet, "A1")
@@ -71,9 +79,13 @@ class TemplateCalc:
             self._signatures[key] = _signature(self.formulas[key])
         return self._signatures[key]
 
-    def relative(self, key: Key) -> str:
+    def relative(self, key: Key) -> str | None:
+        """The formula in relative form; None when jixiao's parser cannot read it (then only its text matches)."""
         if key not in self._relative:
-            self._relative[key] = relative_form(self.formulas[key], key[1])
+            try:
+                self._relative[key] = relative_form(self.formulas[key], key[1])
+            except FormulaError:
+                self._relative[key] = None
         return self._relative[key]
 
     def field_cells(self) -> dict[str, Key]:
@@ -109,17 +121,74 @@ def _compiled_by_text(formulas: dict[Key, str]) -> Compiled:
 _TEMPLATES: list[TemplateCalc] = []
 
 
+def _calc(kind: str, engine: str, profile: Profile | None = None) -> TemplateCalc:
+    from ..layouts.writer import template_model
+
+    model = template_model(kind, profile=profile, engine=engine)  # type: ignore[arg-type]  # a Profile is accepted
+    forms = {(s.name, ref): f for s in model.sheets for ref, f in s.formulas().items()}
+    return TemplateCalc(kind, model, forms, engine)
+
+
 def templates() -> list[TemplateCalc]:
     """jixiao's shipped templates, with their formulas (compiled lazily, on first match)."""
     if not _TEMPLATES:
-        from ..layouts.writer import ENGINES, TEMPLATES, template_model
+        from ..layouts.writer import ENGINES, TEMPLATES
 
         for engine in ENGINES:
             for kind in TEMPLATES:
-                model = template_model(kind, engine=engine)
-                forms = {(s.name, ref): f for s in model.sheets for ref, f in s.formulas().items()}
-                _TEMPLATES.append(TemplateCalc(kind, model, forms, engine))
+                _TEMPLATES.append(_calc(kind, engine))
     return _TEMPLATES
+
+
+_BY_PROFILE: dict[tuple[str, str], list[TemplateCalc]] = {}
+MAX_PROFILES = 16  # profiles whose native templates are kept per process (a batch meets a handful)
+
+
+def native_templates(profile: Profile) -> list[TemplateCalc]:
+    """The native templates generated with ``profile``: every kind the profile may score, made once per profile
+    and process. (Add-in templates take their profile from a cell; their formulas are the same for any.)"""
+    key = (profile.id, repr(profile))  # a custom TOML may reuse an id with other rules: the content decides
+    if key not in _BY_PROFILE:
+        from ..layouts.writer import TEMPLATES
+
+        made = []
+        for kind in TEMPLATES:
+            try:
+                made.append(_calc(kind, "native", profile))
+            except (JixiaoError, ValueError, KeyError):
+                continue  # a kind this profile cannot make (a rubric without its control rates …)
+        if len(_BY_PROFILE) >= MAX_PROFILES:
+            _BY_PROFILE.pop(next(iter(_BY_PROFILE)))
+        _BY_PROFILE[key] = made
+    return _BY_PROFILE[key]
+
+
+def named_profiles(book: Book) -> list[str]:
+    """The profile names a workbook made from a template states in its 规则配置 cell (where each template has it)."""
+    out: list[str] = []
+    for t in templates():
+        for s in t.model.sheets:
+            ref = s.fields.get(v.PROFILE)
+            sheet = book.sheets.get(s.name)
+            if ref and sheet is not None:
+                x = sheet.values.get(ref)
+                if isinstance(x, str) and x.strip() and x.strip() not in out:
+                    out.append(x.strip())
+    return out
+
+
+def candidate_profiles(book: Book, bureau: Profile | None) -> list[Profile]:
+    """The profiles whose native templates a workbook may come from: the one the check uses, and the ones the
+    workbook names that can be loaded (shipped ones by name; a custom one only as the check's own)."""
+    out: list[Profile] = [bureau] if bureau is not None else []
+    for name in named_profiles(book):
+        if any(p.id == name for p in out):
+            continue
+        try:
+            out.append(load_profile(name))
+        except JixiaoError:
+            continue  # a profile this check does not have: the profile choice reports it
+    return out
 
 
 @dataclass
@@ -140,16 +209,28 @@ def book_formulas(book: Book) -> dict[Key, str]:
             for ref, f in s.formulas.items()}
 
 
-def match_template(book: Book) -> Match | None:
-    """The template whose formulas the workbook has; None when no template's sheets are all present."""
+def match_template(book: Book, bureau: Profile | None = None) -> Match | None:
+    """The template whose formulas the workbook has; None when no template's sheets are all present.
+
+    Known templates: the default ones, and the native ones of the profiles the workbook names and of
+    ``bureau`` (the profile the check uses), generated on demand."""
     formulas = book_formulas(book)
-    exact = [t for t in templates() if t.formulas == formulas]
+    known = templates()
+    exact = [t for t in known if t.formulas == formulas]
+    if not exact:
+        known = list(known)
+        for p in candidate_profiles(book, bureau):
+            known += [t for t in native_templates(p)
+                      if not any(k.kind == t.kind and k.engine == t.engine and k.formulas == t.formulas for k in known)]
+        exact = [t for t in known if t.formulas == formulas]
     if exact:  # the usual case: an untouched template, compared as a whole
         return Match(min(exact, key=lambda t: _level_mismatch(t, book)), [], [], [])
     candidates: list[tuple[int, int, Match]] = []
     signatures = {k: _signature(f) for k, f in formulas.items()}
     relative: dict[Key, str | None] = {}  # the workbook's formulas in relative form, parsed once for all templates
-    for t in templates():
+    named = named_profiles(book)
+    # the templates of the profile the workbook names first: the likely one, and a perfect match ends the search
+    for t in sorted(known, key=lambda t: (t.model.profile not in named, _level_mismatch(t, book))):
         sheets = {s.name for s in t.model.sheets}
         if not sheets <= set(book.sheets) or not _alike(t, signatures):
             continue
@@ -159,6 +240,8 @@ def match_template(book: Book) -> Match | None:
         extra = [k for k in formulas if k[0] in sheets and k not in t.formulas]
         candidates.append((len(changed) + len(extra) + len(overwritten), _level_mismatch(t, book),
                            Match(t, overwritten, changed, extra)))
+        if candidates[-1][:2] == (0, 0):
+            break  # every formula of this template, as written by another program: no other can do better
     if not candidates:
         return None
     return min(candidates, key=lambda c: (c[0], c[1]))[2]
@@ -179,7 +262,7 @@ def _compare(t: TemplateCalc, formulas: dict[Key, str], relative: dict[Key, str 
                     relative[key] = relative_form(got, key[1])
                 except FormulaError:
                     relative[key] = None
-            if relative[key] != t.relative(key):
+            if relative[key] is None or relative[key] != t.relative(key):
                 changed.append(key)
     return overwritten, changed
 

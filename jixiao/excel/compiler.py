@@ -9,6 +9,15 @@ compiled calculation is tested against on every template cell.
 Ranges are handled by their bounds: a range depends on the formula cells inside
 its rectangle (found through an index of formula cells, not by enumerating the
 rectangle), and SUM over ``D:H`` reads only the cells present in the values.
+
+Array constants (``{"0","1",…}``, ``{1,0.8,0.6}``) are evaluated as Excel evaluates
+them in an ordinary (not array-entered) formula: a function or operator that
+expects one value and is given an array gives the array of its results, element
+by element (``FIND({"0","1"},x)``, ``ISNUMBER(…)``, ``--…``); an aggregate (COUNT,
+MIN, SUM, SUMPRODUCT …) reads the array like a range; INDEX picks one element;
+an array left in a cell shows its first element. Inside SUMPRODUCT a range is an
+array too. Which sub-expressions are arrays is decided at compile time, so a
+formula without arrays compiles exactly as before.
 """
 from __future__ import annotations
 
@@ -24,10 +33,18 @@ from ..errors import CellError
 from ..functions import FUNCTIONS
 from ..rules import error_codes
 from .semantics import (
+    ARRAY_ARGS,
+    ARRAY_FIRST,
     BUILTINS,
+    ERROR_ARGS,
     RANGE_ARGS,
+    Array,
     ExcelErr,
     arith,
+    as_array,
+    lift,
+    lifted_if,
+    safe,
     compare,
     is_blank,
     num,
@@ -36,7 +53,7 @@ from .semantics import (
     truth,
     udf_call,
 )
-from .syntax import Area, FormulaError, Node, Ref, area_of, parse, references
+from .syntax import Area, FormulaError, Node, Ref, area_of, parse_cell, references
 
 DENSE_CELLS = 10_000  # a range this small is read cell by cell, as a grid; larger ones only where cells exist
 CHUNK_CELLS = 500  # formula cells per compiled function
@@ -94,9 +111,72 @@ class _Gen:
     def key(self, r: Ref) -> str:
         return self.const((r.sheet or self.sheet, f"{get_column_letter(r.col)}{r.row}"))
 
-    def gen(self, node: Node, sparse: bool = False) -> str:
+    def arrayish(self, node: Node, ctx: bool = False) -> bool:
+        """Whether a node's value is an array (decided at compile time): an array constant, a function or
+        operator that expects single values given an array, and, inside SUMPRODUCT (``ctx``), a range."""
+        k = node.kind
+        if k == "array":
+            return True
+        if k == "range":
+            return ctx
+        if k in ("op", "neg", "pct"):
+            return any(self.arrayish(a, ctx) for a in node.args)
+        if k == "func":
+            name = node.value
+            if name in RANGE_ARGS or name in ARRAY_ARGS or name.startswith("JX_"):
+                return False
+            args = node.args[1:] if name in ARRAY_FIRST else node.args
+            return any(self.arrayish(a, ctx) for a in args)
+        return False
+
+    def element(self, node: Node, ctx: bool) -> str:
+        """Code for an argument of an element-wise call: an array, or one value whose error is kept as a
+        value (an error in a single argument becomes an error in every element, not the whole cell's)."""
+        if self.arrayish(node, ctx):
+            return self.gen_array(node, ctx)
+        code = self.scalar(node)
+        return code if node.kind in ("ref", "num", "str", "bool", "empty") else f"safe(lambda: {code})"
+
+    def gen_array(self, node: Node, ctx: bool) -> str:
+        """Code for a node whose value is an array (:meth:`arrayish`)."""
+        k = node.kind
+        if k == "array":
+            values = [[CellError(x.value) if x.kind == "err" else x.value for x in row] for row in node.rows]
+            return f"Array([list(r) for r in {self.const(values)}])"  # a fresh copy: results never alias the constant
+        if k == "range":
+            return f"as_array({self.gen(node)})"
+        el = lambda a: self.element(a, ctx)  # noqa: E731
+        if k == "neg":
+            return f"lift(lambda x: -num(x), {el(node.args[0])})"
+        if k == "pct":
+            return f"lift(lambda x: num(x)/100.0, {el(node.args[0])})"
+        if k == "op":
+            a, b = (el(x) for x in node.args)
+            if node.value in ("=", "<>", "<", ">", "<=", ">="):
+                return f"lift(lambda x, y: compare({node.value!r}, x, y), {a}, {b})"
+            if node.value == "&":
+                return f"lift(lambda x, y: text(x) + text(y), {a}, {b})"
+            return f"lift(lambda x, y: arith({node.value!r}, x, y), {a}, {b})"
+        name, args = node.value, node.args
+        if name == "IF":
+            if not 2 <= len(args) <= 3:
+                raise FormulaError("IF 参数个数不对")
+            yes = "0.0" if args[1].kind == "empty" else el(args[1])
+            no = el(args[2]) if len(args) > 2 and args[2].kind != "empty" else ("0.0" if len(args) > 2 else "False")
+            return f"lifted_if({el(args[0])}, {yes}, {no})"
+        fn = BUILTINS.get(name)
+        if fn is None:
+            raise FormulaError(f"快速计算不支持函数 {name}")
+        if name in ARRAY_FIRST:  # INDEX(array, {1,2}): the array stays whole, the positions are lifted
+            rest = ", ".join(el(a) for a in args[1:])
+            return f"(lambda a0: lift(lambda *p: B[{name!r}](a0, *p), {rest}))({self.gen(args[0], ctx=ctx)})"
+        return f"lift(B[{name!r}], {', '.join(el(a) for a in args)})"
+
+    def gen(self, node: Node, sparse: bool = False, ctx: bool = False) -> str:
         """Code for a node; ``sparse``: a large range may be read as the list of its present cells
-        (for SUM-like functions, where blanks do not count)."""
+        (for SUM-like functions, where blanks do not count); ``ctx``: inside SUMPRODUCT, where ranges are arrays."""
+        if node.kind != "range" and self.arrayish(node, ctx):
+            return self.gen_array(node, ctx)
         k = node.kind
         if k == "num":
             return repr(float(node.value))
@@ -140,7 +220,7 @@ class _Gen:
                 return f"(text({a}) + text({b}))"
             return f"arith({node.value!r}, {a}, {b})"
         if k == "func":
-            return self.func(node)
+            return self.func(node, ctx)
         raise FormulaError(f"不支持的公式结构 {k}")
 
     def scalar(self, node: Node) -> str:
@@ -148,7 +228,7 @@ class _Gen:
         code = self.gen(node)
         return code if node.kind in ("ref", "num", "str", "bool", "empty") else f"S({code})"
 
-    def func(self, node: Node) -> str:
+    def func(self, node: Node, ctx: bool = False) -> str:
         name, args = node.value, node.args
         if name == "IF":
             if not 1 <= len(args) <= 3:
@@ -170,7 +250,13 @@ class _Gen:
         if fn is None:
             raise FormulaError(f"快速计算不支持函数 {name}")
         if name in RANGE_ARGS:  # a single-cell reference is a 1×1 range there: Excel skips its text
-            return f"B[{name!r}]({', '.join(f'[[{self.gen(a)}]]' if a.kind == 'ref' else self.gen(a, sparse=True) for a in args)})"
+            return f"B[{name!r}]({', '.join(f'[[{self.gen(a)}]]' if a.kind == 'ref' else self.gen(a, sparse=True, ctx=ctx) for a in args)})"
+        if name in ARRAY_ARGS:  # every argument an array; ranges inside are arrays of their values
+            return f"B[{name!r}]({', '.join(self.element(a, True) for a in args)})"
+        if name in ARRAY_FIRST and args:  # the array (or range) whole, then single values
+            return f"B[{name!r}]({', '.join([self.gen(args[0], ctx=ctx)] + [self.scalar(a) for a in args[1:]])})"
+        if name in ERROR_ARGS:  # ISNUMBER(FIND(…)): an error argument is a value there, not the cell's error
+            return f"B[{name!r}]({', '.join(self.element(a, ctx) for a in args)})"
         return f"B[{name!r}]({', '.join(self.scalar(a) for a in args)})"
 
 
@@ -242,10 +328,11 @@ def evaluation_order(nodes: dict[tuple[str, str], Node]) -> list[tuple[str, str]
 def compile_sheets(formulas: dict[tuple[str, str], str]) -> Compiled:
     """Compile formulas {(sheet, "A1"): "=…"} into one function over a values dict.
 
-    Cells are evaluated in dependency order; a cycle raises :class:`FormulaError`.
+    Cells are evaluated in dependency order; a cycle raises :class:`FormulaError`, and so does a formula
+    that cannot be read or uses what the compiler does not know, naming its sheet and cell.
     Each cell's error stays in that cell (as :class:`CellError`) and propagates like Excel's.
     """
-    nodes = {key: parse(f) for key, f in formulas.items()}
+    nodes = {key: parse_cell(f, *key) for key, f in formulas.items()}
     order = evaluation_order(nodes)
     consts: list = []
     chunks: list[list[str]] = []
@@ -253,7 +340,10 @@ def compile_sheets(formulas: dict[tuple[str, str], str]) -> Compiled:
         if i % CHUNK_CELLS == 0:
             chunks.append(["def part(v, g, X, P):"])
         gen = _Gen(key[0], consts)
-        expr = gen.gen(nodes[key])
+        try:
+            expr = gen.gen(nodes[key])
+        except FormulaError as e:
+            raise e.located(*key) from None
         k = gen.const(key)
         chunks[-1] += [f"    if {k} not in P:",  # a pinned cell keeps the value it was given
                        "        try:", f"            r = S({expr})",
@@ -272,7 +362,8 @@ def compile_sheets(formulas: dict[tuple[str, str], str]) -> Compiled:
         return get
 
     env: dict[str, Any] = {"K": consts, "S": scalar, "num": num, "text": text, "truth": truth, "compare": compare,
-                           "arith": arith, "is_blank": is_blank, "B": BUILTINS, "udf_call": udf_call, "Err": ExcelErr}
+                           "arith": arith, "is_blank": is_blank, "B": BUILTINS, "udf_call": udf_call, "Err": ExcelErr,
+                           "Array": Array, "as_array": as_array, "lift": lift, "lifted_if": lifted_if, "safe": safe}
     parts = []
     for lines in chunks:  # compiled in pieces: one function of 50,000 cells would take Python's compiler gigabytes
         source_part = "\n".join(lines)

@@ -19,7 +19,7 @@ from ..values import parse_plain_number
 # ---------------------------------------------------------------------------
 # Excel semantics at run time
 
-VALUE, DIV0, NUM = (CellError(c) for c in ("#VALUE!", "#DIV/0!", "#NUM!"))
+VALUE, DIV0, NUM, NA, REF = (CellError(c) for c in ("#VALUE!", "#DIV/0!", "#NUM!", "#N/A", "#REF!"))
 
 
 class ExcelErr(Exception):
@@ -142,6 +142,65 @@ def arith(op: str, a: Any, b: Any) -> float:
     return r
 
 
+class Array(list):
+    """An array value: rows of values, from an array constant ``{1,0.8;0.6,0}`` or computed element by element.
+
+    A range is a plain list of rows; an array is this subclass, because Excel treats the two alike in
+    aggregates (SUM, COUNT, MIN … read only their numbers) but evaluates a function that expects one
+    value element by element over an array (``FIND({"0","1"},x)`` is the array of both positions).
+    """
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self), len(self[0]) if self else 0
+
+
+def as_array(v: Any) -> "Array":
+    """A range (rows of values) or a single value as an array."""
+    if isinstance(v, Array):
+        return v
+    if isinstance(v, list):
+        return Array(list(row) for row in v)
+    return Array([[v]])
+
+
+def safe(thunk: Callable[[], Any]) -> Any:
+    """A value, or the error it raised as a value: an error in one element of an array stays in that element."""
+    try:
+        return thunk()
+    except ExcelErr as e:
+        return e.err
+
+
+def lift(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn`` element by element over its array arguments, as Excel evaluates a function that expects single
+    values when it is given arrays. Arrays of different sizes: a one-row (one-column) array is repeated down
+    (across), a single value everywhere; beyond the smaller array's size the element is #N/A."""
+    arrays = [a for a in args if isinstance(a, Array)]
+    if not arrays:
+        return fn(*args)
+    rows = max(len(a) for a in arrays)
+    cols = max(len(a[0]) for a in arrays)
+
+    def at(a: Any, r: int, c: int) -> Any:
+        if not isinstance(a, Array):
+            return a
+        h, w = a.shape
+        rr, cc = (0 if h == 1 else r), (0 if w == 1 else c)
+        return a[rr][cc] if rr < h and cc < w else NA
+
+    return Array([[safe(lambda r=r, c=c: fn(*(at(a, r, c) for a in args))) for c in range(cols)]
+                  for r in range(rows)])
+
+
+def lifted_if(cond: Any, yes: Any, no: Any) -> Any:
+    """IF over an array condition: each element chooses its branch (both branches already computed)."""
+    def pick(c: Any, y: Any, n: Any) -> Any:
+        return y if truth(c) else n
+
+    return lift(pick, cond, yes, no)
+
+
 def _flat(v: Any):
     if isinstance(v, list):
         for row in v:
@@ -214,6 +273,140 @@ def f_isnumber(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+def f_not(v: Any) -> bool:
+    return not truth(v)
+
+
+def _utf16(s: str) -> str:
+    """The text as Excel counts its characters: UTF-16 code units (a character outside the BMP counts two)."""
+    if all(ord(c) < 0x10000 for c in s):
+        return s
+    return "".join(c if ord(c) < 0x10000 else chr(0xD800 + ((ord(c) - 0x10000) >> 10)) + chr(0xDC00 + ((ord(c) - 0x10000) & 0x3FF))
+                   for c in s)
+
+
+def f_find(find_text: Any, within_text: Any, start: Any = None) -> float:
+    """FIND: the position of ``find_text`` in ``within_text`` (case-sensitive, from ``start``); #VALUE! when absent."""
+    needle, hay = _utf16(text(find_text)), _utf16(text(within_text))
+    n = 1 if start is None else int(num(start))
+    if n < 1 or n > len(hay) + 1:
+        raise ExcelErr(VALUE)
+    i = hay.find(needle, n - 1)
+    if i < 0:
+        raise ExcelErr(VALUE)
+    return float(i + 1)
+
+
+def f_len(v: Any) -> float:
+    return float(len(_utf16(text(v))))
+
+
+def f_index(array: Any, row: Any = None, col: Any = None) -> Any:
+    """INDEX(array, n) of a one-row or one-column array or range, INDEX(array, row, column) of any.
+    Positions start at 1; a position outside the array is #REF!."""
+    rows = as_array(array)
+    h, w = rows.shape
+    r = 0 if row is None else int(num(row))
+    c = 0 if col is None else int(num(col))
+    if r < 0 or c < 0:
+        raise ExcelErr(VALUE)
+    if col is None and h == 1 and w > 1:  # INDEX({1,0.8,0.6}, n): a single row is indexed by its columns
+        r, c = 1, r
+    if r == 0 or c == 0:
+        if (r == 0 and h > 1) or (c == 0 and w > 1):
+            raise ExcelErr(VALUE)  # a whole row or column of the array: not one value
+        r, c = r or 1, c or 1
+    if r > h or c > w:
+        raise ExcelErr(REF)
+    v = rows[r - 1][c - 1]
+    if isinstance(v, CellError):
+        raise ExcelErr(v)
+    return v
+
+
+_CRITERION = re.compile(r"^(<=|>=|<>|=|<|>)?(.*)$", re.S)
+
+
+def _wildcard(pattern: str) -> re.Pattern:
+    """Excel's wildcards: * any run, ? one character, ~ escapes the next."""
+    out, i = [], 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "~" and i + 1 < len(pattern):
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        out.append(".*" if c == "*" else "." if c == "?" else re.escape(c))
+        i += 1
+    return re.compile("".join(out), re.S | re.I)
+
+
+def _criterion(crit: Any) -> Callable[[Any], bool]:
+    """COUNTIF's test for one cell: a number (or text reading as one) compares numbers; other text is matched
+    case-insensitively with wildcards; an operator (= <> < > <= >=) may lead; "" and "=" match blank cells."""
+    if isinstance(crit, CellError):
+        raise ExcelErr(crit)
+    if isinstance(crit, bool) or isinstance(crit, (int, float)) or crit is None:
+        op, rest = "=", crit if crit is not None else 0.0
+    else:
+        m = _CRITERION.match(str(crit))
+        assert m is not None  # the pattern matches any text
+        op, rest = m.group(1) or "=", m.group(2)
+    number = rest if isinstance(rest, (int, float)) and not isinstance(rest, bool) else (
+        text_number(rest) if isinstance(rest, str) and rest != "" else None)
+    if isinstance(rest, bool):
+        return lambda v: (v is rest) if op == "=" else (v is not rest) if op == "<>" else False
+    if number is not None:
+        def by_number(v: Any) -> bool:
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                return op == "<>"
+            return {"=": v == number, "<>": v != number, "<": v < number, ">": v > number,
+                    "<=": v <= number, ">=": v >= number}[op]
+        return by_number
+    if rest == "":
+        if op == "=":
+            return lambda v: v is None or (isinstance(crit, str) and crit == "" and v == "")
+        if op == "<>":
+            return lambda v: v is not None and v != ""
+    pattern = _wildcard(str(rest))
+
+    def by_text(v: Any) -> bool:
+        if op in ("=", "<>"):
+            hit = isinstance(v, str) and pattern.fullmatch(v) is not None
+            return hit if op == "=" else not hit
+        if not isinstance(v, str) or isinstance(v, bool):
+            return False
+        a, b = v.upper(), str(rest).upper()
+        return {"<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op]
+    return by_text
+
+
+def f_countif(cells: Any, crit: Any) -> float:
+    """COUNTIF(range, criterion): the cells of the range the criterion matches (errors in the range never do)."""
+    test = _criterion(crit)
+    return float(sum(1 for v in _flat(as_array(cells)) if not isinstance(v, CellError) and test(v)))
+
+
+def f_sumproduct(*arrays: Any) -> float:
+    """SUMPRODUCT: the sum of the element-wise products of equally sized arrays; text and blanks count 0."""
+    if not arrays:
+        raise ExcelErr(VALUE)
+    arrs = [as_array(a) for a in arrays]
+    if any(a.shape != arrs[0].shape for a in arrs):
+        raise ExcelErr(VALUE)
+    total = 0.0
+    for r in range(arrs[0].shape[0]):
+        for c in range(arrs[0].shape[1]):
+            prod = 1.0
+            for a in arrs:
+                v = a[r][c]
+                if isinstance(v, CellError):
+                    raise ExcelErr(v)
+                prod *= float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else 0.0
+            total += prod
+    return total
+
+
 def f_and(*args: Any) -> bool:
     vals = [truth(v) for a in args for v in _flat(a) if not (isinstance(a, list) and (v is None or isinstance(v, str)))]
     if not vals:
@@ -259,9 +452,17 @@ def f_text(v: Any, fmt: Any) -> str:
 BUILTINS: dict[str, Callable[..., Any]] = {
     "SUM": f_sum, "COUNT": f_count, "MIN": f_min, "MAX": f_max, "AVERAGE": f_average, "N": f_n,
     "ISNUMBER": f_isnumber, "AND": f_and, "OR": f_or, "ABS": f_abs, "ROUND": f_round, "ROUNDUP": f_roundup,
-    "ROUNDDOWN": f_rounddown, "TEXT": f_text,
+    "ROUNDDOWN": f_rounddown, "TEXT": f_text, "NOT": f_not, "FIND": f_find, "INDEX": f_index,
+    "LEN": f_len,     "SUMPRODUCT": f_sumproduct, "COUNTIF": f_countif,
 }
 RANGE_ARGS = {"SUM", "COUNT", "MIN", "MAX", "AVERAGE", "AND", "OR"}
+"""Functions that read a reference as a range (its text skipped); every argument may be an array."""
+ARRAY_ARGS = {"SUMPRODUCT"}
+"""Functions that evaluate their arguments as arrays: a range inside them is an array of its values."""
+ERROR_ARGS = {"ISNUMBER"}
+"""Functions that take an error as a value (ISNUMBER(#VALUE!) is FALSE, not #VALUE!)."""
+ARRAY_FIRST = {"INDEX", "COUNTIF"}
+"""Functions whose first argument is an array (or range) taken whole; their other arguments are single values."""
 
 
 def call_cell_function(fn: CellFunction, args: list[Any]) -> Any:
@@ -305,6 +506,9 @@ def udf_call(fn: CellFunction, *args: Any) -> Any:
 
 
 def scalar(v: Any) -> Any:
+    """One value: a range must be a single cell (else #VALUE!); an array in a cell shows its first element."""
+    if isinstance(v, Array):
+        return v[0][0] if v and v[0] else VALUE
     if isinstance(v, list):
         if len(v) == 1 and len(v[0]) == 1:
             return v[0][0]

@@ -1,7 +1,7 @@
 """Excel formula syntax: tokens, a small AST, relative forms and references.
 
 * :func:`parse` reads a formula into a small AST (numbers, strings, references,
-  ranges, function calls, operators with Excel's precedence);
+  ranges, array constants ``{1,0.8;0.6,0}``, function calls, operators with Excel's precedence);
 * :func:`relative_form` writes it with references relative to its own cell
   (R[1]C[-2]), so the same formula filled down a column compares equal in every
   row, and a shared formula can be expanded by :func:`shift_formula`;
@@ -32,6 +32,24 @@ error_codes({
 class FormulaError(JixiaoError):
     code = "formula.unsupported"
 
+    def located(self, sheet: str, cell: str, file: str | None = None) -> "FormulaError":
+        """The error naming the cell whose formula it is about (in its message too, as officers read it)."""
+        if self.cell is None:
+            self.sheet, self.cell = sheet, cell
+            self.message = f"工作表“{sheet}”单元格 {cell}：{self.message}"
+        if file and not self.file:
+            self.file = file
+        self.args = (str(self),)
+        return self
+
+
+def parse_cell(formula: str, sheet: str, cell: str, file: str | None = None) -> "Node":
+    """:func:`parse` for the formula of a known cell: an error names the file, sheet and cell."""
+    try:
+        return parse(formula)
+    except FormulaError as e:
+        raise e.located(sheet, cell, file) from None
+
 
 MAX_ROWS = 1_048_576  # Excel's sheet: rows and columns a whole-column or whole-row range spans
 MAX_COLS = 16_384
@@ -55,7 +73,7 @@ _TOKEN = re.compile(r"""
   | (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
   | (?P<bool>(?:TRUE|FALSE)(?![\w(]))
   | (?P<name>[A-Za-z_\u4e00-\u9fff][\w.\u4e00-\u9fff]*)
-  | (?P<op><>|<=|>=|[-+*/^&=<>%(),:])
+  | (?P<op><>|<=|>=|[-+*/^&=<>%(),:{};])
 """, re.X)
 
 
@@ -70,9 +88,15 @@ class Ref:
 
 @dataclass(frozen=True)
 class Node:
-    kind: str  # num str bool err ref range func op neg pct empty name
-    value: Any = None
+    kind: str  # num str bool err ref range func op neg pct empty name array
+    value: Any = None  # array: its number of columns; its elements (num str bool err) are args, row by row
     args: tuple = ()
+
+    @property
+    def rows(self) -> list[tuple["Node", ...]]:
+        """An array constant's elements, row by row."""
+        n = self.value
+        return [self.args[i:i + n] for i in range(0, len(self.args), n)]
 
 
 def _parse_cell(text: str, sheet: str | None) -> Ref:
@@ -222,12 +246,48 @@ class _Parser:
                     return Node("func", name, tuple(args))
                 if t != ("op", ","):
                     raise FormulaError(f"函数参数之间缺少逗号：{_short(self.formula)}")
+        if (kind, text) == ("op", "{"):
+            return self.array()
         if (kind, text) == ("op", "("):
             node = self.expr()
             if self.take() != ("op", ")"):
                 raise FormulaError(f"括号不配对：{_short(self.formula)}")
             return node
         raise FormulaError(f"公式无法解析：{_short(self.formula)}（“{text}”）")
+
+    def array(self) -> Node:
+        """An array constant after its ``{``: constants separated by ``,`` (columns) and ``;`` (rows), every row
+        as long as the first, as Excel requires. Elements are numbers (a leading ``-`` allowed), strings,
+        TRUE/FALSE and error literals; references and expressions are not allowed in an array constant."""
+        rows: list[list[Node]] = [[]]
+        while True:
+            kind, text = self.take()
+            sign = 1.0
+            if (kind, text) in (("op", "-"), ("op", "+")):
+                sign = -1.0 if text == "-" else 1.0
+                kind, text = self.take()
+                if kind != "num":
+                    raise FormulaError(f"数组常量中的“{text}”不是数字：{_short(self.formula)}")
+            if kind == "num":
+                rows[-1].append(Node("num", sign * float(text)))
+            elif kind == "str":
+                rows[-1].append(Node("str", text[1:-1].replace('""', '"')))
+            elif kind == "bool":
+                rows[-1].append(Node("bool", text == "TRUE"))
+            elif kind == "err":
+                rows[-1].append(Node("err", text))
+            else:
+                raise FormulaError(f"数组常量只能含数字、文字、TRUE/FALSE 与错误值，不能含“{text}”：{_short(self.formula)}")
+            kind, text = self.take()
+            if (kind, text) == ("op", "}"):
+                break
+            if (kind, text) == ("op", ";"):
+                rows.append([])
+            elif (kind, text) != ("op", ","):
+                raise FormulaError(f"数组常量的元素之间应为“,”或“;”，而不是“{text}”：{_short(self.formula)}")
+        if any(len(r) != len(rows[0]) for r in rows):
+            raise FormulaError(f"数组常量各行的元素个数不同：{_short(self.formula)}")
+        return Node("array", len(rows[0]), tuple(x for r in rows for x in r))
 
 
 def tree_depth(node: Node) -> int:
@@ -268,6 +328,8 @@ def _ref_text(r: Ref, host_row: int, host_col: int, relative: bool) -> str:
 def _write(node: Node, host_row: int, host_col: int, relative: bool) -> str:
     w = lambda n: _write(n, host_row, host_col, relative)  # noqa: E731
     k = node.kind
+    if k == "array":
+        return "{" + ";".join(",".join(w(x) for x in row) for row in node.rows) + "}"
     if k == "num":
         v = node.value
         return repr(int(v)) if float(v).is_integer() and abs(v) < 1e15 else repr(v)
@@ -302,10 +364,38 @@ def _host(cell: str) -> tuple[int, int]:
     return int(m.group(2)), column_index_from_string(m.group(1))
 
 
+_TEXT_FIRST = {"FIND", "FINDB", "SEARCH", "SEARCHB"}  # functions that read their first argument as text
+
+
+def _number_text(v: float) -> str:
+    return repr(int(v)) if float(v).is_integer() and abs(v) < 1e15 else repr(v)
+
+
+def _as_text(node: Node) -> Node:
+    """A number constant read as text where the function reads text anyway: FIND(0,…) is FIND("0",…)."""
+    if node.kind == "num":
+        return Node("str", _number_text(node.value))
+    if node.kind == "array":
+        return Node("array", node.value, tuple(_as_text(x) for x in node.args))
+    return node
+
+
+def _text_constants(node: Node) -> Node:
+    """The formula with number constants written as text where only their text counts (the first argument of
+    FIND and SEARCH): Gnumeric re-saves ``FIND({"0","1"},x)`` as ``FIND({0,1},x)``, the same formula."""
+    if not node.args:
+        return node
+    args = tuple(_text_constants(a) for a in node.args)
+    if node.kind == "func" and node.value in _TEXT_FIRST and args:
+        args = (_as_text(args[0]),) + args[1:]
+    return Node(node.kind, node.value, args)
+
+
 def relative_form(formula: str, cell: str) -> str:
-    """The formula with references relative to ``cell``: equal for a formula filled down a column."""
+    """The formula with references relative to ``cell``: equal for a formula filled down a column, and for
+    the same formula as another program writes it (number constants FIND reads as text written as text)."""
     row, col = _host(cell)
-    return _write(parse(formula), row, col, True)
+    return _write(_text_constants(parse(formula)), row, col, True)
 
 
 def _shift_node(node: Node, dr: int, dc: int) -> Node:
