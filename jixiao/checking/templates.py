@@ -141,15 +141,19 @@ def book_formulas(book: Book) -> dict[Key, str]:
 
 
 def match_template(book: Book) -> Match | None:
-    """The template whose formulas the workbook has; None when no template's sheets are all present."""
+    """The template whose formulas the workbook has; None when no template's sheets are all present.
+
+    A department or project form whose officer inserted or deleted 年度总体目标 or indicator rows is compared
+    with its template made with that many rows (:func:`resized_templates`)."""
     formulas = book_formulas(book)
-    exact = [t for t in templates() if t.formulas == formulas]
+    pool = templates() + resized_templates(book)
+    exact = [t for t in pool if t.formulas == formulas]
     if exact:  # the usual case: an untouched template, compared as a whole
         return Match(min(exact, key=lambda t: _level_mismatch(t, book)), [], [], [])
     candidates: list[tuple[int, int, Match]] = []
     signatures = {k: _signature(f) for k, f in formulas.items()}
     relative: dict[Key, str | None] = {}  # the workbook's formulas in relative form, parsed once for all templates
-    for t in templates():
+    for t in pool:
         sheets = {s.name for s in t.model.sheets}
         if not sheets <= set(book.sheets) or not _alike(t, signatures):
             continue
@@ -162,6 +166,67 @@ def match_template(book: Book) -> Match | None:
     if not candidates:
         return None
     return min(candidates, key=lambda c: (c[0], c[1]))[2]
+
+
+MAX_ROWS = 500  # indicator or goal rows a resized template may have (a form, not a data dump)
+_RESIZED: dict[tuple, TemplateCalc | None] = {}
+
+
+def resized_templates(book: Book) -> list[TemplateCalc]:
+    """The shipped department and project templates remade with the workbook's numbers of goal and indicator
+    rows, where these differ from the template's: rows inserted or deleted the way officers do (copied rows
+    carry their formulas, and the totals' ranges run from the indicator header to the marker row below the
+    last indicator row, so they stay those of the template made with that many rows)."""
+    out = []
+    for t in templates():
+        s = t.model.main
+        if s.indicator_block is None or s.name not in book.sheets:
+            continue
+        found = _indicator_block(book.sheets[s.name].values, s)
+        if found is None or found == s.indicator_block:
+            continue
+        (top, marker), (head, _) = found, s.indicator_block
+        goals = sum(1 for k in s.fields if k.startswith("goals.") and k.endswith(".target")) + top - head
+        rows = marker - top - 1
+        if not (1 <= goals <= MAX_ROWS and 1 <= rows <= MAX_ROWS):
+            continue
+        key = (t.kind, t.engine, t.model.profile, goals, rows)
+        if key not in _RESIZED:
+            _RESIZED[key] = _resized(t, goals, rows)
+        if _RESIZED[key] is not None:
+            out.append(_RESIZED[key])  # type: ignore[arg-type]
+    return out
+
+
+def _indicator_block(values: dict, s) -> tuple[int, int] | None:
+    """(header row, marker row) of the indicator table in a sheet's values, found by the template's labels:
+    the header row's texts, and the label of the row below the marker (合计, 总分)."""
+    head, marker = s.indicator_block
+    header = {re.sub(r"\d+", "", ref): c.value for ref, c in s.cells.items()
+              if ref.endswith(str(head)) and re.fullmatch(rf"[A-Z]+{head}", ref) and isinstance(c.value, str)}
+    after = s.cells.get(f"A{marker + 1}")
+    if not header or after is None or not isinstance(after.value, str):
+        return None
+    rows = sorted({int(m.group(1)) for ref in values if (m := re.fullmatch(r"A(\d+)", ref))})
+    top = next((r for r in rows if all(values.get(f"{col}{r}") == text for col, text in header.items())), None)
+    if top is None:
+        return None
+    end = next((r for r in rows if r > top and values.get(f"A{r}") == after.value), None)
+    return None if end is None else (top, end - 1)
+
+
+def _resized(t: TemplateCalc, goals: int, rows: int) -> TemplateCalc | None:
+    from ..errors import JixiaoError
+    from ..layouts.writer import template_model
+
+    default_goals = sum(1 for k in t.model.main.fields if k.startswith("goals.") and k.endswith(".target"))
+    try:
+        model = template_model(t.kind, t.model.profile, t.engine, indicator_rows=rows,
+                               goal_rows=None if goals == default_goals else goals)
+    except JixiaoError:
+        return None
+    forms = {(s.name, ref): f for s in model.sheets for ref, f in s.formulas().items()}
+    return TemplateCalc(t.kind, model, forms, t.engine)
 
 
 def _compare(t: TemplateCalc, formulas: dict[Key, str], relative: dict[Key, str | None]
