@@ -263,6 +263,7 @@ def _goal_rows(s: SheetModel, top: int, n: int) -> int:
     # the label heads its block instead of a merge down the rows: a merge that a page break cuts prints its
     # label once, mid-table, and leaves its border open at the break
     s.put(f"A{top}", "年度总体目标", "header")
+    s.heights[top] = 30  # the label on two lines, the row no taller
     s.put(f"B{top}", "预期目标", "header", to=f"D{top}")
     s.put(f"E{top}", "实际完成情况", "header", to=f"I{top}")
     for i in range(n):  # about as wide as each other: the texts are of like length
@@ -285,6 +286,7 @@ def _indicator_rows(s: SheetModel, p: Profile, top: int, n: int, prof: str,
     (above the marker) are summed, and deleted rows leave the ranges right, in every spreadsheet.
     """
     s.put(f"A{top}", "绩效指标", "header")
+    s.heights[top] = 24  # 绩效指标 fits column A on one line as printed (wider than the estimate takes it)
     heads = ("一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因分析及改进措施")
     for col, text in zip("BCDEFGHI", heads):
         s.put(f"{col}{top}", text, "header")
@@ -325,7 +327,7 @@ def _indicator_rows(s: SheetModel, p: Profile, top: int, n: int, prof: str,
     marker = last + 1
     s.put(f"A{marker}", None, "blank")
     s.put(f"B{marker}", None, "blank", to=f"I{marker}")
-    s.heights[marker] = 6
+    s.heights[marker] = 4
     s.indicator_block = (top, marker)
     s.title_rows = f"{top}:{top}"
     return first, last, marker + 1
