@@ -104,3 +104,40 @@ def test_xls_is_converted_and_says_so(tmp_path):
     [res] = batch.run(batch.collect([xls]), "hunan-dept-2024")
     assert res.findings[0].rule == "xls.converted"
     assert res.total == 99 and res.unit == "湖南省机关事务管理局"
+
+
+def _page_texts(pdf) -> list[str]:
+    pages = page_orientations(pdf)
+    return [subprocess.run(["pdftotext", "-f", str(i), "-l", str(i), str(pdf), "-"], capture_output=True,
+                           text=True).stdout for i in range(1, len(pages) + 1)]
+
+
+@pytest.mark.parametrize("engine", ["udf", "native"])
+def test_every_page_of_the_indicator_table_shows_its_header(tmp_path, engine):
+    """The filled department template prints the indicator table from page 2 on, its header on every page,
+    so 分值 and 得分 can be told apart on each sheet of paper; the table starts a page of its own."""
+    from importlib import resources
+
+    from jixiao.layouts.fill import load_form, write_filled
+
+    form = load_form(resources.files("jixiao.samples") / "hunan-2024-dept.json")
+    book = write_filled("dept-province", form, tmp_path / "dept.xlsx", engine=engine)
+    texts = _page_texts(convert(book, "pdf", tmp_path))
+    main = [t for t in texts if "填表说明" not in t]
+    assert len(main) >= 3
+    header = ("一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因分析及改进措施")
+    for page, text in enumerate(main[1:3], start=2):
+        assert all(h in text for h in header), f"page {page} lacks the indicator header"
+    assert "一级指标" not in main[0] and "年度资金总额" in main[0]  # page 1: funds and goals only
+    assert "合计" in main[-1] and "总分" in main[-1]
+
+
+def test_every_page_of_the_rubric_names_its_levels(tmp_path):
+    """County rubric: the header row on every page, and each row's 一级/二级指标 with their points."""
+    texts = _page_texts(convert(templates_dir() / "county-rubric.xlsx", "pdf", tmp_path))
+    rubric = [t for t in texts if "评分要点" in t]
+    assert len(rubric) >= 2
+    assert "过程" in rubric[0] and "过程" in rubric[1]  # 过程 runs over the page break, named on both pages
+    for text in rubric:
+        assert "（8分" not in text or "目标设定\n（8分）" in text or "（8分）" in text
+        assert not any(line.strip() == "）" for line in text.splitlines())  # no closing bracket left alone

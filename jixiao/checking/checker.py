@@ -297,6 +297,7 @@ def _formula_findings(match: Match, book: Book, computed: dict, field_cells: set
     out: list[Finding] = []
     missing_cache = 0
     no_addin: list[str] = []
+    blank_addin: list[Finding] = []  # JX_ totals left blank where the scores they sum show #NAME?
     t = match.template
     for key in t.formulas:
         sheet, ref = key
@@ -326,8 +327,12 @@ def _formula_findings(match: Match, book: Book, computed: dict, field_cells: set
         elif _shows_no_addin(cached, t.formulas[key]):
             no_addin.append(ref)  # saved by a program without jixiao's functions (WPS, LibreOffice, Excel without add-in)
         elif not differs and not _same(cached, expected):
-            out.append(Finding(STALE, "error", "单元格保存的结果与重新计算不一致（未重算，或使用了旧版规则/加载项）",
-                               expected=expected, found=cached).at(sheet, ref))
+            f = Finding(STALE, "error", "单元格保存的结果与重新计算不一致（未重算，或使用了旧版规则/加载项）",
+                        expected=expected, found=cached).at(sheet, ref)
+            (blank_addin if cached == "" and "JX_" in t.formulas[key] else out).append(f)
+    if no_addin:
+        blank_addin = []  # a program without jixiao's functions recalculated: COUNT of #NAME? scores is 0, so ""
+    out += blank_addin
     if no_addin:
         out.append(Finding(NO_ADDIN, "warning",
                            f"{len(no_addin)} 个得分单元格显示 #NAME?：文件是在没有 jixiao 加载项的程序中保存的"

@@ -39,6 +39,7 @@ class TemplateCalc:
     model: FormModel
     formulas: dict[Key, str]
     engine: str = "udf"
+    profile: Profile | None = None  # the profile it was made with; None: its kind's default
     _compiled: Compiled | None = None
     _whole: Compiled | None = None
     _relative: dict[Key, str] = field(default_factory=dict)
@@ -126,7 +127,7 @@ def _calc(kind: str, engine: str, profile: Profile | None = None) -> TemplateCal
 
     model = template_model(kind, profile=profile, engine=engine)  # type: ignore[arg-type]  # a Profile is accepted
     forms = {(s.name, ref): f for s in model.sheets for ref, f in s.formulas().items()}
-    return TemplateCalc(kind, model, forms, engine)
+    return TemplateCalc(kind, model, forms, engine, profile)
 
 
 def templates() -> list[TemplateCalc]:
@@ -213,15 +214,18 @@ def match_template(book: Book, bureau: Profile | None = None) -> Match | None:
     """The template whose formulas the workbook has; None when no template's sheets are all present.
 
     Known templates: the default ones, and the native ones of the profiles the workbook names and of
-    ``bureau`` (the profile the check uses), generated on demand."""
+    ``bureau`` (the profile the check uses), generated on demand. A department or project form whose officer
+    inserted or deleted 年度总体目标 or indicator rows is compared with its template made with that many rows
+    (:func:`resized_templates`)."""
     formulas = book_formulas(book)
-    known = templates()
+    known = templates() + resized_templates(book, templates())
     exact = [t for t in known if t.formulas == formulas]
     if not exact:
         known = list(known)
         for p in candidate_profiles(book, bureau):
-            known += [t for t in native_templates(p)
-                      if not any(k.kind == t.kind and k.engine == t.engine and k.formulas == t.formulas for k in known)]
+            mine = [t for t in native_templates(p)
+                    if not any(k.kind == t.kind and k.engine == t.engine and k.formulas == t.formulas for k in known)]
+            known += mine + resized_templates(book, mine)
         exact = [t for t in known if t.formulas == formulas]
     if exact:  # the usual case: an untouched template, compared as a whole
         return Match(min(exact, key=lambda t: _level_mismatch(t, book)), [], [], [])
@@ -245,6 +249,70 @@ def match_template(book: Book, bureau: Profile | None = None) -> Match | None:
     if not candidates:
         return None
     return min(candidates, key=lambda c: (c[0], c[1]))[2]
+
+
+MAX_ROWS = 500  # indicator or goal rows a resized template may have (a form, not a data dump)
+MAX_RESIZED = 64  # resized templates kept per process
+_RESIZED: dict[tuple, TemplateCalc | None] = {}
+
+
+def resized_templates(book: Book, base: list[TemplateCalc]) -> list[TemplateCalc]:
+    """The department and project templates of ``base`` remade with the workbook's numbers of goal and indicator
+    rows, where these differ from the template's: rows inserted or deleted the way officers do (copied rows
+    carry their formulas, and the totals' ranges run from the indicator header to the marker row below the
+    last indicator row, so they stay those of the template made with that many rows)."""
+    out = []
+    for t in base:
+        s = t.model.main
+        if s.indicator_block is None or s.name not in book.sheets:
+            continue
+        found = _indicator_block(book.sheets[s.name].values, s)
+        if found is None or found == s.indicator_block:
+            continue
+        (top, marker), (head, _) = found, s.indicator_block
+        goals = sum(1 for k in s.fields if k.startswith("goals.") and k.endswith(".target")) + top - head
+        rows = marker - top - 1
+        if not (1 <= goals <= MAX_ROWS and 1 <= rows <= MAX_ROWS):
+            continue
+        key = (t.kind, t.engine, t.model.profile, None if t.profile is None else repr(t.profile), goals, rows)
+        if key not in _RESIZED:
+            if len(_RESIZED) >= MAX_RESIZED:
+                _RESIZED.pop(next(iter(_RESIZED)))
+            _RESIZED[key] = _resized(t, goals, rows)
+        if _RESIZED[key] is not None:
+            out.append(_RESIZED[key])  # type: ignore[arg-type]
+    return out
+
+
+def _indicator_block(values: dict, s) -> tuple[int, int] | None:
+    """(header row, marker row) of the indicator table in a sheet's values, found by the template's labels:
+    the header row's texts, and the label of the row below the marker (合计, 总分)."""
+    head, marker = s.indicator_block
+    header = {re.sub(r"\d+", "", ref): c.value for ref, c in s.cells.items()
+              if ref.endswith(str(head)) and re.fullmatch(rf"[A-Z]+{head}", ref) and isinstance(c.value, str)}
+    after = s.cells.get(f"A{marker + 1}")
+    if not header or after is None or not isinstance(after.value, str):
+        return None
+    rows = sorted({int(m.group(1)) for ref in values if (m := re.fullmatch(r"A(\d+)", ref))})
+    top = next((r for r in rows if all(values.get(f"{col}{r}") == text for col, text in header.items())), None)
+    if top is None:
+        return None
+    end = next((r for r in rows if r > top and values.get(f"A{r}") == after.value), None)
+    return None if end is None else (top, end - 1)
+
+
+def _resized(t: TemplateCalc, goals: int, rows: int) -> TemplateCalc | None:
+    from ..errors import JixiaoError
+    from ..layouts.writer import template_model
+
+    default_goals = sum(1 for k in t.model.main.fields if k.startswith("goals.") and k.endswith(".target"))
+    try:
+        model = template_model(t.kind, t.profile, t.engine, indicator_rows=rows,  # type: ignore[arg-type]
+                               goal_rows=None if goals == default_goals else goals)
+    except JixiaoError:
+        return None
+    forms = {(s.name, ref): f for s in model.sheets for ref, f in s.formulas().items()}
+    return TemplateCalc(t.kind, model, forms, t.engine, t.profile)
 
 
 def _compare(t: TemplateCalc, formulas: dict[Key, str], relative: dict[Key, str | None]

@@ -101,7 +101,6 @@ _SHEET = re.compile(rf"<{_NS}sheet\b([^>]*)/?>")
 _REL = re.compile(r"<Relationship\b([^>]*)/?>")
 _DEFNAME = re.compile(rf"<{_NS}definedName\b([^>]*)>(.*?)</{_NS}definedName>", re.S)
 _MERGE = re.compile(rf'<{_NS}mergeCell\s+ref="([^"]+)"')
-_DIM = re.compile(rf'<{_NS}dimension\s+ref="([^"]+)"')
 _REF = re.compile(r"([A-Z]{1,3})(\d+)")
 _R_ATTR = re.compile(r'\br="([A-Z]{1,3})(\d+)"')
 _T_ATTR = re.compile(r'\bt="(\w+)"')
@@ -429,13 +428,8 @@ def _cells(xml: str):
 
 def _read_sheet(xml: str, name: str, shared: list[str], label: str, styles: list[str | None] | None = None) -> Sheet:
     s = Sheet(name)
-    dim = _DIM.search(xml)
-    if dim:
-        last = dim.group(1).split(":")[-1]
-        m = _REF.match(last)
-        if m and int(m.group(2)) > MAX_ROW:
-            raise WorkbookError(f"工作表有 {int(m.group(2))} 行，远超自评表的规模，拒绝读取",
-                                code="workbook.too_large", file=label, sheet=name)
+    # The declared <dimension> is not a limit: LibreOffice declares A1:AT1048576 once an officer deletes a row
+    # (it keeps an empty formatted row 1048576). The cells that hold something are bounded below.
     masters: dict[str, tuple[str, int, int]] = {}
     pending: list[tuple[str, str]] = []
     read = 0

@@ -74,6 +74,10 @@ class SheetModel:
     protect: bool = True
     last_row: int = 0
     hidden_cols: list[str] = field(default_factory=list)  # helper columns of native formulas
+    row_breaks: list[int] = field(default_factory=list)  # manual page breaks after these rows
+    # the indicator table's ends: its header row and the marker row below its last indicator row. Totals sum
+    # from the one to the other, so a row an officer inserts anywhere between them is inside every range.
+    indicator_block: tuple[int, int] | None = None
     fit_rows: dict[int, float] = field(default_factory=dict)  # rows whose height follows their text → least height
 
     # -- building ---------------------------------------------------------
@@ -256,11 +260,15 @@ def _hide(s: SheetModel, *cols: str) -> None:
 
 
 def _goal_rows(s: SheetModel, top: int, n: int) -> int:
-    s.put(f"A{top}", "年度总体目标", "header", to=f"A{top + n}")
+    # the label heads its block instead of a merge down the rows: a merge that a page break cuts prints its
+    # label once, mid-table, and leaves its border open at the break
+    s.put(f"A{top}", "年度总体目标", "header")
+    s.heights[top] = 30  # the label on two lines, the row no taller
     s.put(f"B{top}", "预期目标", "header", to=f"D{top}")
     s.put(f"E{top}", "实际完成情况", "header", to=f"I{top}")
     for i in range(n):  # about as wide as each other: the texts are of like length
         r = top + 1 + i
+        s.put(f"A{r}", None, "blank")
         s.put(f"B{r}", None, "input_long", to=f"D{r}", key=f"goals.{i}.target")
         s.put(f"E{r}", None, "input_long", to=f"I{r}", key=f"goals.{i}.actual")
         s.fit_rows[r] = 48
@@ -269,8 +277,16 @@ def _goal_rows(s: SheetModel, top: int, n: int) -> int:
 
 def _indicator_rows(s: SheetModel, p: Profile, top: int, n: int, prof: str,
                     engine: str = "udf") -> tuple[int, int, int]:
-    """The 绩效指标 table. Returns (first row, last row, next free row)."""
-    s.put(f"A{top}", "绩效指标", "header", to=f"A{top + n}")
+    """The 绩效指标 table. Returns (first row, last row, next free row).
+
+    The header row is the sheet's print title (repeated on every page the table runs to), so it names the
+    table itself in column A rather than a label merged down the rows. Below the last indicator row a thin
+    marker row closes the table: totals run from the header row to the marker row (``indicator_block``), so
+    rows an officer inserts inside the table, above its first row or, as 填表说明 says, below its last row
+    (above the marker) are summed, and deleted rows leave the ranges right, in every spreadsheet.
+    """
+    s.put(f"A{top}", "绩效指标", "header")
+    s.heights[top] = 24  # 绩效指标 fits column A on one line as printed (wider than the estimate takes it)
     heads = ("一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因分析及改进措施")
     for col, text in zip("BCDEFGHI", heads):
         s.put(f"{col}{top}", text, "header")
@@ -280,6 +296,7 @@ def _indicator_rows(s: SheetModel, p: Profile, top: int, n: int, prof: str,
     fmt = _score_fmt(p)
     for i in range(n):
         r = first + i
+        s.put(f"A{r}", None, "blank")
         s.put(f"B{r}", None, "input_text", key=f"ind.{i}.level1")
         s.put(f"C{r}", None, "input_text", key=f"ind.{i}.level2")
         s.put(f"D{r}", None, "input_text", key=f"ind.{i}.name")
@@ -307,7 +324,13 @@ def _indicator_rows(s: SheetModel, p: Profile, top: int, n: int, prof: str,
                prompt="定性指标：选择完成等级；不选时按实际完成情况判断", error="")
     s.validate("decimal", f"K{first}:K{last}", "0", "100", prompt="定性指标：在等级区间内给出具体得分",
                error="得分应为 0–100 的数字")
-    return first, last, last + 1
+    marker = last + 1
+    s.put(f"A{marker}", None, "blank")
+    s.put(f"B{marker}", None, "blank", to=f"I{marker}")
+    s.heights[marker] = 4
+    s.indicator_block = (top, marker)
+    s.title_rows = f"{top}:{top}"
+    return first, last, marker + 1
 
 
 def _native_indicator(s: SheetModel, p: Profile, r: int, i: int, fmt: str) -> None:
@@ -330,7 +353,8 @@ def _native_indicator(s: SheetModel, p: Profile, r: int, i: int, fmt: str) -> No
 
 def _total_row(s: SheetModel, p: Profile, r: int, label: str, rows: tuple[int, int], funds_row: int, prof: str,
                grade_prefix: str = "", engine: str = "udf") -> int:
-    """总分 = 执行率得分 + 指标得分 (capped by 执行率 where the profile says), its weight and 等级."""
+    """总分 = 执行率得分 + 指标得分 (capped by 执行率 where the profile says), its weight and 等级; ``rows``: the
+    ends of the ranges summed (the indicator table's header and marker rows)."""
     first, last = rows
     s.put(f"A{r}", label, "header", to=f"F{r}")
     s.put(f"G{r}", f"=N(G{funds_row})+SUM(G{first}:G{last})", "formula", fmt="0.##", key="total.weight")
@@ -369,7 +393,8 @@ def _footer(s: SheetModel, r: int, note: str) -> int:
     return r + 1
 
 
-def _form_guide(kind: str, p: Profile, n_ind: int, engine: str = "udf") -> list[tuple[str, str]]:
+def _form_guide(kind: str, p: Profile, n_ind: int, engine: str = "udf", new_page: bool = False
+                ) -> list[tuple[str, str]]:
     if engine == "native":
         scoring = ("得分与等级", "得分、合计、总分与等级由普通公式计算（Excel 2010 及以上、WPS 表格、LibreOffice 均可），"
                                 "不需要加载项；计分规则取自规则配置“" + p.id + "”（K2），生成模板时写入公式。"
@@ -395,9 +420,12 @@ def _form_guide(kind: str, p: Profile, n_ind: int, engine: str = "udf") -> list[
         ("偏差原因", "得分低于分值的指标必须填写“偏差原因分析及改进措施”；大幅超额完成的指标宜说明原因。"
                     "辅助列 L 会提示。"),
         ("增加指标行", f"表内预留 {n_ind} 行指标。行数不够时：撤消工作表保护，选中最后一个指标行整行，"
-                      "复制，再在其下方“插入复制的单元格”，公式会随之复制，合计自动包含新行；完成后重新保护工作表。"),
+                      "复制，再在其下方“插入复制的单元格”（WPS、LibreOffice：在其下方插入行，再粘贴），公式会随之复制，"
+                      "合计、总分自动包含新行；在表内任意位置插入、删除整行也一样。最后一个指标行下方的细行是表格的结束行，"
+                      "请勿删除。完成后重新保护工作表。"),
         scoring,
-        ("打印", "A4 纸，标题行每页重复，按页宽缩放；辅助列不打印。"),
+        ("打印", "A4 纸，按页宽缩放；" + ("绩效指标表从新的一页开始，" if new_page else "")
+                 + "绩效指标表的表头（一级指标 … 得分）每页重复；辅助列不打印。"),
     ]
 
 
@@ -426,7 +454,9 @@ def dept_form(level: str = "province", profile: str | Profile = "hunan-dept-2024
                     [("按收入性质分", ["一般公共预算", "政府性基金拨款", "纳入专户管理的非税收入拨款", "其他资金"]),
                      ("按支出性质分", ["基本支出", "项目支出"])], True, prof, engine)
     r = _goal_rows(s, r, goal_rows)
-    first, last, r = _indicator_rows(s, p, r, indicator_rows, prof, engine)
+    s.row_breaks.append(r - 1)  # the indicator table starts a page, under its header
+    _, _, r = _indicator_rows(s, p, r, indicator_rows, prof, engine)
+    first, last = s.indicator_block  # type: ignore[misc]
     fmt = _score_fmt(p)
     s.put(f"A{r}", "合计", "header", to=f"F{r}")
     s.put(f"G{r}", f"=SUM(G{first}:G{last})", "formula", fmt="0.##", key="sum_row.weight")
@@ -439,7 +469,7 @@ def dept_form(level: str = "province", profile: str | Profile = "hunan-dept-2024
     r = _total_row(s, p, r + 1, "总分（执行率得分 + 绩效指标得分）", (first, last), 5, prof, engine=engine)
     r = _footer(s, r, "注：执行率 = 全年执行数 / 全年预算数 × 100%；得分低于分值的指标须填写偏差原因分析及改进措施。")
     kind = f"{level_zh}部门整体支出绩效自评表"
-    return FormModel(f"dept-{level}", "部门整体支出绩效自评表", p.id, [s], _form_guide(kind, p, indicator_rows, engine),
+    return FormModel(f"dept-{level}", "部门整体支出绩效自评表", p.id, [s], _form_guide(kind, p, indicator_rows, engine, True),
                      engine)
 
 
@@ -470,8 +500,8 @@ def project_form(profile: str | Profile = "national-2020", indicator_rows: int =
     r = _funds_rows(s, p, 5, "项目资金（万元）", [("资金来源", ["其中：本年财政拨款", "上年结转资金", "其他资金"])],
                     False, prof, engine)
     r = _goal_rows(s, r, goal_rows)
-    first, last, r = _indicator_rows(s, p, r, indicator_rows, prof, engine)
-    r = _total_row(s, p, r, "总分", (first, last), 6, prof, grade_prefix="等级：", engine=engine)
+    _, _, r = _indicator_rows(s, p, r, indicator_rows, prof, engine)
+    r = _total_row(s, p, r, "总分", s.indicator_block, 6, prof, grade_prefix="等级：", engine=engine)  # type: ignore[arg-type]
     _footer(s, r, "注：执行率 = 全年执行数 / 全年预算数 × 100%；定量指标完成的得满分，未完成的按 实际完成值/指标值 × 分值 计分；"
                   "定性指标按达成、部分达成、未达成三档计分。")
     return FormModel("project", "项目支出绩效自评表", p.id, [s],

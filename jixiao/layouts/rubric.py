@@ -306,18 +306,20 @@ def _rubric_sheet(p: Profile, engine: str = "udf") -> SheetModel:
     rows = _rubric_rows(prof, nat)
     top = 3
     weights = [p.rubric_weights.get(row.name) for row in rows]
-    # merge runs of equal level labels; a label shows its points ("投入（15分）") when the profile fixes them
+    # a level label shows its points ("投入（15分）", on a line of their own) when the profile fixes them; it is
+    # written on every row of its group rather than merged down the group: a merge that a page break cuts
+    # prints its label once, mid-table, and leaves its border open at the break
     for col, attr in (("A", "level1"), ("B", "level2")):
         start = 0
         for i in range(1, len(rows) + 1):
             if i == len(rows) or getattr(rows[i], attr) != getattr(rows[start], attr):
-                a, z = top + start, top + i - 1
                 name = getattr(rows[start], attr)
                 group = weights[start:i]
                 points = (p.weights.first_level.get(name) if attr == "level1" else p.rubric_groups.get(name)) \
                     or (sum(w for w in group if w is not None) if all(w is not None for w in group) else None)
-                label = f"{name}（{points:g}分）" if points else name
-                s.put(f"{col}{a}", label, "header", to=f"{col}{z}" if z > a else None)
+                label = f"{name}\n（{points:g}分）" if points else name
+                for r in range(top + start, top + i):
+                    s.put(f"{col}{r}", label, "header")
                 start = i
     for i, row in enumerate(rows):
         r = top + i

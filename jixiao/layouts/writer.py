@@ -21,6 +21,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.properties import PageSetupProperties
 
 from ..rules import error_codes
@@ -170,7 +171,7 @@ def _autofit_heights(s: SheetModel) -> dict[int, float]:
             continue
         col = "".join(ch for ch in ref if ch.isalpha())
         width = span.get(ref, s.widths.get(col, 8.43)) - 1
-        lines = max(1, -(-int(_text_units(spec.value)) // max(1, int(width))))
+        lines = sum(max(1, -(-int(_text_units(part)) // max(1, int(width)))) for part in spec.value.split("\n"))
         size = 9 if spec.style in ("note", "helper", "helper_header") else 11
         heights[row] = max(heights.get(row, 20), lines * size * 1.35 + 5)
     return heights
@@ -215,6 +216,8 @@ def _write_sheet(ws, s: SheetModel) -> None:
     ws.page_margins.top, ws.page_margins.bottom = 0.6, 0.7
     ws.page_margins.header, ws.page_margins.footer = 0.3, 0.3  # the footer line has 0.4″ of its own
     ws.print_title_rows = s.title_rows
+    for row in s.row_breaks:
+        ws.row_breaks.append(Break(id=row))
     ws.print_area = s.print_area
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"
     ws.oddFooter.center.font = FANGSONG
@@ -322,18 +325,24 @@ TEMPLATES: dict[str, tuple[str, object]] = {
 ENGINES = ("udf", "native")
 
 
-def template_model(kind: str, profile: str | None = None, engine: str = "udf") -> FormModel:
+def template_model(kind: str, profile: str | None = None, engine: str = "udf", *, indicator_rows: int | None = None,
+                   goal_rows: int | None = None) -> FormModel:
     """The form model of a shipped template: ``engine`` udf (JX_… functions of the add-in) or native
-    (formulas every spreadsheet has, generated from the profile)."""
+    (formulas every spreadsheet has, generated from the profile). ``indicator_rows``/``goal_rows``: the
+    department and project forms with that many rows, as an officer who inserted or deleted rows has them."""
     from ..errors import JixiaoError
 
     if kind not in TEMPLATES:
         raise JixiaoError(f"没有模板“{kind}”，可用：{'、'.join(TEMPLATES)}", code="template.unknown")
     if engine not in ENGINES:
         raise JixiaoError(f"没有计算方式“{engine}”，可用：{'、'.join(ENGINES)}", code="template.engine")
-    if profile is None and engine == "udf":
+    rows: dict[str, Any] = {k: n for k, n in (("indicator_rows", indicator_rows), ("goal_rows", goal_rows))
+                            if n is not None}
+    if profile is None and engine == "udf" and not rows:
         return TEMPLATES[kind][1]()  # type: ignore[operator]
     kw: dict[str, Any] = {} if profile is None else {"profile": profile}
+    if rows and kind in ("dept-province", "dept-city", "dept-county", "project"):
+        kw |= rows
     builders = {"dept-province": lambda: dept_form("province", engine=engine, **kw),
                 "dept-city": lambda: dept_form("city", engine=engine, **kw),
                 "dept-county": lambda: dept_form("county", engine=engine, **kw),
@@ -417,6 +426,7 @@ def signature(path: str | Path) -> dict:
             "widths": {k: v.width for k, v in sorted(ws.column_dimensions.items())},
             "heights": {k: v.height for k, v in sorted(ws.row_dimensions.items()) if v.height},
             "print": [ws.page_setup.orientation, ws.page_setup.paperSize, ws.page_setup.fitToWidth,
-                      ws.print_title_rows, ws.print_area], "protected": bool(ws.protection.sheet),
+                      ws.print_title_rows, ws.print_area, [b.id for b in ws.row_breaks.brk]],
+            "protected": bool(ws.protection.sheet),
         }
     return json.loads(json.dumps(out, default=str))
