@@ -172,6 +172,13 @@ def test_outputs_judged_by_identity_special_files_and_writability(tmp_path):
         assert p.returncode == 2 and "[output.special]" in p.stderr.decode(), p.stderr.decode()
         assert time.perf_counter() - t < 60
     assert tty.is_symlink() and fifo.exists()
+    # /proc/self/fd/1 is a regular file when the shell redirects stdout to one: still a name of the system's
+    redirected = tmp_path / "stdout.txt"
+    with open(redirected, "wb") as fd1:
+        p = subprocess.run([sys.executable, "-m", "jixiao", "check", str(inputs), "--csv", "/proc/self/fd/1"],
+                           stdout=fd1, stderr=subprocess.PIPE, timeout=120)
+    assert p.returncode == 2 and "[output.special]" in p.stderr.decode(), p.stderr.decode()
+    assert redirected.stat().st_size == 0 and not redirected.is_symlink()
     gone = tmp_path / "not-a-folder"
     gone.write_text("x")
     p = _jixiao("check", str(inputs), "--html", str(gone / "r.html"))

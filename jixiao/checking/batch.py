@@ -285,6 +285,16 @@ def _identity(path: str | Path) -> tuple[int, int] | None:
     return st.st_dev, st.st_ino
 
 
+_SYSTEM_TREES = ("/dev", "/proc", "/sys")
+
+
+def _system_name(path: Path) -> bool:
+    """True when the path, or what its links lead to, is under /dev, /proc or /sys: names of devices and of
+    other processes' files (``/proc/self/fd/1`` is whatever the shell redirected), never a report's place."""
+    names = {os.path.abspath(path), os.path.realpath(path)}
+    return any(n == t or n.startswith(t + os.sep) for n in names for t in _SYSTEM_TREES)
+
+
 def output_clash(output: str | Path, inputs: Iterable[str | Path], sources: Iterable[Source] = ()
                  ) -> tuple[str, str] | None:
     """Why ``output`` cannot be written, as (code, Chinese message), or None.
@@ -304,6 +314,8 @@ def output_clash(output: str | Path, inputs: Iterable[str | Path], sources: Iter
         base = src.label.split("!", 1)[0] if "!" in src.label else None
         if base and base.lower().endswith(".zip"):
             files.add(_identity(base) or (-1, -1))
+    if _system_name(out):
+        return "output.special", "输出路径位于系统的 /dev、/proc 或 /sys 之下（或指向那里），拒绝写入"
     try:
         st = os.stat(out)
     except OSError:
