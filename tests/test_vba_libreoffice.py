@@ -16,6 +16,7 @@ import json
 import shutil
 import subprocess
 import zipfile
+from pathlib import Path
 
 import jixiao_addin
 import pytest
@@ -37,35 +38,14 @@ UNO = _uno_python() if shutil.which("soffice") else None
 pytestmark = pytest.mark.skipif(UNO is None, reason="LibreOffice with Python-UNO not installed")
 
 RUNNER = r'''
-import json, os, subprocess, sys, tempfile, time
-import uno
-from com.sun.star.beans import PropertyValue
-
-
-def prop(name, value):
-    p = PropertyValue()
-    p.Name, p.Value = name, value
-    return p
-
+import json, sys
+sys.path.insert(0, sys.argv[3])
+from uno_office import file_url, office_desktop, prop
 
 path, job = sys.argv[1], json.loads(sys.argv[2])
-profile = tempfile.mkdtemp(prefix="jixiao-uno-")
-pipe = "jixiao%d" % os.getpid()
-office = subprocess.Popen(["soffice", "-env:UserInstallation=file://" + profile, "--headless", "--norestore",
-                           "--invisible", "--accept=pipe,name=%s;urp;" % pipe],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-out, desktop = {}, None
-try:
-    local = uno.getComponentContext()
-    resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
-    for _ in range(240):
-        try:
-            ctx = resolver.resolve("uno:pipe,name=%s;urp;StarOffice.ComponentContext" % pipe)
-            break
-        except Exception:
-            time.sleep(0.25)
-    desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
-    doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(os.path.abspath(path)), "_blank", 0,
+out = {}
+with office_desktop("vba") as desktop:
+    doc = desktop.loadComponentFromURL(file_url(path), "_blank", 0,
                                        (prop("Hidden", True), prop("MacroExecutionMode", 4),
                                         prop("FilterName", "Calc MS Excel 2007 VBA XML")))
     provider = doc.getScriptProvider()
@@ -80,16 +60,6 @@ try:
     sheet = doc.Sheets.getByIndex(0)
     out["cells"] = {ref: sheet.getCellRangeByName(ref).getString() for ref in job["read"]}
     doc.close(True)
-finally:
-    if desktop is not None:
-        try:
-            desktop.terminate()
-        except Exception:
-            pass
-    try:
-        office.wait(timeout=60)
-    except Exception:
-        office.kill()
 print(json.dumps(out))
 '''
 
@@ -149,7 +119,8 @@ def result(tmp_path_factory):
     script = tmp / "runner.py"
     script.write_text(RUNNER, encoding="utf-8")
     job = {"run": ["Messages", "Register", "ErrorValue", "Score"], "read": ["H1", "H2", "H3", "H4", "H5", "H9"]}
-    proc = subprocess.run([UNO, str(script), str(probe), json.dumps(job)], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run([UNO, str(script), str(probe), json.dumps(job), str(Path(__file__).parent)],
+                          capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])
 

@@ -15,20 +15,9 @@ The sheet's protection (no password) is lifted first and put back last, as the f
 formula is recalculated before the workbook is saved as .xlsx, so the saved values are LibreOffice's own.
 """
 import json
-import os
-import subprocess
 import sys
-import tempfile
-import time
 
-import uno
-from com.sun.star.beans import PropertyValue
-
-
-def prop(name, value):
-    p = PropertyValue()
-    p.Name, p.Value = name, value
-    return p
+from uno_office import file_url, office_desktop, prop
 
 
 def edit(doc, job):
@@ -57,39 +46,11 @@ def edit(doc, job):
 
 
 def main(src, out, job):
-    profile = tempfile.mkdtemp(prefix="jixiao-uno-rows-")
-    pipe = "jixiaorows%d" % os.getpid()
-    office = subprocess.Popen(["soffice", "-env:UserInstallation=file://" + profile, "--headless", "--norestore",
-                               "--invisible", "--accept=pipe,name=%s;urp;" % pipe],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    desktop = None
-    try:
-        local = uno.getComponentContext()
-        resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
-        ctx = None
-        for _ in range(480):
-            try:
-                ctx = resolver.resolve("uno:pipe,name=%s;urp;StarOffice.ComponentContext" % pipe)
-                break
-            except Exception:
-                time.sleep(0.25)
-        desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
-        doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(os.path.abspath(src)), "_blank", 0,
-                                           (prop("Hidden", True),))
+    with office_desktop("rows") as desktop:
+        doc = desktop.loadComponentFromURL(file_url(src), "_blank", 0, (prop("Hidden", True),))
         edit(doc, job)
-        doc.storeToURL(uno.systemPathToFileUrl(os.path.abspath(out)),
-                       (prop("FilterName", "Calc MS Excel 2007 XML"), prop("Overwrite", True)))
+        doc.storeToURL(file_url(out), (prop("FilterName", "Calc MS Excel 2007 XML"), prop("Overwrite", True)))
         doc.close(True)
-    finally:
-        if desktop is not None:
-            try:
-                desktop.terminate()
-            except Exception:
-                pass
-        try:
-            office.wait(timeout=60)
-        except Exception:
-            office.kill()
 
 
 if __name__ == "__main__":
