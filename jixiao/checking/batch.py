@@ -291,7 +291,15 @@ _SYSTEM_TREES = ("/dev", "/proc", "/sys")
 def _system_name(path: Path) -> bool:
     """True when the path, or what its links lead to, is under /dev, /proc or /sys: names of devices and of
     other processes' files (``/proc/self/fd/1`` is whatever the shell redirected), never a report's place."""
-    names = {os.path.abspath(path), os.path.realpath(path)}
+    names, here = [os.path.abspath(path)], os.path.abspath(path)
+    for _ in range(40):  # each link of the chain as written: realpath alone would see through /proc/self/fd/1
+        try:
+            target = os.readlink(here)
+        except (OSError, ValueError):
+            break
+        here = os.path.normpath(os.path.join(os.path.dirname(here), target))
+        names.append(here)
+    names.append(os.path.realpath(path))
     return any(n == t or n.startswith(t + os.sep) for n in names for t in _SYSTEM_TREES)
 
 
