@@ -42,7 +42,7 @@ class TemplateCalc:
     profile: Profile | None = None  # the profile it was made with; None: its kind's default
     _compiled: Compiled | None = None
     _whole: Compiled | None = None
-    _relative: dict[Key, str] = field(default_factory=dict)
+    _relative: dict[Key, str | None] = field(default_factory=dict)
     _signatures: dict[Key, frozenset[str]] = field(default_factory=dict)
 
     @property
@@ -279,8 +279,9 @@ def resized_templates(book: Book, base: list[TemplateCalc]) -> list[TemplateCalc
             if len(_RESIZED) >= MAX_RESIZED:
                 _RESIZED.pop(next(iter(_RESIZED)))
             _RESIZED[key] = _resized(t, goals, rows)
-        if _RESIZED[key] is not None:
-            out.append(_RESIZED[key])  # type: ignore[arg-type]
+        made = _RESIZED[key]
+        if made is not None:
+            out.append(made)
     return out
 
 

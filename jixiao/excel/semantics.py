@@ -189,8 +189,10 @@ def lift(fn: Callable[..., Any], *args: Any) -> Any:
         rr, cc = (0 if h == 1 else r), (0 if w == 1 else c)
         return a[rr][cc] if rr < h and cc < w else NA
 
-    return Array([[safe(lambda r=r, c=c: fn(*(at(a, r, c) for a in args))) for c in range(cols)]
-                  for r in range(rows)])
+    def element(r: int, c: int) -> Callable[[], Any]:
+        return lambda: fn(*(at(a, r, c) for a in args))
+
+    return Array([[safe(element(r, c)) for c in range(cols)] for r in range(rows)])
 
 
 def lifted_if(cond: Any, yes: Any, no: Any) -> Any:
@@ -346,6 +348,7 @@ def _criterion(crit: Any) -> Callable[[Any], bool]:
     case-insensitively with wildcards; an operator (= <> < > <= >=) may lead; "" and "=" match blank cells."""
     if isinstance(crit, CellError):
         raise ExcelErr(crit)
+    rest: Any
     if isinstance(crit, bool) or isinstance(crit, (int, float)) or crit is None:
         op, rest = "=", crit if crit is not None else 0.0
     else:
