@@ -1,0 +1,156 @@
+"""Reading a 自评报告 (.docx): its title, its sections, and every number its paragraphs state, by key.
+
+A statement is a number a sentence gives a name to, under the keys of :mod:`jixiao.reports.facts`:
+``funds.budget`` (全年预算数 … 万元), ``funds.executed``, ``funds.exec_rate`` (执行率 …%), ``funds.exec_score``,
+``total`` (自评得分 … 分), ``grade`` (等级 …), ``spending:基本支出``, ``level:<一级指标>.weight/.score`` (
+“（一）产出指标（分值50分，得50分，未扣分）”) and ``ind:<三级指标>.weight/.score`` (“X，年度指标值：…，实际完成值：…，
+分值3分，得分3分”). A heading “六、…” opens a section.
+"""
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import JixiaoError
+from ..rules import error_codes
+from ..values import compact
+
+error_codes({"report.unreadable": "报告无法读取"})
+
+_NUM = r"(-?\d[\d,，]*(?:\.\d+)?)"
+_SP = r"[\s：:为是]*"
+HEADING = re.compile(r"^\s*([一二三四五六七八九十]{1,3})\s*[、.．]\s*(\S.{0,40})$")
+PLACEHOLDER = re.compile(r"【待填写[:：]")
+_SIMPLE = (
+    ("funds.budget", re.compile(rf"全年预算数{_SP}{_NUM}\s*万元")),
+    ("funds.executed", re.compile(rf"全年执行数{_SP}{_NUM}\s*万元")),
+    ("funds.exec_rate", re.compile(rf"执行率{_SP}{_NUM}\s*[%％]")),
+    ("total", re.compile(rf"自评(?:总)?得分{_SP}{_NUM}\s*分")),
+    ("grade", re.compile(r"等级[\s：:为是]*([优良中差]|较差|合格|不合格|基本合格)(?=[（(，,。；;\s]|$)")),
+)
+_EXEC_SCORE = re.compile(rf"执行率[^。；]*?得分{_SP}{_NUM}\s*分")
+_SPENDING = re.compile(rf"(基本支出|项目支出){_SP}{_NUM}\s*万元")
+_LEVEL = re.compile(rf"^\s*[（(][一二三四五六七八九十]{{1,3}}[)）]\s*(.+?)[（(]分值{_SP}{_NUM}\s*分[，,]\s*得(?:分)?{_SP}{_NUM}\s*分")
+_INDICATOR = re.compile(rf"^\s*(?:\d+\s*[.、．]\s*)?(.+?)[，,]\s*年度指标值[:：](.*?)[，,]\s*实际完成值[:：](.*?)[，,]\s*"
+                        rf"分值{_SP}{_NUM}\s*分[，,]\s*得分{_SP}{_NUM}\s*分")
+
+
+@dataclass(frozen=True)
+class Statement:
+    key: str
+    value: Any  # float, or text for 等级
+    shown: str  # as the report wrote it
+
+
+@dataclass
+class Paragraph:
+    index: int  # 1-based, among the document's non-empty paragraphs
+    section: str  # the heading it is under ("" before the first: title, cover)
+    text: str
+    statements: list[Statement] = field(default_factory=list)
+
+    @property
+    def first_words(self) -> str:
+        t = self.text.strip()
+        return t if len(t) <= 16 else t[:16] + "…"
+
+    @property
+    def placeholder(self) -> bool:
+        return PLACEHOLDER.search(self.text) is not None
+
+
+@dataclass
+class ReportRead:
+    file: str
+    title: str
+    paragraphs: list[Paragraph]
+    sections: dict[str, list[Paragraph]]  # heading → its paragraphs (headings in document order)
+
+    @property
+    def kind(self) -> str:
+        return "project" if "项目支出" in self.title else "dept"
+
+    @property
+    def unit(self) -> str | None:
+        """The unit (or project) the title names: 〈unit〉2024年度部门整体支出绩效自评报告."""
+        m = re.match(r"^\s*(.+?)(?:\s*\d{4}\s*年度?)?\s*(?:部门整体支出|项目支出|部门整体|整体支出)", self.title)
+        return m.group(1).strip() if m else None
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", "").replace("，", ""))
+
+
+def statements(text: str) -> list[Statement]:
+    """Every number ``text`` states, by key."""
+    out = []
+    if (m := _INDICATOR.search(text)) is not None:
+        name = compact(m.group(1))
+        out += [Statement(f"ind:{name}.weight", _number(m.group(4)), m.group(4)),
+                Statement(f"ind:{name}.score", _number(m.group(5)), m.group(5))]
+        return out  # an indicator's own sentence: its targets' numbers are the indicator's texts
+    if (m := _LEVEL.search(text)) is not None:
+        name = compact(m.group(1))
+        out += [Statement(f"level:{name}.weight", _number(m.group(2)), m.group(2)),
+                Statement(f"level:{name}.score", _number(m.group(3)), m.group(3))]
+    for key, pattern in _SIMPLE:
+        for m in pattern.finditer(text):
+            value = m.group(1) if key == "grade" else _number(m.group(1))
+            out.append(Statement(key, value, m.group(1)))
+    for m in _EXEC_SCORE.finditer(text):
+        out.append(Statement("funds.exec_score", _number(m.group(1)), m.group(1)))
+    for m in _SPENDING.finditer(text):
+        out.append(Statement(f"spending:{m.group(1)}", _number(m.group(2)), m.group(2)))
+    return out
+
+
+def _texts(source: str | Path | bytes) -> tuple[list[str], str]:
+    """The document's paragraphs (body and tables, in order) and its core title."""
+    from docx import Document
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        doc = Document(io.BytesIO(source) if isinstance(source, bytes) else str(source))
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
+        raise JixiaoError(f"报告无法读取（不是有效的 .docx）：{type(e).__name__}", code="report.unreadable") from None
+    texts: list[str] = []
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph as DocxParagraph
+
+    for block in doc.element.body.iterchildren():
+        tag = block.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            texts.append(DocxParagraph(block, doc).text)
+        elif tag == "tbl":
+            for row in Table(block, doc).rows:
+                texts.append("，".join(c.text for c in row.cells))
+    return texts, doc.core_properties.title or ""
+
+
+def read_report(source: str | Path | bytes, label: str | None = None) -> ReportRead:
+    """A .docx report read into its sections and statements."""
+    texts, core_title = _texts(source)
+    paragraphs: list[Paragraph] = []
+    sections: dict[str, list[Paragraph]] = {}
+    current = ""
+    title = ""
+    for text in texts:
+        if not text.strip():
+            continue
+        if not title:
+            title = text.strip()
+        heading = HEADING.match(text.strip())
+        if heading or (text.strip() in ("自评结论", "自评结果") and not current):
+            current = text.strip()
+            sections[current] = []
+            continue
+        p = Paragraph(len(paragraphs) + 1, current, text, statements(text))
+        paragraphs.append(p)
+        if current:
+            sections[current].append(p)
+    return ReportRead(label or str(source if not isinstance(source, bytes) else "报告.docx"),
+                      title or core_title, paragraphs, sections)
