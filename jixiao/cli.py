@@ -243,6 +243,12 @@ def _demo_check(con: Console, folder: Path, seed: dict[str, Any]) -> int:
     written = [report.write_xlsx(results, folder / "检查报告.xlsx"), report.write_html(results, folder / "检查报告.html")]
     con.rule(f"[bold]批量检查示例[/]  jixiao check {folder} --profile hunan-dept-2024")
     _print_check(results, written)
+    from .reports import report as write_report
+
+    form = folder / "湖南省机关事务管理局-官方格式.xlsx"
+    drafted = write_report(form, folder / "湖南省机关事务管理局-自评报告.docx", "hunan-dept-2024")
+    con.rule(f"[bold]自评报告示例[/]  jixiao report {_t(form)} --out {_t(drafted)}")
+    con.print(f"[green]✓[/] 自评报告草稿：{_t(drafted)}（数字取自自评表：自评得分 99 分，等级 优；黄色底纹处待补写）")
     return 0
 
 

@@ -91,7 +91,9 @@ def alter(src: Path, dst: Path, changes: list[tuple[str, str, str]]) -> dict[str
 @pytest.mark.parametrize("layout", ["bureau", "template"])
 def test_department_sample_report_follows_the_form(tmp_path, layout):
     form = dept_workbooks(tmp_path)[layout]
+    before = form.read_bytes()
     out = jixiao.report(form, tmp_path / "报告.docx")
+    assert form.read_bytes() == before  # the form is only read
     lines = texts(out)
     body = "\n".join(lines)
     assert RESULT_99 in body
@@ -105,7 +107,6 @@ def test_department_sample_report_follows_the_form(tmp_path, layout):
     # §七 drafts the one deduction the form has: 执行率 (9 of 10 points)
     seven = lines[lines.index("七、存在的问题及原因") + 1:lines.index("八、下一步改进措施")]
     assert len(seven) == 1 and seven[0].startswith("1. 预算执行率 84.52%，分值10分，得分9分。【待填写：")
-    assert form.read_bytes() == dept_workbooks(tmp_path / "again")[layout].read_bytes() or layout == "template"
 
 
 def test_typography_and_placeholders(tmp_path):
@@ -245,6 +246,10 @@ def test_rate_is_recomputed_from_its_own_sentence(tmp_path):
                                                               ("report.inconsistent", 85.42, 84.52)]  # §七 says 84.52%
     with_form = check_report(str(tmp_path / "rate.docx"), str(form)).findings
     assert [f.rule for f in with_form] == ["report.mismatch"]
+    alter(done, tmp_path / "share.docx", [("2024年度全年预算数", "占全年执行数的 56.02%", "占全年执行数的 65.02%")])
+    share = check_report(str(tmp_path / "share.docx"), str(form)).findings
+    assert [(f.rule, f.sheet, f.expected) for f in share] == [("report.rate_mismatch", "二、一般公共预算支出情况", "56.02%")]
+    assert "基本支出 18218.57 ÷ 全年执行数 32521.07" in share[0].message
 
 
 def test_empty_and_missing_required_sections(tmp_path):
@@ -269,7 +274,15 @@ def test_a_file_that_is_not_a_docx_is_a_finding(tmp_path):
     bad.write_bytes(b"PK not really")
     res = check_report(str(bad), None)
     assert [f.rule for f in res.findings] == ["report.unreadable"]
-    assert read_report is not None
+    bomb = tmp_path / "炸弹.docx"  # a document.xml of 200 MB of zeros, a few hundred KB packed
+    import zipfile
+
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", b"0" * (200 * 1024 ** 2))
+    with pytest.raises(jixiao.JixiaoError) as e:
+        read_report(bomb)
+    assert e.value.code == "report.unreadable" and "压缩" in e.value.message
 
 
 # ---------------------------------------------------------------------------
@@ -302,3 +315,12 @@ def test_check_folder_pairs_reports_with_forms(tmp_path):
     assert sorted(found["项目自评报告.docx"]) == sorted(("report.mismatch", f"第{n}段") for n in planted.values())
     assert found["报告.docx"] == [("report.mismatch", f"第{moved['2024年度全年预算数']}段")]
     assert reports["项目自评报告.docx"]["unit"] == "机关院落物业管理"
+
+
+def test_a_report_named_alone_finds_the_form_beside_it(tmp_path):
+    form = project_workbook(tmp_path / "乙")
+    done = fill_placeholders(jixiao.report(form, tmp_path / "b.docx"), tmp_path / "b-done.docx")
+    alter(done, tmp_path / "乙" / "报告.docx", [("保洁面积，年度指标值", "分值50分", "分值40分")])
+    result = jixiao.check([tmp_path / "乙" / "报告.docx"])
+    assert [r.kind for r in result.files] == ["report"]
+    assert [(f.rule, f.expected, f.found) for f in result.files[0].findings] == [("report.mismatch", 50, 40)]

@@ -289,12 +289,22 @@ def pair_reports(sources: list[Source], pairs: dict[str, str]) -> list[Source]:
             src.form = str(explicit)
             continue
         folder = os.path.realpath(Path(src.path).parent)
-        near = tuple(f for f in forms if os.path.realpath(Path(f).parent) == folder)
+        near = tuple(f for f in forms if os.path.realpath(Path(f).parent) == folder) or _folder_forms(src.path)
         if len(near) == 1:
             src.form = near[0]
         else:
             src.candidates = near
     return sources
+
+
+def _folder_forms(report: str) -> tuple[str, ...]:
+    """The workbooks beside a report named on its own (its form was not named among the inputs)."""
+    try:
+        with os.scandir(Path(report).parent) as it:
+            return tuple(sorted(e.path for e in it if e.is_file(follow_symlinks=False)
+                                and Path(e.name).suffix.lower() in WORKBOOK_SUFFIXES and not e.name.startswith(("~$", "."))))
+    except OSError:
+        return ()
 
 
 def _collect(paths: Iterable[str | Path]) -> list[Source]:

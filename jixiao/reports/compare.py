@@ -21,7 +21,7 @@ from .reader import Paragraph, ReportRead, Statement, read_report
 
 MISMATCH = rule("report.mismatch", "报告数字与自评表不符")
 INCONSISTENT = rule("report.inconsistent", "报告前后数字不一致")
-RATE = rule("report.rate_mismatch", "报告中的执行率与同句的除法不符")
+RATE = rule("report.rate_mismatch", "报告中的百分比与同句的除法不符")
 SECTION_EMPTY = rule("report.section_empty", "报告必填部分为空")
 SECTION_MISSING = rule("report.section_missing", "报告缺少必填部分")
 PLACEHOLDER = rule("report.placeholder", "报告仍有待填写内容")
@@ -79,8 +79,8 @@ def compare(report: ReportRead, form: FormFacts | None, outline: Outline | None 
                 out.append(_at(Finding(INCONSISTENT, "error",
                                        f"{_where(p)}写 {s.shown}，与{_where(q)}（第{q.index}段）的 {t.shown} 不一致",
                                        expected=_shown(t.value), found=_shown(s.value)), p))
-        if not mismatched and (f := _rate_of_sentence(p)) is not None:
-            out.append(_at(f, p))
+        if not mismatched:
+            out += [_at(f, p) for f in _rates_of_sentence(p)]
     out += _sections(report, outline)
     return out
 
@@ -91,17 +91,23 @@ def _mismatch(p: Paragraph, s: Statement, fact: Fact) -> Finding:
                    expected=_shown(fact.value), found=_shown(s.value), extra={"form_cell": fact.cell, "key": s.key})
 
 
-def _rate_of_sentence(p: Paragraph) -> Finding | None:
-    """执行率 stated with its own division in the same paragraph (全年预算数, 全年执行数): recomputed."""
+def _rates_of_sentence(p: Paragraph) -> list[Finding]:
+    """Percentages stated with their own division in the same paragraph, recomputed: 执行率 (全年执行数 ÷
+    全年预算数) and each part's share of 全年执行数 (基本支出 ÷ 全年执行数)."""
     by = {s.key: s for s in p.statements}
-    b, e, r = by.get("funds.budget"), by.get("funds.executed"), by.get("funds.exec_rate")
-    if b is None or e is None or r is None or not b.value:
-        return None
-    want = round_excel(e.value / b.value * 100, _decimals(r.shown))
-    if abs(want - r.value) <= 1e-9:
-        return None
-    return Finding(RATE, "error", f"{_where(p)}：全年执行数 {e.shown} ÷ 全年预算数 {b.shown} = {want:g}%，报告写 {r.shown}%",
-                   expected=f"{want:g}%", found=f"{r.shown}%")
+    e = by.get("funds.executed")
+    checks = [(by.get("funds.exec_rate"), e, by.get("funds.budget"), "全年执行数", "全年预算数")]
+    for part in ("基本支出", "项目支出"):
+        checks.append((by.get(f"share:{part}"), by.get(f"spending:{part}"), e, part, "全年执行数"))
+    out = []
+    for r, top, bottom, top_name, bottom_name in checks:
+        if r is None or top is None or bottom is None or not bottom.value:
+            continue
+        want = round_excel(top.value / bottom.value * 100, _decimals(r.shown))
+        if abs(want - r.value) > 1e-9:
+            out.append(Finding(RATE, "error", f"{_where(p)}：{top_name} {top.shown} ÷ {bottom_name} {bottom.shown} = "
+                                              f"{want:g}%，报告写 {r.shown}%", expected=f"{want:g}%", found=f"{r.shown}%"))
+    return out
 
 
 def _sections(report: ReportRead, outline: Outline) -> list[Finding]:
@@ -170,7 +176,7 @@ def check_report(path: str, form: str | None, profile: str | Profile | None = No
         except JixiaoError as e:
             res.findings.append(Finding(FORM_UNREAD, "warning", f"对应的自评表 {Path(form).name} 无法读取：{e.message}"))
         else:
-            res.profile, res.year, res.total, res.grade = facts.profile, facts.year, facts.total, facts.grade
+            res.profile, res.year = facts.profile, facts.year  # 总分 stays the form's row: not counted twice
             res.profile_reason = f"对应自评表：{Path(form).name}"
     res.findings += compare(report, facts)
     res.seconds = time.perf_counter() - t0

@@ -34,6 +34,7 @@ _SIMPLE = (
 )
 _EXEC_SCORE = re.compile(rf"执行率[^。；]*?得分{_SP}{_NUM}\s*分")
 _SPENDING = re.compile(rf"(基本支出|项目支出){_SP}{_NUM}\s*万元")
+_SHARE = re.compile(rf"(基本支出|项目支出){_SP}{_NUM}\s*万元[，,]\s*占(?:全年执行数的?|支出的?|总支出的?)?\s*{_NUM}\s*[%％]")
 _LEVEL = re.compile(rf"^\s*[（(][一二三四五六七八九十]{{1,3}}[)）]\s*(.+?)[（(]分值{_SP}{_NUM}\s*分[，,]\s*得(?:分)?{_SP}{_NUM}\s*分")
 _INDICATOR = re.compile(rf"^\s*(?:\d+\s*[.、．]\s*)?(.+?)[，,]\s*年度指标值[:：](.*?)[，,]\s*实际完成值[:：](.*?)[，,]\s*"
                         rf"分值{_SP}{_NUM}\s*分[，,]\s*得分{_SP}{_NUM}\s*分")
@@ -105,7 +106,28 @@ def statements(text: str) -> list[Statement]:
         out.append(Statement("funds.exec_score", _number(m.group(1)), m.group(1)))
     for m in _SPENDING.finditer(text):
         out.append(Statement(f"spending:{m.group(1)}", _number(m.group(2)), m.group(2)))
+    for m in _SHARE.finditer(text):  # a share of 全年执行数: recomputed from the same sentence, not the form
+        out.append(Statement(f"share:{m.group(1)}", _number(m.group(3)), m.group(3)))
     return out
+
+
+MAX_PARTS = 2000  # members of a .docx
+MAX_UNPACKED = 64 * 1024 ** 2  # bytes its members may inflate to, as its directory declares them
+MAX_RATIO = 200  # a member inflating more than this is a zip bomb, not a report
+
+
+def _bounded(source: str | Path | bytes) -> None:
+    """Refuse, from the zip directory alone, a .docx too large or too compressed to be a report."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # python-docx says what is wrong with it
+    total = sum(i.file_size for i in infos)
+    if len(infos) > MAX_PARTS or total > MAX_UNPACKED or any(
+            i.file_size > 1024 ** 2 and i.file_size > MAX_RATIO * max(i.compress_size, 1) for i in infos):
+        raise JixiaoError(f"报告过大或压缩比异常（{len(infos)} 个部件，解压 {total // 1024 ** 2} MB），未读取",
+                          code="report.unreadable")
 
 
 def _texts(source: str | Path | bytes) -> tuple[list[str], str]:
@@ -113,6 +135,7 @@ def _texts(source: str | Path | bytes) -> tuple[list[str], str]:
     from docx import Document
     from docx.opc.exceptions import PackageNotFoundError
 
+    _bounded(source)
     try:
         doc = Document(io.BytesIO(source) if isinstance(source, bytes) else str(source))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
