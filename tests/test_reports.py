@@ -301,7 +301,8 @@ def test_check_folder_pairs_reports_with_forms(tmp_path):
     elsewhere.mkdir()
     moved = alter(clean, elsewhere / "报告.docx", [("2024年度全年预算数", "32521.07", "32512.07")])
     run = subprocess.run([sys.executable, "-m", "jixiao", "check", str(d), str(elsewhere / "报告.docx"), "--json",
-                          "--quiet", "--pair", f"{elsewhere / '报告.docx'}={forms['template']}"],
+                          "--quiet", "--pair", f"{elsewhere / '报告.docx'}={forms['template']}",
+                          "--csv", str(tmp_path / "问题清单.csv")],
                          capture_output=True, text=True)
     assert run.returncode == 1, run.stderr
     doc = json.loads(run.stdout)
@@ -315,6 +316,8 @@ def test_check_folder_pairs_reports_with_forms(tmp_path):
     assert sorted(found["项目自评报告.docx"]) == sorted(("report.mismatch", f"第{n}段") for n in planted.values())
     assert found["报告.docx"] == [("report.mismatch", f"第{moved['2024年度全年预算数']}段")]
     assert reports["项目自评报告.docx"]["unit"] == "机关院落物业管理"
+    csv_text = (tmp_path / "问题清单.csv").read_text("utf-8-sig")
+    assert "report.mismatch,报告数字与自评表不符" in csv_text  # the CLI's process knows the report rules' titles
 
 
 def test_a_report_named_alone_finds_the_form_beside_it(tmp_path):

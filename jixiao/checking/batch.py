@@ -29,6 +29,7 @@ from pathlib import Path
 
 from ..errors import Finding, Severity
 from ..profile import Profile, load_profile
+from ..reports import compare as _report_rules  # noqa: F401 - declares the report.* rules the batch's reports title
 from ..rules import error_codes, rule
 from . import archive
 from .archive import MAX_ARCHIVE_BYTES, MAX_DIRECTORY_BYTES, MAX_MEMBER_BYTES, MAX_MEMBER_RATIO, MAX_MEMBERS
