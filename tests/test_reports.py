@@ -327,3 +327,32 @@ def test_a_report_named_alone_finds_the_form_beside_it(tmp_path):
     result = jixiao.check([tmp_path / "乙" / "报告.docx"])
     assert [r.kind for r in result.files] == ["report"]
     assert [(f.rule, f.expected, f.found) for f in result.files[0].findings] == [("report.mismatch", 50, 40)]
+
+
+def test_a_hand_typed_report_is_read_by_its_sentences(tmp_path):
+    """A report typed by a unit, not by jixiao: its own wording, headings without a 自评结论, one slip."""
+    form = dept_workbooks(tmp_path)["bureau"]
+    doc = Document()
+    for text in [
+        "湖南省机关事务管理局2024年度部门整体支出绩效自评报告",
+        "一、部门（单位）基本情况", "本局内设机构12个，编制180名，年末实有176人。",
+        "二、一般公共预算支出情况", "2024年全年预算数为38479.52万元，全年执行数为32521.07万元。",
+        "三、政府性基金预算支出情况", "本单位无政府性基金预算支出。",
+        "六、部门整体支出绩效情况",
+        "预算执行方面，全年预算数38479.52万元，全年执行数32521.07万元，执行率84.52%，得分9分。",
+        "办公用房维修单位项目立项数，年度指标值为21，实际完成值为21；分值5分；得分5分。",
+        "各项工作任务按期完成，年度指标值：100%，实际完成值：100%，分值 5 分，得分 4.5 分。",
+        "七、存在的问题及原因", "预算执行率未达到100%，部分项目资金结转。",
+        "八、下一步改进措施", "加快项目实施进度。",
+        "九、绩效自评结果拟应用和公开情况", "自评结果随部门决算公开。经自评，本局自评总分为99分，等级为“优”。",
+    ]:
+        doc.add_paragraph(text)
+    doc.save(str(tmp_path / "手写.docx"))
+    read = read_report(tmp_path / "手写.docx")
+    assert read.unit == "湖南省机关事务管理局"
+    keys = {s.key: s.value for p in read.paragraphs for s in p.statements}
+    assert keys["total"] == 99 and keys["grade"] == "优" and keys["funds.exec_score"] == 9
+    assert keys["ind:办公用房维修单位项目立项数.score"] == 5
+    found = check_report(str(tmp_path / "手写.docx"), str(form)).findings
+    assert [(f.rule, f.sheet, f.expected, f.found) for f in found] == [
+        ("report.mismatch", "六、部门整体支出绩效情况", 5, 4.5)]

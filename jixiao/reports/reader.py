@@ -29,15 +29,16 @@ _SIMPLE = (
     ("funds.budget", re.compile(rf"全年预算数{_SP}{_NUM}\s*万元")),
     ("funds.executed", re.compile(rf"全年执行数{_SP}{_NUM}\s*万元")),
     ("funds.exec_rate", re.compile(rf"执行率{_SP}{_NUM}\s*[%％]")),
-    ("total", re.compile(rf"自评(?:总)?得分{_SP}{_NUM}\s*分")),
-    ("grade", re.compile(r"等级[\s：:为是]*([优良中差]|较差|合格|不合格|基本合格)(?=[（(，,。；;\s]|$)")),
+    ("total", re.compile(rf"自评(?:总得分|总分|得分){_SP}{_NUM}\s*分")),
+    ("grade", re.compile(r"等级[\s：:为是评定]*[“\"「]?(较差|不合格|基本合格|合格|[优良中差])[”\"」]?(?=[（(，,。；;\s]|$)")),
 )
 _EXEC_SCORE = re.compile(rf"执行率[^。；]*?得分{_SP}{_NUM}\s*分")
 _SPENDING = re.compile(rf"(基本支出|项目支出){_SP}{_NUM}\s*万元")
 _SHARE = re.compile(rf"(基本支出|项目支出){_SP}{_NUM}\s*万元[，,]\s*占(?:全年执行数的?|支出的?|总支出的?)?\s*{_NUM}\s*[%％]")
 _LEVEL = re.compile(rf"^\s*[（(][一二三四五六七八九十]{{1,3}}[)）]\s*(.+?)[（(]分值{_SP}{_NUM}\s*分[，,]\s*得(?:分)?{_SP}{_NUM}\s*分")
-_INDICATOR = re.compile(rf"^\s*(?:\d+\s*[.、．]\s*)?(.+?)[，,]\s*年度指标值[:：](.*?)[，,]\s*实际完成值[:：](.*?)[，,]\s*"
-                        rf"分值{_SP}{_NUM}\s*分[，,]\s*得分{_SP}{_NUM}\s*分")
+_SEP = r"[，,；;]\s*"
+_INDICATOR = re.compile(rf"^\s*(?:\d+\s*[.、．]\s*)?(.+?){_SEP}年度指标值[:：为]?(.*?){_SEP}实际完成值[:：为]?(.*?){_SEP}"
+                        rf"分值{_SP}{_NUM}\s*分{_SEP}得分{_SP}{_NUM}\s*分")
 
 
 @dataclass(frozen=True)
