@@ -71,9 +71,7 @@ def alter(src: Path, dst: Path, changes: list[tuple[str, str, str]]) -> dict[str
     for p in doc.paragraphs:
         if not p.text.strip():
             continue
-        if re.match(r"^\s*[一二三四五六七八九十]+、", p.text) or p.text.strip() == "自评结论":
-            continue  # headings are not numbered paragraphs
-        index += 1
+        index += 1  # as an officer counts them in Word: every non-empty paragraph, headings included
         for start, old, new in changes:
             if p.text.startswith(start) and start not in where:
                 assert old in p.runs[0].text, (start, p.runs[0].text)
@@ -212,6 +210,7 @@ def test_five_altered_numbers_give_five_findings_at_their_paragraphs(tmp_path):
     by_cell = {f.cell: f for f in found}
     total = by_cell[f"第{where[FIVE[0][0]]}段"]
     assert (total.sheet, total.found, total.expected) == ("自评结论", 95, 99)
+    assert total.cell == "第4段"  # title, its subtitle, the 自评结论 heading, then the result line
     budget = by_cell[f"第{where[FIVE[1][0]]}段"]
     assert budget.sheet == "二、一般公共预算支出情况" and budget.found == 38497.52 and budget.expected == 38479.52
     score = by_cell[f"第{where[FIVE[2][0]]}段"]

@@ -50,7 +50,7 @@ class Statement:
 
 @dataclass
 class Paragraph:
-    index: int  # 1-based, among the document's non-empty paragraphs
+    index: int  # 1-based, among the document's non-empty paragraphs (headings and title included)
     section: str  # the heading it is under ("" before the first: title, cover)
     text: str
     statements: list[Statement] = field(default_factory=list)
@@ -162,9 +162,11 @@ def read_report(source: str | Path | bytes, label: str | None = None) -> ReportR
     sections: dict[str, list[Paragraph]] = {}
     current = ""
     title = ""
+    index = 0  # the paragraph's number as an officer counts them: every non-empty one, headings included
     for text in texts:
         if not text.strip():
             continue
+        index += 1
         if not title:
             title = text.strip()
         heading = HEADING.match(text.strip())
@@ -172,7 +174,7 @@ def read_report(source: str | Path | bytes, label: str | None = None) -> ReportR
             current = text.strip()
             sections[current] = []
             continue
-        p = Paragraph(len(paragraphs) + 1, current, text, statements(text))
+        p = Paragraph(index, current, text, statements(text))
         paragraphs.append(p)
         if current:
             sections[current].append(p)
