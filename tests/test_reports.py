@@ -355,3 +355,35 @@ def test_a_hand_typed_report_is_read_by_its_sentences(tmp_path):
     found = check_report(str(tmp_path / "手写.docx"), str(form)).findings
     assert [(f.rule, f.sheet, f.expected, f.found) for f in found] == [
         ("report.mismatch", "六、部门整体支出绩效情况", 5, 4.5)]
+
+
+def _empty_pdf() -> bytes:
+    """A one-page PDF with no text layer, as a scanner without OCR writes it (here without even the image)."""
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"]
+    out, offsets = b"%PDF-1.4\n", []
+    for i, body in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    return out + b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None or shutil.which("pdftotext") is None,
+                    reason="LibreOffice and poppler are installed by .ci/run")
+def test_a_text_pdf_report_is_read_like_its_docx(tmp_path):
+    from jixiao.libreoffice import convert
+
+    form = dept_workbooks(tmp_path)["bureau"]
+    done = fill_placeholders(jixiao.report(form, tmp_path / "draft.docx"), tmp_path / "done.docx")
+    clean = convert(done, "pdf", tmp_path / "clean")
+    assert check_report(str(clean), str(form)).findings == []
+    where = alter(done, tmp_path / "altered.docx", FIVE)
+    pdf = convert(tmp_path / "altered.docx", "pdf", tmp_path / "altered")
+    found = check_report(str(pdf), str(form)).findings
+    assert sorted((f.rule, f.cell) for f in found) == sorted(("report.mismatch", f"第{n}段") for n in where.values())
+    scan = tmp_path / "扫描件.pdf"
+    scan.write_bytes(_empty_pdf())
+    assert [(f.rule, f.severity) for f in check_report(str(scan), str(form)).findings] == [("report.scanned", "info")]

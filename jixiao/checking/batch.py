@@ -53,7 +53,7 @@ error_codes({
 })
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".et"}
-REPORT_SUFFIXES = {".docx"}  # 自评报告, checked against the unit's form (jixiao.reports)
+REPORT_SUFFIXES = {".docx", ".pdf"}  # 自评报告, checked against the unit's form (jixiao.reports)
 FILE_SECONDS = 60  # one file's deadline
 WORKER_MEMORY = 2 * 1024 ** 3  # bytes of data a worker may allocate (RLIMIT_DATA where the OS has it)
 MAX_DEPTH = 64  # folder levels walked below an input folder (submissions sit a few levels deep)
@@ -100,7 +100,7 @@ def _skipped(label: str, code: str, message: str, severity: Severity = "warning"
 
 
 def _not_workbook(label: str) -> Source:
-    return _skipped(label, NOT_WORKBOOK, "不是工作簿（.xlsx/.xlsm/.xls/.ods/.et）或自评报告（.docx），未检查", "info")
+    return _skipped(label, NOT_WORKBOOK, "不是工作簿（.xlsx/.xlsm/.xls/.ods/.et）或自评报告（.docx/.pdf），未检查", "info")
 
 
 def _is_report_part(core: bytes, workbook: bytes) -> bool:

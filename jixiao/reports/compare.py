@@ -160,7 +160,12 @@ def check_report(path: str, form: str | None, profile: str | Profile | None = No
     try:
         report = read_report(data if data is not None else path, label=res.file)
     except JixiaoError as e:
+        if e.code == "report.scanned":  # nothing wrong with the file: jixiao cannot read a scan
+            res.findings.append(Finding(e.code, "info", e.message))
+            return res
         return FileResult.failed(res.file, Finding(e.code, "error", e.message))
+    except OSError as e:
+        return FileResult.failed(res.file, Finding("report.unreadable", "error", f"报告无法读取：{e.strerror or e}"))
     res.unit = report.unit
     facts = None
     checked = None

@@ -19,7 +19,7 @@ from ..errors import JixiaoError
 from ..rules import error_codes
 from ..values import compact
 
-error_codes({"report.unreadable": "报告无法读取"})
+error_codes({"report.unreadable": "报告无法读取", "report.scanned": "扫描件，无法读取文字"})
 
 _NUM = r"(-?\d[\d,，]*(?:\.\d+)?)"
 _SP = r"[\s：:为是]*"
@@ -155,9 +155,74 @@ def _texts(source: str | Path | bytes) -> tuple[list[str], str]:
     return texts, doc.core_properties.title or ""
 
 
+_WIDE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef“”‘’]")
+PDF_SECONDS = 30
+
+
+def _joined(words: list[str]) -> str:
+    """Words of a PDF line as text: no space where either side is Chinese (justification spreads them)."""
+    out = ""
+    for w in words:
+        if out and not (_WIDE.match(out[-1]) or _WIDE.match(w[0])):
+            out += " "
+        out += w
+    return out
+
+
+def _pdf_texts(source: str | Path | bytes) -> tuple[list[str], str]:
+    """A text PDF's paragraphs (poppler's pdftotext blocks; a block that continues the last one on a new page,
+    not indented and after no full stop, is joined to it) and its title. Raises ``report.scanned`` when the
+    PDF has no text (a scan)."""
+    import subprocess
+    import tempfile
+    from xml.etree import ElementTree
+
+    with tempfile.TemporaryDirectory(prefix="jixiao-pdf-") as tmp:
+        path = Path(tmp) / "report.pdf"
+        path.write_bytes(source if isinstance(source, bytes) else Path(source).read_bytes())
+        try:
+            run = subprocess.run(["pdftotext", "-q", "-bbox-layout", str(path), "-"], capture_output=True,
+                                 timeout=PDF_SECONDS, stdin=subprocess.DEVNULL)
+        except FileNotFoundError:
+            raise JixiaoError("读取 PDF 报告需要 poppler 的 pdftotext（apt-get install poppler-utils）",
+                              code="report.unreadable") from None
+        except subprocess.TimeoutExpired:
+            raise JixiaoError(f"PDF 报告 {PDF_SECONDS} 秒内未能读出文字", code="report.unreadable") from None
+    if run.returncode != 0:
+        raise JixiaoError("报告无法读取（不是有效的 PDF）", code="report.unreadable")
+    ns = "{http://www.w3.org/1999/xhtml}"
+    try:
+        root = ElementTree.fromstring(run.stdout)
+    except ElementTree.ParseError:
+        raise JixiaoError("报告无法读取（PDF 文字无法解析）", code="report.unreadable") from None
+    title = root.findtext(f"{ns}head/{ns}title") or ""
+    texts: list[str] = []
+    blocks = list(root.iter(f"{ns}block"))
+    left = min((float(b.get("xMin", 0)) for b in blocks), default=0.0)
+    right = max((float(b.get("xMax", 0)) for b in blocks), default=0.0)
+    full = False  # the last block's last line reached the right margin: its sentence may go on
+    for block in blocks:
+        lines = list(block.iter(f"{ns}line"))
+        text = "".join(_joined([w.text for w in line.iter(f"{ns}word") if w.text]) for line in lines).strip()
+        if not text:
+            continue
+        indented = bool(lines) and float(lines[0].get("xMin", 0)) > left + 8
+        goes_on = texts and not texts[-1].endswith(("。", "】", "）", ")")) and not HEADING.match(text) \
+            and (full or (not indented and len(texts[-1]) > 20))
+        if goes_on:
+            texts[-1] += text  # a paragraph poppler cut in two: after a page break, or a wrapped centred line
+        else:
+            texts.append(text)
+        full = bool(lines) and float(lines[-1].get("xMax", 0)) > right - 24
+    if not texts:
+        raise JixiaoError("扫描件，无法读取文字（PDF 中没有文字层）", code="report.scanned")
+    return texts, title
+
+
 def read_report(source: str | Path | bytes, label: str | None = None) -> ReportRead:
-    """A .docx report read into its sections and statements."""
-    texts, core_title = _texts(source)
+    """A report (.docx, or a PDF with text) read into its sections and statements."""
+    head = source[:5] if isinstance(source, bytes) else Path(source).open("rb").read(5)
+    texts, core_title = _pdf_texts(source) if head.startswith(b"%PDF") else _texts(source)
     paragraphs: list[Paragraph] = []
     sections: dict[str, list[Paragraph]] = {}
     current = ""
