@@ -387,3 +387,26 @@ def test_a_text_pdf_report_is_read_like_its_docx(tmp_path):
     scan = tmp_path / "扫描件.pdf"
     scan.write_bytes(_empty_pdf())
     assert [(f.rule, f.severity) for f in check_report(str(scan), str(form)).findings] == [("report.scanned", "info")]
+
+
+def test_an_indicator_table_in_a_report_is_read_row_by_row(tmp_path):
+    """Units often paste the form's table into §六: each row is compared like a sentence, located by row."""
+    form = dept_workbooks(tmp_path)["bureau"]
+    doc = Document()
+    doc.add_paragraph("湖南省机关事务管理局2024年度部门整体支出绩效自评报告")
+    doc.add_paragraph("六、部门整体支出绩效情况")
+    doc.add_paragraph("绩效指标完成情况见下表。")
+    rows = [("一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分")]
+    rows += [(r["level1"], r["level2"], r["name"], r["target"], r["actual"], f"{r['weight']:g}", f"{r['reported']:g}")
+             for r in SEED000["indicators"][:4]]
+    rows[3] = rows[3][:6] + ("4",)  # the table's third indicator row: 4 where the form has 5
+    table = doc.add_table(rows=len(rows), cols=7)
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            table.cell(r, c).text = text
+    doc.add_paragraph("自评得分 99 分，等级 优。")
+    doc.save(str(tmp_path / "表格.docx"))
+    found = [f for f in check_report(str(tmp_path / "表格.docx"), str(form)).findings if f.rule == "report.mismatch"]
+    assert [(f.sheet, f.cell, f.expected, f.found) for f in found] == [("六、部门整体支出绩效情况", "表1第4行", 5, 4)]
+    assert SEED000["indicators"][2]["name"] in found[0].message
+    assert read_report(tmp_path / "表格.docx").paragraphs[-1].where == "第4段"  # table rows are not paragraphs

@@ -55,7 +55,7 @@ def _where(p: Paragraph) -> str:
 def _at(f: Finding, p: Paragraph) -> Finding:
     f.context = p.first_words
     f.extra["paragraph"] = p.index
-    return f.at(p.section or "标题", f"第{p.index}段")
+    return f.at(p.section or "标题", p.where or f"第{p.index}段")
 
 
 def compare(report: ReportRead, form: FormFacts | None, outline: Outline | None = None) -> list[Finding]:
@@ -77,7 +77,7 @@ def compare(report: ReportRead, form: FormFacts | None, outline: Outline | None 
             if seen[0] is not p and not _agrees(s.key, seen[1].value, s):
                 q, t = seen
                 out.append(_at(Finding(INCONSISTENT, "error",
-                                       f"{_where(p)}写 {s.shown}，与{_where(q)}（第{q.index}段）的 {t.shown} 不一致",
+                                       f"{_where(p)}写 {s.shown}，与{_where(q)}（{q.where}）的 {t.shown} 不一致",
                                        expected=_shown(t.value), found=_shown(s.value)), p))
         if not mismatched:
             out += [_at(f, p) for f in _rates_of_sentence(p)]

@@ -54,6 +54,7 @@ class Paragraph:
     section: str  # the heading it is under ("" before the first: title, cover)
     text: str
     statements: list[Statement] = field(default_factory=list)
+    where: str = ""  # 第12段, or 表1第3行 for a table's row
 
     @property
     def first_words(self) -> str:
@@ -131,8 +132,42 @@ def _bounded(source: str | Path | bytes) -> None:
                           code="report.unreadable")
 
 
-def _texts(source: str | Path | bytes) -> tuple[list[str], str]:
-    """The document's paragraphs (body and tables, in order) and its core title."""
+_TABLE_COLUMNS = {"name": ("三级指标", "指标名称", "绩效指标"), "target": ("年度指标值", "指标值", "目标值"),
+                  "actual": ("实际完成值", "完成值", "实际值"), "weight": ("分值",), "score": ("得分",)}
+
+
+def _table_rows(table: Any, k: int) -> list[tuple[str, str]]:
+    """A table's rows as sentences: an indicator table's rows as “X，年度指标值：…，实际完成值：…，分值…分，得分…分”
+    (the columns found by their headers), other rows as their cells; each with where it is (表1第3行)."""
+    rows = [[c.text.strip() for c in row.cells] for row in table.rows]
+    cols: dict[str, int] = {}
+    out = []
+    for r, cells in enumerate(rows, 1):
+        if not cols:
+            found = {}
+            for key, names in _TABLE_COLUMNS.items():
+                i = next((i for i, c in enumerate(cells) for n in names if compact(c).startswith(n)), None)
+                if i is not None:
+                    found[key] = i
+            if {"name", "weight", "score"} <= set(found):
+                cols = found
+                continue
+        if cols and max(cols.values()) < len(cells) and cells[cols["name"]]:
+            def get(key: str) -> str:
+                return cells[cols[key]] if key in cols else ""
+            if re.fullmatch(r"\d+(?:\.\d+)?", get("weight")) and re.fullmatch(r"\d+(?:\.\d+)?", get("score")):
+                out.append((f"{get('name')}，年度指标值：{get('target')}，实际完成值：{get('actual')}，"
+                            f"分值{get('weight')}分，得分{get('score')}分", f"表{k}第{r}行"))
+                continue
+        text = "，".join(dict.fromkeys(c for c in cells if c))
+        if text:
+            out.append((text, f"表{k}第{r}行"))
+    return out
+
+
+def _texts(source: str | Path | bytes) -> tuple[list[tuple[str, str | None]], str]:
+    """The document's paragraphs and table rows in order, each with where it is (None: a paragraph, numbered
+    by the reader), and its core title."""
     from docx import Document
     from docx.opc.exceptions import PackageNotFoundError
 
@@ -141,17 +176,18 @@ def _texts(source: str | Path | bytes) -> tuple[list[str], str]:
         doc = Document(io.BytesIO(source) if isinstance(source, bytes) else str(source))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
         raise JixiaoError(f"报告无法读取（不是有效的 .docx）：{type(e).__name__}", code="report.unreadable") from None
-    texts: list[str] = []
+    texts: list[tuple[str, str | None]] = []
     from docx.table import Table
     from docx.text.paragraph import Paragraph as DocxParagraph
 
+    tables = 0
     for block in doc.element.body.iterchildren():
         tag = block.tag.rsplit("}", 1)[-1]
         if tag == "p":
-            texts.append(DocxParagraph(block, doc).text)
+            texts.append((DocxParagraph(block, doc).text, None))
         elif tag == "tbl":
-            for row in Table(block, doc).rows:
-                texts.append("，".join(c.text for c in row.cells))
+            tables += 1
+            texts += _table_rows(Table(block, doc), tables)
     return texts, doc.core_properties.title or ""
 
 
@@ -169,7 +205,7 @@ def _joined(words: list[str]) -> str:
     return out
 
 
-def _pdf_texts(source: str | Path | bytes) -> tuple[list[str], str]:
+def _pdf_texts(source: str | Path | bytes) -> tuple[list[tuple[str, str | None]], str]:
     """A text PDF's paragraphs (poppler's pdftotext blocks; a block that continues the last one on a new page,
     not indented and after no full stop, is joined to it) and its title. Raises ``report.scanned`` when the
     PDF has no text (a scan)."""
@@ -216,7 +252,7 @@ def _pdf_texts(source: str | Path | bytes) -> tuple[list[str], str]:
         full = bool(lines) and float(lines[-1].get("xMax", 0)) > right - 24
     if not texts:
         raise JixiaoError("扫描件，无法读取文字（PDF 中没有文字层）", code="report.scanned")
-    return texts, title
+    return [(t, None) for t in texts], title
 
 
 def read_report(source: str | Path | bytes, label: str | None = None) -> ReportRead:
@@ -228,18 +264,19 @@ def read_report(source: str | Path | bytes, label: str | None = None) -> ReportR
     current = ""
     title = ""
     index = 0  # the paragraph's number as an officer counts them: every non-empty one, headings included
-    for text in texts:
+    for text, where in texts:
         if not text.strip():
             continue
-        index += 1
+        if where is None:
+            index += 1
         if not title:
             title = text.strip()
-        heading = HEADING.match(text.strip())
-        if heading or (text.strip() in ("自评结论", "自评结果") and not current):
+        heading = HEADING.match(text.strip()) if where is None else None
+        if heading or (where is None and text.strip() in ("自评结论", "自评结果") and not current):
             current = text.strip()
             sections[current] = []
             continue
-        p = Paragraph(index, current, text, statements(text))
+        p = Paragraph(index, current, text, statements(text), where or f"第{index}段")
         paragraphs.append(p)
         if current:
             sections[current].append(p)
