@@ -32,10 +32,20 @@ def check(paths, profile=None, jobs: int = 1, progress=None):  # type: ignore[no
 
     return run_check(paths, profile, jobs, progress)
 
+def report(form, out=None, profile=None, outline=None):  # type: ignore[no-untyped-def]
+    """Write the 自评报告 draft (.docx) of a workbook, as ``jixiao report`` does; see :func:`jixiao.reports.report`.
+
+    Returns the path written (default: 〈workbook〉-自评报告.docx next to the workbook).
+    """
+    from .reports import report as write
+
+    return write(form, out, profile, outline)
+
+
 __all__ = [
     "control_rate", "control_score", "payment_progress_score", "IndicatorScore", "indicator_kind",
     "indicator_score", "infer_grade", "Finding", "JixiaoError", "ProfileError", "ValueReadError",
     "cap_total", "exec_rate", "exec_score", "DeptForm", "FormScore", "score_form", "check_split",
     "Profile", "load_profile", "shipped_profiles", "check_weights", "grade", "split_label",
-    "sum_by_level", "Measure", "Qualitative", "Unreadable", "parse_value", "__version__", "check",
+    "sum_by_level", "Measure", "Qualitative", "Unreadable", "parse_value", "__version__", "check", "report",
 ]

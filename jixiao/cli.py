@@ -38,6 +38,7 @@ error_codes({
     "input.empty": "没有找到工作簿",
     "output.same_file": "两个输出指向同一文件",
     "formula.too_deep": "公式嵌套过深",
+    "cli.pair_invalid": "--pair 写法不对",
 })
 
 _SEV_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
@@ -242,6 +243,12 @@ def _demo_check(con: Console, folder: Path, seed: dict[str, Any]) -> int:
     written = [report.write_xlsx(results, folder / "检查报告.xlsx"), report.write_html(results, folder / "检查报告.html")]
     con.rule(f"[bold]批量检查示例[/]  jixiao check {folder} --profile hunan-dept-2024")
     _print_check(results, written)
+    from .reports import report as write_report
+
+    form = folder / "湖南省机关事务管理局-官方格式.xlsx"
+    drafted = write_report(form, folder / "湖南省机关事务管理局-自评报告.docx", "hunan-dept-2024")
+    con.rule(f"[bold]自评报告示例[/]  jixiao report {_t(form)} --out {_t(drafted)}")
+    con.print(f"[green]✓[/] 自评报告草稿：{_t(drafted)}（数字取自自评表：自评得分 99 分，等级 优；黄色底纹处待补写）")
     return 0
 
 
@@ -500,7 +507,13 @@ def cmd_check(a: argparse.Namespace) -> int:
     from .checking import batch, report
     from .checking.result import CheckResult
 
-    sources = batch.collect(a.paths)
+    pairs = {}
+    for pair in a.pair or ():
+        report_path, sep, form_path = pair.partition("=")
+        if not sep or not report_path or not form_path:
+            raise JixiaoError(f"--pair 应写成 报告.docx=自评表.xlsx，实际为 {pair}", code="cli.pair_invalid")
+        pairs[report_path] = form_path
+    sources = batch.collect(a.paths, pairs)
     if not sources:
         raise JixiaoError("没有找到工作簿（.xlsx/.xlsm/.xls/.ods/.et，或含有它们的文件夹、.zip）", code="input.empty")
     outputs = [o for o in (a.report, a.html, a.csv) if o]
@@ -556,6 +569,18 @@ def cmd_check(a: argparse.Namespace) -> int:
     else:
         _print_check(results, written)
     return 1 if result.has_errors else 0
+
+
+def cmd_report(a: argparse.Namespace) -> int:
+    """Write a 自评报告 draft from a form: the library's jixiao.report, one call."""
+    from .reports import report
+
+    out = report(a.form, a.out, a.profile, a.outline)
+    if a.json:
+        _emit_json({"form": a.form, "report": str(out)})
+    else:
+        _console().print(f"[green]✓[/] 自评报告草稿：{_t(out)}（黄色底纹的【待填写】处请补写）")
+    return 0
 
 
 def _print_check(results, written) -> None:
@@ -702,8 +727,15 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--report", metavar="OUT.xlsx", help="写出 xlsx 报告（汇总、问题清单、规则统计）")
     sp.add_argument("--html", metavar="OUT.html", help="写出带图表的 HTML 报告")
     sp.add_argument("--csv", metavar="OUT.csv", help="写出问题清单 CSV（每条问题一行：文件、单位、年度、单元格、规则……）")
+    sp.add_argument("--pair", action="append", metavar="REPORT=FORM", default=None,
+                    help="指定自评报告（.docx）对应的自评表；未指定时取同一文件夹中单位名称相同的、或唯一的自评表")
     sp.add_argument("--jobs", "-j", type=int, default=1, help="并行进程数（默认 1）")
     sp.add_argument("--quiet", "-q", action="store_true", help="不显示进度条")
+    sp = add("report", cmd_report, "由自评表写出自评报告草稿（.docx）：数字取自自评表，待补写处标黄",
+             default="默认用工作簿自己写明的或由表格推断的配置")
+    sp.add_argument("form", help="自评表工作簿（.xlsx）；不会被修改")
+    sp.add_argument("--out", "-o", default=None, help="报告文件 .docx（默认：工作簿旁的 〈文件名〉-自评报告.docx）")
+    sp.add_argument("--outline", default=None, help="报告提纲：dept、project 或提纲 TOML 文件（默认按表格种类）")
     sp = add("profiles", cmd_profiles, "列出内置规则配置，或显示一个配置", profile=False)
     sp.add_argument("name", nargs="?", default=None, help="配置名称或 TOML 文件")
     try:  # the submission server (optional extra "server"): serve, users, check --dask

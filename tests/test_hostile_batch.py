@@ -362,7 +362,7 @@ def test_nothing_in_a_folder_or_archive_vanishes(tmp_path, tmp):
     assert found["冒充报告.xlsx"] == [("input.own_report", "info")]
     assert found["内层.zip"] == [("archive.nested", "warning")]
     assert found["说明.txt"] == [("input.not_workbook", "info")]
-    assert found["说明.docx"] == [("input.not_workbook", "info")]
+    assert found["说明.docx"] == [("report.unreadable", "error")]  # a .docx is a 自评报告: this one is broken
     assert len(doc["files"]) == 4
     assert all(has_chinese(f["message"]) for f in doc["findings"])
     assert seconds < 30 and tree.peak < TREE_MEMORY

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from ..errors import Finding, Severity
 from ..profile import Profile, load_profile
+from ..reports import compare as _report_rules  # noqa: F401 - declares the report.* rules the batch's reports title
 from ..rules import error_codes, rule
 from . import archive
 from .archive import MAX_ARCHIVE_BYTES, MAX_DIRECTORY_BYTES, MAX_MEMBER_BYTES, MAX_MEMBER_RATIO, MAX_MEMBERS
@@ -52,6 +53,7 @@ error_codes({
 })
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".et"}
+REPORT_SUFFIXES = {".docx", ".pdf"}  # 自评报告, checked against the unit's form (jixiao.reports)
 FILE_SECONDS = 60  # one file's deadline
 WORKER_MEMORY = 2 * 1024 ** 3  # bytes of data a worker may allocate (RLIMIT_DATA where the OS has it)
 MAX_DEPTH = 64  # folder levels walked below an input folder (submissions sit a few levels deep)
@@ -82,6 +84,9 @@ class Source:
     data: bytes | None = None
     problem: FileResult | None = None  # already known to be unreadable, or not to be checked
     member: str | None = None  # the member's name inside the archive at ``path`` (read by the worker)
+    report: bool = False  # a 自评报告 (.docx), checked against its form
+    form: str | None = None  # a report's form, when known (--pair, or the only form of its folder)
+    candidates: tuple[str, ...] = ()  # a report's possible forms (its folder's): the worker picks by unit name
 
 
 def _problem(label: str, code: str, message: str) -> Source:
@@ -95,7 +100,7 @@ def _skipped(label: str, code: str, message: str, severity: Severity = "warning"
 
 
 def _not_workbook(label: str) -> Source:
-    return _skipped(label, NOT_WORKBOOK, "不是工作簿（.xlsx/.xlsm/.xls/.ods/.et），未检查", "info")
+    return _skipped(label, NOT_WORKBOOK, "不是工作簿（.xlsx/.xlsm/.xls/.ods/.et）或自评报告（.docx/.pdf），未检查", "info")
 
 
 def _is_report_part(core: bytes, workbook: bytes) -> bool:
@@ -243,21 +248,67 @@ def _folder_file(f: Path) -> list[Source]:
     special = _special(f)
     if special is not None:
         return [special]
-    if suffix not in WORKBOOK_SUFFIXES and suffix != ".zip":
+    if suffix not in WORKBOOK_SUFFIXES | REPORT_SUFFIXES and suffix != ".zip":
         return [_not_workbook(str(f))]
     if not os.access(f, os.R_OK):
         return [_problem(str(f), "input.unreadable", "文件无法读取：没有读取权限")]
+    if suffix in REPORT_SUFFIXES:
+        return [Source(str(f), path=str(f), report=True)]
     if suffix == ".zip":
         return list(_archive(f))
     return [Source(str(f), path=str(f))]
 
 
-def collect(paths: Iterable[str | Path]) -> list[Source]:
+def collect(paths: Iterable[str | Path], pairs: dict[str, str] | None = None) -> list[Source]:
     """Every file named by ``paths``: files, folders (walked) and .zip archives (listed), in a stable order.
 
     Nothing is read here but folder listings and zip directories: the workers read the files. A file that will
     not be checked (not a workbook, a FIFO or device, a zip inside a zip, too deep) is listed with why.
+    Each 自评报告 (.docx) is paired with its form (:func:`pair_reports`); ``pairs`` maps a report to its form.
     """
+    out = _collect(paths)
+    return pair_reports(out, pairs or {})
+
+
+def pair_reports(sources: list[Source], pairs: dict[str, str]) -> list[Source]:
+    """Give each report its form: the explicit pair (report path → form path), else its folder's forms —
+    the only one, or (in the worker) the one whose file or unit name is the report's unit."""
+    def same(a: str, b: str) -> bool:
+        return os.path.realpath(a) == os.path.realpath(b)
+
+    listed = {os.path.realpath(s.path) for s in sources if s.report and s.path}
+    for report in pairs:  # a report named only in --pair is checked too
+        if os.path.realpath(report) not in listed and os.path.isfile(report):
+            sources.append(Source(str(report), path=str(report), report=True))
+    forms = [s.path for s in sources if s.path and not s.report and s.member is None and s.problem is None
+             and Path(s.path).suffix.lower() in WORKBOOK_SUFFIXES]
+    for src in sources:
+        if not src.report or src.path is None:
+            continue
+        explicit = next((f for r, f in pairs.items() if same(r, src.path)), None)
+        if explicit is not None:
+            src.form = str(explicit)
+            continue
+        folder = os.path.realpath(Path(src.path).parent)
+        near = tuple(f for f in forms if os.path.realpath(Path(f).parent) == folder) or _folder_forms(src.path)
+        if len(near) == 1:
+            src.form = near[0]
+        else:
+            src.candidates = near
+    return sources
+
+
+def _folder_forms(report: str) -> tuple[str, ...]:
+    """The workbooks beside a report named on its own (its form was not named among the inputs)."""
+    try:
+        with os.scandir(Path(report).parent) as it:
+            return tuple(sorted(e.path for e in it if e.is_file(follow_symlinks=False)
+                                and Path(e.name).suffix.lower() in WORKBOOK_SUFFIXES and not e.name.startswith(("~$", "."))))
+    except OSError:
+        return ()
+
+
+def _collect(paths: Iterable[str | Path]) -> list[Source]:
     out: list[Source] = []
     for p in map(Path, paths):
         if not os.path.lexists(p):
@@ -271,6 +322,8 @@ def collect(paths: Iterable[str | Path]) -> list[Source]:
             out.append(special)
         elif p.suffix.lower() == ".zip":
             out.extend(_archive(p))
+        elif p.suffix.lower() in REPORT_SUFFIXES:
+            out.append(Source(str(p), path=str(p), report=True))
         else:
             out.append(Source(str(p), path=str(p)))  # whatever it is: the reader says what is wrong with it
     return out
@@ -429,6 +482,10 @@ def check_source(src: Source, profile: str | Profile | None, deadline: Deadline 
     deadline = deadline or Deadline(FILE_SECONDS)
     if src.problem is not None:
         return src.problem
+    if src.report:
+        from ..reports.compare import check_report
+
+        return check_report(src.path or src.label, src.form, profile, label=src.label, candidates=src.candidates)
     label = src.label
     suffix = Path(label).suffix.lower()
     try:

@@ -190,6 +190,7 @@ def _score(fr: FormRead, bureau: Profile | None, res: FileResult, computed: froz
     total) from its first form, every form's summary in ``res.forms``."""
     s = score_read(fr, bureau, computed)
     res.findings += s.findings
+    res.read.append((fr, s))
     res.forms.append({"sheet": fr.sheet, "kind": fr.kind, "unit": _text(fr.get(v.UNIT)),
                       "profile": s.choice.profile.id,
                       "total": s.score.capped_total if s.score is not None else None,
@@ -388,10 +389,11 @@ def _recalculated(book: Book, res: FileResult, deadline: Deadline) -> Book:
 
 
 def check_file(path: str, profile: str | Profile | None = None, label: str | None = None,
-               data: bytes | None = None, deadline: Deadline = NONE) -> FileResult:
+               data: bytes | None = None, deadline: Deadline = NONE, keep_form: bool = False) -> FileResult:
     """Read and check one file; never raises for a bad workbook: the problem becomes its finding.
 
     ``profile``: the bureau's profile (a name or file is loaded here, once), None to let the workbook say.
+    ``keep_form``: keep each form as read and scored on ``res.read`` (what a 自评报告 is written from).
     """
     if isinstance(profile, str):
         profile = load_profile(profile)
@@ -408,4 +410,6 @@ def check_file(path: str, profile: str | Profile | None = None, label: str | Non
         res = FileResult.failed(name, Finding(CHECK_FAILED, "error", f"检查失败：{type(e).__name__}"))
     res.file = name
     res.seconds = time.perf_counter() - t0
+    if not keep_form:
+        res.read = []
     return res

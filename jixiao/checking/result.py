@@ -29,6 +29,9 @@ class FileResult:
     forms: list[dict[str, Any]] = field(default_factory=list)  # each form of the workbook: sheet, kind, unit, total
     error: str | None = None
     seconds: float = 0.0
+    # each form as read and scored (FormRead, Scored), kept only when asked (check_file(keep_form=True)):
+    # what a 自评报告 is written from and compared with; never serialised
+    read: list[Any] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
     def failed(cls, file: str, finding: Finding) -> "FileResult":
