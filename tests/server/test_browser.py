@@ -21,7 +21,10 @@ from .test_restart import free_port, jixiao, kill_group, start
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+REFRESHED = (StaleElementReferenceException,)  # the results table is redrawn while a check finishes
 
 IMAGES = Path(os.environ.get("JIXIAO_SCREENSHOTS") or tempfile.mkdtemp(prefix="jixiao-shots-"))
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
@@ -129,7 +132,7 @@ def test_unit_uploads_two_workbooks_and_downloads_the_marked_copy(site, browser)
     d.execute_script("arguments[0].style.display = 'block';", field)
     field.send_keys("\n".join(str(p) for p, _ in books.values()))
     # the page's script uploads, waits for the checks and reloads
-    WebDriverWait(d, 60).until(lambda drv: len(drv.find_elements(By.CSS_SELECTOR, "#latest tr[data-status=checked]")) == 2)
+    WebDriverWait(d, 60, ignored_exceptions=REFRESHED).until(lambda drv: len(drv.find_elements(By.CSS_SELECTOR, "#latest tr[data-status=checked]")) == 2)
     rows = d.find_elements(By.CSS_SELECTOR, "#latest tr[data-id]")
     assert {r.find_element(By.TAG_NAME, "a").text for r in rows} == set(books)
     assert all("有错误" in r.text for r in rows)
@@ -170,7 +173,7 @@ def test_unit_drops_a_corrected_version(site, browser):
         dt.items.add(new File([bytes], name));
         zone.dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
     """, drop, fixed, "部门整体支出绩效自评表.xlsx")
-    WebDriverWait(d, 60).until(lambda drv: any(
+    WebDriverWait(d, 60, ignored_exceptions=REFRESHED).until(lambda drv: any(
         "2" == r.find_elements(By.TAG_NAME, "td")[1].text
         for r in drv.find_elements(By.CSS_SELECTOR, "#latest tr[data-status=checked]")))
     d.find_element(By.LINK_TEXT, "部门整体支出绩效自评表.xlsx").click()
