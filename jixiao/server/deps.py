@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy import select
@@ -16,10 +16,12 @@ from starlette.formparsers import MultiPartException
 
 from .config import Settings
 from .db import ApiToken, User
-from .jobs import Dispatcher
 from .security import RateLimit, Sessions, Verifiers, same, token_hash
 from .storage import BlobStore
 from .writer import GroupWriter
+
+if TYPE_CHECKING:
+    from .jobs import Dispatcher
 
 
 class LoginRequired(Exception):
