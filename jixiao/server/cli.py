@@ -51,14 +51,8 @@ def register(sub, check_parser: argparse.ArgumentParser | None) -> None:
         p.add_argument("--db", default=None, help="数据库 URL（与 jixiao serve 相同）")
     up.set_defaults(func=cmd_users)
 
-    if check_parser is not None:
+    if check_parser is not None:  # jixiao check runs its one body with the runner --dask names (dask_runner)
         check_parser.add_argument("--dask", default=None, metavar="tcp://HOST:8786", help="把检查交给 Dask 集群")
-        plain = check_parser.get_default("func")
-
-        def check(args: argparse.Namespace) -> int:
-            return cmd_check_dask(args) if args.dask else plain(args)
-
-        check_parser.set_defaults(func=check)
 
 
 def cmd_serve(a: argparse.Namespace) -> int:
@@ -163,26 +157,9 @@ def dask_run(sources, profile: str | None, address: str, progress=None, seconds:
     return out
 
 
-def cmd_check_dask(a: argparse.Namespace) -> int:
-    import json
+def dask_runner(address: str):
+    """``batch.run`` on the Dask cluster at ``address``: what ``jixiao check --dask`` checks with."""
+    def run(sources, profile=None, jobs: int = 1, progress=None):  # noqa: ANN001 - batch.run's signature
+        return dask_run(sources, profile, address, progress=progress)
 
-    from ..checking import batch, report
-    from ..cli import _print_check
-
-    sources = batch.collect(a.paths)
-    if not sources:
-        print("错误 没有找到工作簿（.xlsx/.xlsm/.xls/.ods/.et，或含有它们的文件夹、.zip） [input.empty]", file=sys.stderr)
-        return 2
-    xlsx = report.XlsxReport(a.report) if a.report else None
-    results = dask_run(sources, a.profile, a.dask)
-    if xlsx is not None:
-        for r in results:
-            xlsx.add(r)
-    written = [xlsx.save()] if xlsx is not None else []
-    if a.html:
-        written.append(report.write_html(results, a.html))
-    if a.json:
-        print(json.dumps(report.to_json(results), ensure_ascii=False, indent=2, default=str))
-    else:
-        _print_check(results, written)
-    return 1 if any(f.severity == "error" for r in results for f in r.findings) else 0
+    return run
