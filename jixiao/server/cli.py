@@ -136,9 +136,13 @@ def dask_run(sources, profile: str | None, address: str, progress=None, seconds:
     if profile is not None:
         load_profile(profile)
     seconds = seconds or batch.FILE_SECONDS
+    # a 自评报告 is read with its form from this machine's disk, which the cluster's workers do not see
+    here = [i for i, src in enumerate(sources) if src.report and src.problem is None]
     with Client(address, timeout=30) as client:
         futs = {}
         for i, src in enumerate(sources):
+            if i in here:
+                continue
             if src.problem is None and src.data is None and src.path is not None:
                 try:  # an archive member is read through its byte counter, like any file
                     src = batch.Source(src.label, data=batch.read_input(src))
@@ -149,6 +153,9 @@ def dask_run(sources, profile: str | None, address: str, progress=None, seconds:
                         src.label, Finding(e.code, "error", e.message)))
             futs[client.submit(work.check_source, src, profile, seconds, pure=False)] = i
         out = [None] * len(sources)
+        if here:  # checked by this machine's worker pool while the cluster checks the rest
+            for i, r in zip(here, batch.run([sources[i] for i in here], profile, progress=progress, seconds=seconds)):
+                out[i] = r
         for fut in as_completed(futs):
             r = fut.result()
             out[futs[fut]] = r

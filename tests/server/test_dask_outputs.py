@@ -72,3 +72,17 @@ def test_dask_json_is_checks_json(cluster, folder, capsys):
     strip = lambda doc: [{k: v for k, v in f.items() if k != "seconds"} for f in doc["files"]]  # noqa: E731
     assert strip(remote) == strip(local) and remote["findings"] == local["findings"]
     assert remote["summary"] == local["summary"]
+
+
+def test_dask_checks_a_report_against_its_form(cluster, tmp_path, capsys):
+    """A 自评报告 is paired with its form on this machine's disk: --dask checks it here, as check does."""
+    demo = tmp_path / "demo"
+    main(["demo", "--out", str(demo)])
+    capsys.readouterr()
+    found = {}
+    for how, extra in (("local", []), ("dask", ["--dask", cluster.scheduler_address])):
+        main(["check", str(demo), "--json", *extra])
+        doc = json.loads(capsys.readouterr().out)
+        found[how] = sorted((f["file"], f["rule"], f["message"]) for f in doc["findings"] if f["file"].endswith(".docx"))
+    assert found["local"] and found["dask"] == found["local"]
+    assert not any(rule.startswith("workbook.") for _, rule, _ in found["dask"])  # read as a report, not a workbook
