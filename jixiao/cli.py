@@ -552,7 +552,12 @@ def cmd_check(a: argparse.Namespace) -> int:
     try:
         cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
         jobs = max(1, min(a.jobs, len(sources), cpus))  # never more workers than files or CPUs
-        result = CheckResult(batch.run(sources, a.profile, jobs=jobs, progress=on_result))
+        run = batch.run
+        if getattr(a, "dask", None):  # --dask, added by the submission server's commands
+            from .server.cli import dask_runner
+
+            run = dask_runner(a.dask)
+        result = CheckResult(run(sources, a.profile, jobs=jobs, progress=on_result))
     finally:
         if bar is not None:
             bar.stop()

@@ -91,10 +91,18 @@ class Finding:
         return self
 
     def to_dict(self) -> dict[str, Any]:
-        """The finding as ``jixiao check --json`` writes it."""
+        """The finding as ``jixiao check --json`` writes it, and as it crosses a process or the database:
+        :meth:`from_dict` gives it back whole."""
         return {"sheet": self.sheet, "cell": self.cell, "rule": self.rule, "severity": self.severity,
                 "message": self.message, "expected": _plain(self.expected), "found": _plain(self.found),
-                "context": self.context}
+                "context": self.context, "field": self.field,
+                "extra": {k: _plain(v) for k, v in self.extra.items()}}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Finding":
+        """The finding :meth:`to_dict` wrote (other keys, such as the ``file`` of ``--json``, are ignored)."""
+        return cls(d["rule"], d["severity"], d["message"], d.get("expected"), d.get("found"), field=d.get("field"),
+                   context=d.get("context"), sheet=d.get("sheet"), cell=d.get("cell"), extra=dict(d.get("extra") or {}))
 
 
 def _plain(v: Any) -> Any:

@@ -35,6 +35,7 @@ from . import archive
 from .archive import MAX_ARCHIVE_BYTES, MAX_DIRECTORY_BYTES, MAX_MEMBER_BYTES, MAX_MEMBER_RATIO, MAX_MEMBERS
 from .archive import ArchiveError, member_name
 from .checker import check_file
+from . import failures
 from .deadline import Deadline
 from .result import FileResult
 from .xlsx import MAX_DIRECTORY_BYTES as XLSX_DIRECTORY_BYTES
@@ -60,8 +61,6 @@ MAX_DEPTH = 64  # folder levels walked below an input folder (submissions sit a 
 
 CONVERTED = rule("xls.converted", "已由 .xls 转换")
 CONVERT_FAILED = rule("xls.convert_failed", ".xls 无法转换")
-CRASHED = rule("check.crashed", "检查出错")
-OUT_OF_MEMORY = rule("check.memory", "内存超限")
 SKIPPED_REPORT = rule("input.own_report", "jixiao 的检查报告，未检查")
 NOT_WORKBOOK = rule("input.not_workbook", "不是工作簿，未检查")
 SPECIAL_FILE = rule("input.special_file", "不是普通文件，未读取")
@@ -552,9 +551,9 @@ def _guarded(src: Source, profile: Profile | None, deadline: Deadline) -> FileRe
     try:
         return check_source(src, profile, deadline)
     except MemoryError:
-        return FileResult.failed(src.label, Finding(OUT_OF_MEMORY, "error", "检查此文件所需内存超过限额，已放弃"))
+        return failures.out_of_memory(src.label)
     except Exception as e:  # noqa: BLE001 - one workbook never stops a batch
-        return FileResult.failed(src.label, Finding(CRASHED, "error", f"检查时出错：{type(e).__name__}: {e}"))
+        return failures.crashed(src.label, failures.cause(e))
 
 
 def warm_up() -> None:

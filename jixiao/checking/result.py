@@ -58,6 +58,17 @@ class FileResult:
                 "total_note": self.total_note, "counts": self.counts(),
                 "error": self.error, "seconds": round(self.seconds, 4), "forms": self.forms}
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], findings: list[dict[str, Any]]) -> "FileResult":
+        """The result again from :meth:`to_dict` and its findings' :meth:`Finding.to_dict` (as ``--json``,
+        a worker and the server's database hold them), nothing lost: ``counts`` is derived from the findings."""
+        return cls(d["file"], **{k: d.get(k) for k in _FIELDS}, forms=list(d.get("forms") or []),
+                   seconds=float(d.get("seconds") or 0.0), findings=[Finding.from_dict(f) for f in findings])
+
+
+_FIELDS = ("kind", "route", "profile", "profile_reason", "unit", "year", "exec_rate", "total", "grade", "total_note",
+           "error")
+
 
 FRAME_COLUMNS = ("file", "unit", "year", "kind", "profile", "sheet", "cell", "rule", "title", "severity", "message",
                  "expected", "found", "context")

@@ -28,17 +28,14 @@ from contextlib import contextmanager
 from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any
 
-from ..errors import Finding
 from ..profile import Profile
-from ..rules import rule
+from . import failures
 from .deadline import Deadline
 from .result import FileResult
 
 if TYPE_CHECKING:
     from .batch import Source
 
-TIMEOUT = rule("check.timeout", "检查超时")
-WORKER_DIED = rule("check.worker_died", "检查进程意外终止")
 _GRACE = 2.0  # seconds a worker gets past the deadline to report its own timeout finding
 
 
@@ -216,14 +213,13 @@ class WorkerPool:
         if not (overdue or w.process.sentinel in ready or w.conn in ready):
             return None
         if overdue:
-            finding = Finding(TIMEOUT, "error", f"检查超过 {self.seconds:g} 秒，已停止检查此文件")
+            failed = failures.timed_out(src.label, self.seconds)
         else:
             w.process.join(1)
             code = w.process.exitcode
-            why = "可能内存不足，被系统终止" if code in (-9, 137) else f"退出码 {code}"
-            finding = Finding(WORKER_DIED, "error", f"检查此文件的进程意外终止（{why}），其余文件照常检查")
+            failed = failures.worker_died(src.label, "可能内存不足，被系统终止" if code in (-9, 137) else f"退出码 {code}")
         self._replace(w)
-        return index, FileResult.failed(src.label, finding)
+        return index, failed
 
     def _replace(self, w: _Worker) -> None:
         w.stop()

@@ -51,14 +51,8 @@ def register(sub, check_parser: argparse.ArgumentParser | None) -> None:
         p.add_argument("--db", default=None, help="数据库 URL（与 jixiao serve 相同）")
     up.set_defaults(func=cmd_users)
 
-    if check_parser is not None:
+    if check_parser is not None:  # jixiao check runs its one body with the runner --dask names (dask_runner)
         check_parser.add_argument("--dask", default=None, metavar="tcp://HOST:8786", help="把检查交给 Dask 集群")
-        plain = check_parser.get_default("func")
-
-        def check(args: argparse.Namespace) -> int:
-            return cmd_check_dask(args) if args.dask else plain(args)
-
-        check_parser.set_defaults(func=check)
 
 
 def cmd_serve(a: argparse.Namespace) -> int:
@@ -142,9 +136,13 @@ def dask_run(sources, profile: str | None, address: str, progress=None, seconds:
     if profile is not None:
         load_profile(profile)
     seconds = seconds or batch.FILE_SECONDS
+    # a 自评报告 is read with its form from this machine's disk, which the cluster's workers do not see
+    here = [i for i, src in enumerate(sources) if src.report and src.problem is None]
     with Client(address, timeout=30) as client:
         futs = {}
         for i, src in enumerate(sources):
+            if i in here:
+                continue
             if src.problem is None and src.data is None and src.path is not None:
                 try:  # an archive member is read through its byte counter, like any file
                     src = batch.Source(src.label, data=batch.read_input(src))
@@ -155,6 +153,9 @@ def dask_run(sources, profile: str | None, address: str, progress=None, seconds:
                         src.label, Finding(e.code, "error", e.message)))
             futs[client.submit(work.check_source, src, profile, seconds, pure=False)] = i
         out = [None] * len(sources)
+        if here:  # checked by this machine's worker pool while the cluster checks the rest
+            for i, r in zip(here, batch.run([sources[i] for i in here], profile, progress=progress, seconds=seconds)):
+                out[i] = r
         for fut in as_completed(futs):
             r = fut.result()
             out[futs[fut]] = r
@@ -163,26 +164,9 @@ def dask_run(sources, profile: str | None, address: str, progress=None, seconds:
     return out
 
 
-def cmd_check_dask(a: argparse.Namespace) -> int:
-    import json
+def dask_runner(address: str):
+    """``batch.run`` on the Dask cluster at ``address``: what ``jixiao check --dask`` checks with."""
+    def run(sources, profile=None, jobs: int = 1, progress=None):  # noqa: ANN001 - batch.run's signature
+        return dask_run(sources, profile, address, progress=progress)
 
-    from ..checking import batch, report
-    from ..cli import _print_check
-
-    sources = batch.collect(a.paths)
-    if not sources:
-        print("错误 没有找到工作簿（.xlsx/.xlsm/.xls/.ods/.et，或含有它们的文件夹、.zip） [input.empty]", file=sys.stderr)
-        return 2
-    xlsx = report.XlsxReport(a.report) if a.report else None
-    results = dask_run(sources, a.profile, a.dask)
-    if xlsx is not None:
-        for r in results:
-            xlsx.add(r)
-    written = [xlsx.save()] if xlsx is not None else []
-    if a.html:
-        written.append(report.write_html(results, a.html))
-    if a.json:
-        print(json.dumps(report.to_json(results), ensure_ascii=False, indent=2, default=str))
-    else:
-        _print_check(results, written)
-    return 1 if any(f.severity == "error" for r in results for f in r.findings) else 0
+    return run

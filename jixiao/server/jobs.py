@@ -300,7 +300,7 @@ def settle(job: Job, sub: Submission, o: Outcome, t) -> None:  # noqa: ANN001
     job.error = o.error
     if o.alone and job.attempts >= MAX_ATTEMPTS:
         job.state, job.finished_at = "failed", t
-        store_result(sub, work._failure(sub.filename, "check.crashed", "检查进程多次意外退出，已放弃此文件"), t)
+        store_result(sub, work.crashed_again(sub.filename), t)
         return
     job.state, job.isolate, sub.status = "queued", True, "queued"
 

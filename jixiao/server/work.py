@@ -1,7 +1,8 @@
 """What runs in a worker (a local pool process or a Dask worker): check workbooks given as bytes.
 
 Results travel back as plain data: ``{"result": FileResult.to_dict(), "findings": [...]}``, the findings
-in the schema of ``jixiao check --json``. ``to_result`` turns them back into FileResults for the reports.
+in the schema of ``jixiao check --json``; the database keeps them so. ``to_result`` turns them back into
+the FileResults they were (``FileResult.from_dict``, nothing lost), for the reports.
 """
 from __future__ import annotations
 
@@ -9,24 +10,33 @@ import signal
 import threading
 from typing import Any
 
-from ..checking import batch, report
+from ..checking import batch, failures, report
 from ..checking.deadline import Deadline
-from ..rules import error_codes
+from ..checking.result import FileResult
+from ..errors import Finding
+from ..rules import rule
 
-error_codes({"storage.missing": "已存储的文件无法读取"})
-
-
-def _failure(label: str, rule: str, message: str) -> dict[str, Any]:
-    finding = {"file": label, "sheet": None, "cell": None, "rule": rule, "severity": "error", "message": message,
-               "expected": None, "found": None, "context": None}
-    result = {"file": label, "kind": None, "route": None, "profile": None, "unit": None, "year": None,
-              "exec_rate": None, "total": None, "grade": None, "counts": {"error": 1, "warning": 0, "info": 0},
-              "error": rule, "seconds": 0.0}
-    return {"result": result, "findings": [finding]}
+STORAGE_MISSING = rule("storage.missing", "已存储的文件无法读取")
 
 
-def _result_data(r) -> dict[str, Any]:
+def missing(label: str) -> dict[str, Any]:
+    """storage.missing: the stored blob of a submission could not be read."""
+    return result_data(FileResult.failed(label, Finding(STORAGE_MISSING, "error", "已存储的文件无法读取")))
+
+
+def crashed_again(label: str) -> dict[str, Any]:
+    """check.crashed for a file whose own worker process died each time it was checked."""
+    return result_data(failures.crashed(label, "检查进程多次意外退出，已放弃此文件"))
+
+
+def result_data(r: FileResult) -> dict[str, Any]:
+    """A FileResult as plain data (what a worker returns and the database keeps)."""
     return {"result": r.to_dict(), "findings": report.findings_of([r])}
+
+
+def to_result(data: dict[str, Any]) -> FileResult:
+    """The FileResult again, from the plain data a worker returned or the database kept."""
+    return FileResult.from_dict(data["result"], data["findings"])
 
 
 def check_bytes(label: str, data: bytes, profile: str | None, seconds: int) -> dict[str, Any]:
@@ -40,11 +50,13 @@ def check_bytes(label: str, data: bytes, profile: str | None, seconds: int) -> d
         signal.alarm(max(1, int(seconds)))
     try:
         deadline = Deadline(seconds)  # the full recalculation asks it for the time left; the alarm is the backstop
-        return _result_data(batch.check_source(batch.Source(label, data=data), profile, deadline))
+        return result_data(batch.check_source(batch.Source(label, data=data), profile, deadline))
     except TimeoutError:
-        return _failure(label, "check.timeout", f"检查超过 {seconds} 秒，已放弃")
+        return result_data(failures.timed_out(label, seconds))
+    except MemoryError:
+        return result_data(failures.out_of_memory(label))
     except Exception as e:  # noqa: BLE001 - one workbook never stops the others
-        return _failure(label, "check.crashed", f"检查时出错：{type(e).__name__}")
+        return result_data(failures.crashed(label, failures.cause(e)))
     finally:
         if alarm:
             signal.alarm(0)
@@ -91,7 +103,7 @@ def check_paths(items: list[tuple], seconds: int) -> list[tuple[int, dict[str, A
     for job_id, label, path, profile, prev in items:
         data = _read(path)
         if data is None:
-            out.append((job_id, _failure(label, "storage.missing", "已存储的文件无法读取")))
+            out.append((job_id, missing(label)))
             continue
         old = _read(prev[1]) if prev else None
         out.append((job_id, check_with_views(label, data, profile, seconds, (prev[0], old) if old else None)))
@@ -110,23 +122,6 @@ def check_source(src: batch.Source, profile: str | None, seconds: int):
         return src.problem
     data = check_bytes(src.label, src.data or b"", profile, seconds)
     return to_result(data)
-
-
-def to_result(data: dict[str, Any]):
-    """A FileResult again, from the plain data a worker returned or the database kept."""
-    from ..checking.result import FileResult
-    from ..errors import Finding
-
-    r = dict(data["result"])
-    r.pop("counts", None)
-    known: dict[str, Any] = {k: r.get(k) for k in ("file", "kind", "route", "profile", "profile_reason", "unit", "year",
-                                                   "exec_rate", "total", "grade", "total_note", "error", "seconds")}
-    res = FileResult(**known)
-    res.seconds = float(res.seconds or 0.0)
-    res.findings = [Finding(f["rule"], f["severity"], f["message"], f.get("expected"), f.get("found"),
-                            context=f.get("context"), sheet=f.get("sheet"), cell=f.get("cell"))
-                    for f in data["findings"]]
-    return res
 
 
 def warm() -> None:

@@ -1,0 +1,109 @@
+"""What the pages and the API both do with the rows: find a round or a submission the user may see,
+save an upload as new versions, ask for a re-check, and write the audit log."""
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import HTTPException, Request
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from .db import Audit, Blob, Job, Round, Submission, User, now
+from .deps import Ctx
+from .jobs import recheck
+from .pages import utc
+
+MAX_ID = 2**31 - 1  # the largest id or offset the databases' integer columns hold
+
+
+def audit(db, user: User | None, action: str, target: str | None = None, detail: str | None = None,
+          request: Request | None = None) -> None:
+    db.add(Audit(user_id=user.id if user else None, user_name=user.name if user else None, action=action,
+                 target=(target or "")[:300], detail=detail,
+                 address=request.client.host if request is not None and request.client else None))
+
+
+def visible_sub(db, user: User, pid: str) -> Submission:
+    sub = db.scalar(select(Submission).where(Submission.public_id == pid))
+    if sub is None or (user.role != "bureau" and sub.unit_id != user.unit_id):
+        raise HTTPException(404, "没有这个提交")  # the same answer whether it exists or not
+    return sub
+
+
+def round_or_404(db, rid: int) -> Round:
+    rnd = db.get(Round, rid) if 0 < rid <= MAX_ID else None
+    if rnd is None:
+        raise HTTPException(404, "没有这个批次")
+    return rnd
+
+
+def pick_round(db, raw: Any) -> Round:
+    """The round an upload names, or else the latest one still open."""
+    if raw not in (None, ""):
+        try:
+            rid = int(str(raw))
+        except ValueError:
+            rid = 0
+        return round_or_404(db, rid)
+    rnd = db.scalar(select(Round).where((Round.deadline.is_(None)) | (Round.deadline > now()))
+                    .order_by(Round.id.desc()).limit(1))
+    if rnd is None:
+        raise HTTPException(409, "目前没有开放的批次，请等待绩效科设立批次")
+    return rnd
+
+
+def sub_json(s: Submission, findings: bool = False) -> dict:
+    d = {"id": s.public_id, "file": s.filename, "unit": s.unit.name, "round": s.round_id,
+         "version": s.version, "status": s.status, "verdict": s.verdict,
+         "counts": {"error": s.n_error, "warning": s.n_warning}, "sha256": s.sha256, "size": s.size,
+         "created_at": utc(s.created_at), "checked_at": utc(s.checked_at)}
+    if findings:
+        d["result"] = s.result
+        d["findings"] = s.findings or []
+    return d
+
+
+def save(ctx: Ctx, user: User, rnd_id: int, accepted: list[tuple[str, bytes]], address: str | None) -> list[dict]:
+    """Accepted files as the next versions of their slots, each with its check job, in one group commit."""
+    shas = [(name, ctx.store.put(data), len(data)) for name, data in accepted]  # durable before the ids exist
+
+    def rows(db) -> list[dict]:  # noqa: ANN001 - run by the group writer inside its transaction
+        made = []
+        for name, sha, size in shas:
+            if db.get(Blob, sha) is None:
+                db.add(Blob(sha256=sha, size=size))
+                db.flush()
+            slot = name.casefold()
+            last = db.scalar(select(func.max(Submission.version)).where(
+                Submission.round_id == rnd_id, Submission.unit_id == user.unit_id,
+                Submission.slot == slot)) or 0
+            sub = Submission(round_id=rnd_id, unit_id=user.unit_id, user_id=user.id, filename=name,
+                             slot=slot, version=last + 1, sha256=sha, size=size, status="queued")
+            db.add(sub)
+            db.flush()
+            db.add(Job(submission_id=sub.id))
+            db.add(Audit(user_id=user.id, user_name=user.name, action="submit", target=sub.public_id,
+                         detail=f"{name} v{sub.version} sha256={sha[:12]}", address=address))
+            made.append({"id": sub.public_id, "file": name, "version": sub.version, "status": "queued"})
+        db.flush()
+        return made
+
+    for attempt in range(5):
+        try:
+            return ctx.writer.submit(rows).result()
+        except IntegrityError:  # two uploads raced for the same version or blob: count again
+            if attempt == 4:
+                raise
+    return []
+
+
+def recheck_sub(ctx: Ctx, user: User, pid: str, request: Request) -> None:
+    """A reviewer asks for a submission to be checked again."""
+    if user.role != "bureau":
+        raise HTTPException(403, "只有绩效科可以要求重新检查")
+    with ctx.Session.begin() as db:
+        sub = visible_sub(db, user, pid)
+        recheck(db, sub)
+        audit(db, user, "recheck", pid, sub.filename, request)
+    if ctx.dispatcher:
+        ctx.dispatcher.wake()

@@ -1,0 +1,160 @@
+"""The JSON API for scripts (``Authorization: Bearer <token>``), and the page that documents it."""
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import func, select
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from ...checking import report
+from ...profile import shipped_profiles
+from .. import intake, work
+from ..db import Round, Submission, User, now
+from ..deps import READER, WRITER, Ctx, api_form, context, user_by_session
+from ..pages import local, render, utc
+from ..records import MAX_ID, pick_round, recheck_sub, save, sub_json, visible_sub
+
+router = APIRouter()
+
+upload_body = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"], "properties": {
+        "file": {"type": "array", "items": {"type": "string", "format": "binary"},
+                 "description": "一个或多个工作簿（.xlsx/.xlsm/.xls）或 .zip"},
+        "round": {"type": "integer", "description": "批次编号（默认：最近一个未截止的批次）"}}}}}}}
+check_body = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"], "properties": {
+        "file": {"type": "array", "items": {"type": "string", "format": "binary"}},
+        "profile": {"type": "string", "description": "规则配置名称（默认 national-2020）"}}}}}}}
+
+
+def submitter(user: User = Depends(WRITER)) -> User:
+    """Only a unit's account submits workbooks (asked before the body is read)."""
+    if user.role != "unit" or user.unit_id is None:
+        raise HTTPException(403, "只有填报单位的账号可以提交工作簿")
+    return user
+
+
+async def read_files(form, settings) -> list[tuple[str | None, bytes]]:  # noqa: ANN001
+    out = []
+    for f in form.getlist("file"):
+        if isinstance(f, UploadFile):
+            out.append((f.filename, await f.read(settings.max_file_bytes * 20 + 1)))
+    if not out:
+        raise HTTPException(422, "没有收到文件（表单字段 file）")
+    return out
+
+
+def take(files, settings) -> intake.Intake:  # noqa: ANN001
+    try:
+        return intake.take(files, settings)
+    except intake.TooMany:
+        raise HTTPException(413, f"一次最多上传 {settings.max_files} 个工作簿") from None
+
+
+@router.post("/api/v1/submissions", tags=["submissions"], status_code=202, openapi_extra=upload_body,
+             summary="提交一个或多个工作簿（或 .zip）；立即返回每个提交的 id 与状态，检查在后台进行")
+async def api_submit(request: Request, user: User = Depends(submitter), form=Depends(api_form),  # noqa: ANN001
+                     ctx: Ctx = Depends(context)):
+    files = await read_files(form, ctx.settings)
+
+    def which() -> tuple[int, datetime | None]:
+        with ctx.Session() as db:
+            rnd = pick_round(db, form.get("round"))
+            return rnd.id, rnd.deadline
+
+    rid, deadline = await run_in_threadpool(which)
+    if deadline is not None and now() > deadline:
+        raise HTTPException(409, f"已过截止时间（{local(deadline)}），不能再提交；请联系绩效科")
+    taken = take(files, ctx.settings)
+    made = await run_in_threadpool(save, ctx, user, rid, taken.accepted,
+                                   request.client.host if request.client else None)
+    if ctx.dispatcher:
+        ctx.dispatcher.wake()
+    body = {"round": rid, "submissions": made, "refused": taken.refused}
+    return JSONResponse(body, status_code=202 if made else 422)
+
+
+@router.get("/api/v1/submissions/{pid}", tags=["submissions"],
+            summary="一个提交的状态与检查结果（findings 与 jixiao check --json 相同）")
+def api_get(pid: str, user: User = Depends(READER), ctx: Ctx = Depends(context)):
+    with ctx.Session() as db:
+        return sub_json(visible_sub(db, user, pid), findings=True)
+
+
+@router.post("/api/v1/submissions/{pid}/recheck", tags=["submissions"], status_code=202,
+             summary="重新检查一个提交（绩效科）；检查在后台进行")
+def api_recheck(pid: str, request: Request, user: User = Depends(WRITER), ctx: Ctx = Depends(context)):
+    recheck_sub(ctx, user, pid, request)
+    return JSONResponse({"id": pid, "status": "queued"}, status_code=202)
+
+
+@router.get("/api/v1/submissions", tags=["submissions"], summary="列出调用者可以看到的提交")
+def api_list(round: int | None = None, status: str | None = None,  # noqa: A002
+             latest: bool = False, limit: int = 100, offset: int = 0,
+             user: User = Depends(READER), ctx: Ctx = Depends(context)):
+    limit = max(1, min(limit, 1000))
+    if not 0 <= offset <= MAX_ID or (round is not None and not 0 < round <= MAX_ID):
+        raise HTTPException(400, "offset 或 round 超出范围")
+    with ctx.Session() as db:
+        q = select(Submission)
+        if user.role != "bureau":
+            q = q.where(Submission.unit_id == user.unit_id)
+        if round is not None:
+            q = q.where(Submission.round_id == round)
+        if status:
+            q = q.where(Submission.status == status)
+        total = db.scalar(select(func.count()).select_from(q.subquery()))
+        subs = db.scalars(q.order_by(Submission.id.desc()).limit(limit).offset(offset)).all()
+        if latest:
+            seen, keep = set(), []
+            for s in subs:
+                if (s.round_id, s.unit_id, s.slot) not in seen:
+                    seen.add((s.round_id, s.unit_id, s.slot))
+                    keep.append(s)
+            subs = keep
+        return {"total": total, "submissions": [sub_json(s) for s in subs]}
+
+
+@router.get("/api/v1/rounds", tags=["rounds"], summary="批次列表")
+def api_rounds(user: User = Depends(READER), ctx: Ctx = Depends(context)):
+    with ctx.Session() as db:
+        return {"rounds": [{"id": r.id, "name": r.name, "year": r.year, "kinds": r.kinds.split(","),
+                            "profile": r.profile, "deadline": utc(r.deadline)}
+                           for r in db.scalars(select(Round).order_by(Round.id.desc()))]}
+
+
+@router.post("/api/v1/check", tags=["check"], openapi_extra=check_body,
+             summary="只检查、不保存：返回与 jixiao check --json 相同的结果")
+async def api_check(user: User = Depends(WRITER), form=Depends(api_form), ctx: Ctx = Depends(context)):  # noqa: ANN001
+    files = await read_files(form, ctx.settings)
+    profile = form.get("profile") or None
+    if profile is not None and profile not in shipped_profiles():
+        raise HTTPException(422, f"没有这个规则配置：{profile}")
+    taken = take(files, ctx.settings)
+    if ctx.backend is None:
+        raise HTTPException(503, "检查进程未启动")
+    futs = [asyncio.wrap_future(ctx.backend.submit(work.check_bytes, name, data, profile, ctx.settings.file_seconds))
+            for name, data in taken.accepted]
+    results = [work.to_result(d) for d in await asyncio.gather(*futs)]
+    body = report.to_json(results)
+    body["refused"] = taken.refused
+    return JSONResponse(body, status_code=200 if results or not taken.refused else 422)
+
+
+@router.get("/docs", include_in_schema=False)
+def api_docs(request: Request, ctx: Ctx = Depends(context)):
+    request.state.user = user_by_session(request, ctx)
+    spec = request.app.openapi()
+    ops = []
+    for path, methods in spec["paths"].items():
+        for method, op in methods.items():
+            params = [p["name"] for p in op.get("parameters", [])]
+            body = op.get("requestBody", {}).get("content", {}).get("multipart/form-data", {})
+            fields = list(body.get("schema", {}).get("properties", {}))
+            ops.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""),
+                        "params": params, "fields": fields, "tag": (op.get("tags") or [""])[0]})
+    return render(request, "docs.html", ops=ops, spec=spec)
