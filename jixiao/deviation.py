@@ -261,6 +261,9 @@ def _score_quantitative(res: IndicatorScore, p: Profile, t: Measure, a: Value) -
         res.findings.append(Finding(ACTUAL_UNREADABLE, "warning",
                                     f"实际完成值无法读取：{a.reason}，需人工核对", found=a.text))
         return
+    if isinstance(a, Qualitative) and t.direction == "反向" and _NOTHING_HAPPENED.match(_text(a).replace(" ", "")):
+        res.met, res.ratio, res.score = True, 0.0, w  # "无上访", "未发生" under "小于5次": none, within the ceiling
+        return
     if isinstance(a, Qualitative):
         res.findings.append(Finding(ACTUAL_NOT_NUMBER, "error",
                                     "年度指标值是定量的，实际完成值应填写数值", expected=t.format(), found=a.text))
@@ -324,6 +327,9 @@ def _score_quantitative(res: IndicatorScore, p: Profile, t: Measure, a: Value) -
             # A bare target ("12次", "2089人") names no comparator: read as 等于 by the rule, but the unit may
             # mean it as a floor (达到即满分) — a score that reading gives is plausible, never certainly wrong.
             res.reading_alternatives = {"指标值未写比较符，按“达到即满分”（正向）": w if av >= tv else max(0.0, w * av / tv)}
+
+
+_NOTHING_HAPPENED = re.compile(r"^(?:无(?!法)|未发生|没有发生|零)")
 
 
 def _text(x: Value) -> str:

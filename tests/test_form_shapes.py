@@ -198,3 +198,47 @@ def test_total_stated_in_the_head_is_checked(tmp_path, label_cells):
 def test_total_row_wins_over_the_head(tmp_path):
     rows = _head_total_rows(["自评得分", 98], ["总分", None, None, None, None, 100, 100])
     assert not _at(_book(tmp_path, rows), "total.total_mismatch")
+
+
+# --- an indicator table without a 分值 column ------------------------------------------------------------
+
+def _blocks_form(scores=(20, 20, 20, 10, 10), social_actual="无上访"):
+    return [
+        ["2022年度项目支出绩效自评表"],
+        ["项目名称", "测试项目"],
+        ["预算执行情况(万元)\n(20分)", None, None, "预算数(A)", "执行数(B)", "执行率(B/A)", "得分\n(20分*执行率)"],
+        [None, "年度财政资金总额", None, 34.64, 34.64, "100%", 20],
+        ["年度绩效目标\n(80分)", "一级指标", "二级指标", "三级指标", "年初目标值(A)", "实际完成值(B)", "得分"],
+        [None, "产出指标(60分)", "数量指标", "慰问人数", "≥100人", "100人", scores[0]],
+        [None, None, "质量指标", "补助经费足额拨付率", "100%", "100%", scores[1]],
+        [None, None, "时效指标", "走访完成率", "100%", "100%", scores[2]],
+        [None, "效益指标(10分)", "社会效益指标", "群体性事件", "小于5次", social_actual, scores[3]],
+        [None, "满意度指标(10分)", "服务对象满意度指标", "满意率", "≥95%", "100%", scores[4]],
+    ]
+
+
+def test_block_points_are_spread_over_the_block_rows_without_a_weight_column(tmp_path):
+    """产出指标(60分) over three rows: 20 each; a row scored 25 is above its points, a met row at 15 is short."""
+    res = _book(tmp_path, _blocks_form())
+    assert not _at(res, "reader.field_missing") and not _errors(res)
+    bad = _book(tmp_path, _blocks_form(scores=(25, 20, 15, 10, 10)), "bad.xlsx")
+    assert ("indicator.score_over_weight", "G6") in _errors(bad)
+    assert [float(f.expected) for f in _at(bad, "indicator.score_mismatch", "G8")] == [20.0]
+
+
+def test_nothing_happened_under_a_ceiling_is_met():
+    """"无上访" under "小于5次": no event, within the ceiling — met, full points; "无法统计" says nothing."""
+    res = indicator_score("小于5次", "无上访", 10, P, reported=10)
+    assert res.met and res.score == 10 and not res.findings
+    assert [f.rule for f in indicator_score("小于5次", "无法统计", 10, P, reported=10).findings
+            if f.severity == "error"] == ["indicator.actual_not_number"]
+    assert [f.rule for f in indicator_score("≥5次", "无", 10, P, reported=10).findings
+            if f.severity == "error"] == ["indicator.actual_not_number"]  # under a floor, "无" is a miss to review
+
+
+def test_a_table_without_weights_or_block_points_is_still_unread(tmp_path):
+    rows = _blocks_form()
+    for r in rows[5:]:
+        r[1] = r[1].split("(")[0] if isinstance(r[1], str) else r[1]
+    res = _book(tmp_path, rows)
+    assert _at(res, "reader.field_missing")

@@ -454,6 +454,8 @@ def _indicator_header(rows: Rows, order: list[int]) -> tuple[int, dict[str, int]
                 cols["target"] = min(later)
         if {"name", "target", "weight"} <= set(cols) and ("actual" in cols or "score" in cols):
             return max(band), cols
+        if {"name", "target", "score", "level1"} <= set(cols):
+            return max(band), cols  # no 分值 column: each 一级指标 label states its block's points (产出指标(60分))
     return None
 
 
@@ -461,7 +463,10 @@ def _read_indicators(fr: FormRead, rows: Rows, order: list[int], head: tuple[int
                      cell: CellAt) -> None:
     head_row, cols = head
     level1 = level2 = ""
+    level1_ref: str | None = None
     first = min(cols.values())
+    no_weight = "weight" not in cols
+    blocks: list[tuple[str, str | None, list[dict[str, Cell]]]] = []  # without 分值: (一级 label, its cell, rows)
     for r in (x for x in order if x > head_row):
         row = rows[r]
         texts = [compact(x) for c, x in sorted(row.items()) if c <= cols["name"] or c < cols.get("target", 99)]
@@ -475,10 +480,12 @@ def _read_indicators(fr: FormRead, rows: Rows, order: list[int], head: tuple[int
         if any(t.startswith(("其他需要说明", "评价结论", "存在问题", "改进措施")) for t in texts):
             break
         if "level1" in cols and not cell(r, cols["level1"]).blank:
-            level1 = str(cell(r, cols["level1"]).value)
+            level1, level1_ref = str(cell(r, cols["level1"]).value), _ref(r, cols["level1"])
         if "level2" in cols and not cell(r, cols["level2"]).blank:
             level2 = str(cell(r, cols["level2"]).value)
         entry = {k: cell(r, c) for k, c in cols.items() if k not in ("cmp", "unit")}
+        if no_weight:
+            entry["weight"] = Cell(None, fr.sheet, None)
         if all(entry[k].blank for k in ("target", "actual", "weight")) or (
                 entry["weight"].blank and ("score" not in entry or entry["score"].blank)):
             continue  # a placeholder row (指标2, ……) or a detail line without points (其中…)
@@ -487,7 +494,26 @@ def _read_indicators(fr: FormRead, rows: Rows, order: list[int], head: tuple[int
                                cell(r, cols["unit"]) if "unit" in cols else None)
         entry["level1"] = Cell(level1, fr.sheet, entry["level1"].ref if "level1" in entry else None)
         entry["level2"] = Cell(level2, fr.sheet, entry["level2"].ref if "level2" in entry else None)
+        if no_weight:
+            if not blocks or blocks[-1][0] != level1:
+                blocks.append((level1, level1_ref, []))
+            blocks[-1][2].append(entry)
+            continue
         fr.add_indicator(entry)
+    for label, ref, entries in blocks:
+        m = _BLOCK_POINTS.search(compact(label))
+        if m is None:
+            continue  # a block that states no points: its rows cannot be weighed
+        share = round(float(m.group(1)) / len(entries), 10)  # the block's points spread over its rows
+        for entry in entries:
+            entry["weight"] = Cell(share, fr.sheet, ref)
+            fr.add_indicator(entry)
+    if no_weight and not fr.indicators:
+        fr.notes.append(Finding(FIELD_MISSING, "warning", "未找到绩效指标表（查找表头“一级指标”“三级指标”“分值”“得分”），"
+                                "只检查了资金部分", expected="绩效指标表头", context="三级指标"))
+
+
+_BLOCK_POINTS = re.compile(r"\((\d+(?:\.\d+)?)分\)$")
 
 
 def _join_split_target(entry: dict[str, Cell], cmp: Cell | None, unit: Cell | None) -> None:
@@ -516,7 +542,8 @@ def _read_total_line(fr: FormRead, r: int, row: dict[int, object], texts: list[s
     """A 合计 or 总分 row; True when the table ends here."""
     is_sum = any(t.startswith("合计") for t in texts)
     fr.put(v.SUM_ROW_SCORE if is_sum else v.TOTAL_SCORE, cell(r, cols["score"]))
-    fr.put(v.SUM_ROW_WEIGHT if is_sum else v.TOTAL_WEIGHT, cell(r, cols["weight"]))
+    if "weight" in cols:
+        fr.put(v.SUM_ROW_WEIGHT if is_sum else v.TOTAL_WEIGHT, cell(r, cols["weight"]))
     for c, x in row.items():
         m = re.search(r"等级[:：]?\s*(\S+)", normalise(str(x))) if isinstance(x, str) else None
         if m and c > cols["score"]:
