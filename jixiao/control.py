@@ -58,6 +58,7 @@ RATE_FORMULAS: dict[str, RateFormula] = {
     "public_expense_control": RateFormula("公用经费控制率", "公用经费实际支出数", "公用经费预算安排数"),
     "procurement_exec": RateFormula("政府采购执行率", "实际政府采购金额", "政府采购预算数"),
     "budget_adjust": RateFormula("预算调整率", "预算调整数", "预算数", absolute=True),
+    "carryover": RateFormula("结转结余率", "结转结余资金", "预算数"),
     "payment_progress": RateFormula("支付序时进度", "序时执行数", "序时指标下达数"),
     "contract_staff": RateFormula("聘用人员控制率", "聘用人员实际使用数", "聘用人员批复数"),
     "work_completion": RateFormula("实际完成率", "实际完成工作数", "计划工作数"),

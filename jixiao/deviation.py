@@ -72,6 +72,7 @@ class IndicatorScore:
     over_achievement: bool = False
     raw_score: float | None = None  # the rule's score before rounding
     raw_alternatives: dict[str, float] = field(default_factory=dict)  # other plausible miss rules → raw score
+    reading_alternatives: dict[str, float] = field(default_factory=dict)  # other readings of the target → raw score
     reason_required: bool = False
     reason_recommended: bool = False
     findings: list[Finding] = field(default_factory=list)
@@ -206,6 +207,8 @@ def _mismatch(res: IndicatorScore, rep: float, p: Profile) -> Finding:
     if not p.settled("indicators"):  # the formula itself is judged: the other miss rules are plausible too
         for name, alt in res.raw_alternatives.items():
             family += certainty.indicator_family(alt, res.weight, p, name)
+    for name, alt in res.reading_alternatives.items():  # the target itself reads two ways, whatever the formula
+        family += certainty.indicator_family(alt, res.weight, p, name)
     match = certainty.plausible_rule(rep, family, p.indicators.score_tolerance)
     if match is None:
         sev, note = "error", "，计分规则的任何合理取整都得不到表中得分"
@@ -257,6 +260,9 @@ def _score_quantitative(res: IndicatorScore, p: Profile, t: Measure, a: Value) -
     if isinstance(a, Unreadable):
         res.findings.append(Finding(ACTUAL_UNREADABLE, "warning",
                                     f"实际完成值无法读取：{a.reason}，需人工核对", found=a.text))
+        return
+    if isinstance(a, Qualitative) and t.direction == "反向" and _NOTHING_HAPPENED.match(_text(a).replace(" ", "")):
+        res.met, res.ratio, res.score = True, 0.0, w  # "无上访", "未发生" under "小于5次": none, within the ceiling
         return
     if isinstance(a, Qualitative):
         res.findings.append(Finding(ACTUAL_NOT_NUMBER, "error",
@@ -317,6 +323,13 @@ def _score_quantitative(res: IndicatorScore, p: Profile, t: Measure, a: Value) -
                                     "等于型未达成不得分": 0.0}
         res.over_achievement = (tv > 0 and av > tv and res.ratio is not None
                                 and res.ratio >= rule.over_achievement_ratio - _EPS)
+        if t.comparator is None and not res.met and tv > 0:
+            # A bare target ("12次", "2089人") names no comparator: read as 等于 by the rule, but the unit may
+            # mean it as a floor (达到即满分) — a score that reading gives is plausible, never certainly wrong.
+            res.reading_alternatives = {"指标值未写比较符，按“达到即满分”（正向）": w if av >= tv else max(0.0, w * av / tv)}
+
+
+_NOTHING_HAPPENED = re.compile(r"^(?:无(?!法)|未发生|没有发生|零)")
 
 
 def _text(x: Value) -> str:

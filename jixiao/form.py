@@ -8,13 +8,15 @@ forms written as JSON.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from . import vocabulary as v
 from .deviation import (
     QUALITATIVE_OUT_OF_BAND,
+    REASON_MISSING,
     SCORE_MISMATCH,
     IndicatorScore,
     indicator_score,
@@ -25,6 +27,7 @@ from .execution import cap_total, exec_rate, exec_score
 from .funds import check_split
 from .numbers import as_number, round_excel
 from .profile import Profile, load_profile
+from .values import Measure, compact, parse_value
 from .rules import RULES, error_codes, rule
 from .totals import TOTAL as WEIGHTS_TOTAL
 from .totals import FIRST_LEVEL, UNKNOWN_LEVEL
@@ -226,11 +229,16 @@ def score_form(form: DeptForm, profile: str | Profile | None = None) -> FormScor
     """
     p = load_profile(profile)
     fu = form.funds
+    if fu.reported_score is None and fu.weight is None and any(_is_execution_row(r) for r in form.indicators):
+        # the form scores 执行率 in its indicator table only (a rubric-style 预算执行率 row): its points are
+        # that row's, so the funds block carries none — not added twice, not a separate 10 in the weights
+        fu = replace(fu, weight=0.0)
+        form = replace(form, funds=fu)
     rate = exec_rate(fu.budget, fu.executed)
     escore = exec_score(rate, p, fu.weight)
     fs = _execution_findings(fu, rate, escore, p) + _split_findings(form, p) + _part_findings(fu, p)
     for_totals = _admitted_exec_score(fu, escore, fs)
-    scored, row_findings = _indicator_findings(form.indicators, p)
+    scored, row_findings = _indicator_findings(form.indicators, p, rate, fu.rate_decimals)
     fs += row_findings
     lines = [IndicatorLine(r.level1, r.level2, r.name, as_number(r.weight), s.score)
              for r, s in zip(form.indicators, scored)]
@@ -408,13 +416,61 @@ def _split_findings(form: DeptForm, p: Profile) -> list[Finding]:
     return fs
 
 
-def _indicator_findings(rows: list[IndicatorRow], p: Profile) -> tuple[list[IndicatorScore], list[Finding]]:
+_EXECUTION_ROW = re.compile(r"^(?:指标\d+[:：])?(?:项目)?(?:预算|资金|预算资金)?执行率$")
+
+
+def _is_execution_row(row: IndicatorRow) -> bool:
+    """An indicator row that is the form's 执行率 criterion (项目管理 · 投入管理 · 预算执行率 in a rubric-style
+    table): named so, with no measurable target of its own (“—”, blank or words) — its points follow the
+    execution rule, not an indicator's. A 预算执行率 row with a target such as “≥90%” is an ordinary indicator."""
+    if not _EXECUTION_ROW.match(compact(row.name or "")):
+        return False
+    return not isinstance(parse_value(row.target), Measure)
+
+
+def _execution_row_score(row: IndicatorRow, i: int, rate: float | None, decimals: int | None,
+                         p: Profile) -> IndicatorScore:
+    """A 执行率 row scored by the profile's execution rule with the row's own 分值; the rate is the funds
+    table's (全年执行数 / 全年预算数), or the row's 实际完成值 when the form has no amounts."""
+    w = as_number(row.weight, "分值")
+    a = parse_value(row.actual)
+    if rate is None and isinstance(a, Measure) and a.dimension == "ratio":
+        rate = a.base_value
+    res = IndicatorScore(kind="正向", weight=w, score=None, target=parse_value(row.target), actual=a)
+    if rate is None:
+        return indicator_score(row.target, row.actual, row.weight, p, reported=row.reported,
+                               reason=row.reason, name=row.name)
+    expected = exec_score(rate, p, w)
+    res.score = res.raw_score = expected
+    res.ratio, res.met = rate, expected >= w - 1e-9
+    rep = None if row.reported is None or row.reported == "" else as_number(row.reported, "得分")
+    if rep is not None and abs(rep - expected) > p.indicators.score_tolerance:
+        f = _exec_score_finding(expected, rep, p, v.indicator_key(i, "score"), row.name, rate, w, decimals)
+        res.findings.append(f)
+        if f.severity == "warning":
+            res.score = rep  # a plausible rule gives the form's own points
+    shown_below = rep is not None and rep < w - 1e-9
+    res.reason_required = shown_below or expected < w - 1e-9
+    if row.reason is not None and not str(row.reason).strip() and res.reason_required \
+            and p.indicators.reason_required_below_full:
+        res.findings.append(Finding(REASON_MISSING, "error" if shown_below else "warning",
+                                    "得分低于分值，须填写偏差原因分析及改进措施" if shown_below else
+                                    "按计分规则得分低于分值，应填写偏差原因分析及改进措施",
+                                    expected="偏差原因", found=""))
+    return res
+
+
+def _indicator_findings(rows: list[IndicatorRow], p: Profile, rate: float | None = None,
+                        rate_decimals: int | None = None) -> tuple[list[IndicatorScore], list[Finding]]:
     """Every indicator row scored; each finding points at its row's cell that the rule names."""
     scored, fs = [], []
     for i, row in enumerate(rows):
         officer = row.judged if row.judged is not None else row.reported
-        s = indicator_score(row.target, row.actual, row.weight, p, grade=row.grade, reported=officer,
-                            reason=row.reason, name=row.name)
+        if _is_execution_row(row):
+            s = _execution_row_score(row, i, rate, rate_decimals, p)
+        else:
+            s = indicator_score(row.target, row.actual, row.weight, p, grade=row.grade, reported=officer,
+                                reason=row.reason, name=row.name)
         if (s.kind == "定性" and row.judged is not None and row.reported is not None and s.score is not None
                 and abs(as_number(row.reported, "得分") - s.score) > p.indicators.score_tolerance):
             s.findings.append(Finding(SCORE_MISMATCH, "error",

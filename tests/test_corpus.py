@@ -5,6 +5,11 @@ when a finding of its rule points at its cell with its expected value (any sever
 warnings); an over-achievement finding's expected value is its threshold, and the target it was measured
 against is in its ``extra``. A false error is an error-level finding on a keyed correct cell, or any error-level finding
 on a clean form except the rules its key lists as unchecked (rows cut off a partial form).
+
+A key may list ``known_gaps``: what jixiao is known not to do on that form yet, each with its reason. A gap is
+``missed`` (a keyed mistake not found), ``false_error`` (an error-level finding on a correct cell or a clean
+form) or ``unread`` (a finding showing that part of the form was not read, at any severity). Gaps are printed
+with the table, never silently passed; a gap that no longer occurs fails the test, so that it is removed.
 """
 from __future__ import annotations
 
@@ -76,6 +81,38 @@ def _measure(results):
     return table, missed, false
 
 
+def _gaps(results) -> dict[tuple[str, str, str | None], dict]:
+    return {(stem, g["rule"], g.get("cell")): dict(g, stem=stem)
+            for stem, (key, _) in results.items() for g in key.get("known_gaps", [])}
+
+
+def _split_known(results, missed, false):
+    """(missed, false) without the known gaps, and the known gaps that did not occur."""
+    gaps = _gaps(results)
+    missed_left = [m for m in missed if (m[0], m[2], m[1]) not in gaps]
+    false_left = [f for f in false if (f[0], f[3], f[2]) not in gaps]
+    occurred = {(m[0], m[2], m[1]) for m in missed} | {(f[0], f[3], f[2]) for f in false}
+    for stem, (_, res) in results.items():
+        occurred |= {(stem, f.rule, f.cell) for f in res.findings}
+    stale = []
+    for k, g in gaps.items():
+        kind = g["kind"]
+        if kind == "missed" and k not in {(m[0], m[2], m[1]) for m in missed}:
+            stale.append(k)
+        elif kind == "false_error" and k not in {(f[0], f[3], f[2]) for f in false}:
+            stale.append(k)
+        elif kind == "unread" and k not in occurred:
+            stale.append(k)
+    return missed_left, false_left, stale
+
+
+def _print_gaps(results) -> None:
+    gaps = _gaps(results)
+    print(f"known gaps ({len(gaps)}): jixiao does not yet do these; each is listed in its form's key")
+    for (stem, rule, cell), g in sorted(gaps.items(), key=lambda x: (x[0][0], x[0][1], x[0][2] or "")):
+        print(f"  {stem} {cell or '-'} {rule} [{g['kind']}]: {g['reason']}")
+
+
 def _print(table, results) -> None:
     print("\nrule · province: found / keyed, false errors")
     for (rule, prov), (found, keyed, fe) in sorted(table.items()):
@@ -111,12 +148,18 @@ def test_corpus_keys_are_well_formed():
 def test_every_keyed_mistake_is_found_and_no_correct_cell_gets_an_error(results):
     table, missed, false = _measure(results)
     _print(table, results)
+    _print_gaps(results)
+    missed, false, stale = _split_known(results, missed, false)
     assert missed == [], missed
     assert false == [], false
+    assert stale == [], f"known gaps that no longer occur (remove them from the keys): {stale}"
 
 
 def test_every_form_is_read_and_says_which_profile_it_used(results):
+    gaps = _gaps(results)
     for stem, (key, res) in results.items():
+        if (stem, "form.unrecognized", None) in gaps:
+            continue  # a known gap, printed with the corpus table
         assert not any(f.rule == "form.unrecognized" for f in res.findings), stem
         assert res.profile and res.profile_reason, stem
         if key["kind"] == "project":

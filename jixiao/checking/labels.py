@@ -42,7 +42,7 @@ _PART_RE = re.compile(r"^(?:其中)?[:：]?(?P<part>"
                       + "|".join(sorted(set(v.INCOME_PARTS + v.SPENDING_PARTS + v.PROJECT_PARTS + PART_SYNONYMS),
                                         key=len, reverse=True))
                       + r")[:：]?(?P<amount>[-\d,.]+)?$")
-_TOTAL_ROW_RE = re.compile(r"^(?:年度资金总额|资金总额|总额)[:：]?$")
+_TOTAL_ROW_RE = re.compile(r"^(?:年度(?:财政)?资金总额|(?:财政)?资金总额|总额)[:：]?$")
 _DASHES = {"/", "／", "-", "—", "——", "–", "－", "\\"}
 _SPLIT_RE = re.compile(r"^(?P<group>按收入性质分|按支出性质分)[:：]?(?P<amount>[-\d,.]+)?$")
 _YEAR_RE = re.compile(r"(20\d\d)\s*年度")
@@ -92,7 +92,8 @@ _UNIT_LABELS = ("部门", "部门名称", "部门(单位)名称", "预算部门�
 
 
 def _is_target_header(t: str) -> bool:
-    return t.startswith("年度指标值") or t == "指标值"
+    """年度指标值, 指标值, and the other names forms give the target column (指标值(A), 年初目标值(A) …)."""
+    return _indicator_column(t) == "target"
 
 
 def _label(text: object) -> str:
@@ -141,7 +142,31 @@ def read_labels(book: Book, sheet: Sheet, kind: str) -> FormRead:
                                 "只检查了资金部分", expected="绩效指标表头", context="三级指标"))
     else:
         _read_indicators(fr, rows, order, indicator_head, cell)
+    if v.TOTAL_SCORE not in fr.cells:
+        heads = [h[0] for h in (funds_head, indicator_head) if h is not None]
+        stated = _head_total(rows, [r for r in order if not heads or r < min(heads)], cell)
+        if stated is not None:
+            fr.put(v.TOTAL_SCORE, stated)
     return fr
+
+
+_HEAD_TOTAL_RE = re.compile(r"^(?:自评得分|自评总分|项目总得分|自评总得分)[:：]?(?P<n>\d+(?:\.\d+)?)?分?$")
+
+
+def _head_total(rows: Rows, head: list[int], cell: CellAt) -> Cell | None:
+    """The total a form states in its head (自评得分 98, 自评总分：95, 项目总得分99分) when it has no 总分 row:
+    the number after the label, or in the next cell to its right."""
+    for r in head:
+        for c, x in sorted(rows[r].items()):
+            m = _HEAD_TOTAL_RE.match(compact(x)) if isinstance(x, str) else None
+            if m is None:
+                continue
+            if m["n"]:
+                return Cell(float(m["n"]), cell(r, c).sheet, _ref(r, c))
+            later = sorted(k for k in rows[r] if k > c)
+            if later and cell_number(rows[r][later[0]]) is not None:
+                return cell(r, later[0])
+    return None
 
 
 def _indicator_start(rows: Rows, order: list[int], head: tuple[int, dict[str, int]]) -> int:
@@ -250,8 +275,8 @@ def _read_profile_name(fr: FormRead, book: Book) -> None:
 
 _FUND_HEADERS: dict[str, tuple[str, ...]] = {
     "年初预算数": ("年初预算",),
-    "全年预算数": ("全年预算", "调整后预算"),
-    "全年执行数": ("全年执行", "预算执行数", "全年实际执行"),
+    "全年预算数": ("全年预算", "调整后预算", "调整预算", "预算数"),
+    "全年执行数": ("全年执行", "预算执行数", "全年实际执行", "执行数"),
     "分值": ("分值", "权重"),
     "执行率": ("执行率", "预算执行率"),
     "得分": ("得分", "自评得分"),
@@ -260,6 +285,8 @@ _FUND_HEADERS: dict[str, tuple[str, ...]] = {
 
 def _fund_column(text: str) -> str | None:
     """Which funds column a header names: 全年预算数(A), 调整后预算数, 预算执行数, 预算执行(E/C×100%) …"""
+    if text.startswith("预算执行情况"):
+        return None  # the block's title (预算执行情况(万元)(20分)), not a column
     if text.startswith("预算执行") and not text.startswith("预算执行数"):
         return "执行率"  # 预算执行率, 预算执行(E/C×100%)
     for name, starts in _FUND_HEADERS.items():
@@ -387,9 +414,9 @@ def _indicator_column(text: str) -> str | None:
         return None
     for key, starts in (("level1", ("一级指标",)), ("level2", ("二级指标",)), ("name", ("三级指标",)),
                         ("cmp", ("指标性质",)), ("unit", ("度量单位", "计量单位")),
-                        ("target", ("年度指标值", "指标值")),
-                        ("actual", ("实际完成值", "完成值", "全年实际值", "指标实际完成值", "实际值")),
-                        ("weight", ("分值", "权重", "指标分值")), ("score", ("得分", "自评得分", "指标得分")),
+                        ("target", ("年度指标值", "指标值", "年初指标值", "年度目标值", "年初目标值", "目标值")),
+                        ("actual", ("实际完成值", "完成值", "全年实际值", "指标实际完成值", "实际值", "年终完成值")),
+                        ("weight", ("分值", "权重", "指标分值", "参考分值", "标准分值")), ("score", ("得分", "自评得分", "指标得分")),
                         ("grade", ("定性等级",)), ("judged", ("定性得分",))):
         if text.startswith(starts) or (key == "level1" and text == "一级"):
             return key
@@ -427,6 +454,8 @@ def _indicator_header(rows: Rows, order: list[int]) -> tuple[int, dict[str, int]
                 cols["target"] = min(later)
         if {"name", "target", "weight"} <= set(cols) and ("actual" in cols or "score" in cols):
             return max(band), cols
+        if {"name", "target", "score", "level1"} <= set(cols):
+            return max(band), cols  # no 分值 column: each 一级指标 label states its block's points (产出指标(60分))
     return None
 
 
@@ -434,7 +463,10 @@ def _read_indicators(fr: FormRead, rows: Rows, order: list[int], head: tuple[int
                      cell: CellAt) -> None:
     head_row, cols = head
     level1 = level2 = ""
+    level1_ref: str | None = None
     first = min(cols.values())
+    no_weight = "weight" not in cols
+    blocks: list[tuple[str, str | None, list[dict[str, Cell]]]] = []  # without 分值: (一级 label, its cell, rows)
     for r in (x for x in order if x > head_row):
         row = rows[r]
         texts = [compact(x) for c, x in sorted(row.items()) if c <= cols["name"] or c < cols.get("target", 99)]
@@ -448,10 +480,12 @@ def _read_indicators(fr: FormRead, rows: Rows, order: list[int], head: tuple[int
         if any(t.startswith(("其他需要说明", "评价结论", "存在问题", "改进措施")) for t in texts):
             break
         if "level1" in cols and not cell(r, cols["level1"]).blank:
-            level1 = str(cell(r, cols["level1"]).value)
+            level1, level1_ref = str(cell(r, cols["level1"]).value), _ref(r, cols["level1"])
         if "level2" in cols and not cell(r, cols["level2"]).blank:
             level2 = str(cell(r, cols["level2"]).value)
         entry = {k: cell(r, c) for k, c in cols.items() if k not in ("cmp", "unit")}
+        if no_weight:
+            entry["weight"] = Cell(None, fr.sheet, None)
         if all(entry[k].blank for k in ("target", "actual", "weight")) or (
                 entry["weight"].blank and ("score" not in entry or entry["score"].blank)):
             continue  # a placeholder row (指标2, ……) or a detail line without points (其中…)
@@ -460,7 +494,26 @@ def _read_indicators(fr: FormRead, rows: Rows, order: list[int], head: tuple[int
                                cell(r, cols["unit"]) if "unit" in cols else None)
         entry["level1"] = Cell(level1, fr.sheet, entry["level1"].ref if "level1" in entry else None)
         entry["level2"] = Cell(level2, fr.sheet, entry["level2"].ref if "level2" in entry else None)
+        if no_weight:
+            if not blocks or blocks[-1][0] != level1:
+                blocks.append((level1, level1_ref, []))
+            blocks[-1][2].append(entry)
+            continue
         fr.add_indicator(entry)
+    for label, ref, entries in blocks:
+        m = _BLOCK_POINTS.search(compact(label))
+        if m is None:
+            continue  # a block that states no points: its rows cannot be weighed
+        share = round(float(m.group(1)) / len(entries), 10)  # the block's points spread over its rows
+        for entry in entries:
+            entry["weight"] = Cell(share, fr.sheet, ref)
+            fr.add_indicator(entry)
+    if no_weight and not fr.indicators:
+        fr.notes.append(Finding(FIELD_MISSING, "warning", "未找到绩效指标表（查找表头“一级指标”“三级指标”“分值”“得分”），"
+                                "只检查了资金部分", expected="绩效指标表头", context="三级指标"))
+
+
+_BLOCK_POINTS = re.compile(r"\((\d+(?:\.\d+)?)分\)$")
 
 
 def _join_split_target(entry: dict[str, Cell], cmp: Cell | None, unit: Cell | None) -> None:
@@ -489,7 +542,8 @@ def _read_total_line(fr: FormRead, r: int, row: dict[int, object], texts: list[s
     """A 合计 or 总分 row; True when the table ends here."""
     is_sum = any(t.startswith("合计") for t in texts)
     fr.put(v.SUM_ROW_SCORE if is_sum else v.TOTAL_SCORE, cell(r, cols["score"]))
-    fr.put(v.SUM_ROW_WEIGHT if is_sum else v.TOTAL_WEIGHT, cell(r, cols["weight"]))
+    if "weight" in cols:
+        fr.put(v.SUM_ROW_WEIGHT if is_sum else v.TOTAL_WEIGHT, cell(r, cols["weight"]))
     for c, x in row.items():
         m = re.search(r"等级[:：]?\s*(\S+)", normalise(str(x))) if isinstance(x, str) else None
         if m and c > cols["score"]:

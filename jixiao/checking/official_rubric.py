@@ -3,12 +3,14 @@
 Two sheets, found by their labels (not by jixiao's template positions):
 
 * 基础数据表 (附件1-2, 附件3 …): 编制数 / 实际在职人数 / 控制率, and 经费控制情况 by year and column
-  (上年决算数, 本年预算数, 本年决算数 …) for 三公经费, its parts, 公用经费 and 政府采购金额. Its own arithmetic is
-  checked: 在职人员控制率 = 在职人数 / 编制数 (to the decimals shown), 三公经费 = 公务用车 + 因公出国 +
-  公务接待, 公务用车 = 公车购置 + 公车运行维护 — errors, with the cell and the expected value.
+  (上年决算数, 本年预算数, 本年决算数 …) for 三公经费, its parts, 公用经费, 政府采购金额, 项目支出, 部门整体支出预算调整
+  and 结转结余. Its own arithmetic is checked: 在职人员控制率 = 在职人数 / 编制数 (to the decimals shown), 三公经费 =
+  公务用车 + 因公出国 + 公务接待, 公务用车 = 公车购置 + 公车运行维护, and in the 楼堂馆所控制情况 table 规模控制率 =
+  实际规模 / 批复规模 and 投资概算控制率 = 实际投资 / 预算投资 — errors, with the cell and the expected value.
 * 评价指标表 (附件1-1, or a program's own rubric): rows of 三级指标 with 分值 and 得分/评分. A score above
   its 分值 is an error, or a warning when the row's standard grants bonus points (加…分); a control-rate
-  row (在职人员控制率, “三公经费”变动率/控制率, 公用经费控制率, 政府采购执行率) is re-scored from the basic data under the
+  row (在职人员控制率, “三公经费”变动率/控制率, 公用经费控制率, 政府采购执行率, 预算调整率 = 预算调整数 / 项目支出本年预算数,
+  结转结余 = 结转结余 / 项目支出本年预算数) is re-scored from the basic data under the
   profile's rule, with the step the row's own standard states ("每超过一个百分点扣0.5分") and the row's
   own 分值.
 
@@ -103,7 +105,10 @@ class BasicData:
 _ROWS = (("three_public", lambda t: t == "三公经费"), ("vehicle", lambda t: "公务用车" in t),
          ("vehicle_purchase", lambda t: "公车购置" in t), ("vehicle_running", lambda t: "运行维护" in t and "公车" in t),
          ("abroad", lambda t: "出国" in t), ("reception", lambda t: "公务接待" in t),
-         ("public_expense", lambda t: t == "公用经费"), ("procurement", lambda t: t.startswith("政府采购金额")))
+         ("public_expense", lambda t: t == "公用经费"), ("procurement", lambda t: t.startswith("政府采购金额")),
+         ("project_spending", lambda t: t.rstrip(":：") == "项目支出"),
+         ("budget_adjustment", lambda t: t.startswith(("部门整体支出预算调整", "预算调整数", "预算调整金额"))),
+         ("carryover", lambda t: t.startswith(("结转结余", "年末结转结余", "结转资金"))))
 _SUMS = (("three_public", ("vehicle", "abroad", "reception"), "三公经费", "公务用车 + 因公出国 + 公务接待"),
          ("vehicle", ("vehicle_purchase", "vehicle_running"), "公务用车购置和运行维护经费", "公车购置 + 公车运行维护"))
 
@@ -135,6 +140,9 @@ def basic_data_findings(sheet: Sheet) -> tuple[BasicData, list[Finding]]:
                     out += _rate_check(sheet.name, _ref(min(x for x in g if x > r), rate_col),
                                        below.get(rate_col), m / n, "在职人员控制率", f"{m:g} / {n:g}")
             continue
+        if any(t.startswith("批复规模") for t in labels.values()):
+            out += _buildings(sheet.name, g, r, labels)
+            continue
         year_cols = {c: _year_kind(t) for c, t in labels.items() if _year_kind(t)}
         if len(year_cols) >= 2:
             data.columns = year_cols  # type: ignore[assignment]
@@ -164,6 +172,31 @@ def basic_data_findings(sheet: Sheet) -> tuple[BasicData, list[Finding]]:
                                    expected=want, found=have, context=title)
                            .at(sheet.name, _ref(row_of[total], c)))
     return data, out
+
+
+# 楼堂馆所控制情况: (rate column, numerator column, denominator column, what) by their header labels
+_BUILDING_RATES = (("规模控制率", "实际规模", "批复规模", "楼堂馆所规模控制率"),
+                   ("投资概算控制率", "实际投资", "预算投资", "楼堂馆所投资概算控制率"))
+
+
+def _buildings(sheet: str, g: Grid, head: int, labels: dict[int, str]) -> list[Finding]:
+    """The 楼堂馆所 table under its header row: 规模控制率 = 实际规模 / 批复规模, 投资概算控制率 = 实际投资 /
+    预算投资, on every project row that fills them (an empty table, as most units have, says nothing)."""
+    col = {name: next((c for c, t in labels.items() if t.startswith(name)), None)
+           for spec in _BUILDING_RATES for name in spec[:3]}
+    out: list[Finding] = []
+    for r in sorted(x for x in g if x > head):
+        row = g[r]
+        if not any(cell_number(row.get(c)) is not None for c in col.values() if c is not None):
+            break  # the end of the table (厉行节约保障措施 …)
+        for rate, num, den, what in _BUILDING_RATES:
+            rc, nc, dc = col[rate], col[num], col[den]
+            if rc is None or nc is None or dc is None:
+                continue
+            n, d = cell_number(row.get(nc)), cell_number(row.get(dc))
+            if n is not None and d:
+                out += _rate_check(sheet, _ref(r, rc), row.get(rc), n / d, what, f"{n:g} / {d:g}")
+    return out
 
 
 def _year_kind(text: str) -> tuple[int | None, str] | None:
@@ -197,7 +230,9 @@ _CONTROLS = (("staff_control", re.compile(r"人员(?:控制率|编制控制)")),
              ("three_public_change", re.compile(r"三公经费变动率")),
              ("three_public_control", re.compile(r"三公经费控制率")),
              ("public_expense_control", re.compile(r"公用经费控制率")),
-             ("procurement_exec", re.compile(r"政府采购执行率")))
+             ("procurement_exec", re.compile(r"政府采购执行率")),
+             ("budget_adjust", re.compile(r"预算调整率")),
+             ("carryover", re.compile(r"^结转结余|结转结余(?:率|情况|控制)")))
 _TOTAL_ROW = re.compile(r"^(?:合计|总计|总分|得分合计|合计得分)$")
 
 
@@ -353,6 +388,15 @@ def _control_rate(kind: str, data: BasicData) -> tuple[float | None, str]:
         if now is None or not before:
             return None, ""
         return RATE_FORMULAS[kind].compute(now, before), proxy
+    if kind in ("budget_adjust", "carryover") and y:
+        # 预算调整率 = 预算调整数 / 预算数, 结转结余率 = 结转结余 / 预算数; the 基础数据表's 预算数 is its 项目支出 本年预算数
+        # (as `jixiao control --basic` reads it). The adjustment is one number for the year, in whichever column.
+        key = "budget_adjustment" if kind == "budget_adjust" else "carryover"
+        amount = next((x for x in (data.value(key, y, "预算"), data.value(key, y, "决算")) if x is not None), None)
+        budget = data.value("project_spending", y, "预算")
+        if amount is None or not budget:
+            return None, ""
+        return RATE_FORMULAS[kind].compute(amount, budget), ""
     if kind in ("three_public_control", "public_expense_control", "procurement_exec") and y:
         key = {"three_public_control": "three_public", "public_expense_control": "public_expense",
                "procurement_exec": "procurement"}[kind]
