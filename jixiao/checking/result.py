@@ -62,7 +62,8 @@ class FileResult:
     def from_dict(cls, d: dict[str, Any], findings: list[dict[str, Any]]) -> "FileResult":
         """The result again from :meth:`to_dict` and its findings' :meth:`Finding.to_dict` (as ``--json``,
         a worker and the server's database hold them), nothing lost: ``counts`` is derived from the findings."""
-        return cls(d["file"], **{k: d.get(k) for k in _FIELDS}, forms=list(d.get("forms") or []),
+        fields: dict[str, Any] = {k: d.get(k) for k in _FIELDS}
+        return cls(d["file"], **fields, forms=list(d.get("forms") or []),
                    seconds=float(d.get("seconds") or 0.0), findings=[Finding.from_dict(f) for f in findings])
 
 

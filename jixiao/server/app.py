@@ -12,6 +12,7 @@ import gc
 import logging
 import time
 from contextlib import asynccontextmanager
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, HTTPException, Request
@@ -153,5 +154,5 @@ async def on_login(request: Request, exc: LoginRequired):
     return RedirectResponse(f"/login?next={quote(nxt)}", status_code=303)
 
 
-ERROR_ANSWERS = {HTTPException: on_http, OperationalError: on_database_down, OSError: on_disk,
+ERROR_ANSWERS: dict[type[Exception], Any] = {HTTPException: on_http, OperationalError: on_database_down, OSError: on_disk,
                  Exception: on_crash, RequestValidationError: on_invalid, LoginRequired: on_login}

@@ -5,6 +5,7 @@ import argparse
 import getpass
 import sys
 from pathlib import Path
+from typing import Any
 
 
 def _settings(a: argparse.Namespace, **kw):
@@ -152,7 +153,7 @@ def dask_run(sources, profile: str | None, address: str, progress=None, seconds:
                     src = batch.Source(src.label, problem=batch.FileResult.failed(
                         src.label, Finding(e.code, "error", e.message)))
             futs[client.submit(work.check_source, src, profile, seconds, pure=False)] = i
-        out = [None] * len(sources)
+        out: list[Any] = [None] * len(sources)
         if here:  # checked by this machine's worker pool while the cluster checks the rest
             for i, r in zip(here, batch.run([sources[i] for i in here], profile, progress=progress, seconds=seconds)):
                 out[i] = r

@@ -88,9 +88,11 @@ def save(ctx: Ctx, user: User, rnd_id: int, accepted: list[tuple[str, bytes]], a
         db.flush()
         return made
 
+    writer = ctx.writer
+    assert writer is not None, "the group writer starts with the app"
     for attempt in range(5):
         try:
-            return ctx.writer.submit(rows).result()
+            return writer.submit(rows).result()
         except IntegrityError:  # two uploads raced for the same version or blob: count again
             if attempt == 4:
                 raise
