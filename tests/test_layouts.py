@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from openpyxl import Workbook
+from workbooks import save_rows
 
 from jixiao.checking.checker import check_file
 from tests.metamorphic.transformations import dump, load
@@ -16,15 +16,7 @@ CORPUS = Path(__file__).parent / "corpus" / "forms"
 
 
 def _save(tmp_path: Path, name: str, rows_by_sheet: dict[str, list[list]]) -> str:
-    wb = Workbook()
-    wb.remove(wb.active)
-    for sheet, rows in rows_by_sheet.items():
-        ws = wb.create_sheet(sheet)
-        for row in rows:
-            ws.append(row)
-    path = tmp_path / name
-    wb.save(path)
-    return str(path)
+    return save_rows(tmp_path, name, rows_by_sheet)
 
 
 def _at(res, rule):

@@ -11,21 +11,13 @@ Workbooks are written with openpyxl in the official layout and read by jixiao.
 from __future__ import annotations
 
 import pytest
-from openpyxl import Workbook
+from workbooks import save_rows
 
 from jixiao.checking.checker import check_file
 
 
 def _save(tmp_path, name, rows_by_sheet):
-    wb = Workbook()
-    wb.remove(wb.active)
-    for sheet, rows in rows_by_sheet.items():
-        ws = wb.create_sheet(sheet)
-        for row in rows:
-            ws.append(row)
-    path = tmp_path / name
-    wb.save(path)
-    return check_file(str(path))
+    return check_file(save_rows(tmp_path, name, rows_by_sheet))
 
 
 def _basic(adjustment=3537.37, carryover=None, buildings=None):

@@ -6,7 +6,7 @@ import shutil
 from importlib import resources
 from pathlib import Path
 
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from jixiao.layouts.model import FormModel
 from jixiao.layouts.writer import build_workbook
@@ -65,6 +65,19 @@ def seed002_values() -> dict[str, object]:
         "dept_spending.budget": 16640.91, "dept_spending.final": 12819.60,
         "budget_adjustment": 3537.37,
     }
+
+
+def save_rows(folder: Path, name: str, rows_by_sheet: dict[str, list[list]]) -> str:
+    """A workbook of plain rows per sheet, as a bureau's own layout is typed; returns its path."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    for sheet, rows in rows_by_sheet.items():
+        ws = wb.create_sheet(sheet)
+        for row in rows:
+            ws.append(row)
+    path = folder / name
+    wb.save(path)
+    return str(path)
 
 
 def copy(src: Path, dst: Path) -> Path:

@@ -60,6 +60,17 @@ def fresh_database(base: str) -> tuple[str, callable]:
     return url, drop
 
 
+@pytest.fixture(scope="module")
+def cluster():
+    """A Dask LocalCluster of two worker processes (for the modules that need ``distributed``)."""
+    pytest.importorskip("distributed")
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=40) as c:
+        yield c
+
+
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def db_url(request):
     if request.param == "sqlite":
