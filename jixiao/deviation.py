@@ -261,7 +261,7 @@ def _score_quantitative(res: IndicatorScore, p: Profile, t: Measure, a: Value) -
         res.findings.append(Finding(ACTUAL_UNREADABLE, "warning",
                                     f"实际完成值无法读取：{a.reason}，需人工核对", found=a.text))
         return
-    if isinstance(a, Qualitative) and t.direction == "反向" and _NOTHING_HAPPENED.match(_text(a).replace(" ", "")):
+    if isinstance(a, Qualitative) and t.direction == "反向" and nothing_happened(_text(a)):
         res.met, res.ratio, res.score = True, 0.0, w  # "无上访", "未发生" under "小于5次": none, within the ceiling
         return
     if isinstance(a, Qualitative):
@@ -329,7 +329,21 @@ def _score_quantitative(res: IndicatorScore, p: Profile, t: Measure, a: Value) -
             res.reading_alternatives = {"指标值未写比较符，按“达到即满分”（正向）": w if av >= tv else max(0.0, w * av / tv)}
 
 
-_NOTHING_HAPPENED = re.compile(r"^(?:无(?!法)|未发生|没有发生|零)")
+NOTHING_HAPPENED = ("无", "未发生", "没有发生", "零")
+"""How an actual saying that none happened begins ("无上访", "未发生"): under a ceiling ("小于5次") it is met."""
+NOT_NOTHING = ("无法",)
+"""Beginnings that look like :data:`NOTHING_HAPPENED` and say something else ("无法统计")."""
+
+
+def nothing_happened(text: str) -> bool:
+    """True when the text (spaces ignored) says none happened.
+
+    Example:
+        >>> nothing_happened("无 上访"), nothing_happened("无法统计"), nothing_happened("发生2次")
+        (True, False, False)
+    """
+    s = text.replace(" ", "")
+    return s.startswith(NOTHING_HAPPENED) and not s.startswith(NOT_NOTHING)
 
 
 def _text(x: Value) -> str:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..deviation import MEASURED_WORDS, MET_WORDS
+from ..deviation import MEASURED_WORDS, MET_WORDS, NOT_NOTHING, NOTHING_HAPPENED
 from ..profile import Band, Profile, Rounding
 from ..values import (
     _FULLWIDTH,
@@ -393,6 +393,13 @@ def achievement_grade(p: Profile, ts: str, as_: str) -> str:
             f"IF({risky},IF({same_text(ts, as_)},1,0),IF({shows},{guess},{UNPROVEN}))))")
 
 
+def says_nothing_happened(s: str) -> str:
+    """TRUE when the text without spaces (step ``s``) says none happened (jixiao.deviation.nothing_happened)."""
+    starts = ",".join(f"LEFT({s},{len(w)})={q(w)}" for w in NOTHING_HAPPENED)
+    other = ",".join(f"LEFT({s},{len(w)})={q(w)}" for w in NOT_NOTHING)
+    return f"AND(OR({starts}),NOT(OR({other})))" if NOT_NOTHING else f"OR({starts})"
+
+
 def quantitative(p: Profile, cmp: str, tv: str, av: str, w: str) -> str:
     """The unrounded score of a quantitative indicator (jixiao.deviation._score_quantitative)."""
     rule = p.indicators
@@ -455,8 +462,10 @@ def indicator_score(p: Profile, c: dict[str, str], t: dict[str, str], a: dict[st
     r = rule.rounding
     final = lambda s: f"MIN({G},MAX(0,{rounded(s, r)}))"  # noqa: E731
     rd = reading(p, c, t, a)
-    quant = (f'IF({a["kind"]}<>"M","{CHECK}",IF(NOT({rd["same"]}),"{CHECK}",IF({rd["unsure"]},"{CHECK}",'
-             f'{final(quantitative(p, rd["cmp"], t["val"], rd["av"], G))})))')
+    # an actual saying none happened under a ceiling ("无上访" under "小于5次") is met, as the core reads it
+    none_under_ceiling = f'AND({a["kind"]}="Q",OR({rd["cmp"]}=3,{rd["cmp"]}=4),{says_nothing_happened(a["s"])})'
+    quant = (f'IF({a["kind"]}<>"M",IF({none_under_ceiling},{final(G)},"{CHECK}"),IF(NOT({rd["same"]}),"{CHECK}",'
+             f'IF({rd["unsure"]},"{CHECK}",{final(quantitative(p, rd["cmp"], t["val"], rd["av"], G))})))')
     gi = c["gi"]
     lo = f"{choose(gi, [g.min for g in rule.grades])}*{G}"
     hi = f"{choose(gi, [g.max for g in rule.grades])}*{G}"
