@@ -42,6 +42,14 @@ Sub JxCheck(control As IRibbonControl)
     RunPython "import jixiao_macros.excel as jx; jx.check()"
 End Sub
 
+Sub JxReport(control As IRibbonControl)
+    ' The report goes next to the workbook. Python asks Excel for the workbook's path (xw.Book.caller):
+    ' the Python command below is a constant, never built from a name or a cell of the workbook.
+    If Not JxReady() Then Exit Sub
+    Application.StatusBar = False
+    RunPython "import jixiao_macros.excel as jx; jx.report()"
+End Sub
+
 Sub JxProfile(control As IRibbonControl, id As String, index As Integer)
     ' onAction of the dropDown: remember the choice.
     Dim ids As Variant

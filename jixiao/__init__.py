@@ -32,14 +32,14 @@ def check(paths, profile=None, jobs: int = 1, progress=None):  # type: ignore[no
 
     return run_check(paths, profile, jobs, progress)
 
-def report(form, out=None, profile=None, outline=None):  # type: ignore[no-untyped-def]
+def report(form, out=None, profile=None, outline=None, basic=None):  # type: ignore[no-untyped-def]
     """Write the 自评报告 draft (.docx) of a workbook, as ``jixiao report`` does; see :func:`jixiao.reports.report`.
 
     Returns the path written (default: 〈workbook〉-自评报告.docx next to the workbook).
     """
     from .reports import report as write
 
-    return write(form, out, profile, outline)
+    return write(form, out, profile, outline, basic)
 
 
 __all__ = [

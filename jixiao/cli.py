@@ -580,7 +580,7 @@ def cmd_report(a: argparse.Namespace) -> int:
     """Write a 自评报告 draft from a form: the library's jixiao.report, one call."""
     from .reports import report
 
-    out = report(a.form, a.out, a.profile, a.outline)
+    out = report(a.form, a.out, a.profile, a.outline, a.basic)
     if a.json:
         _emit_json({"form": a.form, "report": str(out)})
     else:
@@ -741,6 +741,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("form", help="自评表工作簿（.xlsx）；不会被修改")
     sp.add_argument("--out", "-o", default=None, help="报告文件 .docx（默认：工作簿旁的 〈文件名〉-自评报告.docx）")
     sp.add_argument("--outline", default=None, help="报告提纲：dept、project 或提纲 TOML 文件（默认按表格种类）")
+    sp.add_argument("--basic", default=None, metavar="BASIC.xlsx",
+                    help="基础数据表工作簿：第二部分按其写出“三公经费”各项的预算数、决算数与比例（默认取自评表工作簿中的基础数据表）")
     sp = add("profiles", cmd_profiles, "列出内置规则配置，或显示一个配置", profile=False)
     sp.add_argument("name", nargs="?", default=None, help="配置名称或 TOML 文件")
     try:  # the submission server (optional extra "server"): serve, users, check --dask

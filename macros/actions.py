@@ -1,4 +1,4 @@
-"""评分, 检查, 新建自评表 and 说明 on any :class:`~jixiao_macros.book.BookLike`."""
+"""评分, 检查, 生成自评报告, 新建自评表 and 说明 on any :class:`~jixiao_macros.book.BookLike`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -114,6 +114,36 @@ def check(book: BookLike, profile: str | None = None) -> FileResult:
             book.mark(f.sheet, f.cell, f.severity, f"{rule_title(f.rule)}：{f.message}")
     book.activate(RESULTS_SHEET)
     return res
+
+
+def report(book: BookLike, profile: str | None = None, workbook: str | Path | None = None) -> Path:
+    """生成自评报告: the 自评报告 draft of the open workbook, written next to it (〈name〉-自评报告.docx).
+
+    The numbers are the open workbook's as it stands (unsaved edits included), read like 检查 reads them: values
+    only, nothing in the workbook is run. ``workbook``: the workbook's file (default: the book's ``path``); a
+    book never saved goes to Documents. Never writes over the workbook or over an earlier report: a name
+    already taken gets a number (〈name〉-自评报告(2).docx). Written atomically (a temporary file, then renamed).
+    """
+    from jixiao.reports import report_from
+    from jixiao.reports.facts import form_facts
+
+    where = Path(workbook) if workbook else getattr(book, "path", None)
+    res = check_book(to_book(book), load_profile(profile) if profile else None)
+    if not res.read:
+        raise JixiaoError("本工作簿中没有可写报告的部门整体/项目支出绩效自评表", code="report.no_form")
+    if res.kind and res.profile:
+        require_fit(load_profile(res.profile), res.kind)
+    facts = form_facts(res)
+    if where is not None and Path(where).parent.is_dir():
+        stem, folder = Path(where).stem, Path(where).parent
+    else:
+        stem, folder = Path(book.name).stem or "自评表", Path.home() / "Documents"
+    out = folder / f"{stem}-自评报告.docx"
+    n = 2
+    while out.exists() or (where is not None and out == Path(where)):
+        out = folder / f"{stem}-自评报告({n}).docx"
+        n += 1
+    return report_from(facts, out, inputs=[where] if where is not None else [])
 
 
 def new_form(kind: str, profile: str | None = None, folder: str | Path | None = None) -> Path:

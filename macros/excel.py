@@ -38,6 +38,19 @@ def check() -> None:
     _alert(f"检查完成：错误 {counts['error']} 条，警告 {counts['warning']} 条，详见“检查结果”工作表。")
 
 
+def report() -> None:
+    """生成自评报告: the draft beside the workbook (its path from Excel, never from the VBA's command text)."""
+    caller = xw.Book.caller()
+    full = str(caller.fullname or "")
+    workbook = full if "://" not in full and ("\\" in full or "/" in full) else None  # unsaved or online: Documents
+    try:
+        path = actions.report(XlwingsBook(caller), workbook=workbook)
+    except JixiaoError as e:
+        _alert(f"{e.message}（{e.code}）")
+        return
+    _alert(f"已生成自评报告草稿：{path}\n黄色底纹的【待填写】处请补写；数字取自本工作簿，请先评分、检查。")
+
+
 def new_form(kind: str, profile: str = "") -> None:
     try:
         path = actions.new_form(kind, profile or None)

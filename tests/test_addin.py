@@ -48,11 +48,11 @@ def test_package_parts(xlam):
 def test_every_ribbon_action_is_a_vba_procedure(xlam, modules):
     ui = zipfile.ZipFile(xlam).read("customUI/customUI14.xml")
     actions = build.ribbon_actions(ui)
-    assert {"jxScore", "jxCheck", "jxHelp", "jxProfile", "jxNewDeptProvince"} <= set(actions)
+    assert {"jxScore", "jxCheck", "jxReport", "jxHelp", "jxProfile", "jxNewDeptProvince"} <= set(actions)
     procs = build.procedures(list(modules.values()))
     assert set(actions.values()) <= procs, set(actions.values()) - procs
     labels = re.findall(r'label="([^"]+)"', ui.decode())
-    assert {"绩效自评", "评分", "检查", "新建自评表", "说明"} <= set(labels)
+    assert {"绩效自评", "评分", "检查", "生成自评报告", "新建自评表", "说明"} <= set(labels)
 
 
 def test_ribbon_profiles_match_the_shipped_profiles(xlam, modules):
@@ -66,7 +66,7 @@ def test_ribbon_profiles_match_the_shipped_profiles(xlam, modules):
 
 def test_olevba_decodes_callbacks_and_one_wrapper_per_udf(modules):
     assert {"ThisWorkbook", "xlwings", "JixiaoRibbon", "JixiaoUDFs", "Dictionary"} <= set(modules)
-    for sub in ("JxScore", "JxCheck", "JxNewForm", "JxHelp"):
+    for sub in ("JxScore", "JxCheck", "JxReport", "JxNewForm", "JxHelp"):
         assert re.search(rf"^Sub {sub}\(control As IRibbonControl\)", modules["JixiaoRibbon"], re.M)
     wrappers = re.findall(r"^Function (JX_\w+)\(", modules["JixiaoUDFs"], re.M)
     assert sorted(wrappers) == sorted(jixiao_udfs.UDFS)

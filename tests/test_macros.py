@@ -5,7 +5,7 @@ import random
 import pytest
 from jixiao_macros import actions
 from jixiao_macros.book import OpenpyxlBook
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from workbooks import SEED000, fill, seed000_values
 
 from jixiao.checking import checker
@@ -311,3 +311,46 @@ def test_a_profile_without_forms_fits_every_form_and_unknown_forms_are_refused(t
     bad.write_text('[profile]\nid = "bad"\nextends = "national-2020"\nname = "x"\nforms = ["dept"]\n', "utf-8")
     with pytest.raises(ProfileError, match="未知的表格"):
         load_profile(bad)
+
+
+def test_report_button_writes_the_draft_beside_the_workbook(tmp_path):
+    """生成自评报告: what the ribbon button calls, on the workbook as open (an unsaved edit included)."""
+    from jixiao.reports.compare import compare
+    from jixiao.reports.reader import read_report
+
+    from jixiao.layouts.writer import template_model
+
+    model = template_model("dept-province")
+    values = sample_workbooks.template_values(SEED000, model)
+    data = sample_workbooks.excel_bytes(
+        sample_workbooks.fill_bytes(sample_workbooks.template_bytes("dept-province"), values),
+        sample_workbooks.compute_cached("dept-province", values))
+    folder = tmp_path / "湖南省机关事务管理局"
+    folder.mkdir()
+    path = folder / "部门整体支出绩效自评表.xlsx"
+    path.write_bytes(data)
+    before = path.read_bytes()
+    book = OpenpyxlBook(path)
+    out = actions.report(book)
+    assert out == folder / "部门整体支出绩效自评表-自评报告.docx"
+    assert path.read_bytes() == before  # the workbook is only read
+    assert sorted(p.name for p in folder.iterdir()) == sorted([path.name, out.name])  # no temporary file left behind
+    read = read_report(out)
+    assert "自评得分 99 分，等级 优" in "\n".join(p.text for p in read.paragraphs)
+    assert [f.rule for f in compare(read, None) if f.severity == "error"] == []
+    # a second click never writes over the first draft (the unit may have written in it)
+    out.write_bytes(b"edited by the unit")
+    again = actions.report(book)
+    assert again == folder / "部门整体支出绩效自评表-自评报告(2).docx" and out.read_bytes() == b"edited by the unit"
+    # the numbers are the open workbook's: an edit not yet saved is in the report
+    sheet, ref = model.main.name, model.main.fields["funds.executed"]
+    book.set_value(sheet, ref, 30000)
+    third = actions.report(book)
+    assert "全年执行数 30000 万元" in "\n".join(p.text for p in read_report(third).paragraphs)
+    assert path.read_bytes() == before
+    # a workbook with no form: a Chinese refusal, nothing written
+    other = tmp_path / "空白.xlsx"
+    Workbook().save(other)
+    with pytest.raises(JixiaoError) as err:
+        actions.report(OpenpyxlBook(other))
+    assert err.value.code == "report.no_form" and not list(tmp_path.glob("空白-自评报告*"))

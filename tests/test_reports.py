@@ -5,6 +5,7 @@ import json
 import re
 import shutil
 import subprocess
+import zipfile
 import sys
 from pathlib import Path
 
@@ -410,3 +411,144 @@ def test_an_indicator_table_in_a_report_is_read_row_by_row(tmp_path):
     assert [(f.sheet, f.cell, f.expected, f.found) for f in found] == [("六、部门整体支出绩效情况", "表1第4行", 5, 4)]
     assert SEED000["indicators"][2]["name"] in found[0].message
     assert read_report(tmp_path / "表格.docx").paragraphs[-1].where == "第4段"  # table rows are not paragraphs
+
+
+# ---------------------------------------------------------------------------
+# 三公经费 from the 基础数据表
+
+
+def basic_workbook(folder: Path, name: str = "湖南省机关事务管理局-基础数据表.xlsx") -> Path:
+    """A 基础数据表 as units type it (seed 002's 三公经费): dated columns, parts under the total."""
+    from workbooks import save_rows
+
+    folder.mkdir(parents=True, exist_ok=True)
+    return Path(save_rows(folder, name, {"附件1-2": [
+        ["部门整体支出绩效自评基础数据表"],
+        ["填报单位：湖南省机关事务管理局"],
+        ["财政供养人员情况", "编制数", "实际在职人数", "在职人员控制率"],
+        [None, 51, 47, "92.16%"],
+        ["经费控制情况", "2023年决算数", "2024年预算数", "2024年决算数"],
+        ["三公经费", 719.55, 1802, 613.76],
+        ["1、公务用车购置和运行维护经费", 717.8, 1800, 612.54],
+        ["其中：公车购置", 0, 0, 0],
+        ["公车运行维护", 717.8, 1800, 612.54],
+        ["2、因公出国（境）经费", 0, 0, 0],
+        ["3、公务接待费", 1.75, 2, 1.22],
+        ["公用经费", 204.33, 213.94, 195.57],
+    ]}))
+
+
+THREE_PUBLIC_LINE = ("2024年度“三公”经费预算数 1802 万元，决算数 613.76 万元，决算数占预算数的 34.06%；其中：公务用车购置及运行维护费"
+                     "预算数 1800 万元，决算数 612.54 万元，决算数占预算数的 34.03%；因公出国（境）费预算数 0 万元，决算数 0 万元；"
+                     "公务接待费预算数 2 万元，决算数 1.22 万元，决算数占预算数的 61.00%。")
+
+
+def test_three_public_from_the_basic_data_fill_section_two_and_are_checked(tmp_path):
+    form = dept_workbooks(tmp_path)["bureau"]
+    basic = basic_workbook(tmp_path)
+    before = basic.read_bytes()
+    out = jixiao.report(form, tmp_path / "报告.docx", basic=basic)
+    assert basic.read_bytes() == before
+    lines = texts(out)
+    two = lines[lines.index("二、一般公共预算支出情况") + 1:lines.index("三、政府性基金预算支出情况")]
+    assert THREE_PUBLIC_LINE in two
+    # without the basic data the draft asks for them (highlighted), and says how jixiao would fill them
+    plain = texts(jixiao.report(form, tmp_path / "无基础数据.docx"))
+    assert not any("“三公”经费预算数" in x for x in plain)
+    assert any(x.startswith("【待填写：写明“三公”经费") and "--basic" in x for x in plain)
+    # read back: nothing against the form and the basic data; two numbers altered: two findings at the cells
+    done = fill_placeholders(out, tmp_path / "done.docx")
+    d = tmp_path / "收到的"
+    d.mkdir()
+    shutil.copy(form, d / form.name)
+    shutil.copy(basic, d / basic.name)
+    clean = check_report(str(done), str(form), candidates=(str(d / basic.name),))
+    assert [f.rule for f in clean.findings] == [] and "基础数据表" in clean.profile_reason
+    where = alter(done, d / "湖南省机关事务管理局-自评报告.docx",
+                  [("2024年度“三公”经费", "公务接待费预算数 2 万元", "公务接待费预算数 2.5 万元")])
+    result = jixiao.check([d])
+    [rep] = [r for r in result.files if r.kind == "report"]
+    found = [(f.rule, f.cell, f.expected, f.found, f.extra.get("form_cell")) for f in rep.findings]
+    assert found == [("report.mismatch", f"第{where['2024年度“三公”经费']}段", 2, 2.5, "附件1-2!C11")], found
+
+
+def test_three_public_rate_is_recomputed_and_a_budget_given_twice_is_compared(tmp_path):
+    doc = Document()
+    for text in ["某单位2024年度部门整体支出绩效自评报告", "二、一般公共预算支出情况",
+                 "2024年“三公”经费年初预算6.5万元，实际支出5.2万元，执行率90%。",
+                 "三公经费预算数 6.75 万元，主要用于公务接待。"]:
+        doc.add_paragraph(text)
+    doc.save(str(tmp_path / "r.docx"))
+    res = check_report(str(tmp_path / "r.docx"), None)
+    rules = [(f.rule, f.cell, f.expected, f.found) for f in res.findings if f.rule.startswith("report.") and
+             f.rule not in ("report.unpaired", "report.section_missing")]
+    assert ("report.rate_mismatch", "第3段", "80%", "90%") in rules
+    assert ("report.inconsistent", "第4段", 6.5, 6.75) in rules
+    assert len(rules) == 2, rules
+    # the 三公 clause's 执行率 is not the budget's: it is not read as 执行率 of 全年预算数
+    assert not any(s.key == "funds.exec_rate" for p in read_report(tmp_path / "r.docx").paragraphs
+                   for s in p.statements)
+
+
+# ---------------------------------------------------------------------------
+# Reports inside .zip archives, named as Windows names them
+
+
+class _GbkName(zipfile.ZipInfo):
+    """A member written as Windows' built-in compressor writes it: its name in GBK, the UTF-8 flag (bit 11) unset."""
+
+    def _encodeFilenameFlags(self):  # noqa: N802 - zipfile's own hook, used for both headers
+        return self.filename.encode("gbk"), self.flag_bits & ~0x800
+
+
+def gbk_zip(path: Path, members: dict[str, Path]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, src in members.items():
+            info = _GbkName(name, date_time=(2025, 3, 20, 9, 30, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, src.read_bytes())
+    raw = path.read_bytes()
+    with zipfile.ZipFile(path) as z:  # as Windows wrote it: no UTF-8 flag, the GBK bytes in the directory
+        assert all(not i.flag_bits & 0x800 for i in z.infolist())
+    assert all(name.encode("gbk") in raw for name in members)
+    return path
+
+
+def test_reports_inside_a_zip_pair_with_their_forms_like_loose_files(tmp_path):
+    src = tmp_path / "src"
+    forms = dept_workbooks(src / "甲")  # two forms of one unit in one folder: paired by the unit's name
+    clean = fill_placeholders(jixiao.report(forms["bureau"], src / "a.docx"), src / "a-done.docx")
+    proj = project_workbook(src / "乙")
+    draft = fill_placeholders(jixiao.report(proj, src / "b.docx"), src / "b-done.docx")
+    planted = alter(draft, src / "b-planted.docx", [("保洁面积，年度指标值", "得分45分", "得分50分"),
+                                                     ("机关院落物业管理项目绩效自评得分", "94.2 分", "96.2 分")])
+    basic = basic_workbook(src / "丙")
+    three = alter(fill_placeholders(jixiao.report(forms["bureau"], src / "c.docx", basic=basic), src / "c-done.docx"),
+                  src / "c-planted.docx", [("2024年度“三公”经费", "决算数 613.76 万元", "决算数 631.76 万元")])
+    inbox = tmp_path / "收到的"
+    inbox.mkdir()
+    gbk_zip(inbox / "第一批.zip", {
+        "湖南省机关事务管理局/部门整体支出绩效自评表（官方格式）.xlsx": forms["bureau"],
+        "湖南省机关事务管理局/部门整体支出绩效自评表（jixiao模板）.xlsx": forms["template"],
+        "湖南省机关事务管理局/自评报告.docx": clean,
+        "机关院落物业管理/项目支出绩效自评表.xlsx": proj,
+        "机关院落物业管理/项目支出绩效自评报告.docx": src / "b-planted.docx",
+        "三公/部门整体支出绩效自评表.xlsx": forms["bureau"],
+        "三公/湖南省机关事务管理局-基础数据表.xlsx": basic,
+        "三公/自评报告.docx": src / "c-planted.docx",
+        "未配对/自评报告.docx": clean,
+    })
+    result = jixiao.check([inbox])
+    reports = {r.file.split("!", 1)[1]: r for r in result.files if r.kind == "report"}
+    assert set(reports) == {"湖南省机关事务管理局/自评报告.docx", "机关院落物业管理/项目支出绩效自评报告.docx",
+                            "三公/自评报告.docx", "未配对/自评报告.docx"}
+
+    def found(name):
+        return sorted((f.rule, f.cell) for f in reports[name].findings)
+    assert found("湖南省机关事务管理局/自评报告.docx") == []  # the clean pair: nothing
+    assert reports["湖南省机关事务管理局/自评报告.docx"].profile_reason.startswith("对应自评表：")
+    assert found("机关院落物业管理/项目支出绩效自评报告.docx") == sorted(
+        ("report.mismatch", f"第{n}段") for n in planted.values())
+    assert found("三公/自评报告.docx") == [("report.mismatch", f"第{three['2024年度“三公”经费']}段")]
+    assert found("未配对/自评报告.docx") == [("report.unpaired", None)]  # no form in its folder of the archive
+    assert (inbox / "第一批.zip").stat().st_size > 0 and not list(inbox.glob("*.docx"))  # nothing extracted

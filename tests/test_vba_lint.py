@@ -136,9 +136,13 @@ def test_every_ribbon_callback_is_a_procedure_and_runpython_is_guarded(xlam, mod
     assert re.search(r"^Sub JxProfileIndex\(control As IRibbonControl, ByRef index\)", ribbon, re.M)
     subs = re.findall(r"^Sub (\w+)\(control As IRibbonControl.*?\)\r?\n(.*?)^End Sub", ribbon, re.M | re.S)
     with_python = [(name, body) for name, body in subs if "RunPython" in body]
-    assert {n for n, _ in with_python} == {"JxScore", "JxCheck", "JxNewForm", "JxHelp"}
+    assert {n for n, _ in with_python} == {"JxScore", "JxCheck", "JxReport", "JxNewForm", "JxHelp"}
     for name, body in with_python:
         assert body.index("If Not JxReady() Then Exit Sub") < body.index("RunPython"), name
+    # 生成自评报告 runs one constant command: nothing of the workbook (its name, a cell) is part of what runs
+    report = dict(with_python)["JxReport"]
+    [command] = re.findall(r"^\s*RunPython (.*)$", report, re.M)
+    assert command.strip() == '"import jixiao_macros.excel as jx; jx.report()"', command
     guard = re.search(r"^Private Function JxReady\(\) As Boolean(.*?)^End Function", ribbon, re.M | re.S).group(1)
     assert "ActiveWorkbook Is Nothing" in guard and "MsgBox JxMsgNoBook()" in guard
 

@@ -86,6 +86,7 @@ class Source:
     report: bool = False  # a 自评报告 (.docx), checked against its form
     form: str | None = None  # a report's form, when known (--pair, or the only form of its folder)
     candidates: tuple[str, ...] = ()  # a report's possible forms (its folder's): the worker picks by unit name
+    members: dict[str, str] | None = None  # for a report in an archive: its forms' labels → member names there
 
 
 def _problem(label: str, code: str, message: str) -> Source:
@@ -176,7 +177,9 @@ def _archive(path: Path) -> Iterator[Source]:
         suffix = Path(name).suffix.lower()
         if suffix == ".zip":
             yield _skipped(member_label, NESTED_ARCHIVE, "压缩包内还有压缩包，未解开检查；请解压后单独提交")
-        elif suffix not in WORKBOOK_SUFFIXES:
+        elif suffix in REPORT_SUFFIXES and why is None:
+            yield Source(member_label, path=label, member=info.filename, report=True)
+        elif suffix not in WORKBOOK_SUFFIXES | REPORT_SUFFIXES:
             yield _not_workbook(member_label)
         elif why is not None:
             yield _member_problem(member_label, info, why)
@@ -282,6 +285,9 @@ def pair_reports(sources: list[Source], pairs: dict[str, str]) -> list[Source]:
     forms = [s.path for s in sources if s.path and not s.report and s.member is None and s.problem is None
              and Path(s.path).suffix.lower() in WORKBOOK_SUFFIXES]
     for src in sources:
+        if src.report and src.member is not None:
+            _pair_in_archive(src, sources)
+            continue
         if not src.report or src.path is None:
             continue
         explicit = next((f for r, f in pairs.items() if same(r, src.path)), None)
@@ -290,11 +296,28 @@ def pair_reports(sources: list[Source], pairs: dict[str, str]) -> list[Source]:
             continue
         folder = os.path.realpath(Path(src.path).parent)
         near = tuple(f for f in forms if os.path.realpath(Path(f).parent) == folder) or _folder_forms(src.path)
+        src.candidates = near  # the worker also looks among them for the unit's 基础数据表
         if len(near) == 1:
             src.form = near[0]
-        else:
-            src.candidates = near
     return sources
+
+
+def _member_folder(label: str) -> tuple[str, str]:
+    """(archive, folder inside it) of a member's label "archive.zip!folder/name.xlsx"."""
+    base, _, name = label.partition("!")
+    return base, name.rpartition("/")[0]
+
+
+def _pair_in_archive(report: Source, sources: list[Source]) -> None:
+    """A report inside an archive is paired like a loose one: with the workbooks of its folder in the same archive
+    (the only one, or in the worker the one named after, or filled in by, the report's unit)."""
+    here = _member_folder(report.label)
+    report.members = {s.label: s.member for s in sources
+                      if s.member is not None and not s.report and s.problem is None and s.path == report.path
+                      and Path(s.label).suffix.lower() in WORKBOOK_SUFFIXES and _member_folder(s.label) == here}
+    report.candidates = tuple(report.members)
+    if len(report.candidates) == 1:
+        report.form = report.candidates[0]
 
 
 def _folder_forms(report: str) -> tuple[str, ...]:
@@ -482,9 +505,7 @@ def check_source(src: Source, profile: str | Profile | None, deadline: Deadline 
     if src.problem is not None:
         return src.problem
     if src.report:
-        from ..reports.compare import check_report
-
-        return check_report(src.path or src.label, src.form, profile, label=src.label, candidates=src.candidates)
+        return _check_report(src, profile)
     label = src.label
     suffix = Path(label).suffix.lower()
     try:
@@ -499,6 +520,33 @@ def check_source(src: Source, profile: str | Profile | None, deadline: Deadline 
         return _check_converted(src, data, suffix, profile, deadline)
     return check_file(src.path or label if data is None else label, profile, label=label, data=data,
                       deadline=deadline)
+
+
+def _check_report(src: Source, profile: str | Profile | None) -> FileResult:
+    """A 自评报告: a loose file, or an archive member read here (within its bound) with its forms beside it."""
+    from ..reports.compare import check_report
+
+    if src.member is None:
+        return check_report(src.path or src.label, src.form, profile, label=src.label, candidates=src.candidates)
+    try:
+        data = read_input(src)
+    except ArchiveError as e:
+        return FileResult.failed(src.label, Finding(e.code, "error", e.message))
+    except OSError as e:
+        return FileResult.failed(src.label, Finding("input.unreadable", "error", f"文件无法读取：{archive.reason(e)}"))
+    members = src.members or {}
+    archive_path = src.path or ""
+
+    def load(label: str) -> bytes | None:
+        if label not in members:
+            return None
+        try:
+            return archive.read_member(archive_path, members[label], label)
+        except (ArchiveError, OSError):
+            return b""  # unreadable: the form's own check says so
+
+    return check_report(src.label, src.form, profile, label=src.label, data=data, candidates=src.candidates,
+                        load=load)
 
 
 def run(sources: list[Source], profile: str | Profile | None = None, jobs: int = 1,

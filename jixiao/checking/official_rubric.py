@@ -89,6 +89,19 @@ class BasicData:
     staff: tuple[float, float] | None = None  # (编制数, 在职人数)
     columns: dict[int, tuple[int | None, str]] | None = None  # column → (year, 预算/决算)
     amounts: dict[str, dict[int | str, float | None]] | None = None  # row key → column → amount (and "row" → row)
+    headers: dict[int, str] | None = None  # column → its header as written (本年预算数, 2022年决算数 …)
+
+    def current(self, key: str, kind: str) -> tuple[float | None, int | None]:
+        """(amount, column) of this year's 预算 or 决算 of a row: the latest year's column, else the one headed 本年,
+        else the only column of that kind."""
+        cols = [c for c, (_, k) in (self.columns or {}).items() if k == kind]
+        dated = [c for c in cols if (self.columns or {})[c][0]]
+        this = [c for c in cols if (self.headers or {}).get(c, "").startswith("本年")]
+        pick = (max(dated, key=lambda c: (self.columns or {})[c][0] or 0) if dated
+                else this[0] if this else cols[0] if len(cols) == 1 else None)
+        if pick is None:
+            return None, None
+        return (self.amounts or {}).get(key, {}).get(pick), pick
 
     def value(self, key: str, year: int | None, kind: str) -> float | None:
         for c, (y, k) in (self.columns or {}).items():
@@ -146,6 +159,7 @@ def basic_data_findings(sheet: Sheet) -> tuple[BasicData, list[Finding]]:
         year_cols = {c: _year_kind(t) for c, t in labels.items() if _year_kind(t)}
         if len(year_cols) >= 2:
             data.columns = year_cols  # type: ignore[assignment]
+            data.headers = {c: labels[c] for c in year_cols}
             continue
         first = min(row)
         name = _plain(row[first]) if isinstance(row[first], str) else ""

@@ -7,6 +7,7 @@ gives the report's number (found), the form's (expected) and the form's cell in 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from ..errors import Finding, JixiaoError
 from ..numbers import round_excel
 from ..profile import Profile
 from ..rules import rule
-from .facts import Fact, FormFacts
+from .facts import THREE_PUBLIC, Fact, FormFacts
 from .outline import Outline, load_outline
 from .reader import Paragraph, ReportRead, Statement, read_report
 
@@ -28,7 +29,7 @@ PLACEHOLDER = rule("report.placeholder", "报告仍有待填写内容")
 UNPAIRED = rule("report.unpaired", "报告未找到对应的自评表")
 FORM_UNREAD = rule("report.form_unreadable", "对应的自评表无法读取")
 
-_ROUNDED = ("funds.budget", "funds.executed", "funds.exec_rate", "spending:")  # compared as shown (its decimals)
+_ROUNDED = ("funds.budget", "funds.executed", "funds.exec_rate", "spending:", "tp:")  # compared as shown (its decimals)
 SCORE_TOLERANCE = 0.005
 
 
@@ -93,12 +94,16 @@ def _mismatch(p: Paragraph, s: Statement, fact: Fact) -> Finding:
 
 def _rates_of_sentence(p: Paragraph) -> list[Finding]:
     """Percentages stated with their own division in the same paragraph, recomputed: 执行率 (全年执行数 ÷
-    全年预算数) and each part's share of 全年执行数 (基本支出 ÷ 全年执行数)."""
+    全年预算数), each part's share of 全年执行数 (基本支出 ÷ 全年执行数) and each kind of 三公经费's rate
+    (决算数 ÷ 预算数)."""
     by = {s.key: s for s in p.statements}
     e = by.get("funds.executed")
     checks = [(by.get("funds.exec_rate"), e, by.get("funds.budget"), "全年执行数", "全年预算数")]
     for part in ("基本支出", "项目支出"):
         checks.append((by.get(f"share:{part}"), by.get(f"spending:{part}"), e, part, "全年执行数"))
+    for kind, name in THREE_PUBLIC:
+        checks.append((by.get(f"tp:{kind}.rate"), by.get(f"tp:{kind}.final"), by.get(f"tp:{kind}.budget"),
+                       f"{name}决算数", "预算数"))
     out = []
     for r, top, bottom, top_name, bottom_name in checks:
         if r is None or top is None or bottom is None or not bottom.value:
@@ -132,28 +137,63 @@ def _sections(report: ReportRead, outline: Outline) -> list[Finding]:
     return out
 
 
-def _by_unit(unit: str, candidates: tuple[str, ...], profile: str | Profile | None
+Load = Callable[[str], "bytes | None"]
+"""A report's form by its label: its bytes (an archive member, read in the worker), or None for a file on disk."""
+
+
+def _checked(label: str, profile: str | Profile | None, load: Load | None) -> FileResult:
+    from ..checking.checker import check_file
+
+    data = load(label) if load is not None else None
+    return check_file(label, profile, data=data, keep_form=True)
+
+
+def _by_unit(unit: str, candidates: tuple[str, ...], profile: str | Profile | None, load: Load | None = None
              ) -> tuple[str | None, FileResult | None]:
     """The candidate form of ``unit``: by file name first (nothing read), else by the 填报单位 each form gives."""
-    from ..checking.checker import check_file
     from ..values import compact
 
     named = [c for c in candidates if compact(unit) in compact(Path(c).stem)]
     if len(named) == 1:
         return named[0], None
     for c in named or candidates:
-        res = check_file(c, profile, keep_form=True)
+        res = _checked(c, profile, load)
         if res.read and compact(res.unit or "") == compact(unit):
             return c, res
     return None, None
 
 
+BASIC_NAME = "基础数据"
+"""A workbook beside a report whose file name says this is the unit's 基础数据表 (三公经费), not its form."""
+
+
+def _is_basic(label: str) -> bool:
+    from ..values import compact
+
+    return BASIC_NAME in compact(Path(label.rsplit("!", 1)[-1]).stem)
+
+
+def _basic_of(unit: str | None, candidates: tuple[str, ...]) -> str | None:
+    """The 基础数据表 workbook among ``candidates``: the only one, else the one named after the unit."""
+    from ..values import compact
+
+    basics = [c for c in candidates if _is_basic(c)]
+    if len(basics) > 1 and unit:
+        basics = [c for c in basics if compact(unit) in compact(Path(c).stem)]
+    return basics[0] if len(basics) == 1 else None
+
+
 def check_report(path: str, form: str | None, profile: str | Profile | None = None, label: str | None = None,
-                 data: bytes | None = None, candidates: tuple[str, ...] = ()) -> FileResult:
-    """Check one report (.docx) against the workbook ``form`` (None: the report alone, or the one of
-    ``candidates`` whose file name, else whose 填报单位, is the report's unit); never raises."""
-    from ..checking.checker import check_file
-    from .facts import form_facts
+                 data: bytes | None = None, candidates: tuple[str, ...] = (), load: Load | None = None
+                 ) -> FileResult:
+    """Check one report (.docx, text PDF) against the workbook ``form`` (None: the report alone, or the one of
+    ``candidates`` whose file name, else whose 填报单位, is the report's unit); never raises.
+
+    The 三公经费 it gives are compared with the 基础数据表: the form's own workbook's, else a workbook among
+    ``candidates`` named 基础数据 (the unit's, when there are several). ``load`` reads a form or basic-data
+    workbook given by label (an archive member); None: they are files.
+    """
+    from .facts import basic_facts, form_facts
 
     t0 = time.perf_counter()
     res = FileResult(label or path, kind="report", route="report")
@@ -169,13 +209,16 @@ def check_report(path: str, form: str | None, profile: str | Profile | None = No
     res.unit = report.unit
     facts = None
     checked = None
-    if form is None and candidates and report.unit:
-        form, checked = _by_unit(report.unit, candidates, profile)
+    forms = tuple(c for c in candidates if not _is_basic(c) and c != form)
+    if form is None and len(forms) == 1:
+        form = forms[0]
+    elif form is None and forms and report.unit:
+        form, checked = _by_unit(report.unit, forms, profile, load)
     if form is None:
         res.findings.append(Finding(UNPAIRED, "info", "同一文件夹中没有与报告单位名称对应的自评表（可用 --pair 报告=自评表 指定），"
                                                       "只检查了报告自身前后是否一致"))
     else:
-        checked = checked or check_file(form, profile, keep_form=True)
+        checked = checked or _checked(form, profile, load)
         try:
             facts = form_facts(checked)
         except JixiaoError as e:
@@ -183,6 +226,11 @@ def check_report(path: str, form: str | None, profile: str | Profile | None = No
         else:
             res.profile, res.year = facts.profile, facts.year  # 总分 stays the form's row: not counted twice
             res.profile_reason = f"对应自评表：{Path(form).name}"
+            basic = _basic_of(report.unit or facts.unit, candidates)
+            facts.three_public = basic_facts(form, data=load(form) if load else None)
+            if not facts.three_public and basic is not None:
+                facts.three_public = basic_facts(basic, data=load(basic) if load else None)
+                res.profile_reason += f"；基础数据表：{Path(basic).name}"
     res.findings += compare(report, facts)
     res.seconds = time.perf_counter() - t0
     return res

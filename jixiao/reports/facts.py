@@ -8,6 +8,7 @@ could not be scored: 需核对).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .. import vocabulary as v
@@ -18,7 +19,7 @@ from ..numbers import round_excel
 from ..rules import error_codes
 from ..values import compact
 
-error_codes({"report.no_form": "工作簿中没有可写报告的自评表"})
+error_codes({"report.no_form": "工作簿中没有可写报告的自评表", "report.no_basic": "基础数据表中没有三公经费"})
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,27 @@ class Fact:
     value: Any  # a number, or a text (等级)
     label: str  # Chinese, for messages: 全年预算数, “保洁面积”得分 …
     cell: str | None = None  # "自评表!H12", or a range for a sum of cells
+
+
+THREE_PUBLIC = (("three_public", "“三公”经费"), ("vehicle", "公务用车购置及运行维护费"),
+                ("abroad", "因公出国（境）费"), ("reception", "公务接待费"))
+"""The kinds of 三公经费 a report gives (the basic data's row keys) and the names the report prints."""
+
+
+@dataclass(frozen=True)
+class ThreePublic:
+    """One kind of 三公经费 this year, from the 基础数据表: 预算数, 决算数 and their rate (决算 ÷ 预算)."""
+
+    kind: str  # a key of THREE_PUBLIC
+    name: str
+    budget: float | None
+    final: float | None
+    budget_cell: str | None = None
+    final_cell: str | None = None
+
+    @property
+    def rate(self) -> float | None:
+        return None if self.budget in (None, 0) or self.final is None else self.final / self.budget
 
 
 @dataclass
@@ -70,6 +92,7 @@ class FormFacts:
     spending: dict[str, float] = field(default_factory=dict)  # 基本支出/项目支出 in 全年执行数
     income: dict[str, float] = field(default_factory=dict)  # parts of 全年预算数
     cells: dict[str, str | None] = field(default_factory=dict)  # fact key → cell
+    three_public: list[ThreePublic] = field(default_factory=list)  # from the 基础数据表, when one was given
 
     def levels(self) -> list[tuple[str, float, float | None]]:
         """(一级指标, 分值之和, 得分之和) in the form's order; 得分 None when a row has none."""
@@ -96,6 +119,15 @@ class FormFacts:
         put("grade", self.grade, "等级")
         for part, x in self.spending.items():
             put(f"spending:{part}", x, f"{part}（全年执行数）")
+        for t in self.three_public:
+            if t.budget is not None:
+                out[f"tp:{t.kind}.budget"] = Fact(f"tp:{t.kind}.budget", t.budget, f"{t.name}预算数", t.budget_cell)
+            if t.final is not None:
+                out[f"tp:{t.kind}.final"] = Fact(f"tp:{t.kind}.final", t.final, f"{t.name}决算数", t.final_cell)
+            if t.rate is not None:
+                out[f"tp:{t.kind}.rate"] = Fact(f"tp:{t.kind}.rate", round_excel(t.rate * 100, 2),
+                                                f"{t.name}决算数占预算数（%）",
+                                                f"{t.final_cell} ÷ {t.budget_cell}" if t.final_cell else None)
         names = [compact(r.name) for r in self.indicators]
         for r in self.indicators:
             name = compact(r.name)
@@ -144,6 +176,45 @@ def _legend(bands: Any) -> str:
         out.append(f"{b.min:g}分（含）以上为{b.label}" if b.min > 0 or prev is None else f"{prev:g}分以下为{b.label}")
         prev = b.min
     return "；".join(out)
+
+
+def basic_facts(source: str | Path, required: bool = False, data: bytes | None = None) -> list[ThreePublic]:
+    """The 三公经费 by kind that a workbook's 基础数据表 gives for this year ([] when it has no such sheet; with
+    ``required``, a Chinese refusal instead: the user named it as the basic data). ``data``: the workbook's
+    bytes (an archive member), ``source`` then only its label."""
+    import io
+
+    from ..checking.official_rubric import _letters, basic_data_findings, is_basic_data
+    from ..checking.xlsx import read_book
+
+    try:
+        book = read_book(io.BytesIO(data) if data is not None else str(source), label=str(source))
+    except JixiaoError:
+        if required:
+            raise
+        return []
+    for sheet in book.sheets.values():
+        if not is_basic_data(sheet):
+            continue
+        basic, _ = basic_data_findings(sheet)
+        rows = basic.amounts or {}
+        out = []
+        for kind, name in THREE_PUBLIC:
+            if kind not in rows:
+                continue
+            row = rows[kind].get("row")
+            (budget, bc), (final, fc) = basic.current(kind, "预算"), basic.current(kind, "决算")
+
+            def at(col: int | None) -> str | None:
+                return None if col is None or row is None else f"{sheet.name}!{_letters(col)}{int(row)}"
+            if budget is not None or final is not None:
+                out.append(ThreePublic(kind, name, budget, final, at(bc), at(fc)))
+        if out:
+            return out
+    if required:
+        raise JixiaoError("基础数据表中没有读到“三公经费”的本年预算数、决算数（查找“编制数”“三公经费”与“预算数/决算数”表头）",
+                          code="report.no_basic", file=str(source))
+    return []
 
 
 def form_facts(res: FileResult) -> FormFacts:

@@ -24,7 +24,7 @@ from ..values import compact
 
 error_codes({"report.outline_invalid": "报告提纲无效"})
 
-FILLS = ("summary", "funds", "execution", "indicators", "problems", "improvements", "result")
+FILLS = ("summary", "funds", "three_public", "execution", "indicators", "problems", "improvements", "result")
 """What the writer can fill from the form; an outline's ``fill`` names one of these."""
 
 

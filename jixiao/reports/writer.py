@@ -18,7 +18,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
 from ..numbers import round_excel
-from .facts import FormFacts, IndicatorFact
+from .facts import FormFacts, IndicatorFact, ThreePublic
 from .outline import Outline, Section
 
 BODY_FONT, HEADING_FONT, SUBHEADING_FONT, TITLE_FONT = "仿宋", "黑体", "楷体", "黑体"
@@ -150,6 +150,8 @@ def _fill(d: _Doc, what: str, f: FormFacts) -> None:
         d.para(result_line(f))
     elif what == "funds":
         _funds(d, f)
+    elif what == "three_public":
+        _three_public(d, f)
     elif what == "execution":
         d.para([(execution_line(f), False)])
     elif what == "indicators":
@@ -172,6 +174,27 @@ def _funds(d: _Doc, f: FormFacts) -> None:
         parts.append(("全年预算数按资金来源分：" + "、".join(f"{k} {num(x)} 万元" for k, x in f.income.items()) + "。",
                       False))
     d.para(parts)
+
+
+def three_public_line(f: FormFacts) -> str:
+    """“三公”经费 by kind: 预算数, 决算数 and 决算数占预算数的 x% (the reader reads each clause back)."""
+    def clause(t: ThreePublic) -> str:
+        text = f"{t.name}预算数 {num(t.budget)} 万元，决算数 {num(t.final)} 万元"
+        return text + (f"，决算数占预算数的 {pct(t.rate)}" if t.rate is not None else "")
+    total = next((t for t in f.three_public if t.kind == "three_public"), None)
+    parts = [t for t in f.three_public if t.kind != "three_public"]
+    text = f"{f.year or '本'}年度" + (clause(total) if total else "“三公”经费")
+    if parts:
+        text += "；其中：" + "；".join(clause(t) for t in parts)
+    return text + "。"
+
+
+def _three_public(d: _Doc, f: FormFacts) -> None:
+    if f.three_public:
+        d.para([(three_public_line(f), False)])
+    else:
+        d.para([("写明“三公”经费及公务用车购置及运行维护费、因公出国（境）费、公务接待费的预算数、决算数和决算数占预算数的比例"
+                 "（给出基础数据表时由 jixiao 填写：jixiao report 自评表.xlsx --basic 基础数据表.xlsx）", True)])
 
 
 def _indicators(d: _Doc, f: FormFacts) -> None:
