@@ -552,3 +552,26 @@ def test_reports_inside_a_zip_pair_with_their_forms_like_loose_files(tmp_path):
     assert found("三公/自评报告.docx") == [("report.mismatch", f"第{three['2024年度“三公”经费']}段")]
     assert found("未配对/自评报告.docx") == [("report.unpaired", None)]  # no form in its folder of the archive
     assert (inbox / "第一批.zip").stat().st_size > 0 and not list(inbox.glob("*.docx"))  # nothing extracted
+
+
+def test_typography_is_outline_data_a_province_may_override(tmp_path):
+    """The page and fonts come from outlines/typography.toml; an outline's [typography] table overrides keys."""
+    from jixiao.reports.outline import load_outline, outline_path
+
+    own = tmp_path / "某省提纲.toml"
+    text = outline_path("dept").read_text("utf-8")
+    own.write_text(text + '\n[typography]\nbody_font = "方正仿宋_GBK"\nmargins_mm = { left = 30 }\n', "utf-8")
+    assert load_outline(str(own)).typography.body_font == "方正仿宋_GBK"
+    out = jixiao.report(dept_workbooks(tmp_path)["bureau"], tmp_path / "报告.docx", outline=str(own))
+    doc = Document(str(out))
+    sec = doc.sections[0]
+    assert [round(x.mm) for x in (sec.top_margin, sec.bottom_margin, sec.left_margin, sec.right_margin)] == [37, 35, 30, 26]
+    body = next(p for p in doc.paragraphs if p.text.startswith("预算执行情况"))
+    assert body.runs[0]._element.rPr.find(qn("w:rFonts")).get(qn("w:eastAsia")) == "方正仿宋_GBK"
+    heading = next(p for p in doc.paragraphs if p.text == "六、部门整体支出绩效情况")
+    assert heading.runs[0]._element.rPr.find(qn("w:rFonts")).get(qn("w:eastAsia")) == "黑体"  # not overridden
+    bad = tmp_path / "坏.toml"
+    bad.write_text(text + "\n[typography]\nbody_size = 16\n", "utf-8")
+    with pytest.raises(jixiao.JixiaoError) as e:
+        load_outline(str(bad))
+    assert e.value.code == "report.outline_invalid" and "body_size" in e.value.message

@@ -13,7 +13,7 @@ Example:
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -48,11 +48,28 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Typography:
+    """The page, fonts and sizes the writer uses: ``outlines/typography.toml``, overridden by an outline's own
+    ``[typography]`` table."""
+
+    page_mm: tuple[float, float]  # width, height
+    margins_mm: dict[str, float]  # top, bottom, left, right
+    body_font: str
+    heading_font: str
+    subheading_font: str
+    title_font: str
+    body_pt: float
+    title_pt: float
+    line_pt: float
+
+
+@dataclass(frozen=True)
 class Outline:
     kind: str  # dept | project
     title: str  # with {unit} {year} {project}
     sections: tuple[Section, ...]
     source: str
+    typography: Typography = field(default_factory=lambda: typography())
 
     def section_for(self, heading: str) -> Section | None:
         """The outline's section a report heading is (by its text, whatever its numbering)."""
@@ -61,6 +78,34 @@ class Outline:
             if compact(s.heading) and compact(s.heading) in t:
                 return s
         return None
+
+
+def _typography(data: dict) -> Typography:
+    margins = data["margins_mm"]
+    missing = {"top", "bottom", "left", "right"} - set(margins)
+    if missing:
+        raise ValueError(f"margins_mm 缺少 {'、'.join(sorted(missing))}")
+    values = {f.name: data[f.name] for f in fields(Typography)}
+    values["page_mm"] = tuple(float(x) for x in data["page_mm"])
+    values["margins_mm"] = {k: float(margins[k]) for k in ("top", "bottom", "left", "right")}
+    for k in ("body_pt", "title_pt", "line_pt"):
+        values[k] = float(values[k])
+    return Typography(**values)
+
+
+@lru_cache(maxsize=1)
+def _default_typography() -> dict:
+    return tomllib.loads((resources.files("jixiao.reports.outlines") / "typography.toml").read_text(encoding="utf-8"))
+
+
+def typography(overrides: dict | None = None) -> Typography:
+    """The shared typography (``outlines/typography.toml``) with an outline's ``[typography]`` keys over it."""
+    data = dict(_default_typography())
+    for k, x in (overrides or {}).items():
+        if k not in {f.name for f in fields(Typography)}:
+            raise ValueError(f"未知的版式项：{k}")
+        data[k] = {**data[k], **x} if k == "margins_mm" else x
+    return _typography(data)
 
 
 def outline_path(kind: str) -> Path:
@@ -80,6 +125,7 @@ def load_outline(name: str) -> Outline:
                 if b.fill is not None and b.fill not in FILLS:
                     raise ValueError(f"未知的 fill：{b.fill}（可用：{'、'.join(FILLS)}）")
             sections.append(Section(str(s.get("no", "")), str(s["heading"]), bool(s.get("required", False)), blocks))
-        return Outline(str(data["kind"]), str(data["title"]), tuple(sections), str(path))
+        return Outline(str(data["kind"]), str(data["title"]), tuple(sections), str(path),
+                       typography(data.get("typography")))
     except (OSError, ValueError, KeyError, TypeError, tomllib.TOMLDecodeError) as e:
         raise JixiaoError(f"报告提纲无法读取：{e}", code="report.outline_invalid", file=str(path)) from None

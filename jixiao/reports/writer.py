@@ -1,9 +1,9 @@
 """Writing a 自评报告 draft (.docx) from a form: the outline's sections, the form's numbers, placeholders.
 
 Every number comes from :mod:`jixiao.reports.facts` (the form as read and scored); narrative the form
-cannot give is a highlighted 【待填写：…】 placeholder saying what to write. Typography as official
-documents use it: A4 with the GB/T 9704 margins, 仿宋 三号 body on a fixed 28-point line, 黑体 section
-headings, 楷体 sub-headings, the title centred.
+cannot give is a highlighted 【待填写：…】 placeholder saying what to write. Typography is the outline's
+(:class:`~jixiao.reports.outline.Typography`, from ``outlines/typography.toml``): A4 with the GB/T 9704
+margins, 仿宋 三号 body on a fixed 28-point line, 黑体 section headings, 楷体 sub-headings, the title centred.
 """
 from __future__ import annotations
 
@@ -19,10 +19,8 @@ from docx.shared import Mm, Pt
 
 from ..numbers import round_excel
 from .facts import FormFacts, IndicatorFact, ThreePublic
-from .outline import Outline, Section
+from .outline import Outline, Section, Typography
 
-BODY_FONT, HEADING_FONT, SUBHEADING_FONT, TITLE_FONT = "仿宋", "黑体", "楷体", "黑体"
-BODY_PT, TITLE_PT, LINE_PT = 16, 22, 28  # 三号, 二号, fixed line
 MARKER = "jixiao 自评报告草稿"  # docProps comments: a draft jixiao wrote
 KIND_NAMES = {"dept": "部门整体支出", "project": "项目支出"}
 _CN = "一二三四五六七八九十"
@@ -43,22 +41,27 @@ def pct(rate: float | None) -> str:
 class _Doc:
     """A python-docx document with the report's typography."""
 
-    def __init__(self) -> None:
+    def __init__(self, t: Typography) -> None:
+        self.t = t
         self.doc = Document()
         sec = self.doc.sections[0]
-        sec.page_width, sec.page_height = Mm(210), Mm(297)
-        sec.top_margin, sec.bottom_margin, sec.left_margin, sec.right_margin = Mm(37), Mm(35), Mm(28), Mm(26)
+        sec.page_width, sec.page_height = Mm(t.page_mm[0]), Mm(t.page_mm[1])
+        m = t.margins_mm
+        sec.top_margin, sec.bottom_margin = Mm(m["top"]), Mm(m["bottom"])
+        sec.left_margin, sec.right_margin = Mm(m["left"]), Mm(m["right"])
         normal = self.doc.styles["Normal"]
-        normal.font.size = Pt(BODY_PT)
-        _east_asian(normal.element.get_or_add_rPr(), BODY_FONT)
-        normal.font.name = BODY_FONT
+        normal.font.size = Pt(t.body_pt)
+        _east_asian(normal.element.get_or_add_rPr(), t.body_font)
+        normal.font.name = t.body_font
         pf = normal.paragraph_format
-        pf.line_spacing_rule, pf.line_spacing = WD_LINE_SPACING.EXACTLY, Pt(LINE_PT)
+        pf.line_spacing_rule, pf.line_spacing = WD_LINE_SPACING.EXACTLY, Pt(t.line_pt)
         pf.space_before = pf.space_after = Pt(0)
 
-    def para(self, parts: list[tuple[str, bool]], font: str = BODY_FONT, size: int = BODY_PT, indent: bool = True,
-             center: bool = False) -> None:
-        """A paragraph of runs: (text, is_placeholder)."""
+    def para(self, parts: list[tuple[str, bool]], font: str | None = None, size: float | None = None,
+             indent: bool = True, center: bool = False) -> None:
+        """A paragraph of runs: (text, is_placeholder); the body's font and size unless given."""
+        font = font or self.t.body_font
+        size = size or self.t.body_pt
         p = self.doc.add_paragraph()
         if center:
             p.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -200,7 +203,7 @@ def _three_public(d: _Doc, f: FormFacts) -> None:
 def _indicators(d: _Doc, f: FormFacts) -> None:
     d.para([("绩效指标完成情况：", False)])
     for i, (name, weight, score) in enumerate(f.levels()):
-        d.para([(level_line(i, name, weight, score), False)], font=SUBHEADING_FONT)
+        d.para([(level_line(i, name, weight, score), False)], font=d.t.subheading_font)
         for r in f.indicators:
             if r.level1 == name:
                 d.para([(indicator_line(r), False)])
@@ -252,9 +255,9 @@ def title_of(outline: Outline, f: FormFacts) -> str:
 
 def write_report(f: FormFacts, outline: Outline, out: str | Path) -> Path:
     """Write the draft of ``f``'s report following ``outline`` to ``out`` (atomically); returns the path."""
-    d = _Doc()
+    d = _Doc(outline.typography)
     title = title_of(outline, f)
-    d.para([(title, False)], font=TITLE_FONT, size=TITLE_PT, indent=False, center=True)
+    d.para([(title, False)], font=d.t.title_font, size=d.t.title_pt, indent=False, center=True)
     d.para([(f"（依据 {Path(f.file).name}，规则配置 {f.profile}）", False)], indent=False, center=True)
     for s in outline.sections:
         _section(d, s, f)
@@ -264,7 +267,7 @@ def write_report(f: FormFacts, outline: Outline, out: str | Path) -> Path:
 
 
 def _section(d: _Doc, s: Section, f: FormFacts) -> None:
-    d.para([(s.label, False)], font=HEADING_FONT)
+    d.para([(s.label, False)], font=d.t.heading_font)
     for b in s.blocks:
         if b.fill:
             _fill(d, b.fill, f)
