@@ -6,7 +6,8 @@ workbook that takes too long becomes a finding for that file. Archives are read
 with limits on what they may inflate; nothing is extracted to disk and no input
 is ever modified. Member names written by Windows (GBK, without the zip UTF-8
 flag) are decoded as such. jixiao's own reports (a report written into the
-checked folder) are recognised and skipped.
+checked folder) are recognised and skipped. A unit's 自评报告 (.docx, .pdf), loose
+or inside an archive, is paired with the workbooks of its folder.
 
 Each file is checked in a worker process under one deadline and a memory
 limit, both owned by the batch: a worker that runs past its file's deadline

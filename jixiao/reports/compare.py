@@ -18,7 +18,7 @@ from ..profile import Profile
 from ..rules import rule
 from .facts import THREE_PUBLIC, Fact, FormFacts
 from .outline import Outline, load_outline
-from .reader import Paragraph, ReportRead, Statement, read_report
+from .reader import Paragraph, ReportRead, Statement, changes, read_report
 
 MISMATCH = rule("report.mismatch", "报告数字与自评表不符")
 INCONSISTENT = rule("report.inconsistent", "报告前后数字不一致")
@@ -94,8 +94,8 @@ def _mismatch(p: Paragraph, s: Statement, fact: Fact) -> Finding:
 
 def _rates_of_sentence(p: Paragraph) -> list[Finding]:
     """Percentages stated with their own division in the same paragraph, recomputed: 执行率 (全年执行数 ÷
-    全年预算数), each part's share of 全年执行数 (基本支出 ÷ 全年执行数) and each kind of 三公经费's rate
-    (决算数 ÷ 预算数)."""
+    全年预算数), each part's share of 全年执行数 (基本支出 ÷ 全年执行数), each kind of 三公经费's rate
+    (决算数 ÷ 预算数) and a change on last year's rate (增加 ÷ (本年 − 增加))."""
     by = {s.key: s for s in p.statements}
     e = by.get("funds.executed")
     checks = [(by.get("funds.exec_rate"), e, by.get("funds.budget"), "全年执行数", "全年预算数")]
@@ -105,6 +105,16 @@ def _rates_of_sentence(p: Paragraph) -> list[Finding]:
         checks.append((by.get(f"tp:{kind}.rate"), by.get(f"tp:{kind}.final"), by.get(f"tp:{kind}.budget"),
                        f"{name}决算数", "预算数"))
     out = []
+    for c in changes(p.text):  # a change on last year: its rate recomputed from the amount and the change
+        want = c.computed
+        if want is None:
+            continue
+        want = round_excel(want, _decimals(c.rate.shown))
+        if abs(want - c.rate.value) > 1e-9:
+            before = c.amount.value - c.change.value if c.up else c.amount.value + c.change.value
+            out.append(Finding(RATE, "error", f"{_where(p)}：{c.change.shown} ÷ 上年 {before:g}（{c.amount.shown} "
+                                              f"{'−' if c.up else '+'} {c.change.shown}）= {want:g}%，报告写 {c.rate.shown}%",
+                               expected=f"{want:g}%", found=f"{c.rate.shown}%"))
     for r, top, bottom, top_name, bottom_name in checks:
         if r is None or top is None or bottom is None or not bottom.value:
             continue

@@ -12,6 +12,7 @@ Example:
 """
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
@@ -40,6 +41,7 @@ class Section:
     heading: str
     required: bool
     blocks: tuple[Block, ...]
+    aliases: tuple[str, ...] = ()  # other headings units give this section (基本情况 for 部门（单位）基本情况)
 
     @property
     def label(self) -> str:
@@ -74,8 +76,12 @@ class Outline:
     def section_for(self, heading: str) -> Section | None:
         """The outline's section a report heading is (by its text, whatever its numbering)."""
         t = compact(heading)
+        bare = re.sub(r"^[一二三四五六七八九十]{1,3}[、.．]", "", t).rstrip("。.")
         for s in self.sections:
             if compact(s.heading) and compact(s.heading) in t:
+                return s
+        for s in self.sections:
+            if bare in (compact(a) for a in s.aliases):
                 return s
         return None
 
@@ -124,7 +130,8 @@ def load_outline(name: str) -> Outline:
             for b in blocks:
                 if b.fill is not None and b.fill not in FILLS:
                     raise ValueError(f"未知的 fill：{b.fill}（可用：{'、'.join(FILLS)}）")
-            sections.append(Section(str(s.get("no", "")), str(s["heading"]), bool(s.get("required", False)), blocks))
+            sections.append(Section(str(s.get("no", "")), str(s["heading"]), bool(s.get("required", False)), blocks,
+                                    tuple(str(a) for a in s.get("aliases", ()))))
         return Outline(str(data["kind"]), str(data["title"]), tuple(sections), str(path),
                        typography(data.get("typography")))
     except (OSError, ValueError, KeyError, TypeError, tomllib.TOMLDecodeError) as e:

@@ -90,7 +90,36 @@ class ReportRead:
     def unit(self) -> str | None:
         """The unit (or project) the title names: 〈unit〉2024年度部门整体支出绩效自评报告."""
         m = re.match(r"^\s*(.+?)(?:\s*\d{4}\s*年度?)?\s*(?:部门整体支出|项目支出|部门整体|整体支出)", self.title)
-        return m.group(1).strip() if m else None
+        unit = m.group(1).strip() if m else None
+        return None if unit in (None, "", "部门", "单位", "本单位", "本部门") else unit  # a title naming no unit
+
+
+# “收入 792.22 万元，同比上年度增加 189.25 万元，增长 31.39%”: a change whose rate the sentence lets a reader recompute
+_CHANGE = re.compile(rf"{_NUM}\s*万元[。，,；;\s]*(?:同比|比|较)(?:上年度?|去年|上年同期)?(?:同期)?(增加|增长|减少|下降)了?{_SP}{_NUM}\s*万元"
+                     rf"[，,]\s*(?:同比)?(?:增加|增长|减少|下降|增幅|降幅)(?:了|为|幅度为)?{_SP}{_NUM}\s*[%％]")
+
+
+@dataclass(frozen=True)
+class Change:
+    """An amount, its change on last year and the rate the report gives: rate = change ÷ (amount ∓ change)."""
+
+    amount: Statement
+    change: Statement
+    rate: Statement
+    up: bool
+
+    @property
+    def computed(self) -> float | None:
+        before = self.amount.value - self.change.value if self.up else self.amount.value + self.change.value
+        return None if not before else self.change.value / before * 100
+
+
+def changes(text: str) -> list[Change]:
+    """Every change on last year ``text`` gives with its amount and its rate."""
+    return [Change(Statement("change.amount", _number(m.group(1)), m.group(1)),
+                   Statement("change.delta", _number(m.group(3)), m.group(3)),
+                   Statement("change.rate", _number(m.group(4)), m.group(4)), m.group(2) in ("增加", "增长"))
+            for m in _CHANGE.finditer(text)]
 
 
 def _number(text: str) -> float:
