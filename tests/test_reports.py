@@ -456,6 +456,13 @@ def test_three_public_from_the_basic_data_fill_section_two_and_are_checked(tmp_p
     plain = texts(jixiao.report(form, tmp_path / "无基础数据.docx"))
     assert not any("“三公”经费预算数" in x for x in plain)
     assert any(x.startswith("【待填写：写明“三公”经费") and "--basic" in x for x in plain)
+    with pytest.raises(jixiao.JixiaoError) as e:  # a --basic workbook without 三公经费 is refused, nothing written
+        jixiao.report(form, tmp_path / "错.docx", basic=form)
+    assert e.value.code == "report.no_basic" and not (tmp_path / "错.docx").exists()
+    run = subprocess.run([sys.executable, "-m", "jixiao", "report", str(form), "--basic", str(basic), "--out",
+                          str(tmp_path / "命令行.docx")], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert THREE_PUBLIC_LINE in texts(tmp_path / "命令行.docx")
     # read back: nothing against the form and the basic data; two numbers altered: two findings at the cells
     done = fill_placeholders(out, tmp_path / "done.docx")
     d = tmp_path / "收到的"
