@@ -625,3 +625,30 @@ def test_published_reports_give_their_keyed_findings_and_no_false_error(tmp_path
                 p = next(x for x in read.paragraphs if x.index == c["paragraph"])
                 assert changes(p.text), (stem, c)
                 assert ("report.rate_mismatch", f"第{c['paragraph']}段") not in found, (stem, c)
+
+
+def test_three_public_from_jixiaos_own_basic_data_template(tmp_path):
+    """附件1-2 as jixiao's county template holds it (本年预算数/本年决算数 columns, subtotals by formula, as saved)."""
+    from jixiao.layouts.writer import template_model
+    from jixiao.reports.compare import compare
+    from jixiao.reports.facts import basic_facts, form_facts
+    from jixiao.samples import workbooks as sample_workbooks
+    from jixiao.checking.checker import check_file
+    from workbooks import seed002_values
+
+    model = template_model("county-rubric")
+    values = {model.field(k): v for k, v in seed002_values().items()}
+    basic = tmp_path / "长沙县机关事务中心-评分表.xlsx"
+    basic.write_bytes(sample_workbooks.excel_bytes(
+        sample_workbooks.fill_bytes(sample_workbooks.template_bytes("county-rubric"), values),
+        sample_workbooks.compute_cached("county-rubric", values)))
+    form = dept_workbooks(tmp_path)["bureau"]
+    lines = texts(jixiao.report(form, tmp_path / "报告.docx", basic=basic))
+    line = next(x for x in lines if "“三公”经费预算数" in x)
+    assert line.startswith("2024年度“三公”经费预算数 1802 万元，决算数 613.76 万元，决算数占预算数的 34.06%；")
+    assert "因公出国（境）费决算数 0 万元（基础数据表未填预算数）" in line  # a blank is said, not printed as a number
+    facts = form_facts(check_file(str(form), keep_form=True))
+    facts.three_public = basic_facts(basic)
+    assert {t.kind: t.budget_cell for t in facts.three_public}["reception"] == "附件1-2 基础数据表!D11"
+    read = read_report(fill_placeholders(tmp_path / "报告.docx", tmp_path / "done.docx"))
+    assert [f.rule for f in compare(read, facts)] == []

@@ -182,7 +182,9 @@ def _funds(d: _Doc, f: FormFacts) -> None:
 def three_public_line(f: FormFacts) -> str:
     """“三公”经费 by kind: 预算数, 决算数 and 决算数占预算数的 x% (the reader reads each clause back)."""
     def clause(t: ThreePublic) -> str:
-        text = f"{t.name}预算数 {num(t.budget)} 万元，决算数 {num(t.final)} 万元"
+        said = [f"{what} {num(x)} 万元" for what, x in (("预算数", t.budget), ("决算数", t.final)) if x is not None]
+        missing = [what for what, x in (("预算数", t.budget), ("决算数", t.final)) if x is None]
+        text = t.name + "，".join(said) + (f"（基础数据表未填{'、'.join(missing)}）" if missing else "")
         return text + (f"，决算数占预算数的 {pct(t.rate)}" if t.rate is not None else "")
     total = next((t for t in f.three_public if t.kind == "three_public"), None)
     parts = [t for t in f.three_public if t.kind != "three_public"]
