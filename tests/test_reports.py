@@ -483,7 +483,8 @@ def test_three_public_rate_is_recomputed_and_a_budget_given_twice_is_compared(tm
     doc = Document()
     for text in ["某单位2024年度部门整体支出绩效自评报告", "二、一般公共预算支出情况",
                  "2024年“三公”经费年初预算6.5万元，实际支出5.2万元，执行率90%。",
-                 "三公经费预算数 6.75 万元，主要用于公务接待。"]:
+                 "三公经费预算数 6.75 万元，主要用于公务接待。",
+                 "“三公”经费决算数为5.2万元，比年初预算6.5万元减少1.3万元，下降20%。"]:  # 20%: a change, not a rate
         doc.add_paragraph(text)
     doc.save(str(tmp_path / "r.docx"))
     res = check_report(str(tmp_path / "r.docx"), None)

@@ -36,7 +36,8 @@ _EXEC_SCORE = re.compile(rf"执行率[^。；]*?得分{_SP}{_NUM}\s*分")
 _SPENDING = re.compile(rf"(基本支出|项目支出){_SP}{_NUM}\s*万元")
 _SHARE = re.compile(rf"(基本支出|项目支出){_SP}{_NUM}\s*万元[，,]\s*占(?:全年执行数的?|支出的?|总支出的?)?\s*{_NUM}\s*[%％]")
 _LEVEL = re.compile(rf"^\s*[（(][一二三四五六七八九十]{{1,3}}[)）]\s*(.+?)[（(]分值{_SP}{_NUM}\s*分[，,]\s*得(?:分)?{_SP}{_NUM}\s*分")
-# 三公经费 by kind (the keys of facts.THREE_PUBLIC): a clause runs from a kind's name to the next kind's or the sentence's end
+# 三公经费 by kind (the keys of facts.THREE_PUBLIC): a clause runs from a kind's name to the next kind's, a "；" or the
+# sentence's end
 _TP_NAMES = (("three_public", r"[“\"‘']?三公[”\"’']?经费"),
              ("vehicle", r"公务用车(?:购置(?:及|和|与)?)?(?:运行(?:维护|维修)?)?(?:经?费|费用)"),
              ("abroad", r"因公出国[（(]?境?[）)]?(?:经?费|费用)"),
@@ -44,7 +45,7 @@ _TP_NAMES = (("three_public", r"[“\"‘']?三公[”\"’']?经费"),
 _TP = re.compile("|".join(f"(?P<{k}>{p})" for k, p in _TP_NAMES))
 _TP_BUDGET = re.compile(rf"(?:年初|全年|本年)?预算(?:数|安排)?{_SP}{_NUM}\s*万元")
 _TP_FINAL = re.compile(rf"(?:决算(?:数|支出)?|实际支出(?:数)?|支出决算数?){_SP}{_NUM}\s*万元")
-_TP_RATE = re.compile(rf"{_NUM}\s*[%％]")
+_TP_RATE = re.compile(rf"(?:占|执行率|完成|控制率)[^，,；;。%％\d]{{0,8}}?{_NUM}\s*[%％]")  # not a 下降 20% (a change)
 _SEP = r"[，,；;]\s*"
 _INDICATOR = re.compile(rf"^\s*(?:\d+\s*[.、．]\s*)?(.+?){_SEP}年度指标值[:：为]?(.*?){_SEP}实际完成值[:：为]?(.*?){_SEP}"
                         rf"分值{_SP}{_NUM}\s*分{_SEP}得分{_SP}{_NUM}\s*分")
@@ -136,7 +137,7 @@ def _three_public(text: str) -> tuple[list[Statement], str]:
     rest, last = [], 0
     for i, m in enumerate(hits):
         end = hits[i + 1].start() if i + 1 < len(hits) else len(text)
-        stop = re.search(r"[。\n]", text[m.end():end])
+        stop = re.search(r"[。；;\n]", text[m.end():end])
         end = m.end() + stop.start() if stop else end
         clause = text[m.end():end]
         kind = m.lastgroup or ""
