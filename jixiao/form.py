@@ -30,7 +30,7 @@ from .profile import Profile, load_profile
 from .values import Measure, compact, parse_value
 from .rules import RULES, error_codes, rule
 from .totals import TOTAL as WEIGHTS_TOTAL
-from .totals import FIRST_LEVEL, UNKNOWN_LEVEL
+from .totals import FIRST_LEVEL, SECOND_LEVEL, UNKNOWN_LEVEL
 from .totals import (
     IndicatorLine,
     check_weights,
@@ -508,7 +508,7 @@ def _weight_findings(lines: list[IndicatorLine], p: Profile, execution_weight: f
     for f in fs:
         if f.rule == WEIGHTS_TOTAL:
             f.field = f.field or v.SUM_ROW_WEIGHT
-        elif "level1" in f.extra:
+        elif "level1" in f.extra and "level2" not in f.extra:
             row = next((i for i, ln in enumerate(lines) if level_key(ln.level1) == f.extra["level1"]), None)
             f.field = v.indicator_key(row, "weight") if row is not None else None
     return fs
@@ -527,19 +527,27 @@ def _form_declares_levels(found: list[Finding]) -> list[Finding]:
 
 
 def _declared_level_findings(lines: list[IndicatorLine], p: Profile) -> list[Finding]:
-    """A first-level label that carries its weight ("产出指标(50分)") against the weights of its rows."""
+    """A block label that carries its points ("产出指标(50分)", "数量指标15分") against the weights of its rows: 一级
+    labels as ``weights.first_level``, 二级 labels (within their 一级 block) as ``weights.second_level``."""
     fs = []
-    seen: dict[str, tuple[float, int]] = {}
-    for i, ln in enumerate(lines):
-        key, declared = level_key(ln.level1), split_label(ln.level1)[1]
-        if declared is not None and key not in seen:
-            seen[key] = (declared, i)
-    for key, (declared, row) in seen.items():
-        got = round(sum(ln.weight for ln in lines if level_key(ln.level1) == key), 10)
-        if abs(got - declared) > p.weights.tolerance:
-            fs.append(Finding(FIRST_LEVEL, "warning", f"一级指标“{key}”标注 {declared:g} 分，各行分值之和 {got:g}",
-                              expected=declared, found=got, field=v.indicator_key(row, "weight"),
-                              extra={"level1": key, "declared": True}))
+    for rule_id, key_of, label_of, what in (
+            (FIRST_LEVEL, lambda ln: level_key(ln.level1), lambda ln: ln.level1, "一级指标"),
+            (SECOND_LEVEL, lambda ln: (level_key(ln.level1), split_label(ln.level2)[0]), lambda ln: ln.level2,
+             "二级指标")):
+        seen: dict[object, tuple[float, int]] = {}
+        for i, ln in enumerate(lines):
+            key, declared = key_of(ln), split_label(label_of(ln))[1]
+            if declared is not None and key not in seen:
+                seen[key] = (declared, i)
+        for key, (declared, row) in seen.items():
+            got = round(sum(ln.weight for ln in lines if key_of(ln) == key), 10)
+            if abs(got - declared) > p.weights.tolerance:
+                name = key if isinstance(key, str) else key[1]
+                extra: dict[str, object] = {"level1": key if isinstance(key, str) else key[0], "declared": True}
+                if not isinstance(key, str):
+                    extra["level2"] = key[1]
+                fs.append(Finding(rule_id, "warning", f"{what}“{name}”标注 {declared:g} 分，各行分值之和 {got:g}",
+                                  expected=declared, found=got, field=v.indicator_key(row, "weight"), extra=extra))
     return fs
 
 

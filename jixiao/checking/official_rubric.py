@@ -28,6 +28,7 @@ from ..numbers import round_excel
 from ..profile import Profile
 from ..rules import rule
 from ..values import cell_number, compact
+from .labels import is_target_header
 from .xlsx import Book, Sheet
 
 BASIC_SUM = rule("basic_data.sum_mismatch", "基础数据分项之和不符")
@@ -245,8 +246,11 @@ _BONUS = re.compile(r"加\d*(?:\.\d+)?分|加分")
 
 
 def is_rubric(sheet: Sheet) -> bool:
+    """A 评价指标表: 三级指标 rows with 分值 and 得分, and no target column. A table with a target column under any of
+    its names (年度指标值, 指标值, 年初目标值(A) …: labels.is_target_header) is a form's 绩效指标 table: a 20-point
+    execution form's 总分 there includes the execution block, which a rubric's rows never do."""
     texts = [compact(x) for x in sheet.values.values() if isinstance(x, str)]
-    return "三级指标" in texts and not any(t.startswith("年度指标值") or t == "指标值" for t in texts) \
+    return "三级指标" in texts and not any(is_target_header(t) for t in texts) \
         and any(t in ("得分", "评分", "自评得分") or t.endswith("评分") for t in texts)
 
 
