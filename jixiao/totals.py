@@ -22,7 +22,7 @@ TOTAL = rule("weights.total", "分值合计不符", vocabulary.SUM_ROW_WEIGHT)
 UNKNOWN_LEVEL = rule("weights.unknown_level", "一级指标不在规则中", "weight")
 SECOND_LEVEL = rule("weights.second_level", "二级指标标注的分值与各行之和不符", "weight")
 
-_WEIGHT_IN_LABEL = re.compile(r"[（(]\s*(\d+(?:\.\d+)?)\s*分\s*[)）]|(?<=[^\d.（(])(\d+(?:\.\d+)?)分(?![^（(]*[)）])")
+_WEIGHT_IN_LABEL = re.compile(r"[（(]\s*(\d+(?:\.\d+)?)\s*分?\s*[)）]|(?<=[^\d.（(])(\d+(?:\.\d+)?)分(?![^（(]*[)）])")
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class IndicatorLine:
 
 def split_label(label: str) -> tuple[str, float | None]:
     """A block label's own name and the points it states for its block, in each way forms write them:
-    '产出指标 (50分)', '效益指标（30分）', '数量指标15分'; a label naming an enclosing group as well states its own
+    '产出指标 (50分)', '效益指标（30分）', '数量指标15分', '决策(10)'; a label naming an enclosing group as well states its own
     block last ('项目绩效85分 / 产出指标40分' → ('产出指标', 40.0)).
 
     Example:
