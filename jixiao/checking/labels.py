@@ -324,9 +324,8 @@ def _funds_header(rows: Rows, order: list[int]) -> tuple[int, dict[str, int]] | 
             cols["全年预算数"] = cols.pop("年初预算数")  # 执行率 = B / A by the form's own design
             return r, cols
         if "全年执行数" in cols and "执行率" in cols and not {"年初预算数", "全年预算数"} & set(cols):
-            # 资金来源 columns (中央 · 省 · 本级 · 其他) and their 合计 before 执行数: the 合计 is the budget
-            total = [c for c, x in rows[r].items() if isinstance(x, str) and _label(x) in ("合计", "小计", "资金合计")
-                     and c < cols["全年执行数"]]
+            # 资金来源 columns (中央 · 省 · 本级 · 其他) and their 合计 beside 执行数: the 合计 is the budget
+            total = [c for c, x in rows[r].items() if isinstance(x, str) and _label(x) in ("合计", "小计", "资金合计")]
             if total:
                 cols["全年预算数"] = total[-1]
                 return r, cols
@@ -362,7 +361,7 @@ def _read_unlabelled_total(fr: FormRead, rows: Rows, body: list[int], cols: dict
     for r in body:
         row = rows[r]
         if cell_number(row.get(cols["全年预算数"])) is not None and cell_number(row.get(cols["全年执行数"])) is not None:
-            if not any(isinstance(x, str) and cell_number(x) is None and c < cols["全年预算数"] for c, x in row.items()):
+            if not any(isinstance(x, str) and cell_number(x) is None and c < min(cols.values()) for c, x in row.items()):
                 _read_total_row(fr, r, cols, cell)
             return
 
