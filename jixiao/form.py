@@ -534,18 +534,18 @@ def _declared_level_findings(lines: list[IndicatorLine], p: Profile) -> list[Fin
             (FIRST_LEVEL, lambda ln: level_key(ln.level1), lambda ln: ln.level1, "一级指标"),
             (SECOND_LEVEL, lambda ln: (level_key(ln.level1), split_label(ln.level2)[0]), lambda ln: ln.level2,
              "二级指标")):
-        seen: dict[object, tuple[float, int]] = {}
+        seen: dict[Any, tuple[float, int]] = {}
         for i, ln in enumerate(lines):
-            key, declared = key_of(ln), split_label(label_of(ln))[1]
-            if declared is not None and key not in seen:
-                seen[key] = (declared, i)
-        for key, (declared, row) in seen.items():
-            got = round(sum(ln.weight for ln in lines if key_of(ln) == key), 10)
+            found, declared = key_of(ln), split_label(label_of(ln))[1]
+            if declared is not None and found not in seen:
+                seen[found] = (declared, i)
+        for block, (declared, row) in seen.items():
+            got = round(sum(ln.weight for ln in lines if key_of(ln) == block), 10)
             if abs(got - declared) > p.weights.tolerance:
-                name = key if isinstance(key, str) else key[1]
-                extra: dict[str, object] = {"level1": key if isinstance(key, str) else key[0], "declared": True}
-                if not isinstance(key, str):
-                    extra["level2"] = key[1]
+                name = block if isinstance(block, str) else block[1]
+                extra: dict[str, Any] = {"level1": block if isinstance(block, str) else block[0], "declared": True}
+                if not isinstance(block, str):
+                    extra["level2"] = block[1]
                 fs.append(Finding(rule_id, "warning", f"{what}“{name}”标注 {declared:g} 分，各行分值之和 {got:g}",
                                   expected=declared, found=got, field=v.indicator_key(row, "weight"), extra=extra))
     return fs

@@ -527,10 +527,10 @@ def _read_indicators(fr: FormRead, rows: Rows, order: list[int], head: tuple[int
         read.append(_Row(entry, level1, level1_ref, level2 if level2_ref else "", level2_ref))
     if no_weight:
         _weigh_by_labels(fr, read)
-    for row in read:
-        if not no_weight or not row.entry["weight"].blank:
-            fr.add_indicator(row.entry)
-    unweighed = [row for row in read if row.entry["weight"].blank]
+    for one in read:
+        if not no_weight or not one.entry["weight"].blank:
+            fr.add_indicator(one.entry)
+    unweighed = [one for one in read if one.entry["weight"].blank]
     if no_weight and unweighed:
         # rows whose points neither a 分值 column nor a block label states: a total over them cannot be checked
         for key in (v.SUM_ROW_SCORE, v.SUM_ROW_WEIGHT, v.TOTAL_SCORE, v.TOTAL_WEIGHT, v.TOTAL_GRADE):

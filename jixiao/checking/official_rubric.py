@@ -291,9 +291,9 @@ def rubric_findings(sheet: Sheet, data: BasicData | None, p: Profile) -> list[Fi
                     current[j] = None  # a new 一级 block opens its own 二级 blocks
         if w is None or s is None:
             continue
-        for block in current:
-            if block is not None:
-                block.rows.append((w, s))
+        for opened in current:
+            if opened is not None:
+                opened.rows.append((w, s))
         if name:
             leaves.append((w, s))
         standard = " ".join(str(row.get(c, "")) for c in cols.get("standard", ()))
