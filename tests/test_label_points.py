@@ -226,3 +226,66 @@ def test_a_rubric_without_a_target_column_still_has_its_sum_checked(tmp_path):
     res = _check(tmp_path, rows, profile=None)
     assert res.kind == "county-rubric"
     assert [float(f.expected) for f in _at(res, "rubric.sum_mismatch", "F5")] == [100.0]
+
+
+# --- a rubric-style project form read whole: its rubric part as rows scored by their criteria ---------------
+
+def _whole_rubric_style(decision=2, total=95, fin=3):
+    """项目决策 2 + 项目管理 13 + 项目绩效 85 (产出 40: 数量 15, 质量 15, 时效 10; 效益 30; 满意度 15) = 100; the
+    funds table shows 执行率 only (no 分值, no 得分)."""
+    return [
+        ["某市财政预算支出项目绩效目标自评表"],
+        ["填报日期:2022年8月10日", None, None, None, None, "自评总分:", total],
+        ["项目名称", "乡村道路建设养护项目", None, "项目主管单位", "某市交通运输局"],
+        ["项目资金\n来源", "中央\n(万元)", "省、地\n(万元)", "本级\n(万元)", "其他\n(万元)", "合计\n(万元)",
+         "执行数\n(万元)", "执行率"],
+        [None, None, None, None, None, 309, 309, "100%"],
+        ["项目年度目标", "完成乡村道路建设养护里程300公里"],
+        ["项目权重", "评价内容", "分值", "自评分", "复核分", "评价标准及依据"],
+        ["项目决策2分", "决策依据", 2, decision, None, "有项目年度工作计划或有上级文件或审批报告计2分,没有不得分。"],
+        ["项目管理13分", "财务制度", 3, fin, None, "1、单位财务管理制度1分;2、项目管理制度1分;3、有制度执行佐证资料1分。"],
+        [None, "组织机构", 2, 2, None, "有明确的绩效管理机构或专人负责2分。"],
+        [None, "运行监管", 4, 4, None, "1、运行监管记录3分;2、填报《项目支出绩效监控表》1分。"],
+        [None, "目标申报", 4, 4, None, "1、绩效目标全申报1分;2、绩效目标规范1分;3、按时申报2分。"],
+        ["项目年度目标1:乡村道路建设养护项目"],
+        ["一级指标", "二级指标", "指标名称\n(三级指标)", "年初指标值", "年终完成值", "自评分", "复核分", "评价标准"],
+        ["项目绩效85分\n产出指标40分", "数量指标15分", "乡村道路建设养护里程", "300公里", "300公里", 15, None, "…"],
+        [None, "质量指标15分", "验收合格率", "100%", "100%", 15, None, "…"],
+        [None, "时效指标10分", "按时完工率", "100%", "100%", 10, None, "…"],
+        ["效益指标30分", "社会效益指标30分", "群众出行条件改善", "明显改善", "明显改善", 30, None, "…"],
+        ["满意度指标15分", "服务对象满意度指标15分", "群众满意度", "≥90%", "85%", 10, None, "…"],
+    ]
+
+
+def test_a_whole_rubric_style_project_form_is_weighed_by_its_own_points(tmp_path):
+    """2 + 13 + 85 = 100 on the form's own rows: 执行率 is shown, not scored; 满意度 85% of 90% → 15 × 85/90 =
+    14.17, scored 10 (a judged mismatch); 自评总分 95 = 2 + 13 + 70 + 10 = 95 adds up."""
+    res = _check(tmp_path, _whole_rubric_style())
+    assert not _at(res, "weights.total"), res.findings
+    assert not [f for f in _at(res, "total.total_mismatch") if f.severity == "error"]
+    assert not _at(res, "indicator.target_unreadable")  # criteria rows have no target to read
+    assert [float(f.expected) for f in _at(res, "indicator.score_mismatch", "F19")] == [pytest.approx(14.17)]
+
+
+def test_a_criteria_row_above_its_points_is_an_error_and_the_total_follows_the_rows(tmp_path):
+    res = _check(tmp_path, _whole_rubric_style(decision=3, total=96))
+    assert ("indicator.score_over_weight", "D8") in _errors(res)
+    wrong = _check(tmp_path, _whole_rubric_style(fin=2), "wrong.xlsx")  # rows give 94, the head says 95
+    hit = _at(wrong, "total.total_mismatch", "G2")
+    assert hit and hit[0].severity == "error" and float(hit[0].expected) == pytest.approx(94)
+
+
+def test_a_funds_table_without_points_on_a_ninety_point_form_keeps_the_execution_points(tmp_path):
+    """The same funds table on a form whose rows carry 90: the execution's 10 come from the profile as before."""
+    rows = [
+        ["项目支出绩效自评表(2023年度)"],
+        ["项目名称", "测试项目"],
+        ["项目资金(万元)", None, "年初预算数", "全年预算数", "全年执行数", "执行率"],
+        [None, "年度资金总额", 100, 100, 100, "100%"],
+        ["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因分析及改进措施"],
+        ["产出指标", "数量指标", "培训人次", "≥100人次", "100人次", 50, 50, None],
+        ["效益指标", "社会效益指标", "知晓率", "≥90%", "95%", 30, 30, None],
+        ["满意度指标", "满意度指标", "满意度", "≥90%", "95%", 10, 10, None],
+    ]
+    res = _check(tmp_path, rows)
+    assert not _at(res, "weights.total") and _errors(res) == []

@@ -147,6 +147,8 @@ def read_labels(book: Book, sheet: Sheet, kind: str) -> FormRead:
         _read_amount_unit(fr, rows, order, funds_head[0], end)
         if v.FUNDS_WEIGHT not in fr.cells:
             _read_stated_weight(fr, rows, [r for r in order if funds_head[0] <= r < end])
+        fr.funds_points_shown = bool({"分值", "得分"} & set(funds_head[1])) or v.FUNDS_WEIGHT in fr.cells
+        _read_criteria_rows(fr, rows, [r for r in order if funds_head[0] < r < end], cell)
     if indicator_head is None:
         fr.notes.append(Finding(FIELD_MISSING, "warning", "未找到绩效指标表（查找表头“一级指标”“三级指标”“分值”“得分”），"
                                 "只检查了资金部分", expected="绩效指标表头", context="三级指标"))
@@ -353,6 +355,37 @@ def _read_funds(fr: FormRead, rows: Rows, body: list[int], cols: dict[str, int],
                 m = _PART_RE.match(t)
             if m:
                 _read_part(fr, m["part"], m["amount"], str(x), r, c, cols, cell)
+
+
+_CRITERIA_NAME = ("评价内容", "评价指标", "考核内容", "考核指标", "指标名称")
+_CRITERIA_SCORE = ("自评分", "自评得分", "得分")
+
+
+def _read_criteria_rows(fr: FormRead, rows: Rows, body: list[int], cell: CellAt) -> None:
+    """A rubric part between the funds table and the 绩效指标 table (项目权重 · 评价内容 · 分值 · 自评分 · 评价标准):
+    rows scored by their own criteria, with no target or actual. Each row with a 分值 and a 得分 becomes an
+    indicator row under its block label (项目决策2分, 项目管理13分, carried down), its 评价标准 kept as its criteria."""
+    for i, r in enumerate(body):
+        texts = {c: compact(x) for c, x in rows[r].items() if isinstance(x, str)}
+        name = next((c for c, t in texts.items() if t in _CRITERIA_NAME), None)
+        weight = next((c for c, t in texts.items() if t == "分值"), None)
+        score = next((c for c, t in texts.items() if t in _CRITERIA_SCORE and weight is not None and c > weight), None)
+        if name is None or weight is None or score is None or any(is_target_header(t) for t in texts.values()):
+            continue
+        standard = next((c for c, t in texts.items() if "评价标准" in t or "评分标准" in t), None)
+        level = min(texts) if min(texts) < name else None
+        label, label_ref = "", None
+        for rr in body[i + 1:]:
+            if level is not None and isinstance(rows[rr].get(level), str) and compact(rows[rr][level]):
+                label, label_ref = str(rows[rr][level]), _ref(rr, level)
+            w, s = cell(rr, weight), cell(rr, score)
+            if cell_number(w.value) is None or s.blank:
+                continue
+            fr.add_indicator({"level1": Cell(label, fr.sheet, label_ref), "level2": Cell("", fr.sheet, None),
+                              "name": cell(rr, name), "target": Cell(None, fr.sheet, None),
+                              "actual": Cell(None, fr.sheet, None), "weight": w, "score": s,
+                              "criteria": cell(rr, standard) if standard is not None else Cell("按评价标准", fr.sheet, None)})
+        return
 
 
 def _read_unlabelled_total(fr: FormRead, rows: Rows, body: list[int], cols: dict[str, int], cell: CellAt) -> None:
