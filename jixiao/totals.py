@@ -44,11 +44,14 @@ def split_label(label: str) -> tuple[str, float | None]:
     Example:
         >>> split_label("产出指标 (50分)"), split_label("效益指标（30分）"), split_label("满意度指标")
         (('产出指标', 50.0), ('效益指标', 30.0), ('满意度指标', None))
-        >>> split_label("数量指标15分"), split_label("项目绩效85分\\n产出指标40分")
-        (('数量指标', 15.0), ('产出指标', 40.0))
+        >>> split_label("数量指标15分"), split_label("项目绩效85分\\n产出指标40分"), split_label("决策(10)")
+        (('数量指标', 15.0), ('产出指标', 40.0), ('决策', 10.0))
+        >>> split_label("产出指标(2023)")
+        ('产出指标(2023)', None)
     """
     text = re.sub(r"\s+", "", str(label or ""))
-    found = list(_WEIGHT_IN_LABEL.finditer(text))
+    found = [m for m in _WEIGHT_IN_LABEL.finditer(text)  # a bare "(2023)" is a year, not points
+             if "分" in m.group(0) or float(m.group(1) or m.group(2)) <= 100]
     if not found:
         return text, None
     last = found[-1]
