@@ -18,6 +18,7 @@ from .deviation import (
     QUALITATIVE_OUT_OF_BAND,
     REASON_MISSING,
     SCORE_MISMATCH,
+    SCORE_OVER_WEIGHT,
     IndicatorScore,
     indicator_score,
 )
@@ -27,10 +28,10 @@ from .execution import cap_total, exec_rate, exec_score
 from .funds import check_split
 from .numbers import as_number, round_excel
 from .profile import Profile, load_profile
-from .values import Measure, compact, parse_value
+from .values import Measure, Qualitative, compact, parse_value
 from .rules import RULES, error_codes, rule
 from .totals import TOTAL as WEIGHTS_TOTAL
-from .totals import FIRST_LEVEL, UNKNOWN_LEVEL
+from .totals import FIRST_LEVEL, SECOND_LEVEL, UNKNOWN_LEVEL
 from .totals import (
     IndicatorLine,
     check_weights,
@@ -73,6 +74,7 @@ class Funds:
     parts: list[PartRow] = field(default_factory=list)  # sub-rows with their own 执行率 / 得分 (其中：…)
     total_from_parts: bool = False  # the 年度资金总额 row was empty or zero: budget and executed are its parts' sums
     shown_totals: dict[str, float] = field(default_factory=dict)  # that row's amounts as shown (with total_from_parts)
+    points_shown: bool = True  # the funds table has a 分值 or 得分 column or states its points ("20分*执行率")
 
 
 @dataclass
@@ -100,6 +102,7 @@ class IndicatorRow:
     reason: str | None = None
     grade: str | None = None
     judged: float | None = None  # the officer's own point score for a qualitative indicator (template column K)
+    criteria: str | None = None  # the row's own 评价标准 when it is scored by criteria, with no target or actual
 
 
 @dataclass
@@ -232,6 +235,12 @@ def score_form(form: DeptForm, profile: str | Profile | None = None) -> FormScor
     if fu.reported_score is None and fu.weight is None and any(_is_execution_row(r) for r in form.indicators):
         # the form scores 执行率 in its indicator table only (a rubric-style 预算执行率 row): its points are
         # that row's, so the funds block carries none — not added twice, not a separate 10 in the weights
+        fu = replace(fu, weight=0.0)
+        form = replace(form, funds=fu)
+    if fu.reported_score is None and fu.weight is None and not fu.points_shown and form.indicators \
+            and abs(sum(as_number(r.weight) for r in form.indicators) - p.weights.total) <= p.weights.tolerance:
+        # a funds table with no 分值, no 得分 and no stated points, on a form whose own rows carry the whole
+        # total (a rubric-style project form: 项目决策 + 项目管理 + 项目绩效 = 100): 执行率 is shown, not scored
         fu = replace(fu, weight=0.0)
         form = replace(form, funds=fu)
     rate = exec_rate(fu.budget, fu.executed)
@@ -460,6 +469,27 @@ def _execution_row_score(row: IndicatorRow, i: int, rate: float | None, decimals
     return res
 
 
+def _is_criteria_row(row: IndicatorRow) -> bool:
+    """A row scored by its own 评价标准 (a rubric row: 决策依据, 财务制度 …), with no target and no actual."""
+    blank = (None, "")
+    return bool(row.criteria and str(row.criteria).strip()) and row.target in blank and row.actual in blank
+
+
+def _criteria_row_score(row: IndicatorRow) -> IndicatorScore:
+    """A criteria row's points are the form's own, within 0 … 分值: only a score above 分值 is certainly wrong;
+    which criteria were met is the officer's to judge (rubric.inconsistent says when the criteria cannot reach 分值)."""
+    w = as_number(row.weight)
+    res = IndicatorScore(kind=None, weight=w, score=None, target=Qualitative(str(row.criteria)), actual=Qualitative(""))
+    rep = None if row.reported is None or row.reported == "" else as_number(row.reported, "得分")
+    if rep is None:
+        return res
+    if rep > w + 1e-9:
+        res.findings.append(Finding(SCORE_OVER_WEIGHT, "error", f"得分 {rep:g} 超过分值 {w:g}", expected=w, found=rep))
+    res.score = min(max(rep, 0.0), w)
+    res.met = rep >= w - 1e-9
+    return res
+
+
 def _indicator_findings(rows: list[IndicatorRow], p: Profile, rate: float | None = None,
                         rate_decimals: int | None = None) -> tuple[list[IndicatorScore], list[Finding]]:
     """Every indicator row scored; each finding points at its row's cell that the rule names."""
@@ -468,6 +498,8 @@ def _indicator_findings(rows: list[IndicatorRow], p: Profile, rate: float | None
         officer = row.judged if row.judged is not None else row.reported
         if _is_execution_row(row):
             s = _execution_row_score(row, i, rate, rate_decimals, p)
+        elif _is_criteria_row(row):
+            s = _criteria_row_score(row)
         else:
             s = indicator_score(row.target, row.actual, row.weight, p, grade=row.grade, reported=officer,
                                 reason=row.reason, name=row.name)
@@ -508,7 +540,7 @@ def _weight_findings(lines: list[IndicatorLine], p: Profile, execution_weight: f
     for f in fs:
         if f.rule == WEIGHTS_TOTAL:
             f.field = f.field or v.SUM_ROW_WEIGHT
-        elif "level1" in f.extra:
+        elif "level1" in f.extra and "level2" not in f.extra:
             row = next((i for i, ln in enumerate(lines) if level_key(ln.level1) == f.extra["level1"]), None)
             f.field = v.indicator_key(row, "weight") if row is not None else None
     return fs
@@ -527,19 +559,27 @@ def _form_declares_levels(found: list[Finding]) -> list[Finding]:
 
 
 def _declared_level_findings(lines: list[IndicatorLine], p: Profile) -> list[Finding]:
-    """A first-level label that carries its weight ("产出指标(50分)") against the weights of its rows."""
+    """A block label that carries its points ("产出指标(50分)", "数量指标15分") against the weights of its rows: 一级
+    labels as ``weights.first_level``, 二级 labels (within their 一级 block) as ``weights.second_level``."""
     fs = []
-    seen: dict[str, tuple[float, int]] = {}
-    for i, ln in enumerate(lines):
-        key, declared = level_key(ln.level1), split_label(ln.level1)[1]
-        if declared is not None and key not in seen:
-            seen[key] = (declared, i)
-    for key, (declared, row) in seen.items():
-        got = round(sum(ln.weight for ln in lines if level_key(ln.level1) == key), 10)
-        if abs(got - declared) > p.weights.tolerance:
-            fs.append(Finding(FIRST_LEVEL, "warning", f"一级指标“{key}”标注 {declared:g} 分，各行分值之和 {got:g}",
-                              expected=declared, found=got, field=v.indicator_key(row, "weight"),
-                              extra={"level1": key, "declared": True}))
+    for rule_id, key_of, label_of, what in (
+            (FIRST_LEVEL, lambda ln: level_key(ln.level1), lambda ln: ln.level1, "一级指标"),
+            (SECOND_LEVEL, lambda ln: (level_key(ln.level1), split_label(ln.level2)[0]), lambda ln: ln.level2,
+             "二级指标")):
+        seen: dict[Any, tuple[float, int]] = {}
+        for i, ln in enumerate(lines):
+            found, declared = key_of(ln), split_label(label_of(ln))[1]
+            if declared is not None and found not in seen:
+                seen[found] = (declared, i)
+        for block, (declared, row) in seen.items():
+            got = round(sum(ln.weight for ln in lines if key_of(ln) == block), 10)
+            if abs(got - declared) > p.weights.tolerance:
+                name = block if isinstance(block, str) else block[1]
+                extra: dict[str, Any] = {"level1": block if isinstance(block, str) else block[0], "declared": True}
+                if not isinstance(block, str):
+                    extra["level2"] = block[1]
+                fs.append(Finding(rule_id, "warning", f"{what}“{name}”标注 {declared:g} 分，各行分值之和 {got:g}",
+                                  expected=declared, found=got, field=v.indicator_key(row, "weight"), extra=extra))
     return fs
 
 

@@ -20,8 +20,9 @@ from .rules import rule
 FIRST_LEVEL = rule("weights.first_level", "一级指标分值与规则不同", "weight")
 TOTAL = rule("weights.total", "分值合计不符", vocabulary.SUM_ROW_WEIGHT)
 UNKNOWN_LEVEL = rule("weights.unknown_level", "一级指标不在规则中", "weight")
+SECOND_LEVEL = rule("weights.second_level", "二级指标标注的分值与各行之和不符", "weight")
 
-_WEIGHT_IN_LABEL = re.compile(r"[（(]\s*(\d+(?:\.\d+)?)\s*分\s*[)）]")
+_WEIGHT_IN_LABEL = re.compile(r"[（(]\s*(\d+(?:\.\d+)?)\s*分?\s*[)）]|(?<=[^\d.（(])(\d+(?:\.\d+)?)分(?![^（(]*[)）])")
 
 
 @dataclass(frozen=True)
@@ -36,17 +37,26 @@ class IndicatorLine:
 
 
 def split_label(label: str) -> tuple[str, float | None]:
-    """'产出指标 (50分)' → ('产出指标', 50.0); spaces, line breaks and full-width brackets allowed.
+    """A block label's own name and the points it states for its block, in each way forms write them:
+    '产出指标 (50分)', '效益指标（30分）', '数量指标15分', '决策(10)'; a label naming an enclosing group as well states its own
+    block last ('项目绩效85分 / 产出指标40分' → ('产出指标', 40.0)).
 
     Example:
         >>> split_label("产出指标 (50分)"), split_label("效益指标（30分）"), split_label("满意度指标")
         (('产出指标', 50.0), ('效益指标', 30.0), ('满意度指标', None))
+        >>> split_label("数量指标15分"), split_label("项目绩效85分\\n产出指标40分"), split_label("决策(10)")
+        (('数量指标', 15.0), ('产出指标', 40.0), ('决策', 10.0))
+        >>> split_label("产出指标(2023)")
+        ('产出指标(2023)', None)
     """
     text = re.sub(r"\s+", "", str(label or ""))
-    m = _WEIGHT_IN_LABEL.search(text)
-    weight = float(m.group(1)) if m else None
-    name = _WEIGHT_IN_LABEL.sub("", text)
-    return name, weight
+    found = [m for m in _WEIGHT_IN_LABEL.finditer(text)  # a bare "(2023)" is a year, not points
+             if "分" in m.group(0) or float(m.group(1) or m.group(2)) <= 100]
+    if not found:
+        return text, None
+    last = found[-1]
+    name = text[found[-2].end():last.start()] if len(found) > 1 else text[:last.start()] + text[last.end():]
+    return (name or text), float(last.group(1) or last.group(2))
 
 
 def level_key(label: str) -> str:

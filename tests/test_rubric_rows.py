@@ -95,3 +95,65 @@ def test_building_rates_are_the_basic_datas_own_arithmetic(tmp_path):
     assert "G11" not in rates  # 450 / 500 = 90.00%, as shown
     empty = _save(tmp_path, "空表.xlsx", {"基础数据表": _basic()})
     assert not [f for f in empty.findings if f.rule == "control.rate_mismatch"]
+
+
+# --- a rubric read by its own 分值 and 得分 columns: 一级/二级 subtotals, 合计 and 等级 -------------------------
+
+def _layout(points_in="column", l1=(16, 84), drop_total=False, grade_word="优", score_2=8):
+    """A county rubric in the three ways rubrics state their block points: a column beside each level label
+    (一级指标 · 分值 · 二级指标 · 分值 · 三级指标 · 分值 · 评分标准 · 得分), the label itself ("投入(16分)", "投入16分"),
+    or a bare number in brackets ("投入(16)")."""
+    a, b = l1
+    if points_in == "column":
+        head = ["一级指标", "分值", "二级指标", "分值", "三级指标", "分值", "评分标准", "得分"]
+        rows = [["投入", a, "预算配置", 16, "在职人员控制率", 8, "≤100%计8分", 8],
+                [None, None, None, None, "三公经费变动率", 8, "≤0计8分", score_2],
+                ["过程", b, "预算执行", 84, "预算完成率", 84, "100%计满分", 76]]
+        total = ["合计", None, None, None, None, a + b, None, 84 + score_2]
+        grade = ["等级", None, None, None, None, None, None, grade_word]
+    else:
+        label = {"label": "{}({}分)", "label-bare": "{}{}分", "brackets": "{}({})"}[points_in]
+        head = ["一级指标", "二级指标", "三级指标", "分值", "评分标准", "得分"]
+        rows = [[label.format("投入", a), "预算配置", "在职人员控制率", 8, "≤100%计8分", 8],
+                [None, None, "三公经费变动率", 8, "≤0计8分", score_2],
+                [label.format("过程", b), "预算执行", "预算完成率", 84, "100%计满分", 76]]
+        total = ["合计", None, None, a + b, None, 84 + score_2]
+        grade = ["等级", None, None, None, None, grade_word]
+    out = [["部门整体支出绩效评价指标表"], head, *rows]
+    if not drop_total:
+        out += [total, grade]
+    return out
+
+
+@pytest.mark.parametrize("points_in", ["column", "label", "label-bare", "brackets"])
+def test_rubric_block_points_are_checked_against_their_rows(tmp_path, points_in):
+    ok = _save(tmp_path, "ok.xlsx", {"评价指标表": _layout(points_in)})
+    assert not [f for f in ok.findings if f.severity == "error"], ok.findings
+    bad = _save(tmp_path, "bad.xlsx", {"评价指标表": _layout(points_in, l1=(18, 84))})  # 投入's rows add to 16
+    hit = [f for f in bad.findings if f.rule == "rubric.sum_mismatch" and f.cell in ("A3", "B3")]
+    assert [(f.severity, float(f.expected), float(f.found)) for f in hit] == [("error", 16.0, 18.0)]
+
+
+@pytest.mark.parametrize("points_in", ["column", "label"])
+def test_the_last_block_of_a_rubric_cut_off_before_its_total_is_not_judged(tmp_path, points_in):
+    """Without a 合计 row the last block (过程 70, one row of 84 typed) may continue past the cut: not judged; a
+    block that another block follows is complete and still checked."""
+    res = _save(tmp_path, "cut.xlsx", {"评价指标表": _layout(points_in, l1=(16, 70), drop_total=True)})
+    assert not [f for f in res.findings if f.rule == "rubric.sum_mismatch"]
+    res = _save(tmp_path, "cut2.xlsx", {"评价指标表": _layout(points_in, l1=(20, 70), drop_total=True)})
+    assert [f.found for f in res.findings if f.rule == "rubric.sum_mismatch"] == [20]
+
+
+def test_a_subtotal_column_holding_the_blocks_score_is_not_a_mistake(tmp_path):
+    """A header reading 得分 over a level's column: the number may be the block's score (8 + 0 = 8)."""
+    res = _save(tmp_path, "score.xlsx", {"评价指标表": _layout("column", l1=(8, 84), score_2=0, grade_word="良")})
+    assert not [f for f in res.findings if f.rule == "rubric.sum_mismatch" and f.cell == "B3"]
+
+
+@pytest.mark.parametrize(("points_in", "cell"), [("column", "H7"), ("label", "F7")])
+@pytest.mark.parametrize(("score_2", "word", "want"), [(8, "优", None), (8, "良", "优"), (0, "中", "良"), (0, "良", None)])
+def test_rubric_grade_follows_its_total(tmp_path, points_in, cell, score_2, word, want):
+    """合计得分 8 + score_2 + 76 (92 or 84 of 100) under the profile's bands (优 ≥ 90, 良 ≥ 80)."""
+    res = _save(tmp_path, "g.xlsx", {"评价指标表": _layout(points_in, score_2=score_2, grade_word=word)})
+    hit = [(f.severity, f.expected, f.cell) for f in res.findings if f.rule == "rubric.grade_mismatch"]
+    assert hit == ([] if want is None else [("error", want, cell)])

@@ -47,6 +47,8 @@ class FormRead:
     amount_unit: str | None = None  # the unit the funds block's header states: 万元 or 元
     stated_amounts: list[float] = field(default_factory=list)  # amounts in 万元 written in the form's texts
     grade_legend: str | None = None  # a grading legend printed on the sheet (labels.grade_legend)
+    funds_points_shown: bool = True  # the funds table has a 分值 or 得分 column, or states its points
+    totals_unchecked: bool = False  # some indicator rows could not be weighed: 合计/总分/等级 are not compared
 
     def get(self, key: str) -> Any:
         c = self.cells.get(key)

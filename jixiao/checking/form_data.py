@@ -70,7 +70,8 @@ def to_dept_form(fr: FormRead, profile: Profile, computed: Container[str] = ()) 
     funds = Funds(budget=budget, executed=executed, initial_budget=initial, weight=amount(v.FUNDS_WEIGHT),
                   reported_rate=_reported_rate(rate_cell, candidates), rate_decimals=_decimals(rate_cell),
                   reported_score=_score(reported(v.FUNDS_SCORE)), total_from_parts=from_parts,
-                  shown_totals={k: x or 0.0 for k, x in shown.items()} if from_parts else {})
+                  shown_totals={k: x or 0.0 for k, x in shown.items()} if from_parts else {},
+                  points_shown=fr.funds_points_shown)
     funds.income, funds.spending = splits.get("income", {}), splits.get("spending", {})
     for (group, part), own in fr.part_rows.items():
         cols = fr.splits.get(group, {})
@@ -109,7 +110,8 @@ def _indicator(i: int, ind: dict[str, Cell], out: list[Finding], reported) -> In
                         reported=_score(reported(v.indicator_key(i, "score"))),
                         reason=(str(reason) if reason is not None else "") if "reason" in ind else None,
                         grade=str(val("grade")) if val("grade") is not None else None,
-                        judged=_score(ind.get("judged")))
+                        judged=_score(ind.get("judged")),
+                        criteria=str(val("criteria")) if val("criteria") is not None else None)
 
 
 _DASHES = {"/", "／", "-", "—", "——", "–", "－", "\\", "无"}

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from openpyxl.utils import column_index_from_string, get_column_letter
 
 from .. import vocabulary as v
 from ..errors import Finding
 from ..rules import rule
-from ..totals import legend_bands
+from ..totals import legend_bands, split_label
 from ..values import cell_number, compact, normalise, parse_plain_number
 from .fields import Cell, FormRead
 from .xlsx import Book, Sheet
@@ -67,7 +68,7 @@ def find_form_sheets(book: Book) -> list[tuple[Sheet, str]]:
     out = []
     for sheet in book.sheets.values():
         texts = [compact(x) for x in sheet.values.values() if isinstance(x, str)]
-        has_indicators = any(t == "三级指标" for t in texts) and any(_is_target_header(t) for t in texts)
+        has_indicators = any(is_name_header(t) for t in texts) and any(is_target_header(t) for t in texts)
         rows = _rows(sheet)
         has_funds = _funds_header(rows, sorted(rows)) is not None and any(
             _TOTAL_ROW_RE.match(_label(t)) for t in texts)
@@ -91,9 +92,15 @@ def form_kind(texts: list[str]) -> str:
 _UNIT_LABELS = ("部门", "部门名称", "部门(单位)名称", "预算部门、单位名称", "预算单位", "单位名称")
 
 
-def _is_target_header(t: str) -> bool:
-    """年度指标值, 指标值, and the other names forms give the target column (指标值(A), 年初目标值(A) …)."""
+def is_target_header(t: str) -> bool:
+    """年度指标值, 指标值, and the other names forms give the target column (指标值(A), 年初目标值(A) …): a table
+    with such a column is a self-evaluation form's 绩效指标 table, not a rubric (official_rubric.is_rubric)."""
     return _indicator_column(t) == "target"
+
+
+def is_name_header(t: str) -> bool:
+    """三级指标, and the header cells that name it inside another label (指标名称(三级指标), 三级指标名称)."""
+    return _indicator_column(t) == "name"
 
 
 def _label(text: object) -> str:
@@ -130,19 +137,24 @@ def read_labels(book: Book, sheet: Sheet, kind: str) -> FormRead:
                                 expected="年初预算数 / 全年预算数 / 全年执行数", context="全年预算数"))
     else:
         end = _indicator_start(rows, order, indicator_head) if indicator_head else max(order) + 1
-        _read_funds(fr, rows, [r for r in order if funds_head[0] < r < end], funds_head[1], cell)
+        body = [r for r in order if funds_head[0] < r < end]
+        _read_funds(fr, rows, body, funds_head[1], cell)
+        if v.FUNDS_BUDGET not in fr.cells:
+            _read_unlabelled_total(fr, rows, body, funds_head[1], cell)
         rate_col = funds_head[1].get("执行率")
         head_text = rows[funds_head[0]].get(rate_col) if rate_col else None
         fr.rate_in_percent = isinstance(head_text, str) and re.search(r"[(（][%％][)）]", head_text) is not None
         _read_amount_unit(fr, rows, order, funds_head[0], end)
         if v.FUNDS_WEIGHT not in fr.cells:
             _read_stated_weight(fr, rows, [r for r in order if funds_head[0] <= r < end])
+        fr.funds_points_shown = bool({"分值", "得分"} & set(funds_head[1])) or v.FUNDS_WEIGHT in fr.cells
+        _read_criteria_rows(fr, rows, [r for r in order if funds_head[0] < r < end], cell)
     if indicator_head is None:
         fr.notes.append(Finding(FIELD_MISSING, "warning", "未找到绩效指标表（查找表头“一级指标”“三级指标”“分值”“得分”），"
                                 "只检查了资金部分", expected="绩效指标表头", context="三级指标"))
     else:
         _read_indicators(fr, rows, order, indicator_head, cell)
-    if v.TOTAL_SCORE not in fr.cells:
+    if v.TOTAL_SCORE not in fr.cells and not fr.totals_unchecked:
         heads = [h[0] for h in (funds_head, indicator_head) if h is not None]
         stated = _head_total(rows, [r for r in order if not heads or r < min(heads)], cell)
         if stated is not None:
@@ -313,6 +325,12 @@ def _funds_header(rows: Rows, order: list[int]) -> tuple[int, dict[str, int]] | 
                 and "(B)" in compact(rows[r][cols["全年执行数"]]):
             cols["全年预算数"] = cols.pop("年初预算数")  # 执行率 = B / A by the form's own design
             return r, cols
+        if "全年执行数" in cols and "执行率" in cols and not {"年初预算数", "全年预算数"} & set(cols):
+            # 资金来源 columns (中央 · 省 · 本级 · 其他) and their 合计 beside 执行数: the 合计 is the budget
+            total = [c for c, x in rows[r].items() if isinstance(x, str) and _label(x) in ("合计", "小计", "资金合计")]
+            if total:
+                cols["全年预算数"] = total[-1]
+                return r, cols
     return None
 
 
@@ -337,6 +355,48 @@ def _read_funds(fr: FormRead, rows: Rows, body: list[int], cols: dict[str, int],
                 m = _PART_RE.match(t)
             if m:
                 _read_part(fr, m["part"], m["amount"], str(x), r, c, cols, cell)
+
+
+_CRITERIA_NAME = ("评价内容", "评价指标", "考核内容", "考核指标", "指标名称")
+_CRITERIA_SCORE = ("自评分", "自评得分", "得分")
+
+
+def _read_criteria_rows(fr: FormRead, rows: Rows, body: list[int], cell: CellAt) -> None:
+    """A rubric part between the funds table and the 绩效指标 table (项目权重 · 评价内容 · 分值 · 自评分 · 评价标准):
+    rows scored by their own criteria, with no target or actual. Each row with a 分值 and a 得分 becomes an
+    indicator row under its block label (项目决策2分, 项目管理13分, carried down), its 评价标准 kept as its criteria."""
+    for i, r in enumerate(body):
+        texts = {c: compact(x) for c, x in rows[r].items() if isinstance(x, str)}
+        name = next((c for c, t in texts.items() if t in _CRITERIA_NAME), None)
+        weight = next((c for c, t in texts.items() if t == "分值"), None)
+        score = next((c for c, t in texts.items() if t in _CRITERIA_SCORE and weight is not None and c > weight), None)
+        if name is None or weight is None or score is None or any(is_target_header(t) for t in texts.values()):
+            continue
+        standard = next((c for c, t in texts.items() if "评价标准" in t or "评分标准" in t), None)
+        level = min(texts) if min(texts) < name else None
+        label, label_ref = "", None
+        for rr in body[i + 1:]:
+            if level is not None and isinstance(rows[rr].get(level), str) and compact(rows[rr][level]):
+                label, label_ref = str(rows[rr][level]), _ref(rr, level)
+            w, s = cell(rr, weight), cell(rr, score)
+            if cell_number(w.value) is None or s.blank:
+                continue
+            fr.add_indicator({"level1": Cell(label, fr.sheet, label_ref), "level2": Cell("", fr.sheet, None),
+                              "name": cell(rr, name), "target": Cell(None, fr.sheet, None),
+                              "actual": Cell(None, fr.sheet, None), "weight": w, "score": s,
+                              "criteria": cell(rr, standard) if standard is not None else Cell("按评价标准", fr.sheet, None)})
+        return
+
+
+def _read_unlabelled_total(fr: FormRead, rows: Rows, body: list[int], cols: dict[str, int], cell: CellAt) -> None:
+    """A funds table whose one data row has no label of its own (the header's first cell, 项目资金来源, spans it):
+    the first row under the header with amounts in both the budget and the executed column is the total row."""
+    for r in body:
+        row = rows[r]
+        if cell_number(row.get(cols["全年预算数"])) is not None and cell_number(row.get(cols["全年执行数"])) is not None:
+            if not any(isinstance(x, str) and cell_number(x) is None and c < min(cols.values()) for c, x in row.items()):
+                _read_total_row(fr, r, cols, cell)
+            return
 
 
 _WAN_AMOUNT = re.compile(r"(\d+(?:\.\d+)?)万元")
@@ -412,11 +472,13 @@ def _indicator_column(text: str) -> str | None:
     """Which 绩效指标 column a header names, in one- and two-row headers and the provincial exports."""
     if text.startswith(("上年", "指标值设置", "指标赋分")):
         return None
+    if text.endswith("(三级指标)"):
+        return "name"  # 指标名称(三级指标)
     for key, starts in (("level1", ("一级指标",)), ("level2", ("二级指标",)), ("name", ("三级指标",)),
                         ("cmp", ("指标性质",)), ("unit", ("度量单位", "计量单位")),
                         ("target", ("年度指标值", "指标值", "年初指标值", "年度目标值", "年初目标值", "目标值")),
                         ("actual", ("实际完成值", "完成值", "全年实际值", "指标实际完成值", "实际值", "年终完成值")),
-                        ("weight", ("分值", "权重", "指标分值", "参考分值", "标准分值")), ("score", ("得分", "自评得分", "指标得分")),
+                        ("weight", ("分值", "权重", "指标分值", "参考分值", "标准分值")), ("score", ("得分", "自评得分", "指标得分", "自评分")),
                         ("grade", ("定性等级",)), ("judged", ("定性得分",))):
         if text.startswith(starts) or (key == "level1" and text == "一级"):
             return key
@@ -429,8 +491,7 @@ def _indicator_header(rows: Rows, order: list[int]) -> tuple[int, dict[str, int]
     """The 绩效指标 header: the row naming 三级指标, with the row above or below when the header takes two
     rows (年度指标值 over 指标性质 · 指标值 · 度量单位). Returns the last header row and the columns."""
     for i, r in enumerate(order):
-        found = {compact(x): c for c, x in rows[r].items() if isinstance(x, str)}
-        if "三级指标" not in found:
+        if not any(isinstance(x, str) and is_name_header(compact(x)) for x in rows[r].values()):
             continue
         band = [r]
         if i > 0 and any(_indicator_column(t) in ("target", "actual", "weight", "score")
@@ -464,9 +525,10 @@ def _read_indicators(fr: FormRead, rows: Rows, order: list[int], head: tuple[int
     head_row, cols = head
     level1 = level2 = ""
     level1_ref: str | None = None
+    level2_ref: str | None = None
     first = min(cols.values())
     no_weight = "weight" not in cols
-    blocks: list[tuple[str, str | None, list[dict[str, Cell]]]] = []  # without 分值: (一级 label, its cell, rows)
+    read: list[_Row] = []
     for r in (x for x in order if x > head_row):
         row = rows[r]
         texts = [compact(x) for c, x in sorted(row.items()) if c <= cols["name"] or c < cols.get("target", 99)]
@@ -481,8 +543,9 @@ def _read_indicators(fr: FormRead, rows: Rows, order: list[int], head: tuple[int
             break
         if "level1" in cols and not cell(r, cols["level1"]).blank:
             level1, level1_ref = str(cell(r, cols["level1"]).value), _ref(r, cols["level1"])
+            level2_ref = None  # a new 一级 block starts its own 二级 groups
         if "level2" in cols and not cell(r, cols["level2"]).blank:
-            level2 = str(cell(r, cols["level2"]).value)
+            level2, level2_ref = str(cell(r, cols["level2"]).value), _ref(r, cols["level2"])
         entry = {k: cell(r, c) for k, c in cols.items() if k not in ("cmp", "unit")}
         if no_weight:
             entry["weight"] = Cell(None, fr.sheet, None)
@@ -494,26 +557,68 @@ def _read_indicators(fr: FormRead, rows: Rows, order: list[int], head: tuple[int
                                cell(r, cols["unit"]) if "unit" in cols else None)
         entry["level1"] = Cell(level1, fr.sheet, entry["level1"].ref if "level1" in entry else None)
         entry["level2"] = Cell(level2, fr.sheet, entry["level2"].ref if "level2" in entry else None)
-        if no_weight:
-            if not blocks or blocks[-1][0] != level1:
-                blocks.append((level1, level1_ref, []))
-            blocks[-1][2].append(entry)
-            continue
-        fr.add_indicator(entry)
-    for label, ref, entries in blocks:
-        m = _BLOCK_POINTS.search(compact(label))
-        if m is None:
-            continue  # a block that states no points: its rows cannot be weighed
-        share = round(float(m.group(1)) / len(entries), 10)  # the block's points spread over its rows
-        for entry in entries:
-            entry["weight"] = Cell(share, fr.sheet, ref)
-            fr.add_indicator(entry)
-    if no_weight and not fr.indicators:
-        fr.notes.append(Finding(FIELD_MISSING, "warning", "未找到绩效指标表（查找表头“一级指标”“三级指标”“分值”“得分”），"
-                                "只检查了资金部分", expected="绩效指标表头", context="三级指标"))
+        read.append(_Row(entry, level1, level1_ref, level2 if level2_ref else "", level2_ref))
+    if no_weight:
+        _weigh_by_labels(fr, read)
+    for one in read:
+        if not no_weight or not one.entry["weight"].blank:
+            fr.add_indicator(one.entry)
+    unweighed = [one for one in read if one.entry["weight"].blank]
+    if no_weight and unweighed:
+        # rows whose points neither a 分值 column nor a block label states: a total over them cannot be checked
+        for key in (v.SUM_ROW_SCORE, v.SUM_ROW_WEIGHT, v.TOTAL_SCORE, v.TOTAL_WEIGHT, v.TOTAL_GRADE):
+            fr.cells.pop(key, None)
+        fr.totals_unchecked = True
+        what = "未找到绩效指标表（查找表头“一级指标”“三级指标”“分值”“得分”），只检查了资金部分" if not fr.indicators else \
+            f"{len(unweighed)} 项指标既无分值列、所在指标块也未标明分值，未能计分"
+        fr.notes.append(Finding(FIELD_MISSING, "warning", what + "；总分、等级未核对",
+                                expected="绩效指标表头", context="三级指标"))
 
 
-_BLOCK_POINTS = re.compile(r"\((\d+(?:\.\d+)?)分\)$")
+@dataclass
+class _Row:
+    """An indicator row as read, with the 一级/二级 block labels (and their cells) it sits under."""
+
+    entry: dict[str, Cell]
+    level1: str
+    level1_ref: str | None
+    level2: str
+    level2_ref: str | None
+
+
+def stated_points(label: str) -> float | None:
+    """The points a block label states for its own block (产出指标(50分), 数量指标15分, 项目绩效85分 / 产出指标40分):
+    totals.split_label, the one reader of points in labels."""
+    return split_label(label)[1]
+
+
+def _groups(rows: list[_Row], key: Callable[[_Row], object]) -> list[list[_Row]]:
+    out: list[list[_Row]] = []
+    for row in rows:
+        if out and key(out[-1][-1]) == key(row):
+            out[-1].append(row)
+        else:
+            out.append([row])
+    return out
+
+
+def _weigh_by_labels(fr: FormRead, rows: list[_Row]) -> None:
+    """A table without a 分值 column: each block's stated points spread evenly over its scored rows. A 二级 label
+    that states points (数量指标15分) weighs its own rows; the 一级 label's points (产出指标(60分)), less what its
+    二级 labels state, are spread over the rest. Rows under no stated points stay unweighed."""
+    for block in _groups(rows, lambda x: x.level1_ref):
+        p1 = stated_points(block[0].level1)
+        groups = _groups(block, lambda x: x.level2_ref)
+        p2 = [stated_points(g[0].level2) if g[0].level2_ref else None for g in groups]
+        for g, points in zip(groups, p2):
+            if points is not None:
+                for row in g:
+                    row.entry["weight"] = Cell(round(points / len(g), 10), fr.sheet, g[0].level2_ref)
+        rest_rows = [row for g, points in zip(groups, p2) if points is None for row in g]
+        rest = None if p1 is None else p1 - sum(x for x in p2 if x is not None)
+        if rest_rows and rest is not None and rest > 1e-9:
+            for row in rest_rows:
+                row.entry["weight"] = Cell(round(rest / len(rest_rows), 10), fr.sheet, block[0].level1_ref)
 
 
 def _join_split_target(entry: dict[str, Cell], cmp: Cell | None, unit: Cell | None) -> None:

@@ -19,7 +19,7 @@ Merged cells, added rows and numbers typed as text are expected.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from ..control import RATE_FORMULAS, score_with_rule
 from ..deviation import SCORE_OVER_WEIGHT
@@ -27,7 +27,9 @@ from ..errors import Finding, JixiaoError
 from ..numbers import round_excel
 from ..profile import Profile
 from ..rules import rule
+from ..totals import grade, legend_bands, split_label
 from ..values import cell_number, compact
+from .labels import grade_legend, is_target_header
 from .xlsx import Book, Sheet
 
 BASIC_SUM = rule("basic_data.sum_mismatch", "基础数据分项之和不符")
@@ -36,6 +38,7 @@ CONTROL_SCORE = rule("control.score_mismatch", "控制率得分不符")
 PARTS_BLANK = rule("basic_data.parts_blank", "基础数据分项未填写")
 RUBRIC_SUM = rule("rubric.sum_mismatch", "评价指标合计与各项之和不符")
 RUBRIC_INCONSISTENT = rule("rubric.inconsistent", "评价指标表自相矛盾")
+RUBRIC_GRADE = rule("rubric.grade_mismatch", "评价指标表等级与合计得分不符")
 
 _REF = re.compile(r"^([A-Z]+)(\d+)$")
 
@@ -259,13 +262,18 @@ _BONUS = re.compile(r"加\d*(?:\.\d+)?分|加分")
 
 
 def is_rubric(sheet: Sheet) -> bool:
+    """A 评价指标表: 三级指标 rows with 分值 and 得分, and no target column. A table with a target column under any of
+    its names (年度指标值, 指标值, 年初目标值(A) …: labels.is_target_header) is a form's 绩效指标 table: a 20-point
+    execution form's 总分 there includes the execution block, which a rubric's rows never do."""
     texts = [compact(x) for x in sheet.values.values() if isinstance(x, str)]
-    return "三级指标" in texts and not any(t.startswith("年度指标值") or t == "指标值" for t in texts) \
+    return "三级指标" in texts and not any(is_target_header(t) for t in texts) \
         and any(t in ("得分", "评分", "自评得分") or t.endswith("评分") for t in texts)
 
 
 def rubric_findings(sheet: Sheet, data: BasicData | None, p: Profile) -> list[Finding]:
-    """Scores above 分值, and control-rate rows re-scored from the basic data."""
+    """Scores above 分值, control-rate rows re-scored from the basic data, the rubric's own subtotals (一级/二级
+    points stated in a column beside the label or in the label itself, against the 三级 rows under them), its 合计
+    and its 等级."""
     g = _grid(sheet)
     head = _rubric_header(g)
     if head is None:
@@ -273,15 +281,33 @@ def rubric_findings(sheet: Sheet, data: BasicData | None, p: Profile) -> list[Fi
     last_head, cols = head
     out: list[Finding] = []
     leaves: list[tuple[float, float]] = []  # (分值, 得分) of each scored 三级 row above a 合计 row
+    blocks: list[_Block] = []  # every 一级/二级 block opened, in order
+    current: list[_Block | None] = [None] * len(cols["levels"])
+    ended = False
+    total_score: float | None = None
     for r in (x for x in sorted(g) if x > last_head):
         row = g[r]
         name = _plain(row.get(cols["name"], ""))
         w, s = cell_number(row.get(cols["weight"])), cell_number(row.get(cols["score"]))
         if any(_TOTAL_ROW.match(_plain(x)) for c, x in row.items() if isinstance(x, str) and c <= cols["name"]):
             out += _total_row(leaves, w, s, sheet.name, r, cols)
+            ended = True
+            total_score = s if s is not None else round(sum(x[1] for x in leaves), 6)
             continue
+        for i, (label_col, points_col) in enumerate(cols["levels"]):
+            label = row.get(label_col)
+            if isinstance(label, str) and compact(label):
+                block = _Block(i, compact(label), r, label_col, points_col, cell_number(row.get(points_col))
+                               if points_col else None)
+                blocks.append(block)
+                current[i] = block
+                for j in range(i + 1, len(current)):
+                    current[j] = None  # a new 一级 block opens its own 二级 blocks
         if w is None or s is None:
             continue
+        for opened in current:
+            if opened is not None:
+                opened.rows.append((w, s))
         if name:
             leaves.append((w, s))
         standard = " ".join(str(row.get(c, "")) for c in cols.get("standard", ()))
@@ -296,7 +322,75 @@ def rubric_findings(sheet: Sheet, data: BasicData | None, p: Profile) -> list[Fi
         kind = control_kind(name)
         if kind and data is not None:
             out += _control_row(kind, name, w, s, standard, data, p, sheet.name, ref)
+    out += _subtotals(blocks, ended, sheet.name)
+    out += _rubric_grade(g, last_head, total_score, p, sheet)
     return out
+
+
+@dataclass
+class _Block:
+    """A 一级 (level 0) or 二级 (level 1) block of a rubric: its label, the points it states and its scored rows."""
+
+    level: int
+    label: str
+    row: int
+    label_col: int
+    points_col: int | None
+    column_points: float | None  # the number in the column beside the label (分值, or a header reading 得分)
+    rows: list[tuple[float, float]] = field(default_factory=list)  # (分值, 得分) of each scored row under it
+
+
+def _subtotals(blocks: list[_Block], ended: bool, sheet: str) -> list[Finding]:
+    """Each complete block's stated points against the rows under it. A block is complete when another block of
+    its level follows it, or the rubric's 合计 row does (a rubric cut off mid-block says nothing about its end).
+    Points in a column beside the label may be the block's 分值 or its 得分 (headers read 得分 over both); only a
+    number that is neither sum is a mistake. Points in the label itself ("项目管理13分", "决策(10)") are 分值."""
+    out: list[Finding] = []
+    for i, b in enumerate(blocks):
+        later = [x for x in blocks[i + 1:] if x.level <= b.level]
+        if not b.rows or not (later or ended):
+            continue
+        weights = round(sum(x[0] for x in b.rows), 6)
+        scores = round(sum(x[1] for x in b.rows), 6)
+        name, in_label = split_label(b.label)
+        what = ("一级", "二级")[min(b.level, 1)]
+        if b.column_points is not None and b.points_col is not None:
+            if min(abs(b.column_points - weights), abs(b.column_points - scores)) > 0.005:
+                out.append(Finding(RUBRIC_SUM, "error", f"{what}指标“{name}”小计 {b.column_points:g} 既不等于其下各行"
+                                   f"分值之和 {weights:g}，也不等于得分之和 {scores:g}", expected=weights,
+                                   found=b.column_points, context=name).at(sheet, _ref(b.row, b.points_col)))
+        elif in_label is not None and abs(in_label - weights) > 0.005:
+            out.append(Finding(RUBRIC_SUM, "error", f"{what}指标“{name}”标明 {in_label:g} 分，其下各行分值之和为 "
+                               f"{weights:g}", expected=weights, found=in_label, context=name)
+                       .at(sheet, _ref(b.row, b.label_col)))
+    return out
+
+
+_GRADE_LABEL = re.compile(r"^(?:评价|绩效|自评|综合)?等级[:：]?(.*)$")
+
+
+def _rubric_grade(g: Grid, head: int, total: float | None, p: Profile, sheet: Sheet) -> list[Finding]:
+    """The 等级 the rubric states (等级 / 评价等级 / 自评等级, the word in the label or the next cell to its right)
+    against its total under the profile's bands, or under a grading legend printed on the sheet."""
+    if total is None:
+        return []
+    for r in (x for x in sorted(g) if x > head):
+        for c, x in sorted(g[r].items()):
+            m = _GRADE_LABEL.match(_plain(x)) if isinstance(x, str) else None
+            if m is None:
+                continue
+            word, at = m.group(1), c
+            if not word:
+                right = [k for k in sorted(g[r]) if k > c]
+                if not right or not isinstance(g[r][right[0]], str):
+                    continue
+                word, at = _plain(g[r][right[0]]), right[0]
+            want = grade(total, p, legend_bands(grade_legend(sheet)))
+            if word != want:
+                return [Finding(RUBRIC_GRADE, "error", f"等级应为“{want}”（合计得分 {total:g}）", expected=want,
+                                found=word, context="等级").at(sheet.name, _ref(r, at))]
+            return []
+    return []
 
 
 _CLAUSE = re.compile(r"[①②③④⑤⑥⑦⑧⑨⑩;；]")  # criteria that add up; bands of one criterion are split by "，"
@@ -360,7 +454,12 @@ def _rubric_header(g: Grid) -> tuple[int, dict] | None:
         if weight is None or score is None:
             continue
         standard = tuple(c for c in right if any(k in band[c] for k in ("评价标准", "评分标准", "指标说明", "评分细则")))
-        return below, {"name": name, "weight": weight, "score": score, "standard": standard}
+        levels = []
+        for c in sorted(x for x in band if x < name and band[x].startswith(("一级指标", "二级指标", "一级", "二级"))):
+            beside = band.get(c + 1)
+            points = c + 1 if c + 1 < name and beside is not None and beside.startswith(("分值", "得分", "权重")) else None
+            levels.append((c, points))
+        return below, {"name": name, "weight": weight, "score": score, "standard": standard, "levels": levels}
     return None
 
 

@@ -79,11 +79,7 @@ def converted(originals, tmp_path_factory) -> dict[str, dict[str, Path]]:
 
 
 # Differences the harness found that belong to other work on issue 15, open on this branch.
-KNOWN: dict[tuple[str, str], str] = {  # (transformation, form) → why its findings may differ, until fixed
-    ("two_forms", "25_hubei_guangshui_jtj_xiangcun_2021"):
-        "corpus form 25 is a known gap (tests/corpus/keys/25_*.json): not read as a form, so a workbook holding it "
-        "twice has one workbook-level form.unrecognized, not one per form",
-}
+KNOWN: dict[tuple[str, str], str] = {}  # (transformation, form) → why its findings may differ, until fixed
 CASES = [pytest.param(t, name, id=f"{t}-{name}",
                       marks=[pytest.mark.xfail(reason=KNOWN[(t, name)], strict=False)] if (t, name) in KNOWN else [])
          for t in TRANSFORMATIONS for name in SOURCES]

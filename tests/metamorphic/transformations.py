@@ -176,7 +176,8 @@ def blank_columns(grids: list[Grid]) -> Result:
 # ---------------------------------------------------------------------------
 # The funds block, found by its labels
 
-_BUDGET = re.compile(r"全年预算|调整后预算|预算数$|年度预算数?$|全年预算数")
+# 预算数(A) (the 20-point layout) and a sources table's 合计(万元) column are budgets too
+_BUDGET = re.compile(r"全年预算|调整后预算|预算数(?:[(（][A-Z][)）])?$|年度预算数?$|全年预算数|^合计(?:[(（]万元[)）])?$")
 _EXECUTED = re.compile(r"执行数|实际支出|全年执行|实际执行|支出数")
 _RATE = re.compile(r"执行率")
 _OPENING = re.compile(r"年初")
