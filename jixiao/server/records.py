@@ -45,7 +45,8 @@ def pick_round(db, raw: Any) -> Round:
         except ValueError:
             rid = 0
         return round_or_404(db, rid)
-    rnd = db.scalar(select(Round).where((Round.deadline.is_(None)) | (Round.deadline > now()))
+    rnd = db.scalar(select(Round).where((Round.deadline.is_(None)) | (Round.deadline > now()),
+                                        Round.closed_at.is_(None))
                     .order_by(Round.id.desc()).limit(1))
     if rnd is None:
         raise HTTPException(409, "目前没有开放的批次，请等待绩效科设立批次")
