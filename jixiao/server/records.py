@@ -57,7 +57,7 @@ def sub_json(s: Submission, findings: bool = False) -> dict:
     d = {"id": s.public_id, "file": s.filename, "unit": s.unit.name, "round": s.round_id,
          "version": s.version, "status": s.status, "verdict": s.verdict,
          "counts": {"error": s.n_error, "warning": s.n_warning}, "sha256": s.sha256, "size": s.size,
-         "created_at": utc(s.created_at), "checked_at": utc(s.checked_at)}
+         "created_at": utc(s.created_at), "checked_at": utc(s.checked_at), "withdrawn_at": utc(s.withdrawn_at)}
     if findings:
         d["result"] = s.result
         d["findings"] = s.findings or []

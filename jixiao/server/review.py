@@ -263,12 +263,11 @@ def finding_words(db: Session, sub: Submission) -> dict[tuple[str, str, str], Fi
 
 
 def api_view(db: Session, sub: Submission, findings: bool = True) -> dict[str, Any]:
-    """What the API adds to a submission: its review, its withdrawal and the reviewer's word per finding."""
+    """What the API adds to a submission: its review and the reviewer's word per finding."""
     st = state_of(db, sub)
     out: dict[str, Any] = {
         "review": {"state": st["state"], "action": st["action"], "comment": st["comment"], "by": st["by"],
-                   "at": utc(st["at"]), "late_upload_allowed": st["late_upload"]},
-        "withdrawn_at": utc(sub.withdrawn_at)}
+                   "at": utc(st["at"]), "late_upload_allowed": st["late_upload"]}}
     if findings:
         out["finding_reviews"] = [{"rule": r.rule, "sheet": r.sheet or None, "cell": r.cell or None,
                                    "verdict": r.verdict, "verdict_zh": VERDICTS[r.verdict], "reason": r.reason,
@@ -296,12 +295,13 @@ def page_context(db: Session, user: User, sub: Submission) -> dict[str, Any]:
 def unit_context(db: Session, user: User, rnd: Round, unit_id: int, latest: list[Submission]) -> dict[str, Any]:
     """What a unit's page of a round shows of the review: each file's state and comment, 提交完毕."""
     by_slot = slot_actions(db, rnd.id, unit_id)
-    files = {}
+    files: dict[int, dict[str, Any]] = {}
+    states: list[str] = []
     for s in latest:
         acts = by_slot.get(s.slot, [])
-        last = rules.last_action(acts)
-        files[s.id] = {"state": rules.file_review(s, acts), "last": last}
+        states.append(rules.file_review(s, acts))
+        files[s.id] = {"state": states[-1], "last": rules.last_action(acts)}
     done = db.scalar(select(Completion).where(Completion.round_id == rnd.id, Completion.unit_id == unit_id))
-    return {"reviews": files, "unit_review": rules.unit_review([f["state"] for f in files.values()]),
+    return {"reviews": files, "unit_review": rules.unit_review(states),
             "complete_at": done.at if done else None,
             "may_upload": may_upload(db, rnd, unit_id), "ACTION_ZH": ACTIONS}

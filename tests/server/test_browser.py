@@ -232,3 +232,35 @@ def test_reviewer_sees_the_board_and_downloads_the_report(site, browser):
     assert rows and all("有错误" in r.text for r in rows)
     d.get(f"{base}/rounds")
     shot(d, "rounds", 900)
+
+
+def test_reviewer_returns_a_file_with_a_comment_and_the_unit_sees_it(site, browser):
+    base, _, _ = site
+    d = browser
+    comment = "预算执行率的分母应为全年预算数，请改正后重新提交"
+    log_in(d, base, "reviewer")
+    d.find_element(By.LINK_TEXT, "2024年度部门整体支出绩效自评").click()
+    row = WebDriverWait(d, 10).until(EC.presence_of_element_located(
+        (By.XPATH, "//table[@id='board']//tr[td[text()='湖南省机关事务管理局']]")))
+    assert "待审核" in row.text
+    row.find_element(By.LINK_TEXT, "查看").click()
+    d.find_element(By.LINK_TEXT, "自评表-官方格式.xlsx").click()
+    d.find_element(By.ID, "review-text").send_keys(comment)
+    d.find_element(By.ID, "review-return").click()
+    state = WebDriverWait(d, 10).until(EC.presence_of_element_located((By.ID, "review-state")))
+    assert state.text == "已退回" and comment in d.find_element(By.ID, "review-comment").text
+    shot(d, "review")
+    d.get(f"{base}/rounds")
+    d.find_element(By.LINK_TEXT, "2024年度部门整体支出绩效自评").click()
+    row = d.find_element(By.XPATH, "//table[@id='board']//tr[td[text()='湖南省机关事务管理局']]")
+    assert "待审核" in row.text  # its two other files still wait for the reviewer
+
+    log_in(d, base, "unit-a")
+    d.find_element(By.LINK_TEXT, "提交与结果").click()
+    returned = WebDriverWait(d, 10).until(EC.presence_of_element_located((By.ID, "returned")))
+    assert "自评表-官方格式.xlsx" in returned.text and comment in returned.text
+    rows = {r.find_element(By.TAG_NAME, "a").text: r.text for r in d.find_elements(By.CSS_SELECTOR, "#latest tr[data-id]")}
+    assert "已退回" in rows["自评表-官方格式.xlsx"] and comment in rows["自评表-官方格式.xlsx"]
+    shot(d, "returned")
+    d.find_element(By.LINK_TEXT, "自评表-官方格式.xlsx").click()
+    assert comment in WebDriverWait(d, 10).until(EC.presence_of_element_located((By.ID, "review-comment"))).text

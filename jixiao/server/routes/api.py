@@ -63,6 +63,7 @@ async def api_submit(request: Request, user: User = Depends(submitter), form=Dep
     def which() -> tuple[int, review.Gate]:
         with ctx.Session() as db:
             rnd = pick_round(db, form.get("round"))
+            assert user.unit_id is not None  # a submitter always has its unit
             return rnd.id, review.gate(db, rnd, user.unit_id)
 
     rid, gate = await run_in_threadpool(which)
