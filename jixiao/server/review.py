@@ -229,6 +229,8 @@ def mark_complete(db: Session, user: User, rnd: Round, request: Request | None =
     """A unit says it has submitted everything it means to (提交完毕)."""
     if user.role != "unit" or user.unit_id is None:
         raise HTTPException(403, "只有填报单位可以标记提交完毕")
+    if rnd.closed_at is not None:
+        raise refuse(409, "本批次已关闭", "round.closed")
     if not latest_versions(db, rnd.id, user.unit_id):
         raise HTTPException(409, "还没有提交任何文件，不能标记提交完毕")
     if db.scalar(select(Completion).where(Completion.round_id == rnd.id, Completion.unit_id == user.unit_id)):

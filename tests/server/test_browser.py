@@ -254,6 +254,9 @@ def test_reviewer_returns_a_file_with_a_comment_and_the_unit_sees_it(site, brows
     d.find_element(By.LINK_TEXT, "2024年度部门整体支出绩效自评").click()
     row = d.find_element(By.XPATH, "//table[@id='board']//tr[td[text()='湖南省机关事务管理局']]")
     assert "待审核" in row.text  # its two other files still wait for the reviewer
+    d.get(f"{base}/accounts")
+    assert "湖南省机关事务管理局" in d.find_element(By.ID, "accounts").text
+    shot(d, "accounts")
 
     log_in(d, base, "unit-a")
     d.find_element(By.LINK_TEXT, "提交与结果").click()

@@ -261,6 +261,7 @@ def test_accounts_page_adds_resets_and_deactivates(server):
         token = issue_token(db, "戊-填报员")
     h = {"Authorization": f"Bearer {token}"}
     assert server.client.get("/api/v1/rounds", headers=h).status_code == 200
+    before = unit.cookies.get("jx_session")
     login(c, "reviewer")
     r = c.post(f"/accounts/{uid}/active", data={"active": "0", "csrf": csrf_of(c, "/accounts")}, follow_redirects=False)
     assert r.status_code == 303
@@ -269,6 +270,8 @@ def test_accounts_page_adds_resets_and_deactivates(server):
     assert server.client.get("/api/v1/rounds", headers=h).status_code == 401
     assert login(unit, "戊-填报员", second).status_code == 401
     r = c.post(f"/accounts/{uid}/active", data={"active": "1", "csrf": csrf_of(c, "/accounts")}, follow_redirects=False)
+    unit.cookies.set("jx_session", before)
+    assert unit.get("/rounds", follow_redirects=False).status_code == 303  # reactivation revives no old session
     assert login(unit, "戊-填报员", second).status_code == 303
     assert server.client.get("/api/v1/rounds", headers=h).status_code == 401  # deactivation's tokens stay dead
 
