@@ -11,10 +11,12 @@ from .conftest import PASSWORD, csrf_of, login, workbook
 
 
 @pytest.fixture(autouse=True)
-def many_logins(server):
+def many_logins(request):
     """These tests sign in and out often from one address: the login rate limit is not what they test."""
-    server.ctx.limiter.hits.clear()
-    server.ctx.settings.login_address_attempts = 10000
+    if "server" in request.fixturenames:
+        server = request.getfixturevalue("server")
+        server.ctx.limiter.hits.clear()
+        server.ctx.settings.login_address_attempts = 10000
 
 
 def new_round(server, **kw) -> dict:
@@ -324,3 +326,23 @@ def test_rounds_api_create_list_get_close(server):
     for path in ("/api/v1/rounds/{rid}/close", "/api/v1/submissions/{pid}/review", "/api/v1/submissions/{pid}/withdraw"):
         assert path in page, path
     assert PASSWORD  # the fixture's users sign in with it
+
+
+def test_the_command_line_deactivates_too(tmp_path):
+    from jixiao.server.db import ApiToken, User, make_engine, sessions
+
+    from .live import add_unit_user, jixiao
+
+    add_unit_user(tmp_path, "庚")
+    r = jixiao("users", "deactivate", "庚", "--data", str(tmp_path))
+    assert r.returncode == 0 and "已停用 庚" in r.stdout
+    assert "已停用" in jixiao("users", "list", "--data", str(tmp_path)).stdout
+    engine = make_engine(f"sqlite:///{tmp_path / 'jixiao.db'}")
+    with sessions(engine)() as db:
+        user = db.scalar(select(User).where(User.name == "庚"))
+        assert not user.active and user.session_epoch == 1
+        assert db.scalars(select(ApiToken).where(ApiToken.user_id == user.id)).all() == []
+    engine.dispose()
+    assert jixiao("users", "activate", "庚", "--data", str(tmp_path)).returncode == 0
+    r = jixiao("users", "deactivate", "没有这个人", "--data", str(tmp_path))
+    assert r.returncode == 2 and "没有用户" in r.stderr
