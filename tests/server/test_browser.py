@@ -22,7 +22,7 @@ webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 REFRESHED = (StaleElementReferenceException,)  # the results table is redrawn while a check finishes
 
@@ -249,6 +249,14 @@ def test_reviewer_returns_a_file_with_a_comment_and_the_unit_sees_it(site, brows
     d.find_element(By.ID, "review-return").click()
     state = WebDriverWait(d, 10).until(EC.presence_of_element_located((By.ID, "review-state")))
     assert state.text == "已退回" and comment in d.find_element(By.ID, "review-comment").text
+    # a word on the first finding: 不采纳, with the reason
+    d.find_element(By.CSS_SELECTOR, "#findings details.word-edit summary").click()
+    form = d.find_element(By.CSS_SELECTOR, "#findings details.word-edit[open] form")
+    Select(form.find_element(By.NAME, "verdict")).select_by_value("reject")
+    form.find_element(By.NAME, "reason").send_keys("年中追加了预算，以调整后为准")
+    form.find_element(By.TAG_NAME, "button").click()
+    word = WebDriverWait(d, 10).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#findings .word-reject")))
+    assert "不采纳" in word.text and "年中追加了预算" in word.text
     shot(d, "review")
     d.get(f"{base}/rounds")
     d.find_element(By.LINK_TEXT, "2024年度部门整体支出绩效自评").click()
@@ -267,3 +275,6 @@ def test_reviewer_returns_a_file_with_a_comment_and_the_unit_sees_it(site, brows
     shot(d, "returned")
     d.find_element(By.LINK_TEXT, "自评表-官方格式.xlsx").click()
     assert comment in WebDriverWait(d, 10).until(EC.presence_of_element_located((By.ID, "review-comment"))).text
+    findings = d.find_element(By.ID, "findings")
+    assert "不采纳：年中追加了预算，以调整后为准" in findings.text and not findings.find_elements(By.TAG_NAME, "form")
+    shot(d, "review-unit")

@@ -152,7 +152,8 @@ def api_docs(request: Request, ctx: Ctx = Depends(context)):
     for path, methods in spec["paths"].items():
         for method, op in methods.items():
             params = [p["name"] for p in op.get("parameters", [])]
-            body = op.get("requestBody", {}).get("content", {}).get("multipart/form-data", {})
+            content = op.get("requestBody", {}).get("content", {})
+            body = content.get("multipart/form-data") or content.get("application/json") or {}
             fields = list(body.get("schema", {}).get("properties", {}))
             ops.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""),
                         "params": params, "fields": fields, "tag": (op.get("tags") or [""])[0]})
