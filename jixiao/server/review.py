@@ -21,6 +21,10 @@ from .pages import local, utc
 from .records import audit
 
 error_codes({
+    "review.forbidden": "无权进行此审核操作",
+    "review.invalid": "审核请求有误",
+    "review.comment_required": "退回修改须写明意见",
+    "review.nothing_submitted": "尚未提交任何文件",
     "review.locked": "文件已审核通过并锁定",
     "review.not_latest": "不是文件的最新版本",
     "review.not_checked": "文件尚未检查完",
@@ -157,12 +161,12 @@ def decide(db: Session, user: User, sub: Submission, action: str, comment: str |
            request: Request | None = None) -> ReviewAction:
     """A reviewer returns (with a comment), approves or reopens the latest version of a file."""
     if user.role != "bureau":
-        raise HTTPException(403, "只有绩效科可以审核")
+        raise refuse(403, "只有绩效科可以审核", "review.forbidden")
     if action not in ACTIONS:
-        raise HTTPException(422, "审核操作只能是 return（退回修改）、approve（审核通过）或 reopen（重新打开）")
+        raise refuse(422, "审核操作只能是 return（退回修改）、approve（审核通过）或 reopen（重新打开）", "review.invalid")
     comment = (comment or "").strip()[:MAX_TEXT] or None
     if action == "return" and not comment:
-        raise HTTPException(422, "退回修改须写明意见，填报单位会看到这段话")
+        raise refuse(422, "退回修改须写明意见，填报单位会看到这段话", "review.comment_required")
     state = rules.file_review(sub, _reviewable(db, sub))
     if state not in ALLOWED[action]:
         hint = "请先重新打开" if state == rules.APPROVED else ""
@@ -184,9 +188,9 @@ def comment_finding(db: Session, user: User, sub: Submission, rule: str, sheet: 
                     verdict: str, reason: str | None, request: Request | None = None) -> FindingReview:
     """A reviewer agrees with a finding (同意) or sets it aside (不采纳, with a reason); a later word replaces it."""
     if user.role != "bureau":
-        raise HTTPException(403, "只有绩效科可以审核")
+        raise refuse(403, "只有绩效科可以审核", "review.forbidden")
     if verdict not in VERDICTS:
-        raise HTTPException(422, "意见只能是 agree（同意）或 reject（不采纳）")
+        raise refuse(422, "意见只能是 agree（同意）或 reject（不采纳）", "review.invalid")
     reason = (reason or "").strip()[:MAX_TEXT] or None
     if verdict == "reject" and not reason:
         raise refuse(422, "不采纳须写明理由", "review.reason_required")
@@ -209,7 +213,7 @@ def comment_finding(db: Session, user: User, sub: Submission, rule: str, sheet: 
 def withdraw(db: Session, user: User, sub: Submission, request: Request | None = None) -> None:
     """A unit takes back a file (its latest version): it no longer counts in the round; the bytes stay stored."""
     if user.role != "unit" or user.unit_id != sub.unit_id:
-        raise HTTPException(403, "只有提交这个文件的单位可以撤回")
+        raise refuse(403, "只有提交这个文件的单位可以撤回", "review.forbidden")
     rnd = db.get(Round, sub.round_id)
     assert rnd is not None
     latest = latest_versions(db, sub.round_id, sub.unit_id).get(sub.slot)
@@ -228,11 +232,11 @@ def withdraw(db: Session, user: User, sub: Submission, request: Request | None =
 def mark_complete(db: Session, user: User, rnd: Round, request: Request | None = None) -> None:
     """A unit says it has submitted everything it means to (提交完毕)."""
     if user.role != "unit" or user.unit_id is None:
-        raise HTTPException(403, "只有填报单位可以标记提交完毕")
+        raise refuse(403, "只有填报单位可以标记提交完毕", "review.forbidden")
     if rnd.closed_at is not None:
         raise refuse(409, "本批次已关闭", "round.closed")
     if not latest_versions(db, rnd.id, user.unit_id):
-        raise HTTPException(409, "还没有提交任何文件，不能标记提交完毕")
+        raise refuse(409, "还没有提交任何文件，不能标记提交完毕", "review.nothing_submitted")
     if db.scalar(select(Completion).where(Completion.round_id == rnd.id, Completion.unit_id == user.unit_id)):
         return
     db.add(Completion(round_id=rnd.id, unit_id=user.unit_id, user_id=user.id, at=now()))

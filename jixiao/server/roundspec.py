@@ -14,7 +14,7 @@ from .db import Round, User, now
 from .pages import FORM_KINDS, china_time, utc
 from .records import audit
 
-error_codes({"round.invalid": "批次信息有误"})
+error_codes({"round.invalid": "批次信息有误", "round.forbidden": "只有绩效科可以设立或关闭批次"})
 
 
 class RoundError(ValueError):

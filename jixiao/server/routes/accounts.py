@@ -9,11 +9,14 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
+from ...rules import error_codes
 from ..accounts import AccountError, add_user, new_password, set_active, set_password
 from ..db import Unit, User
 from ..deps import BUREAU, Ctx, context, page_form
 from ..pages import render
 from ..records import audit
+
+error_codes({"account.not_found": "没有这个账号", "account.invalid": "账号信息有误"})
 
 router = APIRouter(include_in_schema=False)
 
@@ -54,7 +57,7 @@ async def add_account(request: Request, user: User = Depends(BUREAU), form=Depen
             add_user(db, name, "unit", password, unit, by=None)
             audit(db, user, "user.add", name, f"role=unit unit={unit}", request)
     except AccountError as e:
-        return accounts_page(request, ctx, error=str(e), status_code=422)
+        return accounts_page(request, ctx, error=f"{e} [account.invalid]", status_code=422)
     return accounts_page(request, ctx, shown={"name": name, "password": password, "what": "新账号"})
 
 
@@ -65,7 +68,7 @@ async def reset_password(request: Request, uid: int, user: User = Depends(BUREAU
     with ctx.Session.begin() as db:
         target = db.get(User, uid) if 0 < uid < 2**31 else None
         if target is None or target.role != "unit":
-            raise HTTPException(404, "没有这个填报单位账号")
+            raise HTTPException(404, "没有这个填报单位账号 [account.not_found]")
         set_password(db, target.name, password, by=None)
         audit(db, user, "user.password", target.name, "重设密码（网页）", request)
         name = target.name
@@ -81,12 +84,12 @@ async def activate(request: Request, uid: int, user: User = Depends(BUREAU), for
         with ctx.Session.begin() as db:
             target = db.get(User, uid) if 0 < uid < 2**31 else None
             if target is None or target.role != "unit":
-                raise HTTPException(404, "没有这个填报单位账号")
+                raise HTTPException(404, "没有这个填报单位账号 [account.not_found]")
             was = target.active
             set_active(db, target.name, active, by=None)
             if was != active:
                 audit(db, user, "user.activate" if active else "user.deactivate", target.name, request=request)
     except AccountError as e:
-        raise HTTPException(422, str(e)) from e
+        raise HTTPException(422, f"{e} [account.invalid]") from e
     forget_tokens(ctx, uid)
     return RedirectResponse("/accounts", status_code=303)

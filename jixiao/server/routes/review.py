@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Request
+from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -62,7 +62,7 @@ def _complete(ctx: Ctx, user: User, rid: int, request: Request) -> None:
 async def api_review(pid: str, request: Request, body: Any = Body(None), user: User = Depends(WRITER),
                      ctx: Ctx = Depends(context)):
     if user.role != "bureau":
-        raise HTTPException(403, "只有绩效科可以审核")
+        raise review.refuse(403, "只有绩效科可以审核", "review.forbidden")
     return await run_in_threadpool(_decide, ctx, user, pid, _text(body, "action") or "", _text(body, "comment"), request)
 
 
@@ -72,7 +72,7 @@ async def api_review(pid: str, request: Request, body: Any = Body(None), user: U
 async def api_finding(pid: str, request: Request, body: Any = Body(None), user: User = Depends(WRITER),
                       ctx: Ctx = Depends(context)):
     if user.role != "bureau":
-        raise HTTPException(403, "只有绩效科可以审核")
+        raise review.refuse(403, "只有绩效科可以审核", "review.forbidden")
     f = {k: _text(body, k) for k in ("rule", "sheet", "cell", "verdict", "reason")}
     await run_in_threadpool(_finding, ctx, user, pid, f, request)
     return {"id": pid, "saved": True}

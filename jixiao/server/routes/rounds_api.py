@@ -25,7 +25,7 @@ round_body = {"type": "object", "required": ["name", "year", "kinds"], "properti
 
 def bureau(user: User) -> None:
     if user.role != "bureau":
-        raise HTTPException(403, "只有绩效科可以设立或关闭批次")
+        raise HTTPException(403, "只有绩效科可以设立或关闭批次 [round.forbidden]")
 
 
 @router.get("/api/v1/rounds", summary="批次列表（新的在前）")
