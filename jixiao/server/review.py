@@ -87,7 +87,7 @@ class Gate:
     locked: set[str] = field(default_factory=set)  # slots approved as they stand
 
     def before(self) -> None:
-        """Refuse the whole upload (before its body is read) when nothing of it could be taken."""
+        """Refuse the whole upload (before its files are sorted) when nothing of it could be taken."""
         if self.closed:
             raise refuse(409, "本批次已关闭，不能再提交", "round.closed")
         if self.late and not self.returned:
