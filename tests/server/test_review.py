@@ -346,3 +346,25 @@ def test_the_command_line_deactivates_too(tmp_path):
     assert jixiao("users", "activate", "庚", "--data", str(tmp_path)).returncode == 0
     r = jixiao("users", "deactivate", "没有这个人", "--data", str(tmp_path))
     assert r.returncode == 2 and "没有用户" in r.stderr
+
+
+def test_deactivation_on_a_real_server_ends_the_token_at_once(tmp_path):
+    """A running `jixiao serve` on loopback: the token a script just used stops with the click, not 30 s later."""
+    import httpx
+
+    from .live import Live, add_unit_user, jixiao
+
+    token = add_unit_user(tmp_path, "辛")
+    r = jixiao("users", "add", "审核", "--role", "bureau", "--password-stdin", "--data", str(tmp_path), stdin=PASSWORD)
+    assert r.returncode == 0, r.stderr
+    with Live(tmp_path, "--workers", "1") as live, httpx.Client(base_url=live.url) as web:
+        h = {"Authorization": f"Bearer {token}"}
+        assert httpx.get(live.url + "/api/v1/rounds", headers=h).status_code == 200  # cached by the server now
+        csrf = re.search(r'name="csrf" value="([^"]+)"', web.get("/login").text).group(1)
+        assert web.post("/login", data={"name": "审核", "password": PASSWORD, "csrf": csrf, "next": "/"}).status_code == 303
+        page = web.get("/accounts").text
+        uid = re.search(r'<tr data-name="辛">.*?action="/accounts/(\d+)/active"', page, re.S).group(1)
+        csrf = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+        assert web.post(f"/accounts/{uid}/active", data={"active": "0", "csrf": csrf}).status_code == 303
+        assert httpx.get(live.url + "/api/v1/rounds", headers=h).status_code == 401
+        assert "user.deactivate" in web.get("/audit").text
