@@ -246,21 +246,45 @@ def mark_complete(db: Session, user: User, rnd: Round, request: Request | None =
 # ---------------------------------------------------------------------------------------- what is shown
 
 
+def version_state(sub: Submission, latest: Submission | None, acts: list[ReviewAction]) -> str | None:
+    """The review state of one version: its file's, when it is the latest; else what was decided on it, if anything."""
+    if latest is not None and latest.id == sub.id:
+        return rules.file_review(sub, acts)
+    last = rules.last_action([a for a in acts if a.submission_id == sub.id])
+    if last is None or last.action == "reopen":
+        return None
+    return rules.RETURNED if last.action == "return" else rules.APPROVED
+
+
 def state_of(db: Session, sub: Submission) -> dict[str, Any]:
     """A version's review as the pages and the API show it."""
     acts = slot_actions(db, sub.round_id, sub.unit_id, sub.slot).get(sub.slot, [])
     latest = latest_versions(db, sub.round_id, sub.unit_id).get(sub.slot)
     mine = [a for a in acts if a.submission_id == sub.id]
     last = rules.last_action(mine)
-    if latest is not None and latest.id == sub.id:
-        state: str | None = rules.file_review(sub, acts)
-    else:  # an earlier or withdrawn version: what was decided on it, if anything
-        state = None if last is None or last.action == "reopen" else (
-            rules.RETURNED if last.action == "return" else rules.APPROVED)
-    return {"state": state, "action": last.action if last else None, "comment": last.comment if last else None,
+    return {"state": version_state(sub, latest, acts), "action": last.action if last else None, "comment": last.comment if last else None,
             "by": last.user_name if last else None, "at": last.at if last else None,
             "late_upload": rules.returned_open(acts), "latest": latest is not None and latest.id == sub.id,
             "history": sorted(mine, key=lambda a: (a.at, a.id))}
+
+
+def states(db: Session, subs: list[Submission]) -> dict[int, str | None]:
+    """The review state of each of ``subs`` (as ``state_of`` says it), in two queries whatever their number."""
+    pairs = {(s.round_id, s.unit_id) for s in subs}
+    if not pairs:
+        return {}
+    rounds, units = {r for r, _ in pairs}, {u for _, u in pairs}
+    every = [s for s in db.scalars(select(Submission).where(Submission.round_id.in_(rounds),
+                                                            Submission.unit_id.in_(units)))
+             if (s.round_id, s.unit_id) in pairs]
+    slot_of = {s.id: (s.round_id, s.unit_id, s.slot) for s in every}
+    by_slot: dict[tuple[int, int, str], list[ReviewAction]] = {}
+    for a in db.scalars(select(ReviewAction).where(ReviewAction.submission_id.in_(list(slot_of)))):
+        by_slot.setdefault(slot_of[a.submission_id], []).append(a)
+    latest = {(r, u, slot): s for r in rounds for (u, slot), s in
+              rules.latest_of([s for s in every if s.round_id == r]).items()}
+    return {s.id: version_state(s, latest.get((s.round_id, s.unit_id, s.slot)),
+                                by_slot.get((s.round_id, s.unit_id, s.slot), [])) for s in subs}
 
 
 def finding_words(db: Session, sub: Submission) -> dict[tuple[str, str, str], FindingReview]:

@@ -83,6 +83,8 @@ def test_return_resubmit_after_the_deadline_approve_lock_and_reopen(server):
     assert comment in mine and 'id="returned"' in mine and "已退回" in mine
     assert comment in c.get(f"/s/{sid}").text
     assert "已退回" in board_row(server, rid, "甲单位")
+    listed = server.client.get(f"/api/v1/submissions?round={rid}", headers=server.h("unit-a")).json()["submissions"]
+    assert [(s["id"], s["review_state"]) for s in listed] == [(sid, "已退回")]
 
     # past the deadline: only the returned file is taken again
     set_deadline(server, rid, "2000-01-01T12:00")

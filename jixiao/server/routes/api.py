@@ -123,7 +123,8 @@ def api_list(round: int | None = None, status: str | None = None,  # noqa: A002
                     seen.add((s.round_id, s.unit_id, s.slot))
                     keep.append(s)
             subs = keep
-        return {"total": total, "submissions": [sub_json(s) for s in subs]}
+        rv = review.states(db, list(subs))
+        return {"total": total, "submissions": [{**sub_json(s), "review_state": rv.get(s.id)} for s in subs]}
 
 
 @router.post("/api/v1/check", tags=["check"], openapi_extra=check_body,
