@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import secrets
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -27,7 +28,8 @@ def unit_named(db: Session, name: str, create: bool = True) -> Unit | None:
     return unit
 
 
-def add_user(db: Session, name: str, role: str, password: str, unit: str | None = None) -> User:
+def add_user(db: Session, name: str, role: str, password: str, unit: str | None = None,
+             by: str | None = "(命令行)") -> User:
     name = name.strip()
     if not name or len(name) > 100:
         raise AccountError("用户名不能为空，且不超过 100 个字符")
@@ -47,20 +49,53 @@ def add_user(db: Session, name: str, role: str, password: str, unit: str | None 
     user = User(name=name, role=role, password_hash=hash_password(password), unit_id=unit_id)
     db.add(user)
     db.flush()
-    db.add(Audit(user_name="(命令行)", action="user.add", target=name, detail=f"role={role} unit={unit or ''}"))
+    if by is not None:  # None: the page writes its own row, with the reviewer and the address
+        db.add(Audit(user_name=by, action="user.add", target=name, detail=f"role={role} unit={unit or ''}"))
     return user
 
 
-def set_password(db: Session, name: str, password: str) -> None:
+def set_password(db: Session, name: str, password: str, by: str | None = "(命令行)") -> None:
     user = db.scalar(select(User).where(User.name == name))
     if user is None:
         raise AccountError(f"没有用户 {name}")
     if len(password) < 8:
         raise AccountError("密码至少 8 个字符")
     user.password_hash = hash_password(password)
-    user.session_epoch += 1  # a new password ends the sessions made with the old one …
-    db.execute(delete(ApiToken).where(ApiToken.user_id == user.id))  # … and the API tokens made under it
-    db.add(Audit(user_id=user.id, user_name="(命令行)", action="user.password", target=name))
+    end_access(db, user)  # a new password ends the sessions and API tokens made under the old one
+    if by is not None:
+        db.add(Audit(user_id=user.id, user_name=by, action="user.password", target=name))
+
+
+def end_access(db: Session, user: User) -> None:
+    """Every session of the user ends (the epoch in their cookies is no longer the user's) and every API token goes."""
+    user.session_epoch += 1
+    db.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+
+
+# no 0/O, 1/l/I: a password read out over the telephone or copied from a screen
+_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def new_password() -> str:
+    """A password made for a unit (shown once to the reviewer who asked for it): 12 characters, about 70 bits."""
+    return "".join(secrets.choice(_ALPHABET) for _ in range(12))
+
+
+def set_active(db: Session, name: str, active: bool, by: str | None = "(命令行)") -> User:
+    """Deactivate (sessions and API tokens end at once) or reactivate a unit's account."""
+    user = db.scalar(select(User).where(User.name == name))
+    if user is None:
+        raise AccountError(f"没有用户 {name}")
+    if user.role != "unit":
+        raise AccountError("这里只能停用或启用填报单位的账号")
+    if user.active != active:
+        user.active = active
+        if not active:
+            end_access(db, user)
+        if by is not None:
+            db.add(Audit(user_id=user.id, user_name=by, action="user.activate" if active else "user.deactivate",
+                         target=name))
+    return user
 
 
 def revoke_tokens(db: Session, name: str) -> int:

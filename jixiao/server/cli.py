@@ -44,10 +44,14 @@ def register(sub, check_parser: argparse.ArgumentParser | None) -> None:
     t.add_argument("name")
     rv = usub.add_parser("revoke-tokens", help="作废用户的全部接口令牌")
     rv.add_argument("name")
+    de = usub.add_parser("deactivate", help="停用填报单位的账号（会话与接口令牌同时失效）")
+    de.add_argument("name")
+    ac = usub.add_parser("activate", help="重新启用填报单位的账号")
+    ac.add_argument("name")
     i = usub.add_parser("import-units", help="从 .xlsx 导入单位名单（“单位名称”一列）")
     i.add_argument("xlsx")
     ls = usub.add_parser("list", help="列出用户")
-    for p in (a, pw, t, rv, i, ls):
+    for p in (a, pw, t, rv, de, ac, i, ls):
         p.add_argument("--data", required=True, help="数据目录（与 jixiao serve 相同）")
         p.add_argument("--db", default=None, help="数据库 URL（与 jixiao serve 相同）")
     up.set_defaults(func=cmd_users)
@@ -82,6 +86,7 @@ def cmd_users(a: argparse.Namespace) -> int:
         import_units,
         issue_token,
         revoke_tokens,
+        set_active,
         set_password,
     )
     from .db import User, make_engine, migrate, sessions
@@ -111,12 +116,15 @@ def cmd_users(a: argparse.Namespace) -> int:
                 print(token)
             elif a.users_command == "revoke-tokens":
                 print(f"已作废 {a.name} 的 {revoke_tokens(db, a.name)} 个接口令牌")
+            elif a.users_command in ("deactivate", "activate"):
+                set_active(db, a.name, a.users_command == "activate")
+                print(f"已{'启用' if a.users_command == 'activate' else '停用'} {a.name}")
             elif a.users_command == "import-units":
                 added, existing = import_units(db, Path(a.xlsx).read_bytes())
                 print(f"新增 {added} 个单位，已有 {existing} 个")
             else:
                 for u in db.scalars(select(User).order_by(User.name)):
-                    print(f"{u.name}\t{u.role}\t{u.unit.name if u.unit else ''}")
+                    print(f"{u.name}\t{u.role}\t{u.unit.name if u.unit else ''}{'' if u.active else chr(9) + '已停用'}")
     except AccountError as e:
         print(f"错误 {e}", file=sys.stderr)
         return 2

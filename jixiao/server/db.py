@@ -88,6 +88,7 @@ class Round(Base):
     deadline: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)  # closed: no upload, late or not (migration 0005)
 
 
 class Blob(Base):
@@ -122,6 +123,7 @@ class Submission(Base):
     views: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
     checked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime)  # the unit took the file back (migration 0005)
     unit: Mapped[Unit] = relationship(lazy="joined")
     round: Mapped[Round] = relationship(lazy="joined")
 
@@ -156,6 +158,48 @@ class Audit(Base):
     target: Mapped[str | None] = mapped_column(String(300))
     detail: Mapped[str | None] = mapped_column(Text)
     address: Mapped[str | None] = mapped_column(String(64))
+
+
+class ReviewAction(Base):
+    """A reviewer's decision on one version of a file: return (退回修改), approve (审核通过) or reopen (重新打开).
+
+    The rows are the history; a file's review state is read from its latest row (``board.file_review``).
+    """
+    __tablename__ = "review_actions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))  # return | approve | reopen
+    comment: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    user_name: Mapped[str | None] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+
+class FindingReview(Base):
+    """A reviewer's word on one finding of one version: agree (同意) or reject (不采纳, with a reason)."""
+    __tablename__ = "finding_reviews"
+    __table_args__ = (UniqueConstraint("submission_id", "rule", "sheet", "cell", name="uq_finding_review"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    rule: Mapped[str] = mapped_column(String(100))
+    sheet: Mapped[str] = mapped_column(String(255), default="")  # "" when the finding names none
+    cell: Mapped[str] = mapped_column(String(64), default="")
+    verdict: Mapped[str] = mapped_column(String(16))  # agree | reject
+    reason: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    user_name: Mapped[str | None] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+
+class Completion(Base):
+    """A unit said its submission to a round is complete (提交完毕); a later upload or withdrawal removes it."""
+    __tablename__ = "completions"
+    __table_args__ = (UniqueConstraint("round_id", "unit_id", name="uq_completion"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(DateTime, default=now)
 
 
 def _private_file(url: str) -> None:

@@ -45,7 +45,8 @@ def pick_round(db, raw: Any) -> Round:
         except ValueError:
             rid = 0
         return round_or_404(db, rid)
-    rnd = db.scalar(select(Round).where((Round.deadline.is_(None)) | (Round.deadline > now()))
+    rnd = db.scalar(select(Round).where((Round.deadline.is_(None)) | (Round.deadline > now()),
+                                        Round.closed_at.is_(None))
                     .order_by(Round.id.desc()).limit(1))
     if rnd is None:
         raise HTTPException(409, "目前没有开放的批次，请等待绩效科设立批次")
@@ -56,7 +57,7 @@ def sub_json(s: Submission, findings: bool = False) -> dict:
     d = {"id": s.public_id, "file": s.filename, "unit": s.unit.name, "round": s.round_id,
          "version": s.version, "status": s.status, "verdict": s.verdict,
          "counts": {"error": s.n_error, "warning": s.n_warning}, "sha256": s.sha256, "size": s.size,
-         "created_at": utc(s.created_at), "checked_at": utc(s.checked_at)}
+         "created_at": utc(s.created_at), "checked_at": utc(s.checked_at), "withdrawn_at": utc(s.withdrawn_at)}
     if findings:
         d["result"] = s.result
         d["findings"] = s.findings or []

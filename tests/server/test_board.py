@@ -55,3 +55,58 @@ def test_rows_one_per_unit_from_the_latest_versions():
     assert [r["unit"].name for r in board.shown(rows, None, " 丙 ")] == ["丙单位"]
     assert board.shown(rows, "通过", None) == []
     assert len(board.shown(rows, "", "")) == 3
+
+
+def act(sub_id: int, action: str, minute: int, id_: int = 0):
+    from jixiao.server.db import ReviewAction
+
+    return ReviewAction(id=id_ or minute, submission_id=sub_id, action=action, at=T0.replace(minute=minute))
+
+
+def test_a_withdrawn_file_leaves_the_board_until_it_is_uploaded_again():
+    v1, v2 = sub(1, "甲.xlsx", 1, errors=2), sub(1, "甲.xlsx", 2)
+    v2.withdrawn_at = T0.replace(minute=9)
+    assert board.latest_of([v1, v2]) == {}  # the earlier version does not come back in its place
+    assert board.rows([Unit(id=1, name="甲单位")], [v1, v2])[0]["status"] == "未提交"
+    v3 = sub(1, "甲.xlsx", 3, warnings=1)
+    assert board.latest_of([v1, v2, v3]) == {(1, "甲.xlsx"): v3}
+
+
+def test_a_files_review_state_follows_the_reviewers_last_word_on_its_latest_version():
+    v1, v2 = sub(1, "a.xlsx", 1, errors=1), sub(1, "a.xlsx", 2)
+    v1.id, v2.id = 101, 102
+    assert board.file_review(v1, []) == "待审核"
+    returned = [act(101, "return", 10)]
+    assert board.file_review(v1, returned) == "已退回"
+    assert board.returned_open(returned)  # the unit may upload it after the deadline
+    # the unit uploaded again: the reviewer has to look again, and the late door stays open until they decide
+    assert board.file_review(v2, returned) == "待审核" and board.returned_open(returned)
+    approved = returned + [act(102, "approve", 20)]
+    assert board.file_review(v2, approved) == "已通过" and board.locked(v2, approved)
+    assert not board.returned_open(approved)
+    reopened = approved + [act(102, "reopen", 30)]
+    assert board.file_review(v2, reopened) == "待审核" and not board.locked(v2, reopened)
+    # the same minute: the later row wins
+    assert board.file_review(v2, [act(102, "approve", 40, 1), act(102, "reopen", 40, 2)]) == "待审核"
+
+
+def test_a_units_review_state_waits_for_the_reviewer_first_then_for_the_unit():
+    assert board.unit_review([]) is None
+    assert board.unit_review(["已通过", "已通过"]) == "已通过"
+    assert board.unit_review(["已通过", "已退回"]) == "已退回"
+    assert board.unit_review(["已退回", "待审核", "已通过"]) == "待审核"
+
+
+def test_board_rows_carry_review_states_and_completion():
+    units = [Unit(id=1, name="甲单位"), Unit(id=2, name="乙单位"), Unit(id=3, name="丙单位"), Unit(id=4, name="丁单位")]
+    subs = [sub(1, "a.xlsx", 1, errors=1), sub(1, "a.xlsx", 2), sub(2, "b.xlsx", 1), sub(3, "c.xlsx", 1, errors=2)]
+    for i, s in enumerate(subs, start=1):
+        s.id = i
+    actions = [act(1, "return", 1), act(2, "approve", 2), act(3, "approve", 3), act(4, "return", 4)]
+    rows = board.rows(units, subs, actions, {2: T0})
+    assert [r["review"] for r in rows] == ["已通过", "已通过", "已退回", None]
+    assert [r["complete"] for r in rows] == [None, T0, None, None]
+    assert board.review_counts(rows) == {"待审核": 0, "已退回": 1, "已通过": 2}
+    assert [r["unit"].name for r in board.shown(rows, None, None, "已退回")] == ["丙单位"]
+    # a decision on another round's submission (not among ``subs``) is ignored
+    assert board.rows(units, subs, [act(99, "return", 5)])[0]["review"] == "待审核"

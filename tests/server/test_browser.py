@@ -22,7 +22,7 @@ webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 REFRESHED = (StaleElementReferenceException,)  # the results table is redrawn while a check finishes
 
@@ -232,3 +232,49 @@ def test_reviewer_sees_the_board_and_downloads_the_report(site, browser):
     assert rows and all("有错误" in r.text for r in rows)
     d.get(f"{base}/rounds")
     shot(d, "rounds", 900)
+
+
+def test_reviewer_returns_a_file_with_a_comment_and_the_unit_sees_it(site, browser):
+    base, _, _ = site
+    d = browser
+    comment = "预算执行率的分母应为全年预算数，请改正后重新提交"
+    log_in(d, base, "reviewer")
+    d.find_element(By.LINK_TEXT, "2024年度部门整体支出绩效自评").click()
+    row = WebDriverWait(d, 10).until(EC.presence_of_element_located(
+        (By.XPATH, "//table[@id='board']//tr[td[text()='湖南省机关事务管理局']]")))
+    assert "待审核" in row.text
+    row.find_element(By.LINK_TEXT, "查看").click()
+    d.find_element(By.LINK_TEXT, "自评表-官方格式.xlsx").click()
+    d.find_element(By.ID, "review-text").send_keys(comment)
+    d.find_element(By.ID, "review-return").click()
+    state = WebDriverWait(d, 10).until(EC.presence_of_element_located((By.ID, "review-state")))
+    assert state.text == "已退回" and comment in d.find_element(By.ID, "review-comment").text
+    # a word on the first finding: 不采纳, with the reason
+    d.find_element(By.CSS_SELECTOR, "#findings details.word-edit summary").click()
+    form = d.find_element(By.CSS_SELECTOR, "#findings details.word-edit[open] form")
+    Select(form.find_element(By.NAME, "verdict")).select_by_value("reject")
+    form.find_element(By.NAME, "reason").send_keys("年中追加了预算，以调整后为准")
+    form.find_element(By.TAG_NAME, "button").click()
+    word = WebDriverWait(d, 10).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#findings .word-reject")))
+    assert "不采纳" in word.text and "年中追加了预算" in word.text
+    shot(d, "review")
+    d.get(f"{base}/rounds")
+    d.find_element(By.LINK_TEXT, "2024年度部门整体支出绩效自评").click()
+    row = d.find_element(By.XPATH, "//table[@id='board']//tr[td[text()='湖南省机关事务管理局']]")
+    assert "待审核" in row.text  # its two other files still wait for the reviewer
+    d.get(f"{base}/accounts")
+    assert "湖南省机关事务管理局" in d.find_element(By.ID, "accounts").text
+    shot(d, "accounts")
+
+    log_in(d, base, "unit-a")
+    d.find_element(By.LINK_TEXT, "提交与结果").click()
+    returned = WebDriverWait(d, 10).until(EC.presence_of_element_located((By.ID, "returned")))
+    assert "自评表-官方格式.xlsx" in returned.text and comment in returned.text
+    rows = {r.find_element(By.TAG_NAME, "a").text: r.text for r in d.find_elements(By.CSS_SELECTOR, "#latest tr[data-id]")}
+    assert "已退回" in rows["自评表-官方格式.xlsx"] and comment in rows["自评表-官方格式.xlsx"]
+    shot(d, "returned")
+    d.find_element(By.LINK_TEXT, "自评表-官方格式.xlsx").click()
+    assert comment in WebDriverWait(d, 10).until(EC.presence_of_element_located((By.ID, "review-comment"))).text
+    findings = d.find_element(By.ID, "findings")
+    assert "不采纳：年中追加了预算，以调整后为准" in findings.text and not findings.find_elements(By.TAG_NAME, "form")
+    shot(d, "review-unit")

@@ -1,7 +1,7 @@
 """The application's routes, one router per noun, in the order the application includes them."""
 from __future__ import annotations
 
-from . import api, audit, health, login, rounds, submissions, units
+from . import accounts, api, audit, health, login, review, rounds, rounds_api, submissions, units
 
-ROUTERS = [health.router, api.router, login.router, rounds.router, submissions.router, units.router,
-           audit.router]
+ROUTERS = [health.router, api.router, rounds_api.router, review.router, login.router, rounds.router,
+           submissions.router, units.router, accounts.router, audit.router]

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
@@ -12,10 +11,10 @@ from starlette.datastructures import UploadFile
 
 from ...checking import report
 from ...profile import shipped_profiles
-from .. import intake, work
-from ..db import Round, Submission, User, now
+from .. import intake, review, work
+from ..db import Submission, User
 from ..deps import READER, WRITER, Ctx, api_form, context, user_by_session
-from ..pages import local, render, utc
+from ..pages import render
 from ..records import MAX_ID, pick_round, recheck_sub, save, sub_json, visible_sub
 
 router = APIRouter()
@@ -61,17 +60,24 @@ async def api_submit(request: Request, user: User = Depends(submitter), form=Dep
                      ctx: Ctx = Depends(context)):
     files = await read_files(form, ctx.settings)
 
-    def which() -> tuple[int, datetime | None]:
+    def which() -> tuple[int, review.Gate]:
         with ctx.Session() as db:
             rnd = pick_round(db, form.get("round"))
-            return rnd.id, rnd.deadline
+            assert user.unit_id is not None  # a submitter always has its unit
+            return rnd.id, review.gate(db, rnd, user.unit_id)
 
-    rid, deadline = await run_in_threadpool(which)
-    if deadline is not None and now() > deadline:
-        raise HTTPException(409, f"已过截止时间（{local(deadline)}），不能再提交；请联系绩效科")
+    rid, gate = await run_in_threadpool(which)
+    gate.before()  # closed, or past the deadline with no file returned to the unit: 409
     taken = take(files, ctx.settings)
+    gate.sort(taken)  # approved files, and after the deadline those not returned, are refused one by one
     made = await run_in_threadpool(save, ctx, user, rid, taken.accepted,
                                    request.client.host if request.client else None)
+    if made:
+        def uploaded() -> None:
+            with ctx.Session.begin() as db:
+                review.uploaded(db, user, rid, request)
+
+        await run_in_threadpool(uploaded)
     if ctx.dispatcher:
         ctx.dispatcher.wake()
     body = {"round": rid, "submissions": made, "refused": taken.refused}
@@ -82,7 +88,8 @@ async def api_submit(request: Request, user: User = Depends(submitter), form=Dep
             summary="一个提交的状态与检查结果（findings 与 jixiao check --json 相同）")
 def api_get(pid: str, user: User = Depends(READER), ctx: Ctx = Depends(context)):
     with ctx.Session() as db:
-        return sub_json(visible_sub(db, user, pid), findings=True)
+        sub = visible_sub(db, user, pid)
+        return {**sub_json(sub, findings=True), **review.api_view(db, sub)}
 
 
 @router.post("/api/v1/submissions/{pid}/recheck", tags=["submissions"], status_code=202,
@@ -116,15 +123,8 @@ def api_list(round: int | None = None, status: str | None = None,  # noqa: A002
                     seen.add((s.round_id, s.unit_id, s.slot))
                     keep.append(s)
             subs = keep
-        return {"total": total, "submissions": [sub_json(s) for s in subs]}
-
-
-@router.get("/api/v1/rounds", tags=["rounds"], summary="批次列表")
-def api_rounds(user: User = Depends(READER), ctx: Ctx = Depends(context)):
-    with ctx.Session() as db:
-        return {"rounds": [{"id": r.id, "name": r.name, "year": r.year, "kinds": r.kinds.split(","),
-                            "profile": r.profile, "deadline": utc(r.deadline)}
-                           for r in db.scalars(select(Round).order_by(Round.id.desc()))]}
+        rv = review.states(db, list(subs))
+        return {"total": total, "submissions": [{**sub_json(s), "review_state": rv.get(s.id)} for s in subs]}
 
 
 @router.post("/api/v1/check", tags=["check"], openapi_extra=check_body,
@@ -153,7 +153,8 @@ def api_docs(request: Request, ctx: Ctx = Depends(context)):
     for path, methods in spec["paths"].items():
         for method, op in methods.items():
             params = [p["name"] for p in op.get("parameters", [])]
-            body = op.get("requestBody", {}).get("content", {}).get("multipart/form-data", {})
+            content = op.get("requestBody", {}).get("content", {})
+            body = content.get("multipart/form-data") or content.get("application/json") or {}
             fields = list(body.get("schema", {}).get("properties", {}))
             ops.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""),
                         "params": params, "fields": fields, "tag": (op.get("tags") or [""])[0]})

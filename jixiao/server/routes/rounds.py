@@ -12,10 +12,11 @@ from sqlalchemy import func, select
 from ...checking import report
 from ...profile import shipped_profiles
 from .. import board as rules
-from .. import work
+from .. import review as reviews
+from .. import roundspec, work
 from ..db import Round, Submission, Unit, User, now
 from ..deps import ANYONE, BUREAU, Ctx, context, page_form
-from ..pages import FORM_KINDS, attachment, china_time, local, render
+from ..pages import attachment, china_time, local, render
 from ..records import audit, round_or_404
 
 router = APIRouter(include_in_schema=False)
@@ -41,39 +42,21 @@ def rounds_page(request: Request, user: User = Depends(ANYONE), ctx: Ctx = Depen
 @router.post("/rounds")
 async def create_round(request: Request, user: User = Depends(BUREAU), form=Depends(page_form),  # noqa: ANN001
                        ctx: Ctx = Depends(context)):
-    name = str(form.get("name") or "").strip()[:200]
-    kinds = [k for k in form.getlist("kinds") if k in FORM_KINDS]
-    profile = str(form.get("profile") or "") or None
-    problems = []
-    try:
-        year = int(str(form.get("year") or ""))
-        if not 2000 <= year <= 2100:
-            raise ValueError
-    except ValueError:
-        year = 0
-        problems.append("年度应为四位数字")
-    if not name:
-        problems.append("请填写批次名称")
-    if not kinds:
-        problems.append("请至少选择一种表格")
-    if profile and profile not in shipped_profiles():
-        problems.append("没有这个规则配置")
-    deadline = None
-    raw = str(form.get("deadline") or "").strip()
-    if raw:
-        try:
-            deadline = china_time(raw)
-        except ValueError:
-            problems.append("截止时间格式不对")
-    if problems:
-        raise HTTPException(422, "；".join(problems))
+    try:  # the one check of a round's fields, the API's too; a deadline typed on the page is Beijing time
+        f = roundspec.fields(form.get("name"), form.get("year"), form.getlist("kinds"), form.get("profile"),
+                             form.get("deadline"))
+    except roundspec.RoundError as e:
+        raise HTTPException(422, str(e)) from e
     with ctx.Session.begin() as db:
-        rnd = Round(name=name, year=year, kinds=",".join(kinds), profile=profile, deadline=deadline,
-                    created_by=user.id)
-        db.add(rnd)
-        db.flush()
-        audit(db, user, "round.create", f"{rnd.id} {name}", request=request)
-        rid = rnd.id
+        rid = roundspec.create(db, user, f, request).id
+    return RedirectResponse(f"/rounds/{rid}", status_code=303)
+
+
+@router.post("/rounds/{rid}/close")
+async def close_round(request: Request, rid: int, user: User = Depends(BUREAU), form=Depends(page_form),  # noqa: ANN001
+                      ctx: Ctx = Depends(context)):
+    with ctx.Session.begin() as db:
+        roundspec.close(db, user, round_or_404(db, rid), request)
     return RedirectResponse(f"/rounds/{rid}", status_code=303)
 
 
@@ -95,16 +78,18 @@ async def change_deadline(request: Request, rid: int, user: User = Depends(BUREA
 
 
 @router.get("/rounds/{rid}")
-def board(request: Request, rid: int, status: str | None = None, q: str | None = None,
+def board(request: Request, rid: int, status: str | None = None, q: str | None = None, review: str | None = None,
           user: User = Depends(ANYONE), ctx: Ctx = Depends(context)):
     if user.role != "bureau":
         return RedirectResponse(f"/rounds/{rid}/mine", status_code=303)
     with ctx.Session() as db:
         rnd = round_or_404(db, rid)
         subs = db.scalars(select(Submission).where(Submission.round_id == rnd.id)).all()
-        rows = rules.rows(db.scalars(select(Unit).order_by(Unit.name)).all(), subs)
-    return render(request, "board.html", rnd=rnd, rows=rules.shown(rows, status, q), counts=rules.counts(rows),
-                  total=len(rows), status=status or "", q=q or "", board=rules.BOARD)
+        rows = rules.rows(db.scalars(select(Unit).order_by(Unit.name)).all(), subs,
+                          reviews.round_actions(db, rnd.id), reviews.completions(db, rnd.id))
+    return render(request, "board.html", rnd=rnd, rows=rules.shown(rows, status, q, review), counts=rules.counts(rows),
+                  total=len(rows), status=status or "", q=q or "", board=rules.BOARD, review=review or "",
+                  review_counts=rules.review_counts(rows), review_board=rules.REVIEW)
 
 
 def round_results(db, rnd: Round) -> list:

@@ -8,6 +8,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ...checking.report import KIND_ZH
 from .. import board as rules
+from .. import review
 from ..db import Round, Submission, Unit, User, now
 from ..deps import ANYONE, BUREAU, UNIT, Ctx, context, page_form
 from ..marked import finding_changes
@@ -22,12 +23,13 @@ def unit_page(request: Request, ctx: Ctx, user: User, rnd: Round, unit: Unit) ->
         subs = db.scalars(select(Submission).where(Submission.round_id == rnd.id,
                                                    Submission.unit_id == unit.id)
                           .order_by(Submission.id.desc())).all()
-    latest = sorted(rules.latest_of(subs).values(), key=lambda s: s.filename)
-    open_ = rnd.deadline is None or now() <= rnd.deadline
+        latest = sorted(rules.latest_of(subs).values(), key=lambda s: s.filename)
+        rv = review.unit_context(db, user, rnd, unit.id, latest)
+    open_ = rnd.closed_at is None and (rnd.deadline is None or now() <= rnd.deadline)
     settings = ctx.settings
     return render(request, "unit.html", rnd=rnd, unit=unit, latest=latest, history=subs,
-                  status=rules.unit_status(latest), can_upload=user.role == "unit" and open_, open_=open_,
-                  max_files=settings.max_files, max_mb=settings.max_file_bytes // (1024 * 1024))
+                  status=rules.unit_status(latest), can_upload=user.role == "unit" and rv["may_upload"],
+                  open_=open_, max_files=settings.max_files, max_mb=settings.max_file_bytes // (1024 * 1024), **rv)
 
 
 @router.get("/rounds/{rid}/mine")
@@ -56,9 +58,12 @@ def submission_page(request: Request, pid: str, compare: str | None = None, user
         versions = db.scalars(select(Submission).where(
             Submission.round_id == sub.round_id, Submission.unit_id == sub.unit_id,
             Submission.slot == sub.slot).order_by(Submission.version.desc())).all()
+        rv = review.page_context(db, user, sub)
     prev = next((v for v in versions if v.version == sub.version - 1), None)
     views = sub.views or {}  # computed by the worker; the page never opens a workbook
-    changes = finding_changes(prev.findings or [], sub.findings or []) if prev is not None else None
+    # while this version is checked its findings are not known yet: the old ones are not "fixed"
+    checked = sub.status not in ("queued", "checking")
+    changes = finding_changes(prev.findings or [], sub.findings or []) if prev is not None and checked else None
     cells = views.get("cells") if prev is not None else None
     cells_note = views.get("cells_note", "") if prev is not None else ""
     findings = sorted(sub.findings or [], key=lambda f: ({"error": 0, "warning": 1}.get(f["severity"], 2)))
@@ -69,7 +74,7 @@ def submission_page(request: Request, pid: str, compare: str | None = None, user
                  f"{KIND_ZH.get(kind, kind)}，请确认是否交错了表") if family and family not in wanted else ""
     return render(request, "submission.html", sub=sub, findings=findings, versions=versions, prev=prev,
                   changes=changes, cells=cells, cells_note=cells_note, result=sub.result or {},
-                  kind_note=kind_note)
+                  kind_note=kind_note, **rv)
 
 
 @router.post("/s/{pid}/recheck")
