@@ -346,7 +346,7 @@ def test_report_button_writes_the_draft_beside_the_workbook(tmp_path):
     sheet, ref = model.main.name, model.main.fields["funds.executed"]
     book.set_value(sheet, ref, 30000)
     third = actions.report(book)
-    assert "全年执行数 30000 万元" in "\n".join(p.text for p in read_report(third).paragraphs)
+    assert "全年执行数 30000.00 万元" in "\n".join(p.text for p in read_report(third).paragraphs)
     assert path.read_bytes() == before
     # a workbook with no form: a Chinese refusal, nothing written
     other = tmp_path / "空白.xlsx"

@@ -438,9 +438,9 @@ def basic_workbook(folder: Path, name: str = "湖南省机关事务管理局-基
     ]}))
 
 
-THREE_PUBLIC_LINE = ("2024年度“三公”经费预算数 1802 万元，决算数 613.76 万元，决算数占预算数的 34.06%；其中：公务用车购置及运行维护费"
-                     "预算数 1800 万元，决算数 612.54 万元，决算数占预算数的 34.03%；因公出国（境）费预算数 0 万元，决算数 0 万元；"
-                     "公务接待费预算数 2 万元，决算数 1.22 万元，决算数占预算数的 61.00%。")
+THREE_PUBLIC_LINE = ("2024年度“三公”经费预算数 1802.00 万元，决算数 613.76 万元，决算数占预算数的 34.06%；其中：公务用车购置及运行维护费"
+                     "预算数 1800.00 万元，决算数 612.54 万元，决算数占预算数的 34.03%；因公出国（境）费预算数 0.00 万元，决算数 0.00 万元；"
+                     "公务接待费预算数 2.00 万元，决算数 1.22 万元，决算数占预算数的 61.00%。")
 
 
 def test_three_public_from_the_basic_data_fill_section_two_and_are_checked(tmp_path):
@@ -472,7 +472,7 @@ def test_three_public_from_the_basic_data_fill_section_two_and_are_checked(tmp_p
     clean = check_report(str(done), str(form), candidates=(str(d / basic.name),))
     assert [f.rule for f in clean.findings] == [] and "基础数据表" in clean.profile_reason
     where = alter(done, d / "湖南省机关事务管理局-自评报告.docx",
-                  [("2024年度“三公”经费", "公务接待费预算数 2 万元", "公务接待费预算数 2.5 万元")])
+                  [("2024年度“三公”经费", "公务接待费预算数 2.00 万元", "公务接待费预算数 2.5 万元")])
     result = jixiao.check([d])
     [rep] = [r for r in result.files if r.kind == "report"]
     found = [(f.rule, f.cell, f.expected, f.found, f.extra.get("form_cell")) for f in rep.findings]
@@ -646,8 +646,8 @@ def test_three_public_from_jixiaos_own_basic_data_template(tmp_path):
     form = dept_workbooks(tmp_path)["bureau"]
     lines = texts(jixiao.report(form, tmp_path / "报告.docx", basic=basic))
     line = next(x for x in lines if "“三公”经费预算数" in x)
-    assert line.startswith("2024年度“三公”经费预算数 1802 万元，决算数 613.76 万元，决算数占预算数的 34.06%；")
-    assert "因公出国（境）费决算数 0 万元（基础数据表未填预算数）" in line  # a blank is said, not printed as a number
+    assert line.startswith("2024年度“三公”经费预算数 1802.00 万元，决算数 613.76 万元，决算数占预算数的 34.06%；")
+    assert "因公出国（境）费决算数 0.00 万元（基础数据表未填预算数）" in line  # a blank is said, not printed as a number
     facts = form_facts(check_file(str(form), keep_form=True))
     facts.three_public = basic_facts(basic)
     assert {t.kind: t.budget_cell for t in facts.three_public}["reception"] == "附件1-2 基础数据表!D11"

@@ -34,6 +34,11 @@ def num(x: float | None, places: int = 2) -> str:
     return f"{r:.{places}f}".rstrip("0").rstrip(".") if places else f"{r:.0f}"
 
 
+def money(x: float | None) -> str:
+    """An amount in 万元 as financial statements print it, always to the fen: 14302.50."""
+    return "—" if x is None else f"{round_excel(float(x), 2):.2f}"
+
+
 def pct(rate: float | None) -> str:
     return "—" if rate is None else f"{round_excel(rate * 100, 2):.2f}%"
 
@@ -116,7 +121,7 @@ def result_line(f: FormFacts) -> list[tuple[str, bool]]:
 
 
 def execution_line(f: FormFacts) -> str:
-    return (f"预算执行情况：全年预算数 {num(f.budget)} 万元，全年执行数 {num(f.executed)} 万元，"
+    return (f"预算执行情况：全年预算数 {money(f.budget)} 万元，全年执行数 {money(f.executed)} 万元，"
             f"执行率 {pct(f.exec_rate)}，分值{num(f.exec_weight)}分，得分{num(f.exec_score)}分。")
 
 
@@ -168,13 +173,13 @@ def _fill(d: _Doc, what: str, f: FormFacts) -> None:
 
 
 def _funds(d: _Doc, f: FormFacts) -> None:
-    text = f"{f.year or '本'}年度全年预算数 {num(f.budget)} 万元，全年执行数 {num(f.executed)} 万元。"
+    text = f"{f.year or '本'}年度全年预算数 {money(f.budget)} 万元，全年执行数 {money(f.executed)} 万元。"
     if f.spending and f.executed:
-        text += "其中" + "；".join(f"{part} {num(x)} 万元，占全年执行数的 {pct(x / f.executed)}"
+        text += "其中" + "；".join(f"{part} {money(x)} 万元，占全年执行数的 {pct(x / f.executed)}"
                                  for part, x in f.spending.items()) + "。"
     parts = [(text, False)]
     if f.income:
-        parts.append(("全年预算数按资金来源分：" + "、".join(f"{k} {num(x)} 万元" for k, x in f.income.items()) + "。",
+        parts.append(("全年预算数按资金来源分：" + "、".join(f"{k} {money(x)} 万元" for k, x in f.income.items()) + "。",
                       False))
     d.para(parts)
 
@@ -182,7 +187,7 @@ def _funds(d: _Doc, f: FormFacts) -> None:
 def three_public_line(f: FormFacts) -> str:
     """“三公”经费 by kind: 预算数, 决算数 and 决算数占预算数的 x% (the reader reads each clause back)."""
     def clause(t: ThreePublic) -> str:
-        said = [f"{what} {num(x)} 万元" for what, x in (("预算数", t.budget), ("决算数", t.final)) if x is not None]
+        said = [f"{what} {money(x)} 万元" for what, x in (("预算数", t.budget), ("决算数", t.final)) if x is not None]
         missing = [what for what, x in (("预算数", t.budget), ("决算数", t.final)) if x is None]
         text = t.name + "，".join(said) + (f"（基础数据表未填{'、'.join(missing)}）" if missing else "")
         return text + (f"，决算数占预算数的 {pct(t.rate)}" if t.rate is not None else "")
