@@ -192,6 +192,7 @@ def _score(fr: FormRead, bureau: Profile | None, res: FileResult, computed: froz
     res.findings += s.findings
     res.read.append((fr, s))
     res.forms.append({"sheet": fr.sheet, "kind": fr.kind, "unit": _text(fr.get(v.UNIT)),
+                      "project": _text(fr.get(v.PROJECT_NAME)) or None,
                       "profile": s.choice.profile.id,
                       "total": s.score.capped_total if s.score is not None else None,
                       "grade": s.score.grade if s.score is not None else None})
