@@ -124,12 +124,16 @@ def _table(ws, headers: list[str], widths: list[int]) -> None:
     ws.freeze_panes = "A2"
 
 
-def _link(report: Path, file: str, sheet: str | None, cell: str | None) -> str | None:
-    """A link to the checked file on disk; None for an archive's member (its name is the submitter's)."""
-    if ".zip!" in file.lower() or not Path(file).is_file():
+def _link(report: Path, file: str, sheet: str | None, cell: str | None, base: Path | None = None) -> str | None:
+    """A link to the checked file on disk; None for an archive's member (its name is the submitter's).
+
+    ``base``: the folder a relative ``file`` is in (default: the current one), as when the report and the
+    files are packed together for another machine."""
+    at = Path(base, file) if base is not None else Path(file)
+    if ".zip!" in file.lower() or not at.is_file():
         return None
     try:
-        rel = os.path.relpath(Path(file).resolve(), report.resolve().parent)
+        rel = os.path.relpath(at.resolve(), report.resolve().parent)
     except ValueError:
         rel = str(Path(file).resolve())
     rel = rel.replace(os.sep, "/")
@@ -150,8 +154,9 @@ class XlsxReport:
                "无法读取"]
     ISSUES = ["文件", "工作表", "单元格", "级别", "规则", "说明", "应为", "实际", "指标/项目"]
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, base: str | Path | None = None):
         self.path = Path(path)
+        self.base = Path(base) if base is not None else None  # where relative file names are (see _link)
         self.wb = Workbook()
         self.ws = self.wb.active
         self.ws.title = REPORT_SHEETS[0]
@@ -175,7 +180,7 @@ class XlsxReport:
             _safe(ws.cell(i, j), v)
         ws.cell(i, 5).number_format = "0.00%"
         ws.cell(i, 6).number_format = "0.00"
-        link = _link(self.path, r.file, None, None)
+        link = _link(self.path, r.file, None, None, self.base)
         if link:
             ws.cell(i, 1).hyperlink = link
             ws.cell(i, 1).font = self.link_font
@@ -200,7 +205,7 @@ class XlsxReport:
             for j, v in enumerate(vals, start=1):
                 _safe(wf.cell(k, j), v)
             if f["cell"]:
-                link = _link(self.path, r.file, f["sheet"], f["cell"])
+                link = _link(self.path, r.file, f["sheet"], f["cell"], self.base)
                 if link:
                     wf.cell(k, 3).hyperlink = link
                     wf.cell(k, 3).font = self.link_font
@@ -238,9 +243,9 @@ class XlsxReport:
         return _atomic(self.path, self.wb.save)
 
 
-def write_xlsx(results: list[FileResult], path: str | Path) -> Path:
-    """The xlsx report for a finished batch (see :class:`XlsxReport`)."""
-    rep = XlsxReport(path)
+def write_xlsx(results: list[FileResult], path: str | Path, base: str | Path | None = None) -> Path:
+    """The xlsx report for a finished batch (see :class:`XlsxReport`); ``base``: where relative file names are."""
+    rep = XlsxReport(path, base)
     for r in results:
         rep.add(r)
     return rep.save()

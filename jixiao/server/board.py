@@ -4,8 +4,10 @@ Plain functions over submissions (anything with the attributes of ``db.Submissio
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
+
+from ..season import requirements
 
 # a unit's status on the board, in the order the board shows its cards
 NOT_SUBMITTED, CHECKING, ERRORS, WARNINGS, PASSED = "未提交", "检查中", "有错误", "有警告", "通过"
@@ -79,9 +81,13 @@ def unit_status(latest: list[Any]) -> str:
 
 
 def rows(units: Iterable[Any], subs: list[Any], actions: Iterable[Any] = (),
-         complete: dict[int, Any] | None = None) -> list[dict]:
+         complete: dict[int, Any] | None = None,
+         owes: Callable[[Any], list[requirements.Owed]] | None = None) -> list[dict]:
     """One board row per unit (in the order given), from every submission of the round, the reviewers'
-    decisions on them (``actions``: rows with ``submission_id``) and when each unit said 提交完毕."""
+    decisions on them (``actions``: rows with ``submission_id``) and when each unit said 提交完毕.
+
+    ``owes``: what the round requires of a unit (a round that tracks its documents); each row then has its
+    documents' states (``docs``), what is ``missing``, ``all_in`` and the most ``days_late`` of its files."""
     by_unit: dict[int, list[Any]] = {}
     for (uid, _), s in latest_of(subs).items():
         by_unit.setdefault(uid, []).append(s)
@@ -98,7 +104,11 @@ def rows(units: Iterable[Any], subs: list[Any], actions: Iterable[Any] = (),
                     "complete": (complete or {}).get(unit.id),
                     "errors": sum(s.n_error for s in us), "warnings": sum(s.n_warning for s in us),
                     "last": max((s.created_at for s in us), default=None),
-                    "versions": sum(1 for s in subs if s.unit_id == unit.id)})
+                    "versions": sum(1 for s in subs if s.unit_id == unit.id),
+                    "days_late": max((getattr(s, "days_late", 0) or 0 for s in us), default=0)})
+        if owes is not None:
+            docs = requirements.unit_documents(owes(unit), us)
+            out[-1].update(docs=docs, missing=requirements.missing(docs), all_in=requirements.complete(docs))
     return out
 
 

@@ -31,12 +31,12 @@ class Limits:
     import_: int
     form: int = 64 * KB
     upload_paths: tuple[str, ...] = ("/api/v1/submissions", "/api/v1/check")
-    import_paths: tuple[str, ...] = ("/units/import",)
+    import_paths: tuple[str, ...] = ("/units/import", "/rounds")  # a round's form may carry its project list
 
     def of(self, path: str) -> int:
         if path in self.upload_paths:
             return self.upload
-        if path in self.import_paths:
+        if path in self.import_paths or (path.startswith("/rounds/") and path.endswith("/edit")):
             return self.import_
         return self.form
 

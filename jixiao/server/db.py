@@ -89,6 +89,11 @@ class Round(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)  # closed: no upload, late or not (migration 0005)
+    # migration 0006: the documents each unit owes (comma-separated jixiao.season kinds; None: not tracked),
+    # refuse | accept uploads after the deadline, and the projects listed per unit ({unit name: [project]})
+    documents: Mapped[str | None] = mapped_column(String(200))
+    late_policy: Mapped[str] = mapped_column(String(16), default="refuse", server_default="refuse")
+    projects: Mapped[dict | None] = mapped_column(JSON)
 
 
 class Blob(Base):
@@ -124,6 +129,7 @@ class Submission(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
     checked_at: Mapped[datetime | None] = mapped_column(DateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime)  # the unit took the file back (migration 0005)
+    days_late: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # after the deadline (0006)
     unit: Mapped[Unit] = relationship(lazy="joined")
     round: Mapped[Round] = relationship(lazy="joined")
 

@@ -28,6 +28,7 @@ error_codes({
 })
 
 WORKBOOK = {".xlsx", ".xlsm", ".xls"}
+REPORT = {".docx", ".pdf"}  # a unit's 自评报告, checked against its form by jixiao.reports (issue 18)
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 
@@ -89,13 +90,25 @@ def sniff(name: str, data: bytes) -> tuple[str, str] | None:
         except zipfile.BadZipFile:
             return "upload.corrupt", "工作簿已损坏，无法打开"
         return None
+    if sfx == ".docx":
+        if not data.startswith(ZIP_MAGIC):
+            return "upload.not_workbook", "文件内容不是 Word 文档（.docx）"
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                if "word/document.xml" not in z.namelist():
+                    return "upload.not_workbook", "文件内容不是 Word 文档（缺少 word/document.xml）"
+        except zipfile.BadZipFile:
+            return "upload.corrupt", "Word 文档已损坏，无法打开"
+        return None
+    if sfx == ".pdf":
+        return None if data.startswith(b"%PDF") else ("upload.not_workbook", "文件内容不是 PDF")
     if sfx == ".xls":
         if data.startswith(ZIP_MAGIC):
             return None  # an .xlsx saved with the old extension: the checker reads it
         if not data.startswith(OLE_MAGIC):
             return "upload.not_workbook", "文件内容不是 Excel 工作簿"
         return None
-    return "upload.not_workbook", "不是工作簿（只接受 .xlsx、.xlsm、.xls，或装有它们的 .zip）"
+    return "upload.not_workbook", "不是工作簿（只接受 .xlsx、.xlsm、.xls，自评报告 .docx、.pdf，或装有它们的 .zip）"
 
 
 def _member_name(info: zipfile.ZipInfo) -> str:
@@ -134,7 +147,7 @@ def _archive(name: str, data: bytes, s: Settings, out: Intake, budget: list[int]
             if sfx == ".zip":
                 out.refuse(label, "压缩包里还有压缩包，请解开后直接上传工作簿", "archive.nested")
                 continue
-            if sfx not in WORKBOOK:
+            if sfx not in WORKBOOK | REPORT:
                 out.refuse(label, "不是工作簿，已忽略", "upload.not_workbook")
                 continue
             budget[0] -= 1

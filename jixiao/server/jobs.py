@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 from sqlalchemy import select, update
 
-from . import work
+from . import board, work
 from .db import Job, Round, Submission, now
 
 log = logging.getLogger("jixiao.server.jobs")
@@ -220,9 +220,9 @@ class Dispatcher:
                 job.lease_until = t + timedelta(seconds=self.seconds * (1 if job.isolate else chunk) + LEASE_MARGIN)
                 if job.isolate:
                     job.attempts += 1  # only a death in its own process counts against a file
-            items = [(job.id, sub.id, sub.filename, sub.sha256, profile, _previous(db, sub))
+            items = [(job.id, sub.id, sub.filename, sub.sha256, profile, _previous(db, sub), _form_of(db, sub))
                      for job, sub, profile in together]
-            solo = [(job.id, sub.id, sub.filename, sub.sha256, profile, _previous(db, sub))
+            solo = [(job.id, sub.id, sub.filename, sub.sha256, profile, _previous(db, sub), _form_of(db, sub))
                     for job, sub, profile in alone]
         for part in [[x] for x in solo]:
             self._send(part, alone=True)
@@ -234,12 +234,14 @@ class Dispatcher:
         ids = {job_id: sub_id for job_id, sub_id, *_ in part}
         submit = getattr(self.backend, "isolated", self.backend.submit) if alone else self.backend.submit
         if self.backend.remote:
-            args = [(j, name, self.store.get(sha), prof, prev and (prev[0], self.store.get(prev[1])))
-                    for j, _, name, sha, prof, prev in part]
+            args = [(j, name, self.store.get(sha), prof, prev and (prev[0], self.store.get(prev[1])),
+                     form and (form[0], self.store.get(form[1])))
+                    for j, _, name, sha, prof, prev, form in part]
             fut = submit(work.check_many, args, self.seconds)
         else:
-            args = [(j, name, str(self.store.path(sha)), prof, prev and (prev[0], str(self.store.path(prev[1]))))
-                    for j, _, name, sha, prof, prev in part]
+            args = [(j, name, str(self.store.path(sha)), prof, prev and (prev[0], str(self.store.path(prev[1]))),
+                     form and (form[0], str(self.store.path(form[1]))))
+                    for j, _, name, sha, prof, prev, form in part]
             fut = submit(work.check_paths, args, self.seconds)
         self.inflight[fut] = (ids, alone)
 
@@ -313,6 +315,24 @@ def _previous(db, sub: Submission) -> tuple[str, str] | None:  # noqa: ANN001
     return (row[0], row[1]) if row else None
 
 
+def _form_of(db, sub: Submission) -> tuple[str, str] | None:  # noqa: ANN001
+    """For a 自评报告: (file name, sha256) of the unit's form in the round it is checked against — the latest
+    version of its 整体支出自评表 (else of any workbook read as a form); None for a workbook, or none there."""
+    from ..season.requirements import DEPT, PROJECT, classify
+
+    if not sub.filename.lower().endswith(work.REPORT_SUFFIXES):
+        return None
+    subs = db.scalars(select(Submission).where(Submission.round_id == sub.round_id,
+                                               Submission.unit_id == sub.unit_id)).all()
+    latest = [s for s in board.latest_of(subs).values() if not s.filename.lower().endswith(work.REPORT_SUFFIXES)]
+    kinds = {s.id: classify(s.filename, s.result)[0] for s in latest}
+    for want in (DEPT, PROJECT, None):
+        for s in sorted(latest, key=lambda s: s.id, reverse=True):
+            if want is None or kinds[s.id] == want:
+                return s.filename, s.sha256
+    return None
+
+
 def recheck(db, sub: Submission) -> None:  # noqa: ANN001
     """A reviewer asks for a file to be checked again: its job is queued afresh."""
     job = db.scalar(select(Job).where(Job.submission_id == sub.id))
@@ -324,9 +344,25 @@ def recheck(db, sub: Submission) -> None:  # noqa: ANN001
 
 
 def store_result(sub: Submission, data: dict, t) -> None:  # noqa: ANN001
+    data = with_identity(sub, data)
     counts = data["result"].get("counts") or {}
     sub.result, sub.findings = data["result"], data["findings"]
     sub.views = data.get("views")
     sub.n_error, sub.n_warning = counts.get("error", 0), counts.get("warning", 0)
     sub.verdict = "error" if sub.n_error else "warning" if sub.n_warning else "pass"
     sub.status, sub.checked_at = "checked", t
+
+
+def with_identity(sub: Submission, data: dict) -> dict:
+    """In a round that tracks its documents, a file stating another unit or another year than the submitting
+    account's and the round's gets identity.unit / identity.year findings among its own."""
+    from ..season import identity
+
+    if not sub.round.documents:
+        return data
+    found = identity.findings(data["result"], sub.unit.name, sub.round.year)
+    if not found:
+        return data
+    r = work.to_result(data)
+    r.findings += found
+    return {**data, **work.result_data(r)}

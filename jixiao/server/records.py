@@ -8,6 +8,7 @@ from fastapi import HTTPException, Request
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from ..season import lateness
 from .db import Audit, Blob, Job, Round, Submission, User, now
 from .deps import Ctx
 from .jobs import recheck
@@ -57,7 +58,8 @@ def sub_json(s: Submission, findings: bool = False) -> dict:
     d = {"id": s.public_id, "file": s.filename, "unit": s.unit.name, "round": s.round_id,
          "version": s.version, "status": s.status, "verdict": s.verdict,
          "counts": {"error": s.n_error, "warning": s.n_warning}, "sha256": s.sha256, "size": s.size,
-         "created_at": utc(s.created_at), "checked_at": utc(s.checked_at), "withdrawn_at": utc(s.withdrawn_at)}
+         "created_at": utc(s.created_at), "checked_at": utc(s.checked_at), "withdrawn_at": utc(s.withdrawn_at),
+         "days_late": s.days_late or 0}
     if findings:
         d["result"] = s.result
         d["findings"] = s.findings or []
@@ -70,6 +72,8 @@ def save(ctx: Ctx, user: User, rnd_id: int, accepted: list[tuple[str, bytes]], a
 
     def rows(db) -> list[dict]:  # noqa: ANN001 - run by the group writer inside its transaction
         made = []
+        rnd = db.get(Round, rnd_id)
+        late = lateness.days_late(rnd.deadline, now()) if rnd is not None else 0
         for name, sha, size in shas:
             if db.get(Blob, sha) is None:
                 db.add(Blob(sha256=sha, size=size))
@@ -79,13 +83,15 @@ def save(ctx: Ctx, user: User, rnd_id: int, accepted: list[tuple[str, bytes]], a
                 Submission.round_id == rnd_id, Submission.unit_id == user.unit_id,
                 Submission.slot == slot)) or 0
             sub = Submission(round_id=rnd_id, unit_id=user.unit_id, user_id=user.id, filename=name,
-                             slot=slot, version=last + 1, sha256=sha, size=size, status="queued")
+                             slot=slot, version=last + 1, sha256=sha, size=size, status="queued",
+                             days_late=late)
             db.add(sub)
             db.flush()
             db.add(Job(submission_id=sub.id))
             db.add(Audit(user_id=user.id, user_name=user.name, action="submit", target=sub.public_id,
                          detail=f"{name} v{sub.version} sha256={sha[:12]}", address=address))
-            made.append({"id": sub.public_id, "file": name, "version": sub.version, "status": "queued"})
+            made.append({"id": sub.public_id, "file": name, "version": sub.version, "status": "queued",
+                         "days_late": late})
         db.flush()
         return made
 

@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ..rules import error_codes
+from ..season import lateness
 from . import board as rules
 from .db import Completion, FindingReview, ReviewAction, Round, Submission, User, now
 from .pages import local, utc
@@ -118,7 +119,9 @@ class Gate:
 def gate(db: Session, rnd: Round, unit_id: int) -> Gate:
     by_slot = slot_actions(db, rnd.id, unit_id)
     latest = latest_versions(db, rnd.id, unit_id)
-    g = Gate(closed=rnd.closed_at is not None, late=past_deadline(rnd), deadline=rnd.deadline)
+    # a round that accepts late uploads (jixiao.season.lateness) counts their days instead of refusing them
+    late = past_deadline(rnd) and not lateness.takes_late(rnd.late_policy)
+    g = Gate(closed=rnd.closed_at is not None, late=late, deadline=rnd.deadline)
     for slot, acts in by_slot.items():
         if rules.returned_open(acts):
             g.returned.add(slot)

@@ -71,11 +71,35 @@ def _read(path: str | None) -> bytes | None:
         return None
 
 
+REPORT_SUFFIXES = (".docx", ".pdf")
+NO_VIEWS = {"cells": None, "cells_note": "自评报告不做逐格比较", "marked": None, "marked_note": "自评报告没有标注副本"}
+
+
+def check_report_bytes(label: str, data: bytes, profile: str | None, seconds: int,
+                       form: tuple[str, bytes] | None) -> dict[str, Any]:
+    """A 自评报告 (.docx/.pdf) checked by jixiao.reports against the unit's form (its latest workbook in the
+    round, when there is one), the same way ``jixiao check`` pairs them; never raises."""
+    from ..reports.compare import check_report
+
+    def load(name: str) -> bytes | None:
+        return form[1] if form is not None and name == form[0] else None
+
+    try:
+        r = check_report(label, form[0] if form else None, profile, label=label, data=data, load=load)
+    except Exception as e:  # noqa: BLE001 - one file never stops the others
+        r = failures.crashed(label, failures.cause(e))
+    return {**result_data(r), "views": dict(NO_VIEWS)}
+
+
 def check_with_views(label: str, data: bytes, profile: str | None, seconds: int,
-                     prev: tuple[str, bytes] | None) -> dict[str, Any]:
-    """The check, then what the page shows (comparison with ``prev``, marked copy), all in this worker."""
+                     prev: tuple[str, bytes] | None, form: tuple[str, bytes] | None = None) -> dict[str, Any]:
+    """The check, then what the page shows (comparison with ``prev``, marked copy), all in this worker.
+
+    A report (.docx/.pdf) is checked against ``form`` (the unit's workbook: name, bytes) and has no views."""
     from . import views
 
+    if label.lower().endswith(REPORT_SUFFIXES):
+        return check_report_bytes(label, data, profile, seconds, form)
     out = check_bytes(label, data, profile, seconds)
     alarm = hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
     if alarm:
@@ -98,22 +122,24 @@ def check_with_views(label: str, data: bytes, profile: str | None, seconds: int,
 
 def check_paths(items: list[tuple], seconds: int) -> list[tuple[int, dict[str, Any]]]:
     """A chunk of jobs for a local worker: (job id, label, blob path, profile, previous version's
-    (label, blob path) or None) → (job id, result data)."""
+    (label, blob path) or None, for a report its form's (label, blob path) or None) → (job id, result data)."""
     out = []
-    for job_id, label, path, profile, prev in items:
+    for job_id, label, path, profile, prev, form in items:
         data = _read(path)
         if data is None:
             out.append((job_id, missing(label)))
             continue
         old = _read(prev[1]) if prev else None
-        out.append((job_id, check_with_views(label, data, profile, seconds, (prev[0], old) if old else None)))
+        form_data = _read(form[1]) if form else None
+        out.append((job_id, check_with_views(label, data, profile, seconds, (prev[0], old) if old else None,
+                                             (form[0], form_data) if form_data else None)))
     return out
 
 
 def check_many(items: list[tuple], seconds: int) -> list[tuple[int, dict[str, Any]]]:
     """The same for a remote (Dask) worker, which cannot read the server's files: the bytes travel along."""
-    return [(job_id, check_with_views(label, data, profile, seconds, prev))
-            for job_id, label, data, profile, prev in items]
+    return [(job_id, check_with_views(label, data, profile, seconds, prev, form))
+            for job_id, label, data, profile, prev, form in items]
 
 
 def check_source(src: batch.Source, profile: str | None, seconds: int):
