@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ...checking.report import KIND_ZH
 from .. import board as rules
-from .. import review
+from .. import review, work
 from ..db import Round, Submission, Unit, User, now
 from ..deps import ANYONE, BUREAU, UNIT, Ctx, context, page_form
 from ..marked import finding_changes
@@ -50,6 +50,16 @@ def unit_of_round(request: Request, rid: int, uid: int, user: User = Depends(BUR
     return unit_page(request, ctx, user, rnd, unit)
 
 
+def companions_of(db, sub: Submission) -> list[Submission]:  # noqa: ANN001
+    """What the reviewer reads beside a file: for a form, the latest version of the unit's 自评报告 in the round;
+    for a report, the latest forms (a report's findings are read with its form's, issue 18)."""
+    subs = db.scalars(select(Submission).where(Submission.round_id == sub.round_id,
+                                               Submission.unit_id == sub.unit_id)).all()
+    is_report = sub.filename.lower().endswith(work.REPORT_SUFFIXES)
+    return sorted((s for s in rules.latest_of(subs).values() if s.slot != sub.slot
+                   and s.filename.lower().endswith(work.REPORT_SUFFIXES) != is_report), key=lambda s: s.filename)
+
+
 @router.get("/s/{pid}")
 def submission_page(request: Request, pid: str, compare: str | None = None, user: User = Depends(ANYONE),
                     ctx: Ctx = Depends(context)):
@@ -59,6 +69,7 @@ def submission_page(request: Request, pid: str, compare: str | None = None, user
             Submission.round_id == sub.round_id, Submission.unit_id == sub.unit_id,
             Submission.slot == sub.slot).order_by(Submission.version.desc())).all()
         rv = review.page_context(db, user, sub)
+        companions = companions_of(db, sub)
     prev = next((v for v in versions if v.version == sub.version - 1), None)
     views = sub.views or {}  # computed by the worker; the page never opens a workbook
     # while this version is checked its findings are not known yet: the old ones are not "fixed"
@@ -68,11 +79,12 @@ def submission_page(request: Request, pid: str, compare: str | None = None, user
     cells_note = views.get("cells_note", "") if prev is not None else ""
     findings = sorted(sub.findings or [], key=lambda f: ({"error": 0, "warning": 1}.get(f["severity"], 2)))
     kind = (sub.result or {}).get("kind") or ""
-    family = "project" if kind.startswith("project") else "dept" if kind else ""
+    family = "project" if kind.startswith("project") else "dept" if kind and kind != "report" else ""
     wanted = [k for k in sub.round.kinds.split(",") if k]
     kind_note = (f"本批次收取{'、'.join(FORM_KINDS.get(k, k) for k in wanted)}；这个文件识别为"
                  f"{KIND_ZH.get(kind, kind)}，请确认是否交错了表") if family and family not in wanted else ""
     return render(request, "submission.html", sub=sub, findings=findings, versions=versions, prev=prev,
+                  companions=companions,
                   changes=changes, cells=cells, cells_note=cells_note, result=sub.result or {},
                   kind_note=kind_note, **rv)
 
