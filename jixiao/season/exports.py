@@ -78,10 +78,15 @@ def reminder_xlsx(round_name: str, deadline: str, rows: list[dict[str, Any]]) ->
     return _bytes(wb)
 
 
-def reminder_text(round_name: str, deadline: str, rows: list[dict[str, Any]]) -> str:
-    """A message to paste into the bureau's messaging group: one line per unit."""
-    due = f"截止时间 {deadline}" if deadline else "请尽快"
-    lines = [f"【{round_name}】以下单位材料尚未齐全，请于{due}前在系统中补交或修改："]
+def reminder_text(round_name: str, deadline: str, rows: list[dict[str, Any]], past: bool = False) -> str:
+    """A message to paste into the bureau's messaging group: one line per unit (``past``: the deadline has gone)."""
+    if deadline and past:
+        due = f"截止时间（{deadline}）已过，请尽快"
+    elif deadline:
+        due = f"请于截止时间 {deadline} 前"
+    else:
+        due = "请尽快"
+    lines = [f"【{round_name}】以下单位材料尚未齐全，{due}在系统中补交或修改："]
     for i, r in enumerate(to_remind(rows), start=1):
         lines.append(f"{i}. {r['unit']}：{_why(r)}")
     if len(lines) == 1:

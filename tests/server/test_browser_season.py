@@ -265,6 +265,7 @@ def reviewer_downloads_the_reminders(s: Season) -> None:
     d.switch_to.window(d.window_handles[-1])
     text = WebDriverWait(d, 10).until(EC.presence_of_element_located((By.TAG_NAME, "pre"))).text
     assert f"【{ROUND}】" in text and f"{NO_REPORT}：尚缺：自评报告" in text and ON_TIME not in text
+    assert "已过，请尽快" in text  # the deadline was yesterday
     shot(d, "season-reminder-text", 500)
     d.close()
     d.switch_to.window(d.window_handles[0])

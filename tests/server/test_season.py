@@ -101,10 +101,15 @@ def test_a_report_is_checked_against_the_units_form_and_the_board_counts_documen
     assert "整体支出自评表：通过" in row_a or "整体支出自评表：有警告" in row_a
     assert "自评报告：" in row_a and "材料齐全" in row_a
     assert "整体支出自评表：未提交" in row_c and "自评报告：未提交" in row_c and "材料齐全" not in row_c
-    # the reviewer sees the report's findings on its page, as the form's
-    login(server.client, "reviewer")
-    assert "report.mismatch" in server.client.get(f"/s/{rep_b['id']}").text or "报告" in server.client.get(
-        f"/s/{rep_b['id']}").text
+    # the reviewer sees the report's findings on its page, and beside the form on the form's page
+    import html
+
+    mismatch = next(x for x in rep_b["findings"] if x["rule"] == "report.mismatch")["message"]
+    form_b = server.client.get(f"/api/v1/submissions?round={rnd['id']}&latest=true", headers=server.h("reviewer")).json()
+    form_id = next(x["id"] for x in form_b["submissions"] if x["file"] == "乙-整体.xlsx")
+    assert html.escape(mismatch, quote=False) in server.client.get(f"/s/{rep_b['id']}").text
+    beside = server.client.get(f"/s/{form_id}").text
+    assert 'id="companions"' in beside and html.escape(mismatch, quote=False) in beside
 
 
 def test_another_units_or_years_form_is_a_finding_of_the_submission(server):

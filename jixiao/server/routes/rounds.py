@@ -17,6 +17,7 @@ from ...profile import shipped_profiles
 from ...season import exports, lateness, requirements
 from .. import board as rules
 from .. import intake, roundspec, standing, work
+from .. import review as reviews
 from ..db import Round, Submission, Unit, User, now
 from ..deps import ANYONE, BUREAU, Ctx, context, page_form
 from ..pages import FORM_KINDS
@@ -159,7 +160,7 @@ def reminders_txt(request: Request, rid: int, inline: int = 0, user: User = Depe
                   ctx: Ctx = Depends(context)):
     """The reminder as text to paste into the bureau's messaging."""
     rnd, rows = _standing(request, rid, user, ctx, "reminders_txt")
-    text = exports.reminder_text(rnd.name, local(rnd.deadline), standing.plain(rows))
+    text = exports.reminder_text(rnd.name, local(rnd.deadline), standing.plain(rows), reviews.past_deadline(rnd))
     return Response(text, media_type="text/plain; charset=utf-8",
                     headers={"Content-Disposition": attachment(f"{rnd.year}-{rnd.name}-催报.txt", inline=bool(inline))})
 
