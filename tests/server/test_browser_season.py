@@ -158,6 +158,7 @@ def three_units_upload(s: Season) -> None:
     unit_uploads(s, LATE, {"水利局-整体支出自评表.xlsx": wrong, "水利局-自评报告.docx": s.learned["late-report"]})
     rows = {r.find_element(By.TAG_NAME, "a").text: r.text for r in s.d.find_elements(By.CSS_SELECTOR, "#latest tr[data-id]")}
     assert "迟报 1 天" in rows["水利局-整体支出自评表.xlsx"] and "有错误" in rows["水利局-整体支出自评表.xlsx"]
+    assert "仍可提交" in s.d.find_element(By.ID, "late-accepted").text
     shot(s.d, "season-unit-late")
 
 
