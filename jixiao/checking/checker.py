@@ -195,7 +195,10 @@ def _score(fr: FormRead, bureau: Profile | None, res: FileResult, computed: froz
                       "project": _text(fr.get(v.PROJECT_NAME)) or None,
                       "profile": s.choice.profile.id,
                       "total": s.score.capped_total if s.score is not None else None,
-                      "grade": s.score.grade if s.score is not None else None})
+                      "grade": s.score.grade if s.score is not None else None,
+                      "exec_rate": s.score.exec_rate if s.score else None})
+    rows = score_rows(s.form, s.score, s.choice.profile)
+    res.forms[-1] |= {"claimed": _claimed_total(s.form, rows), "rows": rows}
     if not first:
         return s
     res.profile, res.profile_reason = s.choice.profile.id, s.choice.reason
@@ -206,6 +209,41 @@ def _score(fr: FormRead, bureau: Profile | None, res: FileResult, computed: froz
         res.exec_rate, res.total, res.grade = s.score.exec_rate, s.score.shown_total, s.score.shown_grade
         res.total_note = s.score.total_note
     return s
+
+
+def _claimed_total(form: DeptForm | None, rows: list[dict[str, Any]]) -> float | None:
+    """The unit's own 总分: the 总分 row as the form states it, else the sum of its rows' own 得分; None when
+    a row states none."""
+    if form is None:
+        return None
+    stated = _number_or_none(form.reported_total)
+    if stated is not None:
+        return stated
+    claims = [r["claimed"] for r in rows]
+    return round(sum(claims), 2) if claims and None not in claims else None
+
+
+def _number_or_none(x: Any) -> float | None:
+    try:
+        return None if x in (None, "") else float(x)
+    except (TypeError, ValueError):
+        return None
+
+
+def score_rows(form: DeptForm | None, score: FormScore | None, profile: Profile) -> list[dict[str, Any]]:
+    """Each scored row of a form as a reviewer re-scores it (抽查复核): the 执行率 row first, then every indicator,
+    with its 分值, the form's own 得分 and the rules' 得分 (None where the rules could not score it)."""
+    if form is None or score is None:
+        return []
+    fu = form.funds
+    rows = [{"level1": "预算执行率", "level2": "", "name": "预算执行率",
+             "weight": _number_or_none(fu.weight) if fu.weight is not None else profile.execution.weight,
+             "claimed": _number_or_none(fu.reported_score), "rule": score.exec_score, "kind": "正向"}]
+    for row, sc in zip(form.indicators, score.indicators):
+        rows.append({"level1": row.level1, "level2": row.level2, "name": " ".join(str(row.name).split()),
+                     "weight": sc.weight, "claimed": _number_or_none(row.reported), "rule": sc.score,
+                     "kind": sc.kind})
+    return rows
 
 
 def _text(x: Any) -> str | None:

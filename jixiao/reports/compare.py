@@ -193,6 +193,17 @@ def _basic_of(unit: str | None, candidates: tuple[str, ...]) -> str | None:
     return basics[0] if len(basics) == 1 else None
 
 
+SECTION_CHARS, SECTIONS = 2000, 40  # what a result keeps of a report's text: enough to judge, bounded
+
+
+def section_texts(report: ReportRead) -> dict[str, str]:
+    """Each heading's text as the result keeps it (the 工作考核 reads 存在的问题 and 改进措施 from it)."""
+    out: dict[str, str] = {}
+    for heading, paras in list(report.sections.items())[:SECTIONS]:
+        out[heading] = "\n".join(p.text for p in paras if p.text != heading)[:SECTION_CHARS]
+    return out
+
+
 def check_report(path: str, form: str | None, profile: str | Profile | None = None, label: str | None = None,
                  data: bytes | None = None, candidates: tuple[str, ...] = (), load: Load | None = None
                  ) -> FileResult:
@@ -217,6 +228,7 @@ def check_report(path: str, form: str | None, profile: str | Profile | None = No
     except OSError as e:
         return FileResult.failed(res.file, Finding("report.unreadable", "error", f"报告无法读取：{e.strerror or e}"))
     res.unit = report.unit
+    res.forms.append({"kind": "report", "sheet": None, "sections": section_texts(report)})
     facts = None
     checked = None
     forms = tuple(c for c in candidates if not _is_basic(c) and c != form)
