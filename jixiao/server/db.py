@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -205,6 +206,47 @@ class Completion(Base):
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+
+class Sample(Base):
+    """A round's 抽查 draw: how it was made (seed, size, weighting), the forms drawn and the reviewer's changes;
+    confirmed once, then fixed (migration 0007). Forms are keyed as ``jixiao.season.sampling`` keys them."""
+    __tablename__ = "samples"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), unique=True)
+    draw: Mapped[dict] = mapped_column(JSON)  # Sample.to_dict()
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    confirmed_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class Recheck(Base):
+    """A reviewer's 复核得分 for one row of a sampled form (``form_key``: the sample's key of the form)."""
+    __tablename__ = "rechecks"
+    __table_args__ = (UniqueConstraint("form_key", "row", name="uq_recheck"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    form_key: Mapped[str] = mapped_column(String(300))
+    row: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str | None] = mapped_column(Text)
+    user_name: Mapped[str | None] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+
+class AssessmentScore(Base):
+    """A reviewer's score of one row of a unit's 工作考核评分表 (``item``: the row's key in assessment.toml)."""
+    __tablename__ = "assessment_scores"
+    __table_args__ = (UniqueConstraint("round_id", "unit_id", "item", name="uq_assessment_score"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    item: Mapped[str] = mapped_column(String(40))
+    score: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str | None] = mapped_column(Text)
+    user_name: Mapped[str | None] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(DateTime, default=now)
 
 
