@@ -94,7 +94,7 @@ def save(ctx: Ctx, user: User, rnd_id: int, accepted: list[tuple[str, bytes]], a
                          "days_late": late})
         db.flush()
         if any(not name.lower().endswith(REPORT_SUFFIXES) for name, _, _ in shas):
-            recheck_reports(db, rnd_id, user.unit_id, {m["id"] for m in made})
+            recheck_reports(db, rnd_id, user.unit_id, {str(m["id"]) for m in made})
         return made
 
     writer = ctx.writer
