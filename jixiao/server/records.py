@@ -93,6 +93,8 @@ def save(ctx: Ctx, user: User, rnd_id: int, accepted: list[tuple[str, bytes]], a
             made.append({"id": sub.public_id, "file": name, "version": sub.version, "status": "queued",
                          "days_late": late})
         db.flush()
+        if any(not name.lower().endswith(REPORT_SUFFIXES) for name, _, _ in shas):
+            recheck_reports(db, rnd_id, user.unit_id, {str(m["id"]) for m in made})
         return made
 
     writer = ctx.writer
@@ -104,6 +106,19 @@ def save(ctx: Ctx, user: User, rnd_id: int, accepted: list[tuple[str, bytes]], a
             if attempt == 4:
                 raise
     return []
+
+
+REPORT_SUFFIXES = (".docx", ".pdf")
+
+
+def recheck_reports(db, rnd_id: int, unit_id: int | None, fresh: set[str]) -> None:  # noqa: ANN001
+    """A unit's form changed: its 自评报告 (latest versions, not uploaded just now) is checked again against it."""
+    from .board import latest_of
+
+    subs = db.scalars(select(Submission).where(Submission.round_id == rnd_id, Submission.unit_id == unit_id)).all()
+    for s in latest_of(subs).values():
+        if s.filename.lower().endswith(REPORT_SUFFIXES) and s.public_id not in fresh and s.status == "checked":
+            recheck(db, s)
 
 
 def recheck_sub(ctx: Ctx, user: User, pid: str, request: Request) -> None:

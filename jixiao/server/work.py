@@ -84,10 +84,23 @@ def check_report_bytes(label: str, data: bytes, profile: str | None, seconds: in
     def load(name: str) -> bytes | None:
         return form[1] if form is not None and name == form[0] else None
 
+    alarm = hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
+    if alarm:
+        def on_alarm(*_):
+            raise TimeoutError
+
+        old = signal.signal(signal.SIGALRM, on_alarm)
+        signal.alarm(max(1, int(seconds)))
     try:
         r = check_report(label, form[0] if form else None, profile, label=label, data=data, load=load)
+    except TimeoutError:
+        r = failures.timed_out(label, seconds)
     except Exception as e:  # noqa: BLE001 - one file never stops the others
         r = failures.crashed(label, failures.cause(e))
+    finally:
+        if alarm:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, old)
     return {**result_data(r), "views": dict(NO_VIEWS)}
 
 

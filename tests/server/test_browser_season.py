@@ -159,6 +159,8 @@ def three_units_upload(s: Season) -> None:
     rows = {r.find_element(By.TAG_NAME, "a").text: r.text for r in s.d.find_elements(By.CSS_SELECTOR, "#latest tr[data-id]")}
     assert "迟报 1 天" in rows["水利局-整体支出自评表.xlsx"] and "有错误" in rows["水利局-整体支出自评表.xlsx"]
     assert "仍可提交" in s.d.find_element(By.ID, "late-accepted").text
+    owed = s.d.find_element(By.ID, "owed").text  # the unit sees what it owes and where each stands
+    assert "整体支出自评表：有错误" in owed and "自评报告：" in owed and "未提交" not in owed
     shot(s.d, "season-unit-late")
 
 

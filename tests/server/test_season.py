@@ -3,6 +3,7 @@ the board per document, its exports and the report package — on SQLite and on 
 from __future__ import annotations
 
 import io
+import time
 import zipfile
 from pathlib import Path
 
@@ -190,3 +191,17 @@ def test_round_page_sets_documents_policy_and_project_list(server, tmp_path: Pat
     got = c.get(f"/api/v1/rounds/{rid}", headers=server.h("reviewer")).json()
     assert (got["documents"], got["late_policy"], got["projects"]) == (["dept", "report"], "refuse",
                                                                       {"甲单位": ["农村公路养护"]})
+
+
+def test_a_report_sent_before_its_form_is_checked_again_when_the_form_comes(server, tmp_path: Path):
+    rnd = new_round(server, name="先交报告", documents=["dept", "report"])
+    form = unit_form("乙单位", seed=13)
+    rep = upload(server, "unit-b", [("乙-自评报告.docx", unit_report(form, tmp_path))], rnd["id"])[0]
+    assert "对应自评表" not in (rep["result"]["profile_reason"] or "")  # nothing to pair with yet
+    upload(server, "unit-b", [("乙-整体.xlsx", form)], rnd["id"])
+    again = server.wait("unit-b", [rep["id"]])[0]
+    end = time.monotonic() + 60
+    while "对应自评表" not in (again["result"]["profile_reason"] or "") and time.monotonic() < end:
+        time.sleep(0.2)
+        again = server.wait("unit-b", [rep["id"]])[0]
+    assert again["result"]["profile_reason"] == "对应自评表：乙-整体.xlsx"

@@ -8,7 +8,8 @@ from starlette.concurrency import run_in_threadpool
 
 from ...checking.report import KIND_ZH
 from .. import board as rules
-from .. import review, work
+from .. import review, standing, work
+from ...season import requirements
 from ..db import Round, Submission, Unit, User, now
 from ..deps import ANYONE, BUREAU, UNIT, Ctx, context, page_form
 from ..marked import finding_changes
@@ -27,7 +28,9 @@ def unit_page(request: Request, ctx: Ctx, user: User, rnd: Round, unit: Unit) ->
         rv = review.unit_context(db, user, rnd, unit.id, latest)
     open_ = rnd.closed_at is None and (rnd.deadline is None or now() <= rnd.deadline)
     settings = ctx.settings
-    return render(request, "unit.html", rnd=rnd, unit=unit, latest=latest, history=subs,
+    owes = standing.owes_of(rnd)
+    docs = requirements.unit_documents(owes(unit), latest) if owes is not None else []
+    return render(request, "unit.html", rnd=rnd, unit=unit, latest=latest, history=subs, docs=docs,
                   status=rules.unit_status(latest), can_upload=user.role == "unit" and rv["may_upload"],
                   open_=open_, max_files=settings.max_files, max_mb=settings.max_file_bytes // (1024 * 1024), **rv)
 
