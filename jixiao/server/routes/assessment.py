@@ -39,7 +39,7 @@ def assessment_page(request: Request, rid: int, user: User = Depends(BUREAU), ct
         return render(request, "assessment.html", rnd=rnd, sheets=sheets, items=assessment.items())
 
 
-@router.get("/rounds/{rid}/assessment/{uid}")
+@router.get("/rounds/{rid}/assessment/{uid:int}")
 def unit_page(request: Request, rid: int, uid: int, user: User = Depends(BUREAU), ctx: Ctx = Depends(context)):
     with ctx.Session() as db:
         rnd = round_or_404(db, rid)
@@ -52,7 +52,7 @@ def _save(ctx: Ctx, user: User, rid: int, uid: int, scores: dict, reasons: dict,
         spotcheck.save_assessment(db, user, round_or_404(db, rid), _unit(db, uid), scores, reasons, request)
 
 
-@router.post("/rounds/{rid}/assessment/{uid}")
+@router.post("/rounds/{rid}/assessment/{uid:int}")
 async def page_save(request: Request, rid: int, uid: int, user: User = Depends(BUREAU), form=Depends(page_form),  # noqa: ANN001
                     ctx: Ctx = Depends(context)):
     keys = {it.key for it in assessment.items()}
@@ -62,7 +62,7 @@ async def page_save(request: Request, rid: int, uid: int, user: User = Depends(B
     return RedirectResponse(f"/rounds/{rid}/assessment/{uid}?saved=1", status_code=303)
 
 
-@router.get("/rounds/{rid}/assessment/{uid}.xlsx")
+@router.get("/rounds/{rid}/assessment/{uid:int}.xlsx")
 def unit_xlsx(request: Request, rid: int, uid: int, user: User = Depends(BUREAU), ctx: Ctx = Depends(context)):
     with ctx.Session.begin() as db:
         rnd, unit = round_or_404(db, rid), _unit(db, uid)
