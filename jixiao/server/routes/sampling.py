@@ -13,7 +13,7 @@ from ...season import recheck, sampling
 from ...season.exports import _bytes, _sheet
 from .. import spotcheck
 from ..db import User
-from ..deps import BUREAU, WRITER, Ctx, context, page_form
+from ..deps import BUREAU, READER, WRITER, Ctx, context, page_form
 from ..pages import attachment, local, render
 from ..records import audit, round_or_404
 
@@ -79,7 +79,9 @@ async def api_draw(rid: int, request: Request, body: Any = Body(None), user: Use
 
 
 @router.get("/api/v1/rounds/{rid}/sample", tags=["sampling"], summary="本批次的抽查样本（绩效科）")
-async def api_sample(rid: int, user: User = Depends(BUREAU), ctx: Ctx = Depends(context)):
+async def api_sample(rid: int, user: User = Depends(READER), ctx: Ctx = Depends(context)):
+    if user.role != "bureau":
+        raise spotcheck.refuse(403, "只有绩效科可以查看抽查样本", "sampling.forbidden")
     return await run_in_threadpool(_view, ctx, rid)
 
 
