@@ -1,7 +1,8 @@
 """A season played in a real Chromium against a running server: a reviewer opens a round that requires forms and
 reports and accepts late uploads, three units upload (one late, one missing its report, one with errors), the
-reviewer returns a form with a comment, the unit sends it again, the reviewer approves it, and downloads the
-board and the reminder list, each opened and read.
+reviewer returns a form with a comment, the unit sends it again, the reviewer approves it, downloads the board
+and the reminder list, draws a reproducible sample of two with a seed, enters 复核得分, and downloads the 复核
+report and every unit's 工作考核评分表 — each file opened and read.
 
 Each step is a small module-level function over one ``Season`` (the browser, the server, what the steps
 learned), so later steps (抽查/复核, 工作考核评分表) can be appended to the same play.
@@ -274,9 +275,111 @@ def reviewer_downloads_the_reminders(s: Season) -> None:
     d.switch_to.window(d.window_handles[0])
 
 
+def open_sampling(s: Season) -> None:
+    open_board(s)
+    s.d.find_element(By.ID, "open-sampling").click()
+    WebDriverWait(s.d, 10).until(EC.presence_of_element_located((By.ID, "population")))
+
+
+def draw_sample(s: Season, size: int, seed: int) -> list[str]:
+    d = s.d
+    d.find_element(By.ID, "amount").send_keys(str(size))
+    d.find_element(By.ID, "seed").send_keys(str(seed))
+    d.find_element(By.ID, "draw").click()
+    WebDriverWait(d, 10).until(EC.text_to_be_present_in_element((By.ID, "draw-seed"), str(seed)))
+    return [tr.get_attribute("data-key") for tr in d.find_elements(By.CSS_SELECTOR, "#sample tr[data-key]")]
+
+
+def reviewer_draws_a_sample_of_two(s: Season) -> None:
+    d = s.d
+    open_sampling(s)
+    assert d.find_element(By.ID, "population").text == "3"  # three units' forms are checked; 民政局 sent none
+    first = draw_sample(s, 2, 20240331)
+    assert len(first) == 2
+    again = draw_sample(s, 2, 20240331)  # the same seed over the same forms: the same sample
+    assert again == first
+    s.learned["sample"] = first
+    s.learned["sampled_units"] = [tr.find_elements(By.TAG_NAME, "td")[1].text
+                                  for tr in d.find_elements(By.CSS_SELECTOR, "#sample tr[data-key]")]
+    d.find_element(By.ID, "confirm").click()
+    WebDriverWait(d, 10).until(EC.presence_of_element_located((By.ID, "confirmed")))
+    assert not d.find_elements(By.ID, "draw")  # a confirmed sample is not drawn again
+    shot(d, "season-sampling")
+
+
+def reviewer_enters_recheck_scores(s: Season) -> None:
+    d = s.d
+    d.find_elements(By.CLASS_NAME, "recheck-link")[0].click()
+    box = WebDriverWait(d, 10).until(EC.presence_of_element_located((By.ID, "score-0")))  # the 执行率 row
+    rule = float(box.get_attribute("placeholder"))
+    s.learned["recheck"] = max(0.0, rule - 1)
+    box.send_keys(f"{s.learned['recheck']:g}")
+    d.find_element(By.ID, "reason-0").send_keys("结转资金未计入全年执行数")
+    d.find_element(By.ID, "save-recheck").click()
+    WebDriverWait(d, 10).until(EC.presence_of_element_located((By.ID, "saved")))
+    assert d.find_element(By.ID, "score-0").get_attribute("value") == f"{s.learned['recheck']:g}"
+    shot(d, "season-recheck")
+
+
+def reviewer_downloads_the_recheck_report(s: Season) -> None:
+    d = s.d
+    open_sampling(s)
+    assert d.find_elements(By.CLASS_NAME, "recheck-link")[0].text == "复核打分"  # one row entered, the rest by rule
+    d.find_element(By.ID, "download-recheck").click()
+    wb = load_workbook(wait_download(d.downloads, "抽查复核结果.xlsx"))
+    units = [list(r) for r in wb["按单位"].iter_rows(min_row=2, values_only=True)]
+    assert [r[0] for r in units] == s.learned["sampled_units"]
+    rows = [list(r) for r in wb["按指标"].iter_rows(min_row=2, values_only=True)]
+    [mine] = [r for r in rows if r[9] == "结转资金未计入全年执行数"]
+    assert mine[0] == s.learned["sampled_units"][0] and mine[3] == "预算执行率" and mine[7] == s.learned["recheck"]
+    assert mine[8] == round(mine[7] - mine[5], 2)  # 复核 − 自评
+    assert all(r[7] == r[6] for r in rows if r[9] != "结转资金未计入全年执行数")  # the rest: the rules' scores
+
+
+def reviewer_scores_the_work(s: Season) -> None:
+    d = s.d
+    open_board(s)
+    d.find_element(By.ID, "open-assessment").click()
+    row = WebDriverWait(d, 10).until(EC.presence_of_element_located(
+        (By.XPATH, f"//table[@id='assessment']//tr[td[text()='{LATE}']]")))
+    row.find_element(By.LINK_TEXT, "评分").click()
+    for key, value in (("notice", "8"), ("team", "2"), ("meaning", "9"), ("lessons", "12"), ("proposals", "12")):
+        WebDriverWait(d, 10).until(EC.presence_of_element_located((By.ID, f"score-{key}"))).send_keys(value)
+    d.find_element(By.ID, "reason-meaning").send_keys("个别指标未量化")
+    d.find_element(By.ID, "save-assessment").click()
+    WebDriverWait(d, 10).until(EC.presence_of_element_located((By.ID, "saved")))
+    shot(d, "season-assessment")
+    d.find_element(By.ID, "download-unit").click()
+    ws = load_workbook(wait_download(d.downloads, f"{LATE}-工作考核评分表.xlsx")).active
+    rows = {r[2]: r for r in ws.iter_rows(min_row=4, values_only=True) if r[2]}
+    assert rows["提交报告"][5] == 9 and "迟报天数 1" in rows["提交报告"][6]  # one day late: −1
+    assert rows["单位自查"][5] == 20 and rows["自评通知"][5] == 8 and "个别指标未量化" in rows["指标内涵明确"][6]
+    assert isinstance(rows["正文"][5], (int, float))  # its report was read
+    s.learned["late_total"] = next(r for r in ws.iter_rows(values_only=True) if r[0] == "合计")[5]
+    assert isinstance(s.learned["late_total"], (int, float))
+
+
+def reviewer_downloads_every_assessment(s: Season) -> None:
+    import io
+    import zipfile
+
+    d = s.d
+    d.get(f"{s.base}/rounds/{s.rid}/assessment")
+    d.find_element(By.ID, "download-assessment").click()
+    z = zipfile.ZipFile(wait_download(d.downloads, "工作考核评分表.zip"))
+    names = z.namelist()
+    assert {u for u in ACCOUNTS if any(n.endswith(f"{u}-工作考核评分表.xlsx") for n in names)} == set(ACCOUNTS)
+    summary = load_workbook(io.BytesIO(z.read(next(n for n in names if n.endswith("工作考核汇总.xlsx"))))).active
+    rows = [list(r) for r in summary.iter_rows(values_only=True)]
+    by_unit = {r[0]: dict(zip(rows[0], r)) for r in rows[1:]}
+    assert by_unit[LATE]["合计"] == s.learned["late_total"] and by_unit[LATE]["提交报告（10）"] == 9
+    assert by_unit[SILENT]["合计"] == "待评"  # nothing submitted, nothing scored for it by the reviewer
+
+
 STEPS = [reviewer_opens_the_round, three_units_upload, reviewer_reads_the_board, reviewer_reads_a_report_with_its_form,
          reviewer_returns_the_erroneous_form, unit_resubmits, reviewer_approves, reviewer_downloads_the_board,
-         reviewer_downloads_the_reminders]
+         reviewer_downloads_the_reminders, reviewer_draws_a_sample_of_two, reviewer_enters_recheck_scores,
+         reviewer_downloads_the_recheck_report, reviewer_scores_the_work, reviewer_downloads_every_assessment]
 
 
 def test_a_season(served, chromium, tmp_path):
