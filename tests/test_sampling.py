@@ -107,7 +107,7 @@ def test_assessment_fills_what_the_round_knows_and_leaves_judgement_to_the_revie
     ws = load_workbook(io.BytesIO(data)).active
     rows = [list(r) for r in ws.iter_rows(values_only=True)]
     assert rows[0][0] == "部门整体支出绩效自评工作考核评分表" and "甲单位" in rows[1][0]
-    assert rows[6][2] == "提交报告" and rows[6][5] == 7 and "迟报天数 3 项" in rows[6][6]
+    assert rows[6][2] == "提交报告" and rows[6][5] == 7 and "迟报 3 天，每天扣 1 分" in rows[6][6]
     assert rows[-1][0] == "合计" and rows[-1][3] == 100 and rows[-1][5] == "待评（已得 47）"
     assert int(ws.page_setup.paperSize) == 9 and ws.sheet_properties.pageSetUpPr.fitToPage  # A4
 

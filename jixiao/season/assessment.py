@@ -117,22 +117,23 @@ def parse_points(text: str, item: Item) -> float:
     return round(x, 2)
 
 
-def _deducted(item: Item, count: int, what: str) -> tuple[float, str]:
+def _deducted(item: Item, count: int, what: str, unit: str) -> tuple[float, str]:
+    """The row's points less ``per`` for each of ``count`` (``what`` counted in ``unit``: 迟报 3 天)."""
     score = max(0.0, item.points - item.per * count)
-    return score, (f"{what} {count} 项，每项扣 {item.per:g} 分" if count else f"无{what}")
+    return score, (f"{what} {count} {unit}，每{unit}扣 {item.per:g} 分" if count else f"无{what}")
 
 
 def _auto(item: Item, f: Facts) -> tuple[float, str] | None:
     """The row's score from the facts, or None when they do not tell it."""
     b = item.basis
     if b == "days_late" and f.days_late is not None:
-        return _deducted(item, f.days_late, "迟报天数") if f.days_late else (item.points, "按时提交")
+        return _deducted(item, f.days_late, "迟报", "天") if f.days_late else (item.points, "按时提交")
     if b == "missing_tables" and f.missing_tables is not None:
-        return _deducted(item, f.missing_tables, "未提交的表")
+        return _deducted(item, f.missing_tables, "未提交的表", "张")
     if b == "report_missing_body" and f.report_missing_body is not None:
-        return _deducted(item, f.report_missing_body, "缺少或为空的正文部分")
+        return _deducted(item, f.report_missing_body, "缺少或为空的正文部分", "处")
     if b == "report_missing_annex" and f.report_missing_annex is not None:
-        return _deducted(item, f.report_missing_annex, "缺少的附件")
+        return _deducted(item, f.report_missing_annex, "缺少的附件", "项")
     if b == "weights_ok" and f.weights_ok is not None:
         return (item.points, "各级指标分值与规则相符") if f.weights_ok else (0.0, "指标分值与规则不符（见检查结果 weights.*）")
     if b == "broken_down" and f.broken_down is not None:
@@ -246,19 +247,30 @@ def _table(ws: Worksheet, unit: str, round_name: str, sheet: Sheet) -> None:
                    ln.score if ln.score is not None else "待评", f"{ln.source}：{ln.basis}" if ln.basis else ln.source])
     ws.append(["合计", "", "", sum(x.item.points for x in sheet.lines), "",
                sheet.total if sheet.total is not None else f"待评（已得 {sheet.known:g}）", ""])
+    widths = dict(zip("ABCDEFG", (9, 9, 12, 5, 34, 7, 20)))
     for row in ws.iter_rows(min_row=3, max_row=ws.max_row):
         for c in row:
             c.border = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
             c.alignment = Alignment(vertical="center", wrap_text=True)
-    for c in ws[3]:
-        c.font = Font(bold=True)
-    for col, w in zip("ABCDEFG", (10, 10, 14, 6, 44, 8, 30)):
+            c.font = Font(size=10, bold=c.row == 3)
+        ws.row_dimensions[row[0].row].height = 14 * max(_lines(c.value, widths[c.column_letter]) for c in row) + 4
+    for col, w in widths.items():
         ws.column_dimensions[col].width = w
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "portrait"
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.print_options.horizontalCentered = True
     ws.print_title_rows = "3:3"
+
+
+def _lines(value: object, width: float) -> int:
+    """How many lines a wrapped cell takes in a column ``width`` characters wide (a Chinese character is two):
+    spreadsheets do not grow a row for wrapped text they did not lay out themselves."""
+    text = "" if value is None else str(value)
+    units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    return max(1, -(-units // max(1, int(width * 1.15) - 1)))
 
 
 def summary_xlsx(round_name: str, sheets: Sequence[tuple[str, Sheet]]) -> bytes:

@@ -352,7 +352,7 @@ def reviewer_scores_the_work(s: Season) -> None:
     d.find_element(By.ID, "download-unit").click()
     ws = load_workbook(wait_download(d.downloads, f"{LATE}-工作考核评分表.xlsx")).active
     rows = {r[2]: r for r in ws.iter_rows(min_row=4, values_only=True) if r[2]}
-    assert rows["提交报告"][5] == 9 and "迟报天数 1" in rows["提交报告"][6]  # one day late: −1
+    assert rows["提交报告"][5] == 9 and "迟报 1 天" in rows["提交报告"][6]  # one day late: −1
     assert rows["单位自查"][5] == 20 and rows["自评通知"][5] == 8 and "个别指标未量化" in rows["指标内涵明确"][6]
     assert isinstance(rows["正文"][5], (int, float))  # its report was read
     s.learned["late_total"] = next(r for r in ws.iter_rows(values_only=True) if r[0] == "合计")[5]
