@@ -207,3 +207,23 @@ def rows(sample: Sample, population: Sequence[Candidate], weights: dict[str, Any
         how = "人工增加" if k in sample.added else ("按风险加权随机抽取" if sample.weighted else "随机抽取")
         out.append(SampleRow(i, c, how, round(risk(c, weights), 2), why(c, weights)))
     return out
+
+
+def sample_xlsx(round_name: str, sample: Sample, lines: Sequence[SampleRow], confirmed: str | None) -> bytes:
+    """The sample as .xlsx: each form with how it was drawn and its risk, and how the draw was made (seed,
+    size, weighting, changes by hand, who confirmed it and when) so it can be reproduced."""
+    from openpyxl import Workbook
+
+    from .exports import _bytes, _sheet
+
+    wb = Workbook()
+    _sheet(wb, "抽查样本", ["序号", "单位", "自评表", "类别", "抽取方式", "风险权重", "风险说明"],
+           [[r.no, r.candidate.unit, r.candidate.label, KIND_LABELS.get(r.candidate.kind, ""), r.how, r.risk, r.why]
+            for r in lines], [6, 28, 36, 12, 16, 10, 40])
+    about: list[list[Any]] = [["批次", round_name], ["随机种子", sample.seed],
+                              ["抽取方式", "按风险加权" if sample.weighted else "简单随机"], ["抽取份数", sample.size],
+                              ["可抽范围（份）", sample.population], ["人工增加", len(sample.added)],
+                              ["人工移除", len(sample.removed)], ["确认", confirmed or "未确认"]]
+    _sheet(wb, "抽取说明", ["项目", "内容"], about, [16, 40])
+    wb.properties.title = f"{round_name} 抽查样本"
+    return _bytes(wb)

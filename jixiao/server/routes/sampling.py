@@ -10,7 +10,6 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from ...season import recheck, sampling
-from ...season.exports import _bytes, _sheet
 from .. import spotcheck
 from ..db import User
 from ..deps import BUREAU, READER, WRITER, Ctx, context, page_form
@@ -147,18 +146,10 @@ def sample_xlsx(request: Request, rid: int, user: User = Depends(BUREAU), ctx: C
             raise spotcheck.refuse(409, "尚未抽取样本", "sampling.none")
         d = sampling.Sample.from_dict(row.draw)
         audit(db, user, "download.sample_xlsx", f"round {rid}", f"seed={d.seed}", request)
-        wb_rows = [[r.no, r.candidate.unit, r.candidate.label, sampling.KIND_LABELS.get(r.candidate.kind, ""), r.how,
-                    r.risk, r.why] for r in rows]
-        about = [["批次", rnd.name], ["随机种子", d.seed], ["抽取方式", "按风险加权" if d.weighted else "简单随机"],
-                 ["抽取份数", d.size], ["可抽范围（份）", d.population], ["人工增加", len(d.added)],
-                 ["人工移除", len(d.removed)], ["确认", f"{row.confirmed_by}，{local(row.confirmed_at)}" if row.confirmed_at else "未确认"]]
+        confirmed = f"{row.confirmed_by}，{local(row.confirmed_at)}" if row.confirmed_at else None
+        data = sampling.sample_xlsx(rnd.name, d, rows, confirmed)
         name = f"{rnd.year}-{rnd.name}-抽查样本.xlsx"
-    from openpyxl import Workbook
-    wb = Workbook()
-    _sheet(wb, "抽查样本", ["序号", "单位", "自评表", "类别", "抽取方式", "风险权重", "风险说明"], wb_rows,
-           [6, 28, 36, 12, 16, 10, 40])
-    _sheet(wb, "抽取说明", ["项目", "内容"], about, [16, 40])
-    return Response(_bytes(wb), media_type=XLSX, headers={"Content-Disposition": attachment(name)})
+    return Response(data, media_type=XLSX, headers={"Content-Disposition": attachment(name)})
 
 
 @router.get("/rounds/{rid}/recheck/{key}", include_in_schema=False)
