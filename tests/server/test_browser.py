@@ -278,3 +278,42 @@ def test_reviewer_returns_a_file_with_a_comment_and_the_unit_sees_it(site, brows
     findings = d.find_element(By.ID, "findings")
     assert "不采纳：年中追加了预算，以调整后为准" in findings.text and not findings.find_elements(By.TAG_NAME, "form")
     shot(d, "review-unit")
+
+
+def _fits(d, width: int) -> None:
+    """The page is no wider than the screen; the top bar's parts do not overlap; every table fits or scrolls
+    inside itself."""
+    assert d.execute_script("return document.documentElement.scrollWidth") <= width
+    boxes = d.execute_script("""return [...document.querySelectorAll('header .brand, header nav a, .who > *')]
+        .map(e => e.getBoundingClientRect()).map(r => [r.left, r.top, r.right, r.bottom]);""")
+    for i, a in enumerate(boxes):
+        assert a[2] <= width + 1, a  # nothing of the top bar is off the screen
+        for b in boxes[i + 1:]:
+            assert a[2] <= b[0] + 1 or b[2] <= a[0] + 1 or a[3] <= b[1] + 1 or b[3] <= a[1] + 1, (a, b)  # no overlap
+    for t in d.find_elements(By.CSS_SELECTOR, "table"):
+        assert t.rect["x"] + t.rect["width"] <= width + 1
+
+
+def test_pages_fit_a_phone_390_px_wide(site, browser):
+    base, _, _ = site
+    d = browser
+    d.set_window_size(390, 844)
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    try:
+        log_in(d, base, "reviewer")
+        d.find_element(By.LINK_TEXT, "2024年度部门整体支出绩效自评").click()
+        WebDriverWait(d, 10).until(EC.presence_of_element_located((By.ID, "board")))
+        _fits(d, 390)
+        board = d.find_element(By.ID, "board")
+        assert board.rect["width"] <= 390 and d.execute_script("return arguments[0].scrollWidth", board) > 390
+        d.save_screenshot(str(IMAGES / "server-board-390.png"))
+        for path in ("/rounds", "/accounts", "/audit"):
+            d.get(base + path)
+            _fits(d, 390)
+        log_in(d, base, "unit-a")
+        d.find_element(By.LINK_TEXT, "提交与结果").click()
+        WebDriverWait(d, 10).until(EC.presence_of_element_located((By.ID, "drop")))
+        _fits(d, 390)
+        d.save_screenshot(str(IMAGES / "server-unit-390.png"))
+    finally:
+        d.set_window_size(1366, 900)
