@@ -680,10 +680,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", required=True, title="命令", metavar="命令")
 
     def add(name: str, fn, help_: str, profile: bool = True,
-            default: str = f"默认 {DEFAULT_PROFILE}") -> argparse.ArgumentParser:
+            default: str = f"默认 {DEFAULT_PROFILE}", json: bool = True) -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help_, description=help_)
         sp.set_defaults(func=fn)
-        sp.add_argument("--json", action="store_true", help="以 JSON 输出")
+        if json:
+            sp.add_argument("--json", action="store_true", help="以 JSON 输出")
         if profile:
             sp.add_argument("--profile", "-p", default=None, help=f"规则配置名称或 TOML 文件（{default}）")
         return sp
@@ -745,14 +746,12 @@ def build_parser() -> argparse.ArgumentParser:
                     help="基础数据表工作簿：第二部分按其写出“三公经费”各项的预算数、决算数与比例（默认取自评表工作簿中的基础数据表）")
     sp = add("profiles", cmd_profiles, "列出内置规则配置，或显示一个配置", profile=False)
     sp.add_argument("name", nargs="?", default=None, help="配置名称或 TOML 文件")
-    try:  # the submission server (optional extra "server"): serve, users, check --dask
-        from .server.cli import register as register_server
-    except ImportError:
-        pass
-    else:
-        register_server(sub, sub.choices.get("check"))
-    for ep in entry_points(group="jixiao.commands"):  # adapters add their commands (the add-in: jixiao addin)
-        ep.load()(add)
+    add.parsers = sub.choices  # type: ignore[attr-defined]  # a command's hook may extend another (check --dask)
+    for ep in sorted(entry_points(group="jixiao.commands"), key=lambda e: e.name):
+        try:  # adapters add their commands: the add-in (jixiao addin), the server (serve, users, check --dask)
+            ep.load()(add)
+        except ImportError:  # its optional extra is not installed: the command is not offered
+            continue
     return ap
 
 

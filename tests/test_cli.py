@@ -60,3 +60,24 @@ def test_score_command_reports_form_errors(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     rules = {x["rule"] for x in out["forms"][0]["findings"]}
     assert {"indicator.score_mismatch", "indicator.reason_missing", "total.sum_row_mismatch"} <= rules
+
+
+def test_the_servers_commands_come_through_the_commands_entry_point_like_the_addins():
+    """serve, users and check --dask are registered by the server's ``jixiao.commands`` hook, and left out, with
+    the rest of the CLI intact, when the server's extra is not installed."""
+    from importlib.metadata import entry_points
+
+    hooks = {e.name: e.value for e in entry_points(group="jixiao.commands")}
+    assert hooks["server"] == "jixiao.server.cli:register_command" and "addin" in hooks
+    code = ("import sys\n"
+            "{block}"
+            "from jixiao.cli import build_parser\n"
+            "p = build_parser()\n"
+            "cmds = p._subparsers._group_actions[0].choices\n"
+            "print(sorted(cmds), '--dask' in cmds['check'].format_help())\n")
+    with_server = subprocess.run([sys.executable, "-c", code.format(block="")], capture_output=True, text=True)
+    assert "'serve'" in with_server.stdout and "'users'" in with_server.stdout and with_server.stdout.rstrip().endswith("True")
+    without = subprocess.run([sys.executable, "-c", code.format(block="sys.modules['fastapi'] = None\n")],
+                             capture_output=True, text=True)
+    assert without.returncode == 0, without.stderr
+    assert "'serve'" not in without.stdout and "'check'" in without.stdout and without.stdout.rstrip().endswith("False")

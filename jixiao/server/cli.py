@@ -14,9 +14,10 @@ def _settings(a: argparse.Namespace, **kw):
     return Settings(data=Path(a.data), db_url=getattr(a, "db", None), **kw)
 
 
-def register(sub, check_parser: argparse.ArgumentParser | None) -> None:
-    """Add ``serve`` and ``users`` to the jixiao CLI, and ``--dask`` to ``check``."""
-    sp = sub.add_parser("serve", help="启动提交服务（网页与接口）", description="启动提交服务（网页与接口）")
+def register_command(add: Any) -> None:
+    """``serve`` and ``users``, and ``--dask`` on ``check`` (entry point ``jixiao.commands``, as the add-in's)."""
+    _fastapi_installed()
+    sp = add("serve", cmd_serve, "启动提交服务（网页与接口）", profile=False, json=False)
     sp.add_argument("--data", required=True, help="数据目录：上传的文件、SQLite 数据库、签名密钥")
     sp.add_argument("--port", type=int, default=8000, help="端口（默认 8000）")
     sp.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1；放在反向代理之后）")
@@ -28,9 +29,8 @@ def register(sub, check_parser: argparse.ArgumentParser | None) -> None:
     sp.add_argument("--secure-cookies", action="store_true", help="只经 HTTPS 发送登录 Cookie（在 HTTPS 反向代理之后使用）")
     sp.add_argument("--forwarded-allow-ips", default="127.0.0.1",
                     help="信任这些反向代理发来的 X-Forwarded-For/-Proto（默认 127.0.0.1）")
-    sp.set_defaults(func=cmd_serve)
 
-    up = sub.add_parser("users", help="管理账号：添加用户、生成接口令牌、导入单位", description="管理提交服务的账号")
+    up = add("users", cmd_users, "管理账号：添加用户、生成接口令牌、导入单位", profile=False, json=False)
     usub = up.add_subparsers(dest="users_command", required=True)
     a = usub.add_parser("add", help="添加用户")
     a.add_argument("name")
@@ -54,10 +54,16 @@ def register(sub, check_parser: argparse.ArgumentParser | None) -> None:
     for p in (a, pw, t, rv, de, ac, i, ls):
         p.add_argument("--data", required=True, help="数据目录（与 jixiao serve 相同）")
         p.add_argument("--db", default=None, help="数据库 URL（与 jixiao serve 相同）")
-    up.set_defaults(func=cmd_users)
 
-    if check_parser is not None:  # jixiao check runs its one body with the runner --dask names (dask_runner)
-        check_parser.add_argument("--dask", default=None, metavar="tcp://HOST:8786", help="把检查交给 Dask 集群")
+    check = add.parsers.get("check")
+    if check is not None:  # jixiao check runs its one body with the runner --dask names (dask_runner)
+        check.add_argument("--dask", default=None, metavar="tcp://HOST:8786", help="把检查交给 Dask 集群")
+
+
+def _fastapi_installed() -> None:
+    """The server's commands exist only with the ``server`` extra (ImportError: the CLI leaves them out)."""
+    import fastapi  # noqa: F401
+    import sqlalchemy  # noqa: F401
 
 
 def cmd_serve(a: argparse.Namespace) -> int:
