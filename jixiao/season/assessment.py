@@ -13,11 +13,8 @@ Example:
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
@@ -25,18 +22,17 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..rules import error_codes
+from . import data_file
 from .exports import _bytes, _sheet
 
 error_codes({"assessment.invalid": "考核评分有误"})
 
-DATA = Path(__file__).parent / "data" / "assessment.toml"
 JUDGED, AUTO = "judged", "auto"
 
 
-@lru_cache(maxsize=1)
 def settings() -> dict[str, Any]:
-    with DATA.open("rb") as fh:
-        return tomllib.load(fh)
+    """``data/assessment.toml``, read once."""
+    return data_file("assessment")
 
 
 @dataclass(frozen=True)

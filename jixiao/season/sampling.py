@@ -15,26 +15,22 @@ from __future__ import annotations
 import math
 import random
 import secrets
-import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from ..rules import error_codes
+from . import data_file
 
 error_codes({"sampling.invalid": "抽查设置有误"})
 
-DATA = Path(__file__).parent / "data" / "sampling.toml"
 FORM_KINDS = ("dept", "project")
 KIND_LABELS = {"dept": "部门整体支出", "project": "项目支出"}
 
 
-@lru_cache(maxsize=1)
 def settings() -> dict[str, Any]:
-    with DATA.open("rb") as fh:
-        return tomllib.load(fh)
+    """``data/sampling.toml``, read once."""
+    return data_file("sampling")
 
 
 @dataclass(frozen=True)

@@ -156,3 +156,13 @@ def server(db_url, tmp_path_factory):
     srv = make_server(tmp_path_factory.mktemp("srv"), db_url)
     with srv.client:
         yield srv
+
+
+@pytest.fixture
+def many_logins(request):
+    """Tests that sign in and out often from one address: the login rate limit is not what they test
+    (modules use it with ``pytestmark = pytest.mark.usefixtures("many_logins")``)."""
+    if "server" in request.fixturenames:
+        server = request.getfixturevalue("server")
+        server.ctx.limiter.hits.clear()
+        server.ctx.settings.login_address_attempts = 10000

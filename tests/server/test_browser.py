@@ -72,12 +72,11 @@ def site(tmp_path_factory):
     kill_group(proc, 15)
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
+def chromium_driver(downloads: Path):
+    """A headless Chromium at 1366×900 in Chinese that saves downloads into ``downloads`` without asking."""
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
 
-    downloads = tmp_path_factory.mktemp("downloads")
     opts = Options()
     opts.binary_location = CHROMIUM
     for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1366,900",
@@ -88,6 +87,12 @@ def browser(tmp_path_factory):
     driver = webdriver.Chrome(service=Service(DRIVER), options=opts)
     driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
     driver.downloads = downloads
+    return driver
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    driver = chromium_driver(tmp_path_factory.mktemp("downloads"))
     yield driver
     driver.quit()
 

@@ -20,7 +20,7 @@ from openpyxl import load_workbook
 from tests.season_forms import unit_form, unit_report
 
 from .conftest import PASSWORD
-from .test_browser import CHROMIUM, DRIVER, IMAGES, REFRESHED, log_in, shot, wait_download  # noqa: F401
+from .test_browser import CHROMIUM, DRIVER, IMAGES, REFRESHED, chromium_driver, log_in, shot, wait_download  # noqa: F401
 from .test_restart import free_port, jixiao, kill_group, start
 
 webdriver = pytest.importorskip("selenium.webdriver")
@@ -59,20 +59,7 @@ def served(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def chromium(tmp_path_factory):
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    downloads = tmp_path_factory.mktemp("season-downloads")
-    opts = Options()
-    opts.binary_location = CHROMIUM
-    for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1366,900",
-              "--lang=zh-CN", "--force-device-scale-factor=1"):
-        opts.add_argument(a)
-    opts.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                           "download.prompt_for_download": False, "intl.accept_languages": "zh-CN"})
-    driver = webdriver.Chrome(service=Service(DRIVER), options=opts)
-    driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
-    driver.downloads = downloads
+    driver = chromium_driver(tmp_path_factory.mktemp("season-downloads"))
     yield driver
     driver.quit()
 

@@ -10,13 +10,7 @@ from sqlalchemy import select
 from .conftest import PASSWORD, csrf_of, login, workbook
 
 
-@pytest.fixture(autouse=True)
-def many_logins(request):
-    """These tests sign in and out often from one address: the login rate limit is not what they test."""
-    if "server" in request.fixturenames:
-        server = request.getfixturevalue("server")
-        server.ctx.limiter.hits.clear()
-        server.ctx.settings.login_address_attempts = 10000
+pytestmark = pytest.mark.usefixtures("many_logins")
 
 
 def new_round(server, **kw) -> dict:

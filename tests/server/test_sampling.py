@@ -16,12 +16,7 @@ from .conftest import csrf_of, login
 from .test_season import new_round, upload, xlsx_rows
 
 
-@pytest.fixture(autouse=True)
-def many_logins(request):
-    if "server" in request.fixturenames:
-        server = request.getfixturevalue("server")
-        server.ctx.limiter.hits.clear()
-        server.ctx.settings.login_address_attempts = 10000
+pytestmark = pytest.mark.usefixtures("many_logins")
 
 
 @pytest.fixture(scope="module")

@@ -17,12 +17,7 @@ from .conftest import csrf_of, login
 ALL = ["dept", "basic", "project", "report"]
 
 
-@pytest.fixture(autouse=True)
-def many_logins(request):
-    if "server" in request.fixturenames:
-        server = request.getfixturevalue("server")
-        server.ctx.limiter.hits.clear()
-        server.ctx.settings.login_address_attempts = 10000
+pytestmark = pytest.mark.usefixtures("many_logins")
 
 
 def new_round(server, **kw) -> dict:

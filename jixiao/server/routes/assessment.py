@@ -72,29 +72,31 @@ def unit_xlsx(request: Request, rid: int, uid: int, user: User = Depends(BUREAU)
     return Response(data, media_type=XLSX, headers={"Content-Disposition": attachment(name)})
 
 
-@router.get("/rounds/{rid}/assessment.zip")
-def all_xlsx(request: Request, rid: int, user: User = Depends(BUREAU), ctx: Ctx = Depends(context)):
-    """Every unit's filled 工作考核评分表 and the summary, in one .zip."""
+def _round_sheets(request: Request, rid: int, user: User, ctx: Ctx, what: str) -> tuple[Round, list]:
+    """The round and every unit's 工作考核评分表, the download audited as ``what``."""
     with ctx.Session.begin() as db:
         rnd = round_or_404(db, rid)
         sheets = spotcheck.round_sheets(db, rnd)
-        audit(db, user, "download.assessment_zip", f"round {rid}", f"{len(sheets)} units", request)
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-            for unit, s in sheets:
-                z.writestr(_file_name(rnd, unit), assessment.sheet_xlsx(unit.name, rnd.name, s))
-            z.writestr(f"{rnd.year}-{rnd.name}-工作考核汇总.xlsx",
-                       assessment.summary_xlsx(rnd.name, [(u.name, s) for u, s in sheets]))
-        name = f"{rnd.year}-{rnd.name}-工作考核评分表.zip"
+        audit(db, user, what, f"round {rid}", f"{len(sheets)} units", request)
+        return rnd, sheets
+
+
+@router.get("/rounds/{rid}/assessment.zip")
+def all_xlsx(request: Request, rid: int, user: User = Depends(BUREAU), ctx: Ctx = Depends(context)):
+    """Every unit's filled 工作考核评分表 and the summary, in one .zip."""
+    rnd, sheets = _round_sheets(request, rid, user, ctx, "download.assessment_zip")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for unit, s in sheets:
+            z.writestr(_file_name(rnd, unit), assessment.sheet_xlsx(unit.name, rnd.name, s))
+        z.writestr(f"{rnd.year}-{rnd.name}-工作考核汇总.xlsx",
+                   assessment.summary_xlsx(rnd.name, [(u.name, s) for u, s in sheets]))
+    name = f"{rnd.year}-{rnd.name}-工作考核评分表.zip"
     return Response(buf.getvalue(), media_type="application/zip", headers={"Content-Disposition": attachment(name)})
 
 
 @router.get("/rounds/{rid}/assessment.xlsx")
 def summary_xlsx(request: Request, rid: int, user: User = Depends(BUREAU), ctx: Ctx = Depends(context)):
-    with ctx.Session.begin() as db:
-        rnd = round_or_404(db, rid)
-        sheets = spotcheck.round_sheets(db, rnd)
-        audit(db, user, "download.assessment_summary", f"round {rid}", f"{len(sheets)} units", request)
-        data = assessment.summary_xlsx(rnd.name, [(u.name, s) for u, s in sheets])
-        name = f"{rnd.year}-{rnd.name}-工作考核汇总.xlsx"
-    return Response(data, media_type=XLSX, headers={"Content-Disposition": attachment(name)})
+    rnd, sheets = _round_sheets(request, rid, user, ctx, "download.assessment_summary")
+    data = assessment.summary_xlsx(rnd.name, [(u.name, s) for u, s in sheets])
+    return Response(data, media_type=XLSX, headers={"Content-Disposition": attachment(f"{rnd.year}-{rnd.name}-工作考核汇总.xlsx")})
