@@ -504,7 +504,7 @@ def cmd_recalc(a: argparse.Namespace) -> int:
 
 
 def cmd_check(a: argparse.Namespace) -> int:
-    from .checking import batch, report
+    from .checking import batch, report, runner
     from .checking.result import CheckResult
 
     pairs = {}
@@ -550,14 +550,12 @@ def cmd_check(a: argparse.Namespace) -> int:
             bar.advance(task)
 
     try:
-        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        jobs = max(1, min(a.jobs, len(sources), cpus))  # never more workers than files or CPUs
-        run = batch.run
+        chosen: runner.Runner = runner.Pool(a.jobs)
         if getattr(a, "dask", None):  # --dask, added by the submission server's commands
             from .server.cli import dask_runner
 
-            run = dask_runner(a.dask)
-        result = CheckResult(run(sources, a.profile, jobs=jobs, progress=on_result))
+            chosen = dask_runner(a.dask)
+        result = CheckResult(chosen.run(sources, a.profile, on_result))
     finally:
         if bar is not None:
             bar.stop()

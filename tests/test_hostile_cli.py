@@ -261,14 +261,16 @@ def test_no_internal_words_or_python_lists_in_user_text(capsys, tmp_path):
 
 
 def test_jobs_are_capped_by_files_and_cpus(submitted, monkeypatch, capsys):
+    from jixiao.checking import workers
+
     seen = {}
-    real = batch.run
+    real = workers.WorkerPool.__init__
 
-    def spy(sources, profile=None, jobs=1, progress=None):
+    def spy(self, jobs, *args):
         seen["jobs"] = jobs
-        return real(sources, profile, jobs=1, progress=progress)
+        real(self, jobs, *args)
 
-    monkeypatch.setattr(batch, "run", spy)
+    monkeypatch.setattr(workers.WorkerPool, "__init__", spy)
     assert main(["check", str(submitted), "--profile", P, "--jobs", "1000", "--quiet"]) == 0
     capsys.readouterr()
     assert seen["jobs"] <= min(2, os.cpu_count() or 1)

@@ -36,8 +36,9 @@ from . import archive
 from .archive import MAX_ARCHIVE_BYTES, MAX_DIRECTORY_BYTES, MAX_MEMBER_BYTES, MAX_MEMBER_RATIO, MAX_MEMBERS
 from .archive import ArchiveError, member_name
 from .checker import check_file
-from . import failures
+from . import runner
 from .deadline import Deadline
+from .runner import FILE_SECONDS, WORKER_MEMORY
 from .result import FileResult
 from .xlsx import MAX_DIRECTORY_BYTES as XLSX_DIRECTORY_BYTES
 from .xlsx import MAX_PARTS, too_many_members, zip_directory
@@ -56,8 +57,6 @@ error_codes({
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".et"}
 REPORT_SUFFIXES = {".docx", ".pdf"}  # 自评报告, checked against the unit's form (jixiao.reports)
-FILE_SECONDS = 60  # one file's deadline
-WORKER_MEMORY = 2 * 1024 ** 3  # bytes of data a worker may allocate (RLIMIT_DATA where the OS has it)
 MAX_DEPTH = 64  # folder levels walked below an input folder (submissions sit a few levels deep)
 
 CONVERTED = rule("xls.converted", "已由 .xls 转换")
@@ -553,56 +552,12 @@ def _check_report(src: Source, profile: str | Profile | None) -> FileResult:
 def run(sources: list[Source], profile: str | Profile | None = None, jobs: int = 1,
         progress: Callable[[FileResult], None] | None = None, *, seconds: float = FILE_SECONDS,
         memory: int | None = WORKER_MEMORY, isolate: bool = True) -> list[FileResult]:
-    """Check every source and return the results in input order.
-
-    ``profile``: the bureau's profile (a name is loaded once, here), None to let each form say.
-    ``jobs`` worker processes check files in parallel, each file within ``seconds`` and each worker
-    within ``memory`` bytes; ``isolate=False`` checks in this process instead (no deadline can stop
-    a file there). ``progress`` is called with each result as it arrives. The workers keep their temporary
-    files in one folder for the batch, which is removed when the batch ends, however it ends (SIGTERM and
-    SIGHUP included; after SIGKILL, at the next batch's start).
+    """Check every source and return the results in input order: :class:`~.runner.Pool` of ``jobs`` workers
+    (each within ``memory`` bytes), or with ``isolate=False`` :class:`~.runner.InProcess` (no deadline can stop
+    a file there). ``profile``: the bureau's profile, None to let each form say; each file within ``seconds``.
     """
-    prof = load_profile(profile) if isinstance(profile, (str, Path)) else profile  # fails before any worker starts
-    if not isolate:
-        out = []
-        for src in sources:
-            r = _guarded(src, prof, Deadline(seconds))
-            out.append(r)
-            if progress:
-                progress(r)
-        return out
-    from . import scratch
-    from .workers import WorkerPool, stopped_by_signals
-
-    warm_up()
-    jobs = max(1, min(jobs, len(sources), os.cpu_count() or 1))
-    results: list[FileResult | None] = [None] * len(sources)
-    work = []
-    for i, src in enumerate(sources):
-        if src.problem is not None:  # known to be unreadable: no worker needed
-            results[i] = src.problem
-            if progress:
-                progress(src.problem)
-        else:
-            work.append((i, src))
-    if work:
-        with stopped_by_signals(), scratch.batch_folder() as folder, \
-                WorkerPool(jobs, prof, seconds, memory, folder) as pool:
-            for i, r in pool.map(work):
-                results[i] = r
-                if progress:
-                    progress(r)
-    return [r for r in results if r is not None]
-
-
-def _guarded(src: Source, profile: Profile | None, deadline: Deadline) -> FileResult:
-    """check_source that never raises: what escapes becomes the file's finding."""
-    try:
-        return check_source(src, profile, deadline)
-    except MemoryError:
-        return failures.out_of_memory(src.label)
-    except Exception as e:  # noqa: BLE001 - one workbook never stops a batch
-        return failures.crashed(src.label, failures.cause(e))
+    chosen: runner.Runner = runner.Pool(jobs, memory) if isolate else runner.InProcess()
+    return chosen.run(sources, profile, progress, seconds)
 
 
 def warm_up() -> None:
