@@ -295,7 +295,7 @@ def test_recalc_lists_cells_in_natural_order(tmp_path, capsys):
 def test_recalc_has_a_time_bound(monkeypatch, capsys):
     import time as _time
 
-    from jixiao import cli
+    from jixiao.checking import recalc
     from jixiao.excel import bridge
 
     def slow(path, **kw):
@@ -306,7 +306,7 @@ def test_recalc_has_a_time_bound(monkeypatch, capsys):
         _time.sleep(5)
 
     monkeypatch.setattr(bridge, "calculate", slow)
-    monkeypatch.setattr(cli, "RECALC_SECONDS", 0.3)
+    monkeypatch.setattr(recalc, "RECALC_SECONDS", 0.3)
     t0 = _time.monotonic()
     assert main(["recalc", str(HOSTILE / "whole-columns.xlsx")]) == 2
     assert _time.monotonic() - t0 < 3

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import Finding, Severity
+from ..errors import Finding, JixiaoError, Severity
 from ..profile import Profile, load_profile
 from ..reports import compare as _report_rules  # noqa: F401 - declares the report.* rules the batch's reports title
 from ..rules import error_codes, rule
@@ -47,10 +47,13 @@ error_codes({
     "archive.corrupt": "压缩包损坏",
     "archive.encrypted": "压缩包加密",
     "archive.too_large": "压缩包文件过大",
+    "cli.pair_invalid": "--pair 写法不对",
+    "input.empty": "没有找到工作簿",
     "input.not_found": "文件不存在",
     "input.unreadable": "文件无法读取",
     "output.is_input": "输出会覆盖提交的文件",
     "output.invalid": "输出路径无效",
+    "output.same_file": "两个输出指向同一文件",
     "output.special": "输出路径是设备、管道或套接字",
     "output.unwritable": "输出路径无法写入",
 })
@@ -435,6 +438,39 @@ def output_unwritable(output: str | Path) -> str | None:
     if os.path.exists(output) and not os.access(output, os.W_OK):
         return "输出文件是只读的"
     return None
+
+
+def parse_pairs(written: Iterable[str]) -> dict[str, str]:
+    """``--pair`` values (报告.docx=自评表.xlsx) as report path → form path; a malformed one is refused.
+
+    Example:
+        >>> parse_pairs(["甲/报告.docx=甲/自评表.xlsx"])
+        {'甲/报告.docx': '甲/自评表.xlsx'}
+    """
+    pairs = {}
+    for pair in written:
+        report_path, sep, form_path = pair.partition("=")
+        if not sep or not report_path or not form_path:
+            raise JixiaoError(f"--pair 应写成 报告.docx=自评表.xlsx，实际为 {pair}", code="cli.pair_invalid")
+        pairs[report_path] = form_path
+    return pairs
+
+
+def refuse_outputs(outputs: list[str], inputs: Iterable[str | Path], sources: list[Source]) -> None:
+    """Refuse, before any checking work, a batch with no file to check or outputs that cannot be written: two
+    outputs on one file, an output over an input (:func:`output_clash`), one that cannot be written."""
+    if not sources:
+        raise JixiaoError("没有找到工作簿（.xlsx/.xlsm/.xls/.ods/.et，或含有它们的文件夹、.zip）", code="input.empty")
+    if len({os.path.realpath(o) for o in outputs}) < len(outputs):
+        raise JixiaoError("--report、--html、--csv 中有两个指向同一个文件", code="output.same_file", file=outputs[0])
+    inputs = list(inputs)
+    for out in outputs:
+        clash = output_clash(out, inputs, sources)
+        if clash:
+            raise JixiaoError(clash[1] + "；请换一个输出路径", code=clash[0], file=out)
+        why = output_unwritable(out)
+        if why:
+            raise JixiaoError(why + "；请换一个输出路径", code="output.unwritable", file=out)
 
 
 # ---------------------------------------------------------------------------
