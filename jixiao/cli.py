@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from importlib import resources
@@ -24,21 +24,17 @@ from rich.markup import escape as _markup_escape
 from rich.table import Table
 
 from . import __version__
-from .control import RATE_FORMULAS, control_key, control_rate, control_score
+from .control import RATE_FORMULAS, control_key, control_rate, control_score, county_rates
 from .deviation import indicator_score
 from .errors import Finding, JixiaoError
 from .execution import exec_rate, exec_score
-from .form import DeptForm, FormScore, score_form
+from .form import DeptForm, FormScore, load_form, score_form
 from .profile import DEFAULT_PROFILE, load_profile, shipped_profiles
 from .rules import error_codes
 from .totals import grade
 
 error_codes({
     "form.invalid": "表单数据无效",
-    "input.empty": "没有找到工作簿",
-    "output.same_file": "两个输出指向同一文件",
-    "formula.too_deep": "公式嵌套过深",
-    "cli.pair_invalid": "--pair 写法不对",
 })
 
 _SEV_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
@@ -123,31 +119,6 @@ def _print_form(con: Console, path: str, form: DeptForm, s: FormScore, source: s
         con.print(_findings_table(s.findings))
 
 
-def _load_form(path: str) -> tuple[DeptForm, str | None]:
-    """A JSON form and the profile it names (``"profile"`` key), with Chinese messages for what is wrong."""
-    p = Path(path)
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise JixiaoError(f"无法读取表单数据：{_os_message(e)}", code="form.unreadable", file=path) from None
-    except UnicodeDecodeError:
-        raise JixiaoError("表单数据不是 UTF-8 文本", code="form.unreadable", file=path) from None
-    except ValueError as e:
-        raise JixiaoError(f"表单数据不是有效的 JSON（第 {getattr(e, 'lineno', '?')} 行）", code="form.unreadable",
-                          file=path) from None
-    if not isinstance(data, dict):
-        raise JixiaoError("表单数据应为 JSON 对象（{…}）", code="form.unreadable", file=path)
-    try:
-        form = DeptForm.from_dict(data)
-    except KeyError as e:
-        raise JixiaoError(f"表单数据缺少“{e.args[0]}”", code="form.unreadable", file=path) from None
-    except (TypeError, ValueError, AttributeError):
-        raise JixiaoError("表单数据的结构不对（见 jixiao/samples/hunan-2024-dept.json）", code="form.unreadable",
-                          file=path) from None
-    named = data.get("profile")
-    return form, str(named) if isinstance(named, str) and named.strip() else None
-
-
 def cmd_score(a: argparse.Namespace) -> int:
     """Score JSON forms; one bad file is reported (exit 2 if none could be scored), the others still scored.
 
@@ -162,7 +133,7 @@ def cmd_score(a: argparse.Namespace) -> int:
     err = Console(stderr=True, highlight=False)
     for path in a.forms:
         try:
-            form, named = _load_form(path)
+            form, named = load_form(path)
             profile = a.profile or named or DEFAULT_PROFILE
             source = "--profile" if a.profile else ("表单指定" if named else "默认")
             try:
@@ -199,7 +170,7 @@ def cmd_demo(a: argparse.Namespace) -> int:
     form = DeptForm.from_dict(data)
     s = score_form(form, "hunan-dept-2024")
     basic = json.loads((samples / "county-2022-basic.json").read_text(encoding="utf-8"))
-    rows = _county_rates(basic)
+    rows = county_rates(basic)
     if a.json:
         _emit_json({"dept_form": _form_json("hunan-2024-dept.json", s),
                     "county_rates": [dict(zip(("key", "name", "rate", "score", "weight"), r)) for r in rows]})
@@ -250,25 +221,6 @@ def _demo_check(con: Console, folder: Path, seed: dict[str, Any]) -> int:
     con.rule(f"[bold]自评报告示例[/]  jixiao report {_t(form)} --out {_t(drafted)}")
     con.print(f"[green]✓[/] 自评报告草稿：{_t(drafted)}（数字取自自评表：自评得分 99 分，等级 优；黄色底纹处待补写）")
     return 0
-
-
-def _county_rates(b: dict[str, Any]) -> list[tuple[str, str, float, float, float]]:
-    p = load_profile("county-rubric-2022")
-    inputs = {
-        "staff_control": (b["staff"], b["authorized_staff"]),
-        "three_public_change": (b["three_public"]["budget"], b["three_public"]["prev_budget"]),
-        "public_expense_control": (b["public_expense"]["final"], b["public_expense"]["budget"]),
-        "three_public_control": (b["three_public"]["final"], b["three_public"]["budget"]),
-        "procurement_exec": (b["procurement"]["final"], b["procurement"]["budget"]),
-        "budget_adjust": (b["budget_adjustment"], b["project_spending"]["budget"]),
-    }
-    rows = []
-    for key, (n, d) in inputs.items():
-        r = control_rate(key, n, d)
-        rows.append((key, p.control(key).name, r, control_score(key, r, p), p.control(key).weight))
-    r = exec_rate(b["project_spending"]["budget"], b["project_spending"]["final"])
-    rows.append(("budget_completion", "预算执行率（预算完成率）", r, exec_score(r, p), p.execution.weight))
-    return rows
 
 
 def cmd_exec(a: argparse.Namespace) -> int:
@@ -374,111 +326,11 @@ def cmd_template(a: argparse.Namespace) -> int:
     return 0
 
 
-RECALC_SECONDS = 45  # with start-up and reading, a recalc stays under a minute
-
-
-def _cell_order(key: tuple[str, str]) -> tuple[str, int, int]:
-    """Natural order of cells: A1, A2, A10 (rows as numbers), then columns."""
-    sheet, ref = key
-    letters = ref.rstrip("0123456789")
-    col = 0
-    for ch in letters:
-        col = col * 26 + ord(ch) - 64
-    return sheet, int(ref[len(letters):] or 0), col
-
-
-@contextmanager
-def _deadline(seconds: float, what: str):
-    """Stop a step that takes longer than ``seconds`` with a Chinese message (where the platform has SIGALRM)."""
-    if not hasattr(signal, "SIGALRM"):
-        yield
-        return
-
-    class Expired(BaseException):  # not an Exception: code that catches every Exception cannot swallow it
-        pass
-
-    def expired(*_):
-        raise Expired
-
-    old = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    except Expired:
-        raise JixiaoError(f"{what}超过 {seconds:g} 秒，已放弃", code="formulas.timeout") from None
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
-
-
-RECALC_MEMORY = 1024 ** 3  # bytes of data the recalculation may allocate (RLIMIT_DATA, Linux): a form needs far less
-
-
-def _caused_by_memory(e: BaseException | None) -> bool:
-    """The failure came from the memory bound: a MemoryError behind it, or (libxml2 says "unknown error" when
-    malloc fails) this process having grown close to RECALC_MEMORY."""
-    try:
-        import resource
-
-        if resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 > 0.8 * RECALC_MEMORY:
-            return True
-    except ImportError:
-        pass
-    seen = 0
-    while e is not None and seen < 20:
-        if isinstance(e, MemoryError):
-            return True
-        e, seen = e.__cause__ or e.__context__, seen + 1
-    return False
-
-
-def _recalc_rows(workbook: str) -> dict[str, Any]:
-    """The recalculation as plain data (cells and problems), computed in a bounded child process."""
-    from .excel.bridge import CellError, calculate
-
-    try:
-        with _deadline(RECALC_SECONDS, "重算"):
-            rc = calculate(workbook)
-    except (JixiaoError, OSError, KeyboardInterrupt, MemoryError):
-        raise
-    except RecursionError:
-        raise JixiaoError("公式嵌套过深，无法重算", code="formula.too_deep", file=workbook) from None
-    except Exception as e:  # noqa: BLE001 - the formulas engine fails in its own ways on exotic formulas
-        if _caused_by_memory(e):  # a library that turns MemoryError into its own error
-            raise MemoryError from None
-        raise JixiaoError("formulas 引擎无法重算此工作簿（公式或文件结构不受支持）", code="formulas.failed",
-                          file=workbook) from None
-    shown = rc.formulas or set(rc.values)  # the formulas' results, not every constant of the sheet
-    rows = [{"sheet": sh, "cell": c, "value": str(v) if isinstance(v, CellError) else v}
-            for (sh, c), v in sorted(rc.values.items(), key=lambda kv: _cell_order(kv[0]))
-            if (sh, c) in shown and v not in (None, "")]
-    problems = [{"code": e.code, "message": e.message, "sheet": e.sheet, "cell": e.cell} for e in rc.problems]
-    warnings = [{"code": f.rule, "message": f.message, "sheet": f.sheet, "cell": f.cell} for f in rc.notes]
-    return {"engine": rc.engine, "note": rc.note, "translated": rc.translated, "cells": rows, "problems": problems,
-            "warnings": warnings}
-
-
-def _bounded_recalc(workbook: str) -> dict[str, Any]:
-    """_recalc_rows within RECALC_MEMORY and RECALC_SECONDS, as check's workers are bounded."""
-    from .checking.workers import LimitedCallFailed, call_limited
-
-    memory = "重算所需内存超出限制（{:.0f} MB），已放弃".format(RECALC_MEMORY / 2 ** 20)
-    try:
-        return call_limited(_recalc_rows, (workbook,), RECALC_MEMORY, RECALC_SECONDS + 5)
-    except MemoryError:
-        raise JixiaoError(memory, code="formulas.memory", file=workbook) from None
-    except LimitedCallFailed as e:
-        if e.reason == "timeout":
-            raise JixiaoError(f"重算超过 {RECALC_SECONDS:g} 秒，已放弃", code="formulas.timeout", file=workbook) from None
-        if e.reason == "memory":
-            raise JixiaoError(memory, code="formulas.memory", file=workbook) from None
-        raise JixiaoError("formulas 引擎无法重算此工作簿（重算进程意外终止）", code="formulas.failed",
-                          file=workbook) from None
-
-
 def cmd_recalc(a: argparse.Namespace) -> int:
     """Recompute a workbook with check's limits: bounded reader, nesting and range limits, time and memory bounds."""
-    rc = _bounded_recalc(a.workbook)
+    from .checking.recalc import bounded_recalc
+
+    rc = bounded_recalc(a.workbook)
     rows, problems, warnings = rc["cells"], rc["problems"], rc["warnings"]
     if a.json:
         _emit_json({"file": a.workbook, "engine": rc["engine"], "note": rc["note"], "translated": rc["translated"],
@@ -504,76 +356,50 @@ def cmd_recalc(a: argparse.Namespace) -> int:
 
 
 def cmd_check(a: argparse.Namespace) -> int:
-    from .checking import batch, report
+    from .checking import batch, report, runner
     from .checking.result import CheckResult
 
-    pairs = {}
-    for pair in a.pair or ():
-        report_path, sep, form_path = pair.partition("=")
-        if not sep or not report_path or not form_path:
-            raise JixiaoError(f"--pair 应写成 报告.docx=自评表.xlsx，实际为 {pair}", code="cli.pair_invalid")
-        pairs[report_path] = form_path
-    sources = batch.collect(a.paths, pairs)
-    if not sources:
-        raise JixiaoError("没有找到工作簿（.xlsx/.xlsm/.xls/.ods/.et，或含有它们的文件夹、.zip）", code="input.empty")
-    outputs = [o for o in (a.report, a.html, a.csv) if o]
-    if len({os.path.realpath(o) for o in outputs}) < len(outputs):
-        raise JixiaoError("--report、--html、--csv 中有两个指向同一个文件", code="output.same_file", file=outputs[0])
-    for out in outputs:
-        clash = batch.output_clash(out, a.paths, sources)
-        if clash:
-            raise JixiaoError(clash[1] + "；请换一个输出路径", code=clash[0], file=out)
-        why = batch.output_unwritable(out)
-        if why:
-            raise JixiaoError(why + "；请换一个输出路径", code="output.unwritable", file=out)
-    err = Console(stderr=True, highlight=False)
+    sources = batch.collect(a.paths, batch.parse_pairs(a.pair or ()))
+    batch.refuse_outputs([o for o in (a.report, a.html, a.csv) if o], a.paths, sources)
     xlsx_report = report.XlsxReport(a.report) if a.report else None
-    bar = task = None
-    if sys.stderr.isatty() and not a.quiet:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-        )
+    chosen: runner.Runner = runner.Pool(a.jobs)
+    if getattr(a, "dask", None):  # --dask, added by the submission server's commands
+        from .server.cli import dask_runner
 
-        bar = Progress(TextColumn("检查"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err,
-                       transient=True)
-        task = bar.add_task("check", total=len(sources))
-        bar.start()
-
-    def on_result(r) -> None:  # the xlsx report grows while the workers run
-        if xlsx_report is not None:
-            xlsx_report.add(r)
-        if bar is not None and task is not None:  # made together
-            bar.advance(task)
-
-    try:
-        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        jobs = max(1, min(a.jobs, len(sources), cpus))  # never more workers than files or CPUs
-        run = batch.run
-        if getattr(a, "dask", None):  # --dask, added by the submission server's commands
-            from .server.cli import dask_runner
-
-            run = dask_runner(a.dask)
-        result = CheckResult(run(sources, a.profile, jobs=jobs, progress=on_result))
-    finally:
-        if bar is not None:
-            bar.stop()
-    results = result.files
-    written = []
-    if xlsx_report is not None:
-        written.append(xlsx_report.save())
-    if a.html:
-        written.append(report.write_html(results, a.html))
-    if a.csv:
-        written.append(report.write_csv(result, a.csv))
+        chosen = dask_runner(a.dask)
+    with _progress(len(sources), a.quiet, xlsx_report) as on_result:
+        result = CheckResult(chosen.run(sources, a.profile, on_result))
+    written = report.write_reports(result, xlsx_report, a.html, a.csv)
     if a.json:
         _emit_json(result.to_json())
     else:
-        _print_check(results, written)
+        _print_check(result.files, written)
     return 1 if result.has_errors else 0
+
+
+@contextmanager
+def _progress(total: int, quiet: bool, xlsx_report: Any) -> Iterator[Callable[[Any], None]]:
+    """What ``check`` does with each result as it arrives: the xlsx report grows, the terminal's bar advances."""
+    bar = None
+    if sys.stderr.isatty() and not quiet:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        bar = Progress(TextColumn("检查"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                       console=Console(stderr=True, highlight=False), transient=True)
+        task = bar.add_task("check", total=total)
+        bar.start()
+
+    def on_result(r: Any) -> None:
+        if xlsx_report is not None:
+            xlsx_report.add(r)
+        if bar is not None:
+            bar.advance(task)
+
+    try:
+        yield on_result
+    finally:
+        if bar is not None:
+            bar.stop()
 
 
 def cmd_report(a: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from .errors import ValueReadError
 from .numbers import as_number, clamp
@@ -170,3 +171,36 @@ def payment_progress_score(rates: Mapping[str, float], profile: str | Profile | 
     rule = p.control("payment_progress")
     total = sum(_deduction(rule, as_number(r, rule.name), q) for q, r in rates.items())
     return clamp(rule.rounding.apply(rule.weight - total), 0.0, rule.weight)
+
+
+def county_rates(basic: Mapping[str, Any], profile: str | Profile = "county-rubric-2022"
+                 ) -> list[tuple[str, str, float, float, float]]:
+    """The 控制率 of a county's 基础数据表 and its 预算执行率: (key, name, rate, score, weight) each, scored by
+    ``profile`` (the layout of ``jixiao/samples/county-2022-basic.json``).
+
+    Example:
+        >>> import json
+        >>> from importlib import resources
+        >>> basic = json.loads((resources.files("jixiao.samples") / "county-2022-basic.json").read_text("utf-8"))
+        >>> [key for key, *_ in county_rates(basic)][:2]
+        ['staff_control', 'three_public_change']
+    """
+    from .execution import exec_rate, exec_score
+
+    p = load_profile(profile) if isinstance(profile, str) else profile
+    b = basic
+    inputs = {
+        "staff_control": (b["staff"], b["authorized_staff"]),
+        "three_public_change": (b["three_public"]["budget"], b["three_public"]["prev_budget"]),
+        "public_expense_control": (b["public_expense"]["final"], b["public_expense"]["budget"]),
+        "three_public_control": (b["three_public"]["final"], b["three_public"]["budget"]),
+        "procurement_exec": (b["procurement"]["final"], b["procurement"]["budget"]),
+        "budget_adjust": (b["budget_adjustment"], b["project_spending"]["budget"]),
+    }
+    rows = []
+    for key, (n, d) in inputs.items():
+        r = control_rate(key, n, d)
+        rows.append((key, p.control(key).name, r, control_score(key, r, p), p.control(key).weight))
+    r = exec_rate(b["project_spending"]["budget"], b["project_spending"]["final"])
+    rows.append(("budget_completion", "预算执行率（预算完成率）", r, exec_score(r, p), p.execution.weight))
+    return rows

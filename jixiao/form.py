@@ -144,7 +144,7 @@ class DeptForm:
 
     @classmethod
     def load(cls, path: str | Path) -> "DeptForm":
-        """Read a form written as JSON (see ``jixiao/samples/hunan-2024-dept.json``).
+        """Read a form written as JSON (see ``jixiao/samples/hunan-2024-dept.json``): :func:`load_form`'s form.
 
         Example:
             >>> DeptForm.load("missing.json")  # doctest: +ELLIPSIS
@@ -152,11 +152,44 @@ class DeptForm:
                 ...
             jixiao.errors.JixiaoError: missing.json: 无法读取表单数据：... [form.unreadable]
         """
-        p = Path(path)
-        try:
-            return cls.from_dict(json.loads(p.read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError, TypeError) as e:
-            raise JixiaoError(f"无法读取表单数据：{e}", code="form.unreadable", file=str(p)) from None
+        return load_form(path)[0]
+
+
+def _unreadable(message: str, path: str | Path) -> JixiaoError:
+    return JixiaoError(message, code="form.unreadable", file=str(path))
+
+
+def load_form(path: str | Path) -> tuple[DeptForm, str | None]:
+    """A form written as JSON and the profile it names (its ``"profile"`` key, else None); what is wrong with
+    the file is said in Chinese (code form.unreadable).
+
+    Example:
+        >>> from importlib import resources
+        >>> form, named = load_form(resources.files("jixiao.samples") / "hunan-2024-dept.json")
+        >>> form.unit, named
+        ('湖南省机关事务管理局', 'hunan-dept-2024')
+    """
+    from .checking.xlsx import reason
+
+    try:
+        data = json.loads(Path(str(path)).read_text(encoding="utf-8"))
+    except OSError as e:
+        where = f"{e.filename}：" if e.filename else ""
+        raise _unreadable(f"无法读取表单数据：{where}{reason(e)}", path) from None
+    except UnicodeDecodeError:
+        raise _unreadable("表单数据不是 UTF-8 文本", path) from None
+    except ValueError as e:
+        raise _unreadable(f"表单数据不是有效的 JSON（第 {getattr(e, 'lineno', '?')} 行）", path) from None
+    if not isinstance(data, dict):
+        raise _unreadable("表单数据应为 JSON 对象（{…}）", path)
+    try:
+        form = DeptForm.from_dict(data)
+    except KeyError as e:
+        raise _unreadable(f"表单数据缺少“{e.args[0]}”", path) from None
+    except (TypeError, ValueError, AttributeError):
+        raise _unreadable("表单数据的结构不对（见 jixiao/samples/hunan-2024-dept.json）", path) from None
+    named = data.get("profile")
+    return form, str(named) if isinstance(named, str) and named.strip() else None
 
 
 @dataclass

@@ -261,14 +261,16 @@ def test_no_internal_words_or_python_lists_in_user_text(capsys, tmp_path):
 
 
 def test_jobs_are_capped_by_files_and_cpus(submitted, monkeypatch, capsys):
+    from jixiao.checking import workers
+
     seen = {}
-    real = batch.run
+    real = workers.WorkerPool.__init__
 
-    def spy(sources, profile=None, jobs=1, progress=None):
+    def spy(self, jobs, *args):
         seen["jobs"] = jobs
-        return real(sources, profile, jobs=1, progress=progress)
+        real(self, jobs, *args)
 
-    monkeypatch.setattr(batch, "run", spy)
+    monkeypatch.setattr(workers.WorkerPool, "__init__", spy)
     assert main(["check", str(submitted), "--profile", P, "--jobs", "1000", "--quiet"]) == 0
     capsys.readouterr()
     assert seen["jobs"] <= min(2, os.cpu_count() or 1)
@@ -293,7 +295,7 @@ def test_recalc_lists_cells_in_natural_order(tmp_path, capsys):
 def test_recalc_has_a_time_bound(monkeypatch, capsys):
     import time as _time
 
-    from jixiao import cli
+    from jixiao.checking import recalc
     from jixiao.excel import bridge
 
     def slow(path, **kw):
@@ -304,7 +306,7 @@ def test_recalc_has_a_time_bound(monkeypatch, capsys):
         _time.sleep(5)
 
     monkeypatch.setattr(bridge, "calculate", slow)
-    monkeypatch.setattr(cli, "RECALC_SECONDS", 0.3)
+    monkeypatch.setattr(recalc, "RECALC_SECONDS", 0.3)
     t0 = _time.monotonic()
     assert main(["recalc", str(HOSTILE / "whole-columns.xlsx")]) == 2
     assert _time.monotonic() - t0 < 3

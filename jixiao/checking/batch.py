@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import Finding, Severity
+from ..errors import Finding, JixiaoError, Severity
 from ..profile import Profile, load_profile
 from ..reports import compare as _report_rules  # noqa: F401 - declares the report.* rules the batch's reports title
 from ..rules import error_codes, rule
@@ -36,8 +36,9 @@ from . import archive
 from .archive import MAX_ARCHIVE_BYTES, MAX_DIRECTORY_BYTES, MAX_MEMBER_BYTES, MAX_MEMBER_RATIO, MAX_MEMBERS
 from .archive import ArchiveError, member_name
 from .checker import check_file
-from . import failures
+from . import runner
 from .deadline import Deadline
+from .runner import FILE_SECONDS, WORKER_MEMORY
 from .result import FileResult
 from .xlsx import MAX_DIRECTORY_BYTES as XLSX_DIRECTORY_BYTES
 from .xlsx import MAX_PARTS, too_many_members, zip_directory
@@ -46,18 +47,19 @@ error_codes({
     "archive.corrupt": "压缩包损坏",
     "archive.encrypted": "压缩包加密",
     "archive.too_large": "压缩包文件过大",
+    "cli.pair_invalid": "--pair 写法不对",
+    "input.empty": "没有找到工作簿",
     "input.not_found": "文件不存在",
     "input.unreadable": "文件无法读取",
     "output.is_input": "输出会覆盖提交的文件",
     "output.invalid": "输出路径无效",
+    "output.same_file": "两个输出指向同一文件",
     "output.special": "输出路径是设备、管道或套接字",
     "output.unwritable": "输出路径无法写入",
 })
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".et"}
 REPORT_SUFFIXES = {".docx", ".pdf"}  # 自评报告, checked against the unit's form (jixiao.reports)
-FILE_SECONDS = 60  # one file's deadline
-WORKER_MEMORY = 2 * 1024 ** 3  # bytes of data a worker may allocate (RLIMIT_DATA where the OS has it)
 MAX_DEPTH = 64  # folder levels walked below an input folder (submissions sit a few levels deep)
 
 CONVERTED = rule("xls.converted", "已由 .xls 转换")
@@ -438,6 +440,39 @@ def output_unwritable(output: str | Path) -> str | None:
     return None
 
 
+def parse_pairs(written: Iterable[str]) -> dict[str, str]:
+    """``--pair`` values (报告.docx=自评表.xlsx) as report path → form path; a malformed one is refused.
+
+    Example:
+        >>> parse_pairs(["甲/报告.docx=甲/自评表.xlsx"])
+        {'甲/报告.docx': '甲/自评表.xlsx'}
+    """
+    pairs = {}
+    for pair in written:
+        report_path, sep, form_path = pair.partition("=")
+        if not sep or not report_path or not form_path:
+            raise JixiaoError(f"--pair 应写成 报告.docx=自评表.xlsx，实际为 {pair}", code="cli.pair_invalid")
+        pairs[report_path] = form_path
+    return pairs
+
+
+def refuse_outputs(outputs: list[str], inputs: Iterable[str | Path], sources: list[Source]) -> None:
+    """Refuse, before any checking work, a batch with no file to check or outputs that cannot be written: two
+    outputs on one file, an output over an input (:func:`output_clash`), one that cannot be written."""
+    if not sources:
+        raise JixiaoError("没有找到工作簿（.xlsx/.xlsm/.xls/.ods/.et，或含有它们的文件夹、.zip）", code="input.empty")
+    if len({os.path.realpath(o) for o in outputs}) < len(outputs):
+        raise JixiaoError("--report、--html、--csv 中有两个指向同一个文件", code="output.same_file", file=outputs[0])
+    inputs = list(inputs)
+    for out in outputs:
+        clash = output_clash(out, inputs, sources)
+        if clash:
+            raise JixiaoError(clash[1] + "；请换一个输出路径", code=clash[0], file=out)
+        why = output_unwritable(out)
+        if why:
+            raise JixiaoError(why + "；请换一个输出路径", code="output.unwritable", file=out)
+
+
 # ---------------------------------------------------------------------------
 # Checking one source, in a worker
 
@@ -553,56 +588,12 @@ def _check_report(src: Source, profile: str | Profile | None) -> FileResult:
 def run(sources: list[Source], profile: str | Profile | None = None, jobs: int = 1,
         progress: Callable[[FileResult], None] | None = None, *, seconds: float = FILE_SECONDS,
         memory: int | None = WORKER_MEMORY, isolate: bool = True) -> list[FileResult]:
-    """Check every source and return the results in input order.
-
-    ``profile``: the bureau's profile (a name is loaded once, here), None to let each form say.
-    ``jobs`` worker processes check files in parallel, each file within ``seconds`` and each worker
-    within ``memory`` bytes; ``isolate=False`` checks in this process instead (no deadline can stop
-    a file there). ``progress`` is called with each result as it arrives. The workers keep their temporary
-    files in one folder for the batch, which is removed when the batch ends, however it ends (SIGTERM and
-    SIGHUP included; after SIGKILL, at the next batch's start).
+    """Check every source and return the results in input order: :class:`~.runner.Pool` of ``jobs`` workers
+    (each within ``memory`` bytes), or with ``isolate=False`` :class:`~.runner.InProcess` (no deadline can stop
+    a file there). ``profile``: the bureau's profile, None to let each form say; each file within ``seconds``.
     """
-    prof = load_profile(profile) if isinstance(profile, (str, Path)) else profile  # fails before any worker starts
-    if not isolate:
-        out = []
-        for src in sources:
-            r = _guarded(src, prof, Deadline(seconds))
-            out.append(r)
-            if progress:
-                progress(r)
-        return out
-    from . import scratch
-    from .workers import WorkerPool, stopped_by_signals
-
-    warm_up()
-    jobs = max(1, min(jobs, len(sources), os.cpu_count() or 1))
-    results: list[FileResult | None] = [None] * len(sources)
-    work = []
-    for i, src in enumerate(sources):
-        if src.problem is not None:  # known to be unreadable: no worker needed
-            results[i] = src.problem
-            if progress:
-                progress(src.problem)
-        else:
-            work.append((i, src))
-    if work:
-        with stopped_by_signals(), scratch.batch_folder() as folder, \
-                WorkerPool(jobs, prof, seconds, memory, folder) as pool:
-            for i, r in pool.map(work):
-                results[i] = r
-                if progress:
-                    progress(r)
-    return [r for r in results if r is not None]
-
-
-def _guarded(src: Source, profile: Profile | None, deadline: Deadline) -> FileResult:
-    """check_source that never raises: what escapes becomes the file's finding."""
-    try:
-        return check_source(src, profile, deadline)
-    except MemoryError:
-        return failures.out_of_memory(src.label)
-    except Exception as e:  # noqa: BLE001 - one workbook never stops a batch
-        return failures.crashed(src.label, failures.cause(e))
+    chosen: runner.Runner = runner.Pool(jobs, memory) if isolate else runner.InProcess()
+    return chosen.run(sources, profile, progress, seconds)
 
 
 def warm_up() -> None:

@@ -410,3 +410,17 @@ def write_html(results: list[FileResult], path: str | Path) -> Path:
         Path(tmp).write_text(text, encoding="utf-8")
 
     return _atomic(path, w)
+
+
+def write_reports(result: CheckResult, xlsx: XlsxReport | None, html: str | Path | None,
+                  csv: str | Path | None) -> list[Path]:
+    """The batch's reports ``jixiao check`` was asked for: the xlsx one (filled while the batch ran) saved,
+    the HTML and the CSV written; the paths written, in that order."""
+    written = []
+    if xlsx is not None:
+        written.append(xlsx.save())
+    if html:
+        written.append(write_html(result.files, html))
+    if csv:
+        written.append(write_csv(result, csv))
+    return written

@@ -101,7 +101,7 @@ def start_worker(parent: int, memory: int | None, folder: str | None) -> None:
 
 def _worker(conn: Connection, parent: int, profile: Profile | None, seconds: float, memory: int | None,
             folder: str | None) -> None:
-    from .batch import _guarded
+    from .runner import guarded
 
     start_worker(parent, memory, folder)
     while True:
@@ -112,7 +112,7 @@ def _worker(conn: Connection, parent: int, profile: Profile | None, seconds: flo
         if job is None:
             return
         index, src = job
-        conn.send((index, _guarded(src, profile, Deadline(seconds))))
+        conn.send((index, guarded(src, profile, Deadline(seconds))))
 
 
 class _Worker:

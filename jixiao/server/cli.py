@@ -139,49 +139,8 @@ def cmd_users(a: argparse.Namespace) -> int:
     return 0
 
 
-def dask_run(sources, profile: str | None, address: str, progress=None, seconds: int | None = None):
-    """batch.run on a Dask cluster: the same FileResults, in the input order."""
-    from distributed import Client, as_completed
-
-    from ..checking import batch
-    from ..errors import Finding, JixiaoError
-    from ..profile import load_profile
-    from . import work
-
-    if profile is not None:
-        load_profile(profile)
-    seconds = seconds or batch.FILE_SECONDS
-    # a 自评报告 is read with its form from this machine's disk, which the cluster's workers do not see
-    here = [i for i, src in enumerate(sources) if src.report and src.problem is None]
-    with Client(address, timeout=30) as client:
-        futs = {}
-        for i, src in enumerate(sources):
-            if i in here:
-                continue
-            if src.problem is None and src.data is None and src.path is not None:
-                try:  # an archive member is read through its byte counter, like any file
-                    src = batch.Source(src.label, data=batch.read_input(src))
-                except OSError:
-                    pass  # the worker reports it unreadable
-                except JixiaoError as e:
-                    src = batch.Source(src.label, problem=batch.FileResult.failed(
-                        src.label, Finding(e.code, "error", e.message)))
-            futs[client.submit(work.check_source, src, profile, seconds, pure=False)] = i
-        out: list[Any] = [None] * len(sources)
-        if here:  # checked by this machine's worker pool while the cluster checks the rest
-            for i, r in zip(here, batch.run([sources[i] for i in here], profile, progress=progress, seconds=seconds)):
-                out[i] = r
-        for fut in as_completed(futs):
-            r = fut.result()
-            out[futs[fut]] = r
-            if progress:
-                progress(r)
-    return out
-
-
 def dask_runner(address: str):
-    """``batch.run`` on the Dask cluster at ``address``: what ``jixiao check --dask`` checks with."""
-    def run(sources, profile=None, jobs: int = 1, progress=None):  # noqa: ANN001 - batch.run's signature
-        return dask_run(sources, profile, address, progress=progress)
+    """The runner ``jixiao check --dask`` checks with: the cluster at ``address``."""
+    from .cluster import DaskRunner
 
-    return run
+    return DaskRunner(address)

@@ -6,12 +6,10 @@ the FileResults they were (``FileResult.from_dict``, nothing lost), for the repo
 """
 from __future__ import annotations
 
-import signal
-import threading
 from typing import Any
 
-from ..checking import batch, failures, report
-from ..checking.deadline import Deadline
+from ..checking import batch, failures, report, runner
+from ..checking.deadline import Expired, alarm
 from ..checking.result import FileResult
 from ..errors import Finding
 from ..rules import rule
@@ -41,26 +39,7 @@ def to_result(data: dict[str, Any]) -> FileResult:
 
 def check_bytes(label: str, data: bytes, profile: str | None, seconds: int) -> dict[str, Any]:
     """Check one workbook within ``seconds``; never raises: a failure becomes the file's finding."""
-    alarm = hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
-    if alarm:
-        def on_alarm(*_):
-            raise TimeoutError
-
-        old = signal.signal(signal.SIGALRM, on_alarm)
-        signal.alarm(max(1, int(seconds)))
-    try:
-        deadline = Deadline(seconds)  # the full recalculation asks it for the time left; the alarm is the backstop
-        return result_data(batch.check_source(batch.Source(label, data=data), profile, deadline))
-    except TimeoutError:
-        return result_data(failures.timed_out(label, seconds))
-    except MemoryError:
-        return result_data(failures.out_of_memory(label))
-    except Exception as e:  # noqa: BLE001 - one workbook never stops the others
-        return result_data(failures.crashed(label, failures.cause(e)))
-    finally:
-        if alarm:
-            signal.alarm(0)
-            signal.signal(signal.SIGALRM, old)
+    return result_data(runner.check_one(batch.Source(label, data=data), profile, seconds))
 
 
 def _read(path: str | None) -> bytes | None:
@@ -84,23 +63,13 @@ def check_report_bytes(label: str, data: bytes, profile: str | None, seconds: in
     def load(name: str) -> bytes | None:
         return form[1] if form is not None and name == form[0] else None
 
-    alarm = hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
-    if alarm:
-        def on_alarm(*_):
-            raise TimeoutError
-
-        old = signal.signal(signal.SIGALRM, on_alarm)
-        signal.alarm(max(1, int(seconds)))
     try:
-        r = check_report(label, form[0] if form else None, profile, label=label, data=data, load=load)
-    except TimeoutError:
+        with alarm(seconds):
+            r = check_report(label, form[0] if form else None, profile, label=label, data=data, load=load)
+    except Expired:
         r = failures.timed_out(label, seconds)
     except Exception as e:  # noqa: BLE001 - one file never stops the others
         r = failures.crashed(label, failures.cause(e))
-    finally:
-        if alarm:
-            signal.alarm(0)
-            signal.signal(signal.SIGALRM, old)
     return {**result_data(r), "views": dict(NO_VIEWS)}
 
 
@@ -114,22 +83,12 @@ def check_with_views(label: str, data: bytes, profile: str | None, seconds: int,
     if label.lower().endswith(REPORT_SUFFIXES):
         return check_report_bytes(label, data, profile, seconds, form)
     out = check_bytes(label, data, profile, seconds)
-    alarm = hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
-    if alarm:
-        def on_alarm(*_):
-            raise TimeoutError
-
-        old = signal.signal(signal.SIGALRM, on_alarm)
-        signal.alarm(max(1, int(seconds)))
     try:
-        out["views"] = views.compute(label, data, out["findings"], prev)
-    except TimeoutError:
+        with alarm(seconds):
+            out["views"] = views.compute(label, data, out["findings"], prev)
+    except Expired:
         out["views"] = {"cells": None, "cells_note": f"逐格比较超过 {seconds} 秒，已放弃", "marked": None,
                         "marked_note": f"生成标注副本超过 {seconds} 秒，已放弃"}
-    finally:
-        if alarm:
-            signal.alarm(0)
-            signal.signal(signal.SIGALRM, old)
     return out
 
 
@@ -153,14 +112,6 @@ def check_many(items: list[tuple], seconds: int) -> list[tuple[int, dict[str, An
     """The same for a remote (Dask) worker, which cannot read the server's files: the bytes travel along."""
     return [(job_id, check_with_views(label, data, profile, seconds, prev, form))
             for job_id, label, data, profile, prev, form in items]
-
-
-def check_source(src: batch.Source, profile: str | None, seconds: int):
-    """``jixiao check --dask``: one Source (bytes attached) → FileResult, with the deadline of check_bytes."""
-    if src.problem is not None:
-        return src.problem
-    data = check_bytes(src.label, src.data or b"", profile, seconds)
-    return to_result(data)
 
 
 def warm() -> None:

@@ -26,11 +26,11 @@ def _key(findings):
 
 
 def test_dask_run_equals_local_pool(cluster, folder):
-    from jixiao.server.cli import dask_run
+    from jixiao.server.cluster import DaskRunner
 
     sources = batch.collect([folder])
     local = batch.run(sources, jobs=2)
-    remote = dask_run(batch.collect([folder]), None, cluster.scheduler_address)
+    remote = DaskRunner(cluster.scheduler_address).run(batch.collect([folder]), None)
     assert [r.file for r in remote] == [r.file for r in local]
     assert _key(report.findings_of(remote)) == _key(report.findings_of(local))
     assert [r.to_dict()["counts"] for r in remote] == [r.to_dict()["counts"] for r in local]
