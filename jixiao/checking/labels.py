@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from openpyxl.utils import column_index_from_string, get_column_letter
+from ..columns import column_index_from_string, get_column_letter
 
 from .. import vocabulary as v
 from ..errors import Finding

@@ -12,13 +12,9 @@ import os
 import tempfile
 from collections import Counter
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
-
-from openpyxl import Workbook
-from openpyxl.formatting.rule import CellIsRule, FormulaRule
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from .. import __version__, rules
 from ..vocabulary import FORM_KINDS
@@ -108,24 +104,33 @@ def _safe(cell, value: Any) -> None:
         cell.data_type = "s"
 
 
-_HEAD = Font(name="宋体", bold=True)
-_HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
-_RED = PatternFill("solid", fgColor="F8CBAD")
-_YELLOW = PatternFill("solid", fgColor="FFE699")
-_GREEN = PatternFill("solid", fgColor="C6EFCE")
+@lru_cache(maxsize=1)
+def _styles() -> dict[str, Any]:
+    """The xlsx report's fonts and fills (openpyxl is imported when an xlsx report is written, not before)."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    return {"head": Font(name="宋体", bold=True), "head_fill": PatternFill("solid", fgColor="DDEBF7"),
+            "red": PatternFill("solid", fgColor="F8CBAD"), "yellow": PatternFill("solid", fgColor="FFE699"),
+            "green": PatternFill("solid", fgColor="C6EFCE"), "link": Font(color="0563C1", underline="single"),
+            "wrap": Alignment(wrap_text=True, vertical="top"),
+            "head_align": Alignment(horizontal="center", vertical="center", wrap_text=True)}
 
 
 def _table(ws, headers: list[str], widths: list[int]) -> None:
+    from ..columns import get_column_letter
+
+    st = _styles()
     for i, (h, w) in enumerate(zip(headers, widths), start=1):
         c = ws.cell(1, i, h)
-        c.font, c.fill = _HEAD, _HEAD_FILL
-        c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        c.font, c.fill = st["head"], st["head_fill"]
+        c.alignment = st["head_align"]
         ws.column_dimensions[get_column_letter(i)].width = w
     ws.freeze_panes = "A2"
 
 
-def _link(report: Path, file: str, sheet: str | None, cell: str | None, base: Path | None = None) -> str | None:
-    """A link to the checked file on disk; None for an archive's member (its name is the submitter's).
+def _relative(report: Path, file: str, base: Path | None) -> str | None:
+    """The checked file's path from the report's folder, for a link; None for an archive's member (its name is
+    the submitter's) and for a name with control characters (it cannot be a link target).
 
     ``base``: the folder a relative ``file`` is in (default: the current one), as when the report and the
     files are packed together for another machine."""
@@ -137,11 +142,7 @@ def _link(report: Path, file: str, sheet: str | None, cell: str | None, base: Pa
     except ValueError:
         rel = str(Path(file).resolve())
     rel = rel.replace(os.sep, "/")
-    if shown(rel) != rel or (sheet and shown(sheet) != sheet):
-        return None  # a name with control characters cannot be a link target
-    if sheet and cell:
-        return f"{rel}#'{sheet}'!{cell}"
-    return rel
+    return rel if shown(rel) == rel else None
 
 
 class XlsxReport:
@@ -156,7 +157,9 @@ class XlsxReport:
 
     def __init__(self, path: str | Path, base: str | Path | None = None):
         self.path = Path(path)
-        self.base = Path(base) if base is not None else None  # where relative file names are (see _link)
+        self.base = Path(base) if base is not None else None  # where relative file names are (see _relative)
+        from openpyxl import Workbook
+
         self.wb = Workbook()
         self.ws = self.wb.active
         self.ws.title = REPORT_SHEETS[0]
@@ -167,8 +170,18 @@ class XlsxReport:
         _table(self.wr, ["问题", "规则", "级别", "次数", "涉及文件数", "示例说明"], [24, 32, 8, 8, 10, 70])
         self.row, self.frow = 2, 2
         self.stats: dict[str, dict[str, Any]] = {}
-        self.link_font = Font(color="0563C1", underline="single")
-        self.wrap = Alignment(wrap_text=True, vertical="top")
+        self.link_font, self.wrap = _styles()["link"], _styles()["wrap"]
+        self._targets: dict[str, str | None] = {}  # file → its link target, found once per file
+
+    def _link(self, file: str, sheet: str | None, cell: str | None) -> str | None:
+        """A link to the checked file on disk, at a cell when given; the file's path is found once for its row
+        and all its findings."""
+        if file not in self._targets:
+            self._targets[file] = _relative(self.path, file, self.base)
+        rel = self._targets[file]
+        if rel is None or (sheet and shown(sheet) != sheet):
+            return None
+        return f"{rel}#'{sheet}'!{cell}" if sheet and cell else rel
 
     def add(self, r: FileResult) -> None:
         ws, i = self.ws, self.row
@@ -180,7 +193,7 @@ class XlsxReport:
             _safe(ws.cell(i, j), v)
         ws.cell(i, 5).number_format = "0.00%"
         ws.cell(i, 6).number_format = "0.00"
-        link = _link(self.path, r.file, None, None, self.base)
+        link = self._link(r.file, None, None)
         if link:
             ws.cell(i, 1).hyperlink = link
             ws.cell(i, 1).font = self.link_font
@@ -205,7 +218,7 @@ class XlsxReport:
             for j, v in enumerate(vals, start=1):
                 _safe(wf.cell(k, j), v)
             if f["cell"]:
-                link = _link(self.path, r.file, f["sheet"], f["cell"], self.base)
+                link = self._link(r.file, f["sheet"], f["cell"])
                 if link:
                     wf.cell(k, 3).hyperlink = link
                     wf.cell(k, 3).font = self.link_font
@@ -217,6 +230,12 @@ class XlsxReport:
             st["files"].add(r.file)
 
     def save(self) -> Path:
+        from openpyxl.formatting.rule import CellIsRule, FormulaRule
+
+        from ..columns import get_column_letter
+
+        st = _styles()
+        _RED, _YELLOW, _GREEN = st["red"], st["yellow"], st["green"]
         ws, last = self.ws, self.row - 1
         if last >= 2:
             ws.auto_filter.ref = f"A1:{get_column_letter(len(self.SUMMARY))}{last}"

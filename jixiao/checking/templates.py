@@ -46,7 +46,6 @@ class TemplateCalc:
     _relative: dict[Key, str | None] = field(default_factory=dict)
     _signatures: dict[Key, frozenset[str]] = field(default_factory=dict)
     _fingerprint: int | None = None
-    _signature_pairs: frozenset[tuple[Key, frozenset[str]]] | None = None
     _header: tuple[dict[str, str], str | None] | None = None
 
     @property
@@ -55,13 +54,6 @@ class TemplateCalc:
         if self._fingerprint is None:
             self._fingerprint = fingerprint(self.formulas)
         return self._fingerprint
-
-    @property
-    def signature_pairs(self) -> frozenset[tuple[Key, frozenset[str]]]:
-        """(cell, the functions its formula calls) of every formula cell, for :func:`_alike`."""
-        if self._signature_pairs is None:
-            self._signature_pairs = frozenset((k, self.signature(k)) for k in self.formulas)
-        return self._signature_pairs
 
     @property
     def indicator_header(self) -> tuple[dict[str, str], str | None]:
@@ -148,7 +140,7 @@ _TEMPLATES: list[TemplateCalc] = []
 
 
 def _calc(kind: str, engine: str, profile: Profile | None = None) -> TemplateCalc:
-    from ..layouts.writer import template_model
+    from ..layouts.shipped import template_model
 
     model = template_model(kind, profile=profile, engine=engine)  # type: ignore[arg-type]  # a Profile is accepted
     forms = {(s.name, ref): f for s in model.sheets for ref, f in s.formulas().items()}
@@ -158,7 +150,7 @@ def _calc(kind: str, engine: str, profile: Profile | None = None) -> TemplateCal
 def templates() -> list[TemplateCalc]:
     """jixiao's shipped templates, with their formulas (compiled lazily, on first match)."""
     if not _TEMPLATES:
-        from ..layouts.writer import ENGINES, TEMPLATES
+        from ..layouts.shipped import ENGINES, TEMPLATES
 
         for engine in ENGINES:
             for kind in TEMPLATES:
@@ -175,7 +167,7 @@ def native_templates(profile: Profile) -> list[TemplateCalc]:
     and process. (Add-in templates take their profile from a cell; their formulas are the same for any.)"""
     key = _profile_key(profile)
     if key not in _BY_PROFILE:
-        from ..layouts.writer import TEMPLATES
+        from ..layouts.shipped import TEMPLATES
 
         made = []
         for kind in TEMPLATES:
@@ -297,7 +289,7 @@ def match_template(book: Book, bureau: Profile | None = None) -> Match | None:
     if exact:  # the usual case: an untouched template, compared as a whole
         return Match(min(exact, key=lambda t: _level_mismatch(t, book)), [], [], [])
     candidates: list[tuple[int, int, Match]] = []
-    signatures = frozenset((k, _signature(f)) for k, f in formulas.items())
+    signatures = {k: _signature(f) for k, f in formulas.items()}
     relative: dict[Key, str | None] = {}  # the workbook's formulas in relative form, parsed once for all templates
     named = named_profiles(book)
     # the templates of the profile the workbook names first: the likely one, and a perfect match ends the search
@@ -388,7 +380,7 @@ def _indicator_block(values: dict, header: dict[str, str], after: str | None) ->
 
 def _resized(t: TemplateCalc, goals: int, rows: int) -> TemplateCalc | None:
     from ..errors import JixiaoError
-    from ..layouts.writer import template_model
+    from ..layouts.shipped import template_model
 
     default_goals = sum(1 for k in t.model.main.fields if k.startswith("goals.") and k.endswith(".target"))
     try:
@@ -427,14 +419,17 @@ _FUNCTION = re.compile(r"([A-Z_][A-Z0-9_.]*)\(")
 def _signature(formula: str) -> frozenset[str]:
     """The functions a formula calls: cheap to compare, and what tells the templates (add-in or native) apart."""
     text = _STRING.sub('""', formula).replace("TRUE()", "TRUE").replace("FALSE()", "FALSE")
-    return frozenset(name.removeprefix("_XLUDF.").removeprefix("_XLFN.") for name in _FUNCTION.findall(text.upper()))
+    return frozenset(name.removeprefix("_XLUDF.").removeprefix("_XLFN.") for name in set(_FUNCTION.findall(text.upper())))
 
 
-def _alike(t: TemplateCalc, signatures: frozenset[tuple[Key, frozenset[str]]]) -> bool:
+def _alike(t: TemplateCalc, signatures: dict[Key, frozenset[str]]) -> bool:
     """At least half of the template's formula cells call the same functions in the workbook: worth comparing.
 
-    ``signatures``: (cell, the functions its formula calls) of the workbook's formulas."""
-    return 2 * len(t.signature_pairs & signatures) >= len(t.formulas)
+    Only the cells the workbook has can agree: the template's other formulas are never read here."""
+    if 2 * len(signatures) < len(t.formulas):
+        return False
+    same = sum(1 for key, sig in signatures.items() if key in t.formulas and t.signature(key) == sig)
+    return 2 * same >= len(t.formulas)
 
 
 _STRING = re.compile(r'"(?:[^"]|"")*"')

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from openpyxl.utils import column_index_from_string
+from ..columns import column_index_from_string
 
 from ..errors import CellError, JixiaoError
 from ..rules import error_codes

@@ -522,7 +522,7 @@ def text_cells(src: str, row: int, first_col: int) -> tuple[dict[str, str], dict
 
     Returns (step → cell, cell → formula).
     """
-    from openpyxl.utils import get_column_letter
+    from ..columns import get_column_letter
 
     refs = {step: f"{get_column_letter(first_col + i)}{row}" for i, step in enumerate(TEXT_STEPS)}
     return refs, {refs[k]: v for k, v in text_helpers(src, refs).items()}
