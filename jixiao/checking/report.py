@@ -128,17 +128,17 @@ def _table(ws, headers: list[str], widths: list[int]) -> None:
     ws.freeze_panes = "A2"
 
 
-def _relative(report: Path, file: str, base: Path | None) -> str | None:
+def _relative(folder: Path, file: str, base: Path | None) -> str | None:
     """The checked file's path from the report's folder, for a link; None for an archive's member (its name is
     the submitter's) and for a name with control characters (it cannot be a link target).
 
-    ``base``: the folder a relative ``file`` is in (default: the current one), as when the report and the
-    files are packed together for another machine."""
+    ``folder``: the report's folder, resolved; ``base``: the folder a relative ``file`` is in (default: the
+    current one), as when the report and the files are packed together for another machine."""
     at = Path(base, file) if base is not None else Path(file)
     if ".zip!" in file.lower() or not at.is_file():
         return None
     try:
-        rel = os.path.relpath(at.resolve(), report.resolve().parent)
+        rel = os.path.relpath(at.resolve(), folder)
     except ValueError:
         rel = str(Path(file).resolve())
     rel = rel.replace(os.sep, "/")
@@ -172,12 +172,15 @@ class XlsxReport:
         self.stats: dict[str, dict[str, Any]] = {}
         self.link_font, self.wrap = _styles()["link"], _styles()["wrap"]
         self._targets: dict[str, str | None] = {}  # file → its link target, found once per file
+        self._folder: Path | None = None  # the report's folder, resolved once
 
     def _link(self, file: str, sheet: str | None, cell: str | None) -> str | None:
         """A link to the checked file on disk, at a cell when given; the file's path is found once for its row
         and all its findings."""
         if file not in self._targets:
-            self._targets[file] = _relative(self.path, file, self.base)
+            if self._folder is None:
+                self._folder = self.path.resolve().parent
+            self._targets[file] = _relative(self._folder, file, self.base)
         rel = self._targets[file]
         if rel is None or (sheet and shown(sheet) != sheet):
             return None
