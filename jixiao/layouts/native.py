@@ -26,7 +26,9 @@ that silently counts it as 0.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from ..deviation import MEASURED_WORDS, MET_WORDS, NOT_NOTHING, NOTHING_HAPPENED
 from ..profile import Band, Profile, Rounding
@@ -525,7 +527,20 @@ def text_cells(src: str, row: int, first_col: int) -> tuple[dict[str, str], dict
     from ..columns import get_column_letter
 
     refs = {step: f"{get_column_letter(first_col + i)}{row}" for i, step in enumerate(TEXT_STEPS)}
-    return refs, {refs[k]: v for k, v in text_helpers(src, refs).items()}
+    places = {"src": src, **refs}
+    return refs, {refs[k]: "".join(places[p] if i % 2 else p for i, p in enumerate(parts))
+                  for k, parts in _helper_parts().items()}
+
+
+_PLACE = re.compile("\ue000(\\w+)\ue001")  # a placeholder for a cell in the helpers' formulas
+
+
+@lru_cache(maxsize=1)
+def _helper_parts() -> dict[str, list[str]]:
+    """The helper formulas written once with placeholders for their cells, split around them: every indicator
+    row has the same formulas, only their cells differ (the formulas do not depend on what the cells are)."""
+    marks = {step: f"\ue000{step}\ue001" for step in TEXT_STEPS}
+    return {k: _PLACE.split(f) for k, f in text_helpers("\ue000src\ue001", marks).items()}
 
 
 # ---------------------------------------------------------------------------
