@@ -528,19 +528,20 @@ def text_cells(src: str, row: int, first_col: int) -> tuple[dict[str, str], dict
 
     refs = {step: f"{get_column_letter(first_col + i)}{row}" for i, step in enumerate(TEXT_STEPS)}
     places = {"src": src, **refs}
-    return refs, {refs[k]: "".join(places[p] if i % 2 else p for i, p in enumerate(parts))
-                  for k, parts in _helper_parts().items()}
+    return refs, {refs[k]: f.format_map(places) for k, f in _helper_formats().items()}
 
 
 _PLACE = re.compile("\ue000(\\w+)\ue001")  # a placeholder for a cell in the helpers' formulas
 
 
 @lru_cache(maxsize=1)
-def _helper_parts() -> dict[str, list[str]]:
-    """The helper formulas written once with placeholders for their cells, split around them: every indicator
-    row has the same formulas, only their cells differ (the formulas do not depend on what the cells are)."""
+def _helper_formats() -> dict[str, str]:
+    """The helper formulas written once, as format strings with a field for each cell they read: every
+    indicator row has the same formulas, only their cells differ (the formulas do not depend on what the
+    cells are)."""
     marks = {step: f"\ue000{step}\ue001" for step in TEXT_STEPS}
-    return {k: _PLACE.split(f) for k, f in text_helpers("\ue000src\ue001", marks).items()}
+    return {k: _PLACE.sub(r"{\1}", f.replace("{", "{{").replace("}", "}}"))
+            for k, f in text_helpers("\ue000src\ue001", marks).items()}
 
 
 # ---------------------------------------------------------------------------
