@@ -15,8 +15,10 @@ import argparse
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from jixiao.xlam import build as xlam
+if TYPE_CHECKING:  # the builder is imported by the commands that build: `jixiao check` never pays for it
+    from jixiao.xlam.build import AddinSources
 
 UDF_MODULE = "jixiao_udfs"
 MESSAGES = (  # shown by JixiaoRibbon.bas as JxMsg<key>(); the builder writes them as ChrW text (module JixiaoText)
@@ -25,7 +27,9 @@ MESSAGES = (  # shown by JixiaoRibbon.bas as JxMsg<key>(); the builder writes th
 )
 
 
-def sources() -> xlam.AddinSources:
+def sources() -> AddinSources:
+    from jixiao.xlam import build as xlam
+
     files = resources.files(__name__)
     return xlam.AddinSources(ribbon_xml=(files / "ribbon.xml").read_text(encoding="utf-8"),
                              callbacks=(files / "JixiaoRibbon.bas").read_text(encoding="utf-8"),
@@ -34,20 +38,28 @@ def sources() -> xlam.AddinSources:
 
 def build(out: str | Path = "jixiao.xlam", interpreter: str = "", pythonpath: str = "") -> Path:
     """Write jixiao.xlam (any OS)."""
+    from jixiao.xlam import build as xlam
+
     return xlam.build(sources(), out, interpreter, pythonpath)
 
 
 def install(target_dir: str | Path | None = None, interpreter: str | None = None) -> Path:
     """Build jixiao.xlam into Excel's start-up folder (or ``target_dir``)."""
+    from jixiao.xlam import build as xlam
+
     return xlam.install(sources(), target_dir, interpreter)
 
 
 def uninstall(target_dir: str | Path | None = None) -> Path | None:
+    from jixiao.xlam import build as xlam
+
     return xlam.uninstall(target_dir)
 
 
 def _run(a: argparse.Namespace) -> int:
     from rich.console import Console
+
+    from jixiao.xlam import build as xlam
 
     con = Console(highlight=False)
     if a.action == "build":

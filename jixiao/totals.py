@@ -16,6 +16,7 @@ from .errors import Finding
 from .numbers import as_number
 from .profile import GradeBand, Profile, load_profile
 from .rules import rule
+from .textcache import per_text
 
 FIRST_LEVEL = rule("weights.first_level", "一级指标分值与规则不同", "weight")
 TOTAL = rule("weights.total", "分值合计不符", vocabulary.SUM_ROW_WEIGHT)
@@ -49,7 +50,15 @@ def split_label(label: str) -> tuple[str, float | None]:
         >>> split_label("产出指标(2023)")
         ('产出指标(2023)', None)
     """
-    text = re.sub(r"\s+", "", str(label or ""))
+    return _split_label(str(label or ""))
+
+
+_SPACE = re.compile(r"\s+")
+
+
+@per_text
+def _split_label(label: str) -> tuple[str, float | None]:
+    text = _SPACE.sub("", label)
     found = [m for m in _WEIGHT_IN_LABEL.finditer(text)  # a bare "(2023)" is a year, not points
              if "分" in m.group(0) or float(m.group(1) or m.group(2)) <= 100]
     if not found:

@@ -19,6 +19,7 @@ from enum import Enum
 from typing import Literal, Union
 
 from .rules import error_codes
+from .textcache import per_text
 
 error_codes({
     "value.missing": "缺少数值",
@@ -105,6 +106,11 @@ _FULLWIDTH = {i: i - 0xFEE0 for i in range(0xFF01, 0xFF5F)}
 _FULLWIDTH.update({0x3000: 0x20, 0xFE6A: ord("%"), 0x2030: ord("‰")})
 
 
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_SPACE = re.compile(r"\s+")
+
+
+@per_text
 def normalise(text: str) -> str:
     """Full-width ASCII to half-width, line breaks to spaces, thousands separators removed.
 
@@ -115,7 +121,7 @@ def normalise(text: str) -> str:
         '1234567.5'
     """
     t = text.translate(_FULLWIDTH).replace("\r", " ").replace("\n", " ").strip()
-    return re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", t)
+    return _THOUSANDS.sub("", t)
 
 
 def _alt(words) -> str:
@@ -275,7 +281,12 @@ def parse_value(raw: object, number_format: str | None = None) -> Value:
             num = float(raw) * 100
             return Measure(None, num, "", "%", f"{num:g}%", format(num, "g"))
         return Measure(None, float(raw), "", "", format(float(raw), "g"), format(float(raw), "g"))
-    text = str(raw)
+    return _parse_text(str(raw))
+
+
+@per_text
+def _parse_text(text: str) -> Value:
+    """:func:`parse_value` of a text (each distinct text read once: forms repeat their values)."""
     t = normalise(text)
     if _DATE_LIKE.match(t):
         return Qualitative(text.strip())  # a deadline or a month: "9月前", "2023年12月"
@@ -337,4 +348,9 @@ def compact(text: object) -> str:
         >>> compact(" 三级\\u3000指标\\n")
         '三级指标'
     """
-    return "" if text is None else re.sub(r"\s+", "", normalise(str(text)))
+    return "" if text is None else _compact(text if isinstance(text, str) else str(text))
+
+
+@per_text
+def _compact(text: str) -> str:
+    return _SPACE.sub("", normalise(text))

@@ -35,6 +35,7 @@ from .deadline import NONE, Deadline
 from .fields import FormRead, read_template
 from .form_data import to_dept_form
 from .labels import find_form_sheet, find_form_sheets, read_labels
+from .links import external_uses
 from .links import findings as link_findings
 from .links import sealed
 from .profile_choice import ProfileChoice, choose_profile
@@ -67,8 +68,9 @@ def check_book(book: Book, profile: Profile | None = None, deadline: Deadline = 
         res.findings.append(Finding(HTML_READ, "info", "文件是网页表格（HTML，常见于系统“导出 Excel”），已按工作表读取"))
     if book.has_macros:
         res.findings.append(Finding(MACROS, "info", "文件含宏（VBA），jixiao 不会运行它"))
-    res.findings += link_findings(book)
-    book = sealed(book)  # a formula that reads another workbook holds its cached value from here on
+    uses = external_uses(book)
+    res.findings += link_findings(book, uses)
+    book = sealed(book, {c for u in uses.values() for c in u.cells})  # such formulas hold their cached values now
     match = match_template(book, profile) if any(s.formulas for s in book.sheets.values()) else None
     if match is not None and match.exact and _compiles(match.template):
         _template_route(book, match, profile, res)

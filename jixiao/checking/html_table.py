@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import IO, Any
 
-from openpyxl.utils import get_column_letter
+from ..columns import get_column_letter
 
 from .xlsx import MAX_CELLS, MAX_PART_BYTES, Book, Sheet, WorkbookError
 

@@ -21,11 +21,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from openpyxl.utils import column_index_from_string, get_column_letter
+from ..columns import column_index_from_string, get_column_letter
 
 from .. import vocabulary as v
 from ..errors import Finding
 from ..rules import rule
+from ..textcache import per_text
 from ..totals import legend_bands, split_label
 from ..values import cell_number, compact, normalise, parse_plain_number
 from .fields import Cell, FormRead
@@ -105,8 +106,11 @@ def is_name_header(t: str) -> bool:
 
 def _label(text: object) -> str:
     """A row label as compared: compact, without "(万元…)" notes and a trailing colon."""
-    t = re.sub(r"\([^)]*\)", "", compact(text))
-    return t
+    return _NOTE.sub("", compact(text))
+
+
+_NOTE = re.compile(r"\([^)]*\)")
+_CELL_REF = re.compile(r"([A-Z]+)(\d+)")
 
 
 def grade_legend(sheet: Sheet) -> str | None:
@@ -194,7 +198,7 @@ def _indicator_start(rows: Rows, order: list[int], head: tuple[int, dict[str, in
 def _rows(sheet: Sheet) -> Rows:
     rows: Rows = {}
     for ref, x in sheet.values.items():
-        m = re.match(r"([A-Z]+)(\d+)", ref)
+        m = _CELL_REF.match(ref)
         if m and x is not None and x != "":
             rows.setdefault(int(m.group(2)), {})[column_index_from_string(m.group(1))] = x
     return rows
@@ -468,6 +472,7 @@ _COMPARATOR_SIGNS = {"﹦": "=", "═": "=", "＝": "=", "≧": "≥", "≦": "�
                      "正向": "≥", "反向": "≤"}
 
 
+@per_text
 def _indicator_column(text: str) -> str | None:
     """Which 绩效指标 column a header names, in one- and two-row headers and the provincial exports."""
     if text.startswith(("上年", "指标值设置", "指标赋分")):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from ..errors import Finding
 from ..rules import rule
@@ -50,10 +51,29 @@ def external_books(formula: str, links: dict[int, ExternalLink]) -> list[str]:
     """
     if "[" not in formula:
         return []
-    addin = _addin_indices(links)
+    return _books_read(formula, frozenset(_addin_indices(links)), frozenset(links))
+
+
+def _books_read(formula: str, addin: frozenset[int], declared: frozenset[int]) -> list[str]:
+    """:func:`external_books` given the add-in's link numbers and every declared one (a workbook's formulas repeat
+    across workbooks: each short one is read once for the same links)."""
+    if len(formula) > MAX_KEPT_FORMULA:
+        return _read_books(formula, addin, declared)
+    return list(_kept_books(formula, addin, declared))
+
+
+MAX_KEPT_FORMULA = 512  # characters: longer formulas are read each time
+
+
+@lru_cache(maxsize=8192)
+def _kept_books(formula: str, addin: frozenset[int], declared: frozenset[int]) -> tuple[str, ...]:
+    return tuple(_read_books(formula, addin, declared))
+
+
+def _read_books(formula: str, addin: frozenset[int], declared: frozenset[int]) -> list[str]:
     text = _STRING.sub('""', formula)
-    text = _ADDIN_CALL.sub(lambda m: "" if int(m.group(1)) in addin or int(m.group(1)) not in links else m.group(0),
-                           text)
+    text = _ADDIN_CALL.sub(lambda m: "" if int(m.group(1)) in addin or int(m.group(1)) not in declared
+                           else m.group(0), text)
     found = [m.group(1).replace("''", "'") + m.group(2) for m in _QUOTED.finditer(text)]
     found += [m.group(1) for m in _PLAIN.finditer(_QUOTED.sub("''!", text))]
     return found
@@ -80,9 +100,10 @@ def external_uses(book: Book) -> dict[str, ExternalUse]:
     name_use = (re.compile(r"(?<![\w.\]!'])(" + "|".join(re.escape(n) for n in sorted(outside, key=len, reverse=True))
                            + r")(?![\w.(!])", re.I) if outside else None)
     uses: dict[str, ExternalUse] = {}
+    addin, declared = frozenset(_addin_indices(book.links)), frozenset(book.links)
     for s in book.sheets.values():
         for ref, f in s.formulas.items():
-            books = external_books(f, book.links)
+            books = _books_read(f, addin, declared) if "[" in f else []
             if name_use is not None:
                 text = _STRING.sub('""', f)
                 books += [b for m in name_use.finditer(text) for b in outside.get(m.group(1).upper(), [])]
@@ -115,10 +136,11 @@ def shown_target(text: str) -> str:
     return text if len(text) <= MAX_TARGET_CHARS else text[:MAX_TARGET_CHARS] + "…"
 
 
-def findings(book: Book) -> list[Finding]:
-    """One warning per other workbook read, at the first cell that reads it."""
+def findings(book: Book, uses: dict[str, ExternalUse] | None = None) -> list[Finding]:
+    """One warning per other workbook read, at the first cell that reads it (``uses``: the book's
+    :func:`external_uses`, when already found)."""
     out = []
-    for u in sorted(external_uses(book).values(), key=lambda u: _order(u.cells[0])):
+    for u in sorted((external_uses(book) if uses is None else uses).values(), key=lambda u: _order(u.cells[0])):
         if u.book.isdigit():
             target = shown_target(u.link.target) if u.link is not None and u.link.target else "（链接目标未写明）"
             what = f"{target}（第 {int(u.book)} 个外部链接）"

@@ -27,6 +27,7 @@ from ..errors import Finding, JixiaoError
 from ..numbers import round_excel
 from ..profile import Profile
 from ..rules import rule
+from ..textcache import per_text
 from ..totals import grade, legend_bands, split_label
 from ..values import cell_number, compact
 from .labels import grade_legend, is_target_header
@@ -76,9 +77,17 @@ def _ref(r: int, c: int) -> str:
 
 def _plain(text: object) -> str:
     """A label as compared: compact, no quotes, numbering (1、) or 其中."""
-    t = compact(text)
-    t = re.sub(r"[“”\"'‘’]", "", t)
-    t = re.sub(r"^\d+[、.．]", "", t)
+    return _plain_text(compact(text))
+
+
+_QUOTES = re.compile(r"[“”\"'‘’]")
+_NUMBERING = re.compile(r"^\d+[、.．]")
+
+
+@per_text
+def _plain_text(t: str) -> str:
+    t = _QUOTES.sub("", t)
+    t = _NUMBERING.sub("", t)
     return t.removeprefix("其中").lstrip(":：")
 
 

@@ -65,6 +65,15 @@ def cell_text(value: Any) -> Any:
 def json_safe(obj: Any) -> Any:
     """A JSON-ready copy: NaN and infinities become null, lone surrogates U+FFFD (control characters
     are kept: JSON escapes them)."""
+    t = type(obj)  # the exact types a result holds first (a batch's JSON holds hundreds of thousands of values)
+    if t is str:
+        return obj if obj.isascii() else _SURROGATE.sub("\ufffd", obj)
+    if t is dict:
+        return {json_safe(k): json_safe(v) for k, v in obj.items()}
+    if t is list:
+        return [json_safe(v) for v in obj]
+    if t is int or t is bool or obj is None:
+        return obj
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else None
     if isinstance(obj, str):

@@ -12,13 +12,9 @@ import os
 import tempfile
 from collections import Counter
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
-
-from openpyxl import Workbook
-from openpyxl.formatting.rule import CellIsRule, FormulaRule
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from .. import __version__, rules
 from ..vocabulary import FORM_KINDS
@@ -96,56 +92,78 @@ def _atomic(path: str | Path, write) -> Path:
 # xlsx
 
 
-def _safe(cell, value: Any) -> None:
-    """Write a value; text that Excel would take for a formula is kept as text."""
+def _value(value: Any) -> Any:
+    """A value as a report cell holds it: lists and dicts as JSON, text shown safely, NaN blank."""
     if isinstance(value, (list, dict)):
         value = json.dumps(json_safe(value), ensure_ascii=False)
     value = shown(value)
     if isinstance(value, float) and value != value:
         value = None
+    return value
+
+
+def _safe(cell, value: Any) -> None:
+    """Write a value; text that Excel would take for a formula is kept as text."""
+    value = _value(value)
     cell.value = value
     if isinstance(value, str) and value.startswith(FORMULA_LEADS):
         cell.data_type = "s"
 
 
-_HEAD = Font(name="宋体", bold=True)
-_HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
-_RED = PatternFill("solid", fgColor="F8CBAD")
-_YELLOW = PatternFill("solid", fgColor="FFE699")
-_GREEN = PatternFill("solid", fgColor="C6EFCE")
+@lru_cache(maxsize=1)
+def _styles() -> dict[str, Any]:
+    """The xlsx report's fonts and fills (openpyxl is imported when an xlsx report is written, not before)."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    return {"head": Font(name="宋体", bold=True), "head_fill": PatternFill("solid", fgColor="DDEBF7"),
+            "red": PatternFill("solid", fgColor="F8CBAD"), "yellow": PatternFill("solid", fgColor="FFE699"),
+            "green": PatternFill("solid", fgColor="C6EFCE"), "link": Font(color="0563C1", underline="single"),
+            "wrap": Alignment(wrap_text=True, vertical="top"),
+            "head_align": Alignment(horizontal="center", vertical="center", wrap_text=True)}
 
 
 def _table(ws, headers: list[str], widths: list[int]) -> None:
-    for i, (h, w) in enumerate(zip(headers, widths), start=1):
-        c = ws.cell(1, i, h)
-        c.font, c.fill = _HEAD, _HEAD_FILL
-        c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    """A sheet's widths, frozen header and header row (a streamed sheet takes them before its first row)."""
+    from ..columns import get_column_letter
+
+    st = _styles()
+    for i, w in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = w
     ws.freeze_panes = "A2"
+    row = []
+    for h in headers:
+        c = _new_cell(ws, h)
+        c.font, c.fill, c.alignment = st["head"], st["head_fill"], st["head_align"]
+        row.append(c)
+    ws.append(row)
 
 
-def _link(report: Path, file: str, sheet: str | None, cell: str | None, base: Path | None = None) -> str | None:
-    """A link to the checked file on disk; None for an archive's member (its name is the submitter's).
+def _new_cell(ws, value: Any = None):
+    from openpyxl.cell import WriteOnlyCell
 
-    ``base``: the folder a relative ``file`` is in (default: the current one), as when the report and the
-    files are packed together for another machine."""
+    return WriteOnlyCell(ws, value)
+
+
+def _relative(folder: Path, file: str, base: Path | None) -> str | None:
+    """The checked file's path from the report's folder, for a link; None for an archive's member (its name is
+    the submitter's) and for a name with control characters (it cannot be a link target).
+
+    ``folder``: the report's folder, resolved; ``base``: the folder a relative ``file`` is in (default: the
+    current one), as when the report and the files are packed together for another machine."""
     at = Path(base, file) if base is not None else Path(file)
     if ".zip!" in file.lower() or not at.is_file():
         return None
     try:
-        rel = os.path.relpath(at.resolve(), report.resolve().parent)
+        rel = os.path.relpath(at.resolve(), folder)
     except ValueError:
         rel = str(Path(file).resolve())
     rel = rel.replace(os.sep, "/")
-    if shown(rel) != rel or (sheet and shown(sheet) != sheet):
-        return None  # a name with control characters cannot be a link target
-    if sheet and cell:
-        return f"{rel}#'{sheet}'!{cell}"
-    return rel
+    return rel if shown(rel) == rel else None
 
 
 class XlsxReport:
-    """The xlsx report, filled one workbook at a time (so it grows while a batch runs) and saved once.
+    """The xlsx report, written one workbook at a time while a batch runs (streamed: its memory does not grow
+    with the batch) and finished once.
 
     Sheets: 汇总 (one row per workbook), 问题清单 (findings, linked to their cells), 规则统计.
     """
@@ -155,11 +173,12 @@ class XlsxReport:
     ISSUES = ["文件", "工作表", "单元格", "级别", "规则", "说明", "应为", "实际", "指标/项目"]
 
     def __init__(self, path: str | Path, base: str | Path | None = None):
+        from openpyxl import Workbook
+
         self.path = Path(path)
-        self.base = Path(base) if base is not None else None  # where relative file names are (see _link)
-        self.wb = Workbook()
-        self.ws = self.wb.active
-        self.ws.title = REPORT_SHEETS[0]
+        self.base = Path(base) if base is not None else None  # where relative file names are (see _relative)
+        self.wb = Workbook(write_only=True)
+        self.ws = self.wb.create_sheet(REPORT_SHEETS[0])
         _table(self.ws, self.SUMMARY, [46, 28, 8, 18, 10, 8, 6, 7, 7, 7, 14, 18, 22])
         self.wf = self.wb.create_sheet(REPORT_SHEETS[1])
         _table(self.wf, self.ISSUES, [40, 14, 8, 6, 30, 60, 16, 16, 30])
@@ -167,29 +186,55 @@ class XlsxReport:
         _table(self.wr, ["问题", "规则", "级别", "次数", "涉及文件数", "示例说明"], [24, 32, 8, 8, 10, 70])
         self.row, self.frow = 2, 2
         self.stats: dict[str, dict[str, Any]] = {}
-        self.link_font = Font(color="0563C1", underline="single")
-        self.wrap = Alignment(wrap_text=True, vertical="top")
+        self.link_font, self.wrap = _styles()["link"], _styles()["wrap"]
+        self._targets: dict[str, str | None] = {}  # file → its link target, found once per file
+        self._folder: Path | None = None  # the report's folder, resolved once
+
+    def _link(self, file: str, sheet: str | None, cell: str | None) -> str | None:
+        """A link to the checked file on disk, at a cell when given; the file's path is found once for its row
+        and all its findings."""
+        if file not in self._targets:
+            if self._folder is None:
+                self._folder = self.path.resolve().parent
+            self._targets[file] = _relative(self._folder, file, self.base)
+        rel = self._targets[file]
+        if rel is None or (sheet and shown(sheet) != sheet):
+            return None
+        return f"{rel}#'{sheet}'!{cell}" if sheet and cell else rel
+
+    def _cells(self, ws, values: list[Any], styled: tuple[int, ...] = ()) -> list[Any]:
+        """A row to append: a cell object where the value needs one (``styled`` columns, from 0, and text a
+        spreadsheet would take for a formula), else the value itself (the streamed sheet writes it as is)."""
+        out = []
+        for i, v in enumerate(values):
+            v = _value(v)
+            if i in styled or isinstance(v, str) and v.startswith(FORMULA_LEADS):
+                c = _new_cell(ws)
+                _safe(c, v)
+                out.append(c)
+            else:
+                out.append(v)
+        return out
 
     def add(self, r: FileResult) -> None:
-        ws, i = self.ws, self.row
         c = r.counts()
-        row = [r.file, r.unit, r.year, KIND_ZH.get(r.kind or "", r.kind), r.exec_rate,
-               r.total if r.total is not None else (r.total_text or None), r.grade or (r.total_text or None),
-               c["error"], c["warning"], c["info"], ROUTE_ZH.get(r.route, r.route), r.profile, r.error]
-        for j, v in enumerate(row, start=1):
-            _safe(ws.cell(i, j), v)
-        ws.cell(i, 5).number_format = "0.00%"
-        ws.cell(i, 6).number_format = "0.00"
-        link = _link(self.path, r.file, None, None, self.base)
+        row = self._cells(self.ws, [r.file, r.unit, r.year, KIND_ZH.get(r.kind or "", r.kind), r.exec_rate,
+                                    r.total if r.total is not None else (r.total_text or None),
+                                    r.grade or (r.total_text or None), c["error"], c["warning"], c["info"],
+                                    ROUTE_ZH.get(r.route, r.route), r.profile, r.error], styled=(0, 4, 5))
+        row[4].number_format = "0.00%"
+        row[5].number_format = "0.00"
+        link = self._link(r.file, None, None)
         if link:
-            ws.cell(i, 1).hyperlink = link
-            ws.cell(i, 1).font = self.link_font
+            row[0].hyperlink = link
+            row[0].font = self.link_font
+        self.ws.append(row)
         self.row += 1
         wf = self.wf
         if len(r.findings) > MAX_FINDINGS_PER_FILE:
             left = len(r.findings) - MAX_FINDINGS_PER_FILE
-            _safe(wf.cell(self.frow, 1), r.file)
-            _safe(wf.cell(self.frow, 6), f"另有 {left} 条问题未列出（本工作簿共 {len(r.findings)} 条；全部见 --json 或 --csv）")
+            wf.append(self._cells(wf, [r.file, None, None, None, None,
+                                       f"另有 {left} 条问题未列出（本工作簿共 {len(r.findings)} 条；全部见 --json 或 --csv）"]))
             self.frow += 1
         for n, finding in enumerate(r.findings):
             if n >= MAX_FINDINGS_PER_FILE:
@@ -199,17 +244,15 @@ class XlsxReport:
                 st["files"].add(r.file)
                 continue
             f = finding.to_dict()
-            k = self.frow
-            vals = [r.file, f["sheet"], f["cell"], SEVERITY_ZH[f["severity"]], f["rule"], f["message"], f["expected"],
-                    f["found"], f.get("context")]
-            for j, v in enumerate(vals, start=1):
-                _safe(wf.cell(k, j), v)
+            cells = self._cells(wf, [r.file, f["sheet"], f["cell"], SEVERITY_ZH[f["severity"]], f["rule"],
+                                     f["message"], f["expected"], f["found"], f.get("context")], styled=(2, 5))
             if f["cell"]:
-                link = _link(self.path, r.file, f["sheet"], f["cell"], self.base)
+                link = self._link(r.file, f["sheet"], f["cell"])
                 if link:
-                    wf.cell(k, 3).hyperlink = link
-                    wf.cell(k, 3).font = self.link_font
-            wf.cell(k, 6).alignment = self.wrap
+                    cells[2].hyperlink = link
+                    cells[2].font = self.link_font
+            cells[5].alignment = self.wrap
+            wf.append(cells)
             self.frow += 1
             st = self.stats.setdefault(f["rule"], {"severity": f["severity"], "n": 0, "files": set(),
                                                    "msg": f["message"]})
@@ -217,26 +260,31 @@ class XlsxReport:
             st["files"].add(r.file)
 
     def save(self) -> Path:
+        from openpyxl.formatting.rule import CellIsRule, FormulaRule
+
+        from ..columns import get_column_letter
+
+        st = _styles()
+        red, yellow, green = st["red"], st["yellow"], st["green"]
         ws, last = self.ws, self.row - 1
         if last >= 2:
             ws.auto_filter.ref = f"A1:{get_column_letter(len(self.SUMMARY))}{last}"
-            ws.conditional_formatting.add(f"H2:H{last}", CellIsRule(operator="greaterThan", formula=["0"], fill=_RED))
-            ws.conditional_formatting.add(f"I2:I{last}", CellIsRule(operator="greaterThan", formula=["0"], fill=_YELLOW))
-            ws.conditional_formatting.add(f"F2:F{last}", CellIsRule(operator="lessThan", formula=["60"], fill=_RED))
+            ws.conditional_formatting.add(f"H2:H{last}", CellIsRule(operator="greaterThan", formula=["0"], fill=red))
+            ws.conditional_formatting.add(f"I2:I{last}", CellIsRule(operator="greaterThan", formula=["0"], fill=yellow))
+            ws.conditional_formatting.add(f"F2:F{last}", CellIsRule(operator="lessThan", formula=["60"], fill=red))
             ws.conditional_formatting.add(f"F2:F{last}", CellIsRule(operator="greaterThanOrEqual", formula=["90"],
-                                                                     fill=_GREEN))
-            ws.conditional_formatting.add(f"M2:M{last}", FormulaRule(formula=["LEN(M2)>0"], fill=_RED))
+                                                                     fill=green))
+            ws.conditional_formatting.add(f"M2:M{last}", FormulaRule(formula=["LEN(M2)>0"], fill=red))
         flast = self.frow - 1
         if flast >= 2:
             self.wf.auto_filter.ref = f"A1:I{flast}"
             self.wf.conditional_formatting.add(f"D2:D{flast}", CellIsRule(operator="equal", formula=['"错误"'],
-                                                                          fill=_RED))
+                                                                          fill=red))
             self.wf.conditional_formatting.add(f"D2:D{flast}", CellIsRule(operator="equal", formula=['"警告"'],
-                                                                          fill=_YELLOW))
-        for i, (rule, st) in enumerate(sorted(self.stats.items(), key=lambda kv: -kv[1]["n"]), start=2):
-            for j, v in enumerate([rule_title(rule), rule, SEVERITY_ZH[st["severity"]], st["n"], len(st["files"]),
-                                   st["msg"]], start=1):
-                _safe(self.wr.cell(i, j), v)
+                                                                          fill=yellow))
+        for rule, stat in sorted(self.stats.items(), key=lambda kv: -kv[1]["n"]):
+            self.wr.append(self._cells(self.wr, [rule_title(rule), rule, SEVERITY_ZH[stat["severity"]], stat["n"],
+                                                 len(stat["files"]), stat["msg"]]))
         self.wb.properties.creator = f"jixiao {__version__}"
         self.wb.properties.title = "绩效自评检查报告"
         self.wb.properties.keywords = REPORT_MARKER

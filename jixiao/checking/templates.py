@@ -19,6 +19,7 @@ from ..excel.syntax import FormulaError, relative_form
 from ..errors import JixiaoError
 from ..layouts.model import FormModel
 from ..profile import Profile, load_profile
+from ..textcache import per_text
 from .xlsx import Book
 
 Key = tuple[str, str]  # (sheet, "A1")
@@ -44,6 +45,22 @@ class TemplateCalc:
     _whole: Compiled | None = None
     _relative: dict[Key, str | None] = field(default_factory=dict)
     _signatures: dict[Key, frozenset[str]] = field(default_factory=dict)
+    _fingerprint: int | None = None
+    _header: tuple[dict[str, str], str | None] | None = None
+
+    @property
+    def fingerprint(self) -> int:
+        """A hash of every (cell, formula): equal fingerprints are worth comparing the formulas themselves."""
+        if self._fingerprint is None:
+            self._fingerprint = fingerprint(self.formulas)
+        return self._fingerprint
+
+    @property
+    def indicator_header(self) -> tuple[dict[str, str], str | None]:
+        """The main sheet's indicator header (column → its text) and the label of the row below the marker."""
+        if self._header is None:
+            self._header = _indicator_header(self.model.main)
+        return self._header
 
     @property
     def scores_form(self) -> bool:
@@ -123,7 +140,7 @@ _TEMPLATES: list[TemplateCalc] = []
 
 
 def _calc(kind: str, engine: str, profile: Profile | None = None) -> TemplateCalc:
-    from ..layouts.writer import template_model
+    from ..layouts.shipped import template_model
 
     model = template_model(kind, profile=profile, engine=engine)  # type: ignore[arg-type]  # a Profile is accepted
     forms = {(s.name, ref): f for s in model.sheets for ref, f in s.formulas().items()}
@@ -133,7 +150,7 @@ def _calc(kind: str, engine: str, profile: Profile | None = None) -> TemplateCal
 def templates() -> list[TemplateCalc]:
     """jixiao's shipped templates, with their formulas (compiled lazily, on first match)."""
     if not _TEMPLATES:
-        from ..layouts.writer import ENGINES, TEMPLATES
+        from ..layouts.shipped import ENGINES, TEMPLATES
 
         for engine in ENGINES:
             for kind in TEMPLATES:
@@ -148,9 +165,9 @@ MAX_PROFILES = 16  # profiles whose native templates are kept per process (a bat
 def native_templates(profile: Profile) -> list[TemplateCalc]:
     """The native templates generated with ``profile``: every kind the profile may score, made once per profile
     and process. (Add-in templates take their profile from a cell; their formulas are the same for any.)"""
-    key = (profile.id, repr(profile))  # a custom TOML may reuse an id with other rules: the content decides
+    key = _profile_key(profile)
     if key not in _BY_PROFILE:
-        from ..layouts.writer import TEMPLATES
+        from ..layouts.shipped import TEMPLATES
 
         made = []
         for kind in TEMPLATES:
@@ -162,6 +179,35 @@ def native_templates(profile: Profile) -> list[TemplateCalc]:
             _BY_PROFILE.pop(next(iter(_BY_PROFILE)))
         _BY_PROFILE[key] = made
     return _BY_PROFILE[key]
+
+
+_KEYS: dict[int, tuple[Profile, tuple[str, str]]] = {}
+_UNSEEN: dict[tuple[str, str], list[TemplateCalc]] = {}
+
+
+def _profile_key(profile: Profile) -> tuple[str, str]:
+    """(id, content) of a profile: a custom TOML may reuse an id with other rules, so the content decides.
+    Kept per profile object (profiles are loaded once and never change)."""
+    kept = _KEYS.get(id(profile))
+    if kept is None or kept[0] is not profile:
+        if len(_KEYS) >= MAX_PROFILES:
+            _KEYS.pop(next(iter(_KEYS)))
+        kept = _KEYS[id(profile)] = (profile, (profile.id, repr(profile)))
+    return kept[1]
+
+
+def _unseen_natives(profile: Profile) -> list[TemplateCalc]:
+    """The native templates of ``profile`` whose formulas no default template of their kind and engine has."""
+    key = _profile_key(profile)
+    if key not in _UNSEEN:
+        defaults: dict[tuple[str, str, int], list[dict[Key, str]]] = {}
+        for k in templates():
+            defaults.setdefault((k.kind, k.engine, k.fingerprint), []).append(k.formulas)
+        if len(_UNSEEN) >= MAX_PROFILES:
+            _UNSEEN.pop(next(iter(_UNSEEN)))
+        _UNSEEN[key] = [t for t in native_templates(profile)
+                        if not any(f == t.formulas for f in defaults.get((t.kind, t.engine, t.fingerprint), ()))]
+    return _UNSEEN[key]
 
 
 def named_profiles(book: Book) -> list[str]:
@@ -204,6 +250,11 @@ class Match:
         return not self.changed and not self.extra
 
 
+def fingerprint(formulas: dict[Key, str]) -> int:
+    """One number for a set of (cell, formula): a template is recognised by it, not formula by formula."""
+    return hash(frozenset(formulas.items()))
+
+
 def book_formulas(book: Book) -> dict[Key, str]:
     """The workbook's formulas, with Excel's add-in references ``[1]!JX_…`` read as ``JX_…``."""
     return {(s.name, ref): _ADDIN_PREFIX.sub("", f) if "!" in f else f for s in book.sheets.values()
@@ -218,15 +269,23 @@ def match_template(book: Book, bureau: Profile | None = None) -> Match | None:
     inserted or deleted 年度总体目标 or indicator rows is compared with its template made with that many rows
     (:func:`resized_templates`)."""
     formulas = book_formulas(book)
-    known = templates() + resized_templates(book, templates())
-    exact = [t for t in known if t.formulas == formulas]
+    fp = fingerprint(formulas)
+    resized = resized_templates(book, templates())
+    known = templates() + resized
+    exact = [t for t in known if t.fingerprint == fp and t.formulas == formulas]
     if not exact:
         known = list(known)
+        later = resized  # known templates other than the defaults (which _unseen_natives has left out)
         for p in candidate_profiles(book, bureau):
-            mine = [t for t in native_templates(p)
-                    if not any(k.kind == t.kind and k.engine == t.engine and k.formulas == t.formulas for k in known)]
-            known += mine + resized_templates(book, mine)
-        exact = [t for t in known if t.formulas == formulas]
+            seen: dict[tuple[str, str, int], list[dict[Key, str]]] = {}
+            for k in later:
+                seen.setdefault((k.kind, k.engine, k.fingerprint), []).append(k.formulas)
+            mine = [t for t in _unseen_natives(p)
+                    if not any(f == t.formulas for f in seen.get((t.kind, t.engine, t.fingerprint), ()))]
+            added = mine + resized_templates(book, mine)
+            known += added
+            later = later + added
+        exact = [t for t in known if t.fingerprint == fp and t.formulas == formulas]
     if exact:  # the usual case: an untouched template, compared as a whole
         return Match(min(exact, key=lambda t: _level_mismatch(t, book)), [], [], [])
     candidates: list[tuple[int, int, Match]] = []
@@ -262,11 +321,16 @@ def resized_templates(book: Book, base: list[TemplateCalc]) -> list[TemplateCalc
     carry their formulas, and the totals' ranges run from the indicator header to the marker row below the
     last indicator row, so they stay those of the template made with that many rows)."""
     out = []
+    blocks: dict[tuple, tuple[int, int] | None] = {}  # templates of one layout share their labels: found once
     for t in base:
         s = t.model.main
         if s.indicator_block is None or s.name not in book.sheets:
             continue
-        found = _indicator_block(book.sheets[s.name].values, s)
+        header, after = t.indicator_header
+        place = (s.name, s.indicator_block[0], tuple(sorted(header.items())), after)
+        if place not in blocks:
+            blocks[place] = _indicator_block(book.sheets[s.name].values, header, after)
+        found = blocks[place]
         if found is None or found == s.indicator_block:
             continue
         (top, marker), (head, _) = found, s.indicator_block
@@ -285,26 +349,38 @@ def resized_templates(book: Book, base: list[TemplateCalc]) -> list[TemplateCalc
     return out
 
 
-def _indicator_block(values: dict, s) -> tuple[int, int] | None:
+def _indicator_header(s) -> tuple[dict[str, str], str | None]:
+    """A template sheet's indicator header row (column → text) and the text of the row below its marker row
+    (合计, 总分); None for that text when there is none."""
+    head, marker = s.indicator_block
+    header = {_DIGITS.sub("", ref): c.value for ref, c in s.cells.items()
+              if _COLUMN_ROW.fullmatch(ref) and ref[len(ref.rstrip("0123456789")):] == str(head)
+              and isinstance(c.value, str)}
+    after = s.cells.get(f"A{marker + 1}")
+    return header, after.value if after is not None and isinstance(after.value, str) else None
+
+
+_DIGITS = re.compile(r"\d+")
+_COLUMN_ROW = re.compile(r"[A-Z]+\d+")
+_COLUMN_A = re.compile(r"A(\d+)")
+
+
+def _indicator_block(values: dict, header: dict[str, str], after: str | None) -> tuple[int, int] | None:
     """(header row, marker row) of the indicator table in a sheet's values, found by the template's labels:
     the header row's texts, and the label of the row below the marker (合计, 总分)."""
-    head, marker = s.indicator_block
-    header = {re.sub(r"\d+", "", ref): c.value for ref, c in s.cells.items()
-              if ref.endswith(str(head)) and re.fullmatch(rf"[A-Z]+{head}", ref) and isinstance(c.value, str)}
-    after = s.cells.get(f"A{marker + 1}")
-    if not header or after is None or not isinstance(after.value, str):
+    if not header or after is None:
         return None
-    rows = sorted({int(m.group(1)) for ref in values if (m := re.fullmatch(r"A(\d+)", ref))})
+    rows = sorted({int(m.group(1)) for ref in values if ref[0] == "A" and (m := _COLUMN_A.fullmatch(ref))})
     top = next((r for r in rows if all(values.get(f"{col}{r}") == text for col, text in header.items())), None)
     if top is None:
         return None
-    end = next((r for r in rows if r > top and values.get(f"A{r}") == after.value), None)
+    end = next((r for r in rows if r > top and values.get(f"A{r}") == after), None)
     return None if end is None else (top, end - 1)
 
 
 def _resized(t: TemplateCalc, goals: int, rows: int) -> TemplateCalc | None:
     from ..errors import JixiaoError
-    from ..layouts.writer import template_model
+    from ..layouts.shipped import template_model
 
     default_goals = sum(1 for k in t.model.main.fields if k.startswith("goals.") and k.endswith(".target"))
     try:
@@ -339,15 +415,20 @@ def _compare(t: TemplateCalc, formulas: dict[Key, str], relative: dict[Key, str 
 _FUNCTION = re.compile(r"([A-Z_][A-Z0-9_.]*)\(")
 
 
+@per_text
 def _signature(formula: str) -> frozenset[str]:
     """The functions a formula calls: cheap to compare, and what tells the templates (add-in or native) apart."""
     text = _STRING.sub('""', formula).replace("TRUE()", "TRUE").replace("FALSE()", "FALSE")
-    return frozenset(name.removeprefix("_XLUDF.").removeprefix("_XLFN.") for name in _FUNCTION.findall(text.upper()))
+    return frozenset(name.removeprefix("_XLUDF.").removeprefix("_XLFN.") for name in set(_FUNCTION.findall(text.upper())))
 
 
 def _alike(t: TemplateCalc, signatures: dict[Key, frozenset[str]]) -> bool:
-    """At least half of the template's formula cells call the same functions in the workbook: worth comparing."""
-    same = sum(1 for key in t.formulas if signatures.get(key) == t.signature(key))
+    """At least half of the template's formula cells call the same functions in the workbook: worth comparing.
+
+    Only the cells the workbook has can agree: the template's other formulas are never read here."""
+    if 2 * len(signatures) < len(t.formulas):
+        return False
+    same = sum(1 for key, sig in signatures.items() if key in t.formulas and t.signature(key) == sig)
     return 2 * same >= len(t.formulas)
 
 

@@ -14,10 +14,11 @@ import re
 import zipfile
 import zlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from openpyxl.utils import column_index_from_string
+from ..columns import column_index_from_string
 
 from ..errors import CellError, JixiaoError
 from ..rules import error_codes
@@ -398,7 +399,21 @@ def _number_formats(zr: _Zip, wb_part: str, rels: dict) -> list[str | None]:
     part = next((_target(wb_part, t) for typ, t in rels.values() if typ.endswith("/styles")), None)
     if part is None or part not in zr.names:
         return []
-    xml = zr.read(part)
+    return list(_formats_of(zr.read(part)))
+
+
+_STYLES_KEPT = 32  # distinct styles parts kept per process (workbooks made from one template share theirs)
+_STYLES_LONGEST = 256 * 1024  # characters: a larger styles part is read each time
+
+
+def _formats_of(xml: str) -> tuple[str | None, ...]:
+    """The number format of each cell style of one styles part; each distinct part is read once."""
+    if len(xml) > _STYLES_LONGEST:
+        return _read_formats(xml)
+    return _kept_formats(xml)
+
+
+def _read_formats(xml: str) -> tuple[str | None, ...]:
     custom = {}
     for m in _NUMFMT.finditer(xml):
         a = _attrs(m.group(1))
@@ -410,7 +425,10 @@ def _number_formats(zr: _Zip, wb_part: str, rels: dict) -> list[str | None]:
         fid = _attrs(m.group(1)).get("numFmtId", "0")
         n = int(fid) if fid.isdigit() else 0
         out.append(custom.get(n) or BUILTIN_FORMATS.get(n))
-    return out
+    return tuple(out)
+
+
+_kept_formats = lru_cache(maxsize=_STYLES_KEPT)(_read_formats)
 
 
 def _cells(xml: str):

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from openpyxl.utils import column_index_from_string, get_column_letter
+from ..columns import column_index_from_string, get_column_letter
 
 from ..errors import CellError
 from ..functions import FUNCTIONS

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, cast
 
-from openpyxl.utils import column_index_from_string, get_column_letter
+from ..columns import column_index_from_string, get_column_letter
 
 from ..errors import JixiaoError
 from ..rules import error_codes

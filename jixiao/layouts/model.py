@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from openpyxl.utils import column_index_from_string, get_column_letter
+from ..columns import column_index_from_string, get_column_letter
 
 from .. import vocabulary as v
 from ..profile import Profile, load_profile, shipped_profiles

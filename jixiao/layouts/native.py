@@ -26,7 +26,9 @@ that silently counts it as 0.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from ..deviation import MEASURED_WORDS, MET_WORDS, NOT_NOTHING, NOTHING_HAPPENED
 from ..profile import Band, Profile, Rounding
@@ -522,10 +524,24 @@ def text_cells(src: str, row: int, first_col: int) -> tuple[dict[str, str], dict
 
     Returns (step → cell, cell → formula).
     """
-    from openpyxl.utils import get_column_letter
+    from ..columns import get_column_letter
 
     refs = {step: f"{get_column_letter(first_col + i)}{row}" for i, step in enumerate(TEXT_STEPS)}
-    return refs, {refs[k]: v for k, v in text_helpers(src, refs).items()}
+    places = {"src": src, **refs}
+    return refs, {refs[k]: f.format_map(places) for k, f in _helper_formats().items()}
+
+
+_PLACE = re.compile("\ue000(\\w+)\ue001")  # a placeholder for a cell in the helpers' formulas
+
+
+@lru_cache(maxsize=1)
+def _helper_formats() -> dict[str, str]:
+    """The helper formulas written once, as format strings with a field for each cell they read: every
+    indicator row has the same formulas, only their cells differ (the formulas do not depend on what the
+    cells are)."""
+    marks = {step: f"\ue000{step}\ue001" for step in TEXT_STEPS}
+    return {k: _PLACE.sub(r"{\1}", f.replace("{", "{{").replace("}", "}}"))
+            for k, f in text_helpers("\ue000src\ue001", marks).items()}
 
 
 # ---------------------------------------------------------------------------

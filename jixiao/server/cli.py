@@ -61,9 +61,13 @@ def register_command(add: Any) -> None:
 
 
 def _fastapi_installed() -> None:
-    """The server's commands exist only with the ``server`` extra (ImportError: the CLI leaves them out)."""
-    import fastapi  # noqa: F401
-    import sqlalchemy  # noqa: F401
+    """The server's commands exist only with the ``server`` extra (ImportError: the CLI leaves them out).
+    Looked up, not imported: a command that does not serve never pays for importing the server's libraries."""
+    from importlib.util import find_spec
+
+    for name in ("fastapi", "sqlalchemy"):
+        if find_spec(name) is None:
+            raise ImportError(f"{name} is not installed", name=name)
 
 
 def cmd_serve(a: argparse.Namespace) -> int:
