@@ -103,6 +103,9 @@ def test_assessment_fills_what_the_round_knows_and_leaves_judgement_to_the_revie
     assert sum(it.points for it in assessment.items()) == 100
     meaning = next(x for x in s.lines if x.item.key == "meaning")
     assert meaning.basis == "定量指标占 80%"
+    judged = assessment.assess(facts, {"meaning": assessment.Judged(9, "个别指标未量化")})
+    meaning = next(x for x in judged.lines if x.item.key == "meaning")
+    assert (meaning.score, meaning.basis) == (9, "个别指标未量化；定量指标占 80%")  # the share stays in view
     data = assessment.sheet_xlsx("甲单位", "2024年度", s)
     ws = load_workbook(io.BytesIO(data)).active
     rows = [list(r) for r in ws.iter_rows(values_only=True)]

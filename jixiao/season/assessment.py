@@ -82,6 +82,7 @@ class Line:
     score: float | None  # None: the reviewer's to score
     source: str  # 系统 / 审核人 / 待评
     basis: str  # why, in Chinese
+    reason: str = ""  # the reviewer's own reason (basis adds what the round knows)
 
 
 @dataclass(frozen=True)
@@ -169,18 +170,23 @@ def assess(facts: Facts, judged: dict[str, Judged]) -> Sheet:
     out = []
     for it in items():
         j = judged.get(it.key)
+        hint = _hint(it, facts)
         if j is not None:
-            out.append(Line(it, j.score, "审核人", j.reason))
+            out.append(Line(it, j.score, "审核人", "；".join(x for x in (j.reason, hint) if x), j.reason))
             continue
         got = _auto(it, facts) if it.how == AUTO else _boilerplate_line(it, facts)
         if got is not None:
             out.append(Line(it, got[0], "系统", got[1]))
         else:
-            hint = ""
-            if it.hint == "quantitative_share" and facts.quantitative_share is not None:
-                hint = f"定量指标占 {facts.quantitative_share:.0%}"
             out.append(Line(it, None, "待评", hint))
     return Sheet(out)
+
+
+def _hint(it: Item, facts: Facts) -> str:
+    """What the round knows that helps the reviewer judge a row (kept beside the reviewer's score)."""
+    if it.hint == "quantitative_share" and facts.quantitative_share is not None:
+        return f"定量指标占 {facts.quantitative_share:.0%}"
+    return ""
 
 
 def facts_from(results: Sequence[dict[str, Any]], findings: Sequence[dict[str, Any]], days_late: int | None,

@@ -335,6 +335,7 @@ def reviewer_scores_the_work(s: Season) -> None:
     d.find_element(By.ID, "reason-meaning").send_keys("个别指标未量化")
     d.find_element(By.ID, "save-assessment").click()
     WebDriverWait(d, 10).until(EC.presence_of_element_located((By.ID, "saved")))
+    assert d.find_element(By.ID, "reason-meaning").get_attribute("value") == "个别指标未量化"  # only the reviewer's words
     shot(d, "season-assessment")
     d.find_element(By.ID, "download-unit").click()
     ws = load_workbook(wait_download(d.downloads, f"{LATE}-工作考核评分表.xlsx")).active
