@@ -83,7 +83,11 @@ def test_recheck_lines_default_to_the_rules_and_the_report_gives_both_scores():
     assert lines[0].reason == "按评分规则计算（未人工复核）" and lines[2].reason == "满意度调查样本不足"
     with pytest.raises(ValueError, match="0 到分值 10"):
         recheck.parse_score("12", 10)
-    data = recheck.report_xlsx("2024年度", [recheck.FormRecheck("甲单位", "自评表.xlsx", lines)])
+    form = recheck.FormRecheck("甲单位", "自评表.xlsx", lines)
+    assert (form.total("claimed"), form.total("rule"), form.total("recheck")) == (40, 38.5, 34.5)
+    unscored = recheck.FormRecheck("乙单位", "自评表.xlsx", recheck.lines([recheck.Row(0, "x", "", "x", 10, 9, None)], {}))
+    assert unscored.total("rule") is None  # the page shows 需核对, never a sum that counts the row as 0
+    data = recheck.report_xlsx("2024年度", [form])
     wb = load_workbook(io.BytesIO(data))
     units = [list(r) for r in wb["按单位"].iter_rows(values_only=True)]
     assert units[1][:6] == ["甲单位", "自评表.xlsx", 40, 34.5, -5.5, 2]

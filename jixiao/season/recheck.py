@@ -72,6 +72,11 @@ class Line:
         return self.row.claimed
 
     @property
+    def rule(self) -> float | None:
+        """规则分: the score the profile's rules give the row (None where the row needs a person)."""
+        return self.row.rule
+
+    @property
     def difference(self) -> float | None:
         """复核分 − 自评分 (negative: the unit scored itself higher)."""
         if self.recheck is None or self.row.claimed is None:

@@ -4,6 +4,7 @@ filled from what the round holds, and every download opened."""
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from urllib.parse import quote
 
@@ -90,6 +91,7 @@ def test_recheck_confirm_and_the_reports(server, season):
     target = added
     form = c.get(f"/rounds/{rid}/recheck/{quote(target)}").text
     assert "预算执行率" in form and 'id="score-0"' in form
+    assert re.search(r'id="rule-total">(\d+(\.\d+)?|需核对)<', form)  # the 规则分 column has its 合计 too
     bad = c.post(f"/rounds/{rid}/recheck/{quote(target)}", data={"csrf": csrf_of(c, f"/rounds/{rid}/sampling"), "score-0": "99"}, follow_redirects=False)
     assert bad.status_code == 422 and "0 到分值" in bad.text
     ok = c.post(f"/rounds/{rid}/recheck/{quote(target)}", data={"csrf": csrf_of(c, f"/rounds/{rid}/sampling"),
