@@ -272,6 +272,18 @@ def test_xlsx_report_links_filters_and_inert_text(tmp_path):
     assert link.startswith("../in/seed.xlsx#'附件2'!") and issues["C2"].value == "F25"
 
 
+def test_rule_statistics_do_not_depend_on_the_order_results_arrive(tmp_path, generated):
+    """Workers finish in any order; the same folder must give the same 规则统计 (the example message of a
+    rule is the first file's by name, and ties in count are ordered by rule)."""
+    d, _ = generated
+    results = batch.run(batch.collect([d]), P)
+    sheets = []
+    for n, order in enumerate((results, results[::-1])):
+        rep = load_workbook(report.write_xlsx(order, tmp_path / f"r{n}.xlsx"), read_only=True)
+        sheets.append([tuple(r) for r in rep["规则统计"].iter_rows(values_only=True)])
+    assert len(sheets[0]) > 2 and sheets[0] == sheets[1]
+
+
 def test_html_report_has_charts(tmp_path, generated):
     d, _ = generated
     results = batch.run(batch.collect([d]), P)

@@ -238,10 +238,7 @@ class XlsxReport:
             self.frow += 1
         for n, finding in enumerate(r.findings):
             if n >= MAX_FINDINGS_PER_FILE:
-                st = self.stats.setdefault(finding.rule, {"severity": finding.severity, "n": 0, "files": set(),
-                                                          "msg": finding.message})
-                st["n"] += 1
-                st["files"].add(r.file)
+                self._count(finding.rule, finding.severity, finding.message, r.file, n)
                 continue
             f = finding.to_dict()
             cells = self._cells(wf, [r.file, f["sheet"], f["cell"], SEVERITY_ZH[f["severity"]], f["rule"],
@@ -254,10 +251,17 @@ class XlsxReport:
             cells[5].alignment = self.wrap
             wf.append(cells)
             self.frow += 1
-            st = self.stats.setdefault(f["rule"], {"severity": f["severity"], "n": 0, "files": set(),
-                                                   "msg": f["message"]})
-            st["n"] += 1
-            st["files"].add(r.file)
+            self._count(f["rule"], f["severity"], f["message"], r.file, n)
+
+    def _count(self, rule: str, severity: str, message: str, file: str, n: int) -> None:
+        """One finding into 规则统计. Results arrive in whatever order workers finish, so the rule's example
+        (message and severity) is the one of the first file by name, whatever the order: the same folder
+        gives the same report."""
+        st = self.stats.setdefault(rule, {"n": 0, "files": set(), "first": None})
+        st["n"] += 1
+        st["files"].add(file)
+        if st["first"] is None or (file, n) < st["first"][:2]:
+            st["first"] = (file, n, severity, message)
 
     def save(self) -> Path:
         from openpyxl.formatting.rule import CellIsRule, FormulaRule
@@ -282,9 +286,10 @@ class XlsxReport:
                                                                           fill=red))
             self.wf.conditional_formatting.add(f"D2:D{flast}", CellIsRule(operator="equal", formula=['"警告"'],
                                                                           fill=yellow))
-        for rule, stat in sorted(self.stats.items(), key=lambda kv: -kv[1]["n"]):
-            self.wr.append(self._cells(self.wr, [rule_title(rule), rule, SEVERITY_ZH[stat["severity"]], stat["n"],
-                                                 len(stat["files"]), stat["msg"]]))
+        for rule, stat in sorted(self.stats.items(), key=lambda kv: (-kv[1]["n"], kv[0])):
+            severity, message = stat["first"][2:]
+            self.wr.append(self._cells(self.wr, [rule_title(rule), rule, SEVERITY_ZH[severity], stat["n"],
+                                                 len(stat["files"]), message]))
         self.wb.properties.creator = f"jixiao {__version__}"
         self.wb.properties.title = "绩效自评检查报告"
         self.wb.properties.keywords = REPORT_MARKER
