@@ -1079,6 +1079,31 @@ FORMS["28_shanghai_putuo_tiyu_jiesuan_2022"] = [
     )
 ]
 
+
+# ---------------------------------------------------------------------------
+# 29 天津 宝坻区城管委 2020 宝坻区2019-2020年度供热补贴项目 抗疫特别国债项目(打捆项目)绩效目标自评表
+# (partial: the stored page ends inside the funds block, at "地方资"; the 地方资金 row and all below are left out)
+# source: https://www.tjbd.gov.cn/sy/ztzl/ztzl1/czjjzdjc/202109/t20210902_5576119.html (附件2 of the
+# district finance bureau's notice page; the page's own table cells, separated by "|")
+FORMS["29_tianjin_baodi_cgw_gongre_2020"] = [
+    Sheet(
+        "Sheet1",
+        [
+            ["附件2"],
+            ["抗疫特别国债项目(打捆项目)绩效目标自评表"],
+            ["(2020年度)"],
+            ["转移支付(项目)名称", None, "宝坻区2019-2020年度供热补贴项目"],
+            ["中央主管部门", None, "财政部"],
+            ["地方主管部门", None, "天津市宝坻区财政局", "资金使用单位", "天津市宝坻区城管委"],
+            ["资金情况\n(万元)", None, "全年预算数(A)", "全年执行数(B)", "预算执行率(B/A)"],
+            [None, "年度资金总额:", 1760, 1760, "100%"],
+            [None, "其中:中央财政资金", 1760, 1760, "100%"],
+        ],
+        merges=["A2:E2", "A3:E3", "A4:B4", "C4:E4", "A5:B5", "C5:E5", "A6:B6", "A7:B7", "A8:A9"],
+        widths={"B": 20, "C": 30},
+    )
+]
+
 # ---------------------------------------------------------------------------
 thin = Side(style="thin")
 BORDER = Border(left=thin, right=thin, top=thin, bottom=thin)
