@@ -1043,6 +1043,67 @@ FORMS["27_hunan_yuhua_fgj_rubric_2022"] = [
 ]
 
 
+
+# ---------------------------------------------------------------------------
+# 28 上海 普陀区体育事业管理中心 2022 普陀体育中心与委托运营方结算费用 (complete: down to 总分)
+# source: https://pdf.chddh.cn/archives/48n5zg2zkkjxn27q6rjv.html (text layer of the unit's
+# "2022年度项目自评价.pdf"; the cells run in PDF order, each row's numbers read in the order the page gives them).
+# Amounts are in 元.  The 上年结转资金 / 其他资金 rows show "0 0 —": typed under 全年预算数 / 全年执行数.
+FORMS["28_shanghai_putuo_tiyu_jiesuan_2022"] = [
+    Sheet(
+        "Sheet1",
+        [
+            ["财政项目支出绩效自评表"],
+            ["(2022 年度)"],
+            ["项目名称", None, None, "普陀体育中心与委托运营方结算费用"],
+            ["主管部门", None, None, "上海市普陀区体育局", None, "实施单位", None, "上海市普陀区体育事业管理中心"],
+            ["项目资金\n(元)", None, None, "年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"],
+            [None, "年度资金总额", None, N("250000.00"), N("250000.00"), 215457.6, 10, "86.19%", N("8.62")],
+            [None, "其中:当年财政拨款", None, N("250000.00"), N("250000.00"), 215457.6, "—"],
+            [None, "上年结转资金", None, None, 0, 0, "—"],
+            [None, "其他资金", None, None, 0, 0, "—"],
+            ["年度总体目标", "预期目标", None, None, None, "实际完成情况"],
+            [None, None, None, None, None, "已完成普陀体育中心与委托运营方费用结算。"],
+            ["绩效指标", "一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因分析及改进措施"],
+            [None, "产出指标", "数量指标", "与委托运营方结算完成率", "=100%", "100%", 10, 10, None],
+            [None, None, "质量指标", "合同结算条款完成率", "=100%", "100%", 20, 20, None],
+            [None, None, "时效指标", "费用结算及时性", "及时", "及时", 20, 20, None],
+            [None, "效益指标", "社会效益指标", "与委托运营方合同完成率", "=100%", "100%", 30, 30, None],
+            [None, "满意度指标", "服务对象满意度指标", "场馆开放满意度", ">=90%", "100%", 10, 10, None],
+            ["总分", None, None, None, None, None, 100, N("98.62"), None],
+        ],
+        merges=["A1:I1", "A2:I2", "A3:C3", "D3:I3", "A4:C4", "F4:G4", "H4:I4", "A5:A9", "B5:C5", "B6:C6",
+                "B7:C7", "B8:C8", "B9:C9", "A10:A11", "B10:E10", "F10:I10", "B11:E11", "F11:I11",
+                "A12:A17", "B13:B15", "A18:F18"],
+        widths={"D": 28, "I": 30},
+    )
+]
+
+
+# ---------------------------------------------------------------------------
+# 29 天津 宝坻区城管委 2020 宝坻区2019-2020年度供热补贴项目 抗疫特别国债项目(打捆项目)绩效目标自评表
+# (partial: the stored page ends inside the funds block, at "地方资"; the 地方资金 row and all below are left out)
+# source: https://www.tjbd.gov.cn/sy/ztzl/ztzl1/czjjzdjc/202109/t20210902_5576119.html (附件2 of the
+# district finance bureau's notice page; the page's own table cells, separated by "|")
+FORMS["29_tianjin_baodi_cgw_gongre_2020"] = [
+    Sheet(
+        "Sheet1",
+        [
+            ["附件2"],
+            ["抗疫特别国债项目(打捆项目)绩效目标自评表"],
+            ["(2020年度)"],
+            ["转移支付(项目)名称", None, "宝坻区2019-2020年度供热补贴项目"],
+            ["中央主管部门", None, "财政部"],
+            ["地方主管部门", None, "天津市宝坻区财政局", "资金使用单位", "天津市宝坻区城管委"],
+            ["资金情况\n(万元)", None, "全年预算数(A)", "全年执行数(B)", "预算执行率(B/A)"],
+            [None, "年度资金总额:", 1760, 1760, "100%"],
+            [None, "其中:中央财政资金", 1760, 1760, "100%"],
+        ],
+        merges=["A2:E2", "A3:E3", "A4:B4", "C4:E4", "A5:B5", "C5:E5", "A6:B6", "A7:B7", "A8:A9"],
+        widths={"B": 20, "C": 30},
+    )
+]
+
 # ---------------------------------------------------------------------------
 thin = Side(style="thin")
 BORDER = Border(left=thin, right=thin, top=thin, bottom=thin)
