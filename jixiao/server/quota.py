@@ -34,23 +34,26 @@ def mb(n: int) -> str:
     return f"{n / MB:.1f}".removesuffix(".0")
 
 
-def stored(db, round_id: int, unit_id: int) -> tuple[int, set[str]]:  # noqa: ANN001
-    """Bytes the unit's files in the round take, and their sha256s."""
-    shas = set(db.scalars(select(Submission.sha256).where(Submission.round_id == round_id,
-                                                          Submission.unit_id == unit_id).distinct()))
-    if not shas:
-        return 0, shas
-    used = db.scalar(select(func.coalesce(func.sum(Blob.size), 0)).where(Blob.sha256.in_(shas)))
-    return int(used or 0), shas
+def stored(db, round_id: int, unit_id: int) -> int:  # noqa: ANN001
+    """Bytes the unit's files in the round take (each distinct file once), counted by the database."""
+    shas = select(Submission.sha256).where(Submission.round_id == round_id, Submission.unit_id == unit_id)
+    return int(db.scalar(select(func.coalesce(func.sum(Blob.size), 0)).where(Blob.sha256.in_(shas))) or 0)
 
 
 def check(db, limit: int, round_id: int, unit_id: int, files: list[tuple[str, int]]) -> None:  # noqa: ANN001
     """Raise Exceeded when ``files`` ((sha256, size) each) would take the unit past ``limit`` bytes."""
     if limit <= 0:  # 0: no quota
         return
-    used, shas = stored(db, round_id, unit_id)
-    adding = sum(dict((sha, size) for sha, size in files if sha not in shas).values())
-    if adding and used + adding > limit:
+    sizes = dict(files)
+    if not sizes:
+        return
+    have = set(db.scalars(select(Submission.sha256).where(
+        Submission.round_id == round_id, Submission.unit_id == unit_id, Submission.sha256.in_(list(sizes)))))
+    adding = sum(size for sha, size in sizes.items() if sha not in have)
+    if not adding:
+        return
+    used = stored(db, round_id, unit_id)
+    if used + adding > limit:
         raise Exceeded(used, adding, limit)
 
 

@@ -6,12 +6,12 @@ import hashlib
 from typing import Any
 
 from fastapi import HTTPException, Request
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..season import lateness
 from . import quota
-from .db import Audit, Blob, Job, Round, Submission, User, now
+from .db import Audit, Blob, Job, Round, Submission, User, light, now
 from .deps import Ctx
 from .jobs import recheck
 from .pages import utc
@@ -144,7 +144,9 @@ def recheck_reports(db, rnd_id: int, unit_id: int | None, fresh: set[str]) -> No
     """A unit's form changed: its 自评报告 (latest versions, not uploaded just now) is checked again against it."""
     from .board import latest_of
 
-    subs = db.scalars(select(Submission).where(Submission.round_id == rnd_id, Submission.unit_id == unit_id)).all()
+    reports = or_(*(func.lower(Submission.filename).like(f"%{sfx}") for sfx in REPORT_SUFFIXES))
+    subs = db.scalars(select(Submission).where(Submission.round_id == rnd_id, Submission.unit_id == unit_id, reports)
+                      .options(*light())).all()  # a slot's versions share its suffix: latest_of holds
     for s in latest_of(subs).values():
         if s.filename.lower().endswith(REPORT_SUFFIXES) and s.public_id not in fresh and s.status == "checked":
             recheck(db, s)
