@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from ..rules import error_codes
-from .db import Blob, Submission, Unit
+from .db import Submission, Unit
 
 MB = 1024 * 1024
 error_codes({"upload.quota": "超过单位存储上限"})
@@ -35,9 +35,11 @@ def mb(n: int) -> str:
 
 
 def stored(db, round_id: int, unit_id: int) -> int:  # noqa: ANN001
-    """Bytes the unit's files in the round take (each distinct file once), counted by the database."""
-    shas = select(Submission.sha256).where(Submission.round_id == round_id, Submission.unit_id == unit_id)
-    return int(db.scalar(select(func.coalesce(func.sum(Blob.size), 0)).where(Blob.sha256.in_(shas))) or 0)
+    """Bytes the unit's files in the round take (each distinct file once), counted by the database over the
+    unit's rows alone (``ix_submissions_round_unit``; a version's size is its blob's)."""
+    files = (select(Submission.sha256, Submission.size).where(Submission.round_id == round_id,
+                                                               Submission.unit_id == unit_id).distinct().subquery())
+    return int(db.scalar(select(func.coalesce(func.sum(files.c.size), 0))) or 0)
 
 
 def check(db, limit: int, round_id: int, unit_id: int, files: list[tuple[str, int]]) -> None:  # noqa: ANN001
