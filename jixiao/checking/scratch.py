@@ -18,7 +18,7 @@ from pathlib import Path
 PREFIX = "jixiao-batch-"
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
     if os.name != "posix":
         return True  # no cheap, safe probe: leave it
     try:
@@ -55,19 +55,20 @@ def stop_conversions(folder: str | Path) -> None:
                 pass
 
 
-def sweep(root: str | Path | None = None) -> None:
-    """Remove the folders of batches whose process no longer exists (killed before they could clean up)."""
+def sweep(root: str | Path | None = None, prefix: str = PREFIX) -> None:
+    """Remove the folders ``<prefix><pid>…`` of batches (or servers) whose process no longer exists (killed
+    before they could clean up)."""
     root = Path(root or tempfile.gettempdir())
     try:
-        entries = list(root.glob(PREFIX + "*"))
+        entries = list(root.glob(prefix + "*"))
     except OSError:
         return
     for d in entries:
         try:
-            pid = int(d.name[len(PREFIX):].split("-", 1)[0])
+            pid = int(d.name[len(prefix):].split("-", 1)[0])
         except ValueError:
             continue
-        if d.is_dir() and not d.is_symlink() and pid != os.getpid() and not _alive(pid):
+        if d.is_dir() and not d.is_symlink() and pid != os.getpid() and not alive(pid):
             stop_conversions(d)
             shutil.rmtree(d, ignore_errors=True)
 

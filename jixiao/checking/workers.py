@@ -57,7 +57,7 @@ def _limit_memory(limit: int | None) -> None:
 _PARENT_ENDS: list[Connection] = []  # the batch's ends of every worker's pipe (a forked child inherits them)
 
 
-def _die_with_parent(parent: int) -> None:
+def die_with_parent(parent: int) -> None:
     """Linux: the kernel sends this process SIGTERM when the batch process dies, however it dies (SIGKILL too)."""
     if sys.platform.startswith("linux"):
         try:
@@ -71,7 +71,7 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _on_stop(*_: object) -> None:
+def on_stop(*_: object) -> None:
     """SIGTERM (the batch stopping this worker, or dying): stop a running conversion, leave at once."""
     from . import scratch
 
@@ -89,10 +89,10 @@ def start_worker(parent: int, memory: int | None, folder: str | None) -> None:
             pass
     _PARENT_ENDS.clear()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    signal.signal(signal.SIGTERM, _on_stop)
+    signal.signal(signal.SIGTERM, on_stop)
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, signal.SIG_IGN)  # the terminal closing is the parent's to handle
-    _die_with_parent(parent)
+    die_with_parent(parent)
     _limit_memory(memory)
     if folder is not None:
         os.makedirs(folder, exist_ok=True)

@@ -28,6 +28,7 @@ from .config import Settings, body_limits
 from .db import make_engine, migrate, sessions
 from .deps import Ctx, LoginRequired
 from .jobs import Dispatcher, make_backend
+from .lifetime import remove, server_folder
 from .pages import HERE, error
 from .pages import local as _local  # noqa: F401 - the name the tests import
 from .routes import ROUTERS
@@ -46,7 +47,9 @@ def create_app(settings: Settings) -> FastAPI:
     settings.data.mkdir(parents=True, exist_ok=True)
     migrate(settings.url)
     engine = make_engine(settings.url)
-    ctx = Ctx(settings=settings, engine=engine, Session=sessions(engine), store=BlobStore(settings.blobs),
+    folder = server_folder(settings.data)  # dead servers' leftovers swept
+    ctx = Ctx(settings=settings, engine=engine, Session=sessions(engine), folder=folder,
+              store=BlobStore(settings.blobs, staging=folder / "uploads"),
               sessions=Sessions(settings.secret, settings.session_hours * 3600),
               limiter=RateLimit(settings.login_attempts, settings.login_window),
               verifiers=Verifiers(settings.login_verifiers, settings.login_queue))
@@ -73,7 +76,7 @@ async def lifespan(app: FastAPI):
     ctx: Ctx = app.state.ctx
     settings = ctx.settings
     if settings.start_workers:
-        ctx.backend = await run_in_threadpool(make_backend, settings.workers, settings.dask)
+        ctx.backend = await run_in_threadpool(make_backend, settings.workers, settings.dask, ctx.folder)
         ctx.dispatcher = Dispatcher(ctx.Session, ctx.store, ctx.backend, settings.file_seconds)
         ctx.dispatcher.start()
     gc.freeze()  # what start-up made lives as long as the process: keep it out of every later collection
@@ -85,6 +88,7 @@ async def lifespan(app: FastAPI):
         if ctx.backend:
             await run_in_threadpool(ctx.backend.close)
         ctx.engine.dispose()
+        remove(ctx.folder)
 
 
 async def envelope(request: Request, call_next):

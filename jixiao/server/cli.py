@@ -26,6 +26,8 @@ def register_command(add: Any) -> None:
     sp.add_argument("--dask", default=None, metavar="tcp://HOST:8786", help="把检查交给 Dask 集群")
     sp.add_argument("--max-file-mb", type=int, default=20, help="每个工作簿的大小上限（MB，默认 20）")
     sp.add_argument("--max-files", type=int, default=50, help="一次上传的工作簿数上限（默认 50）")
+    sp.add_argument("--unit-quota-mb", type=int, default=None,
+                    help="每个单位每个批次存储的文件总量上限（MB，压缩包按解压后计；默认 200；0 为不限）")
     sp.add_argument("--secure-cookies", action="store_true", help="只经 HTTPS 发送登录 Cookie（在 HTTPS 反向代理之后使用）")
     sp.add_argument("--forwarded-allow-ips", default="127.0.0.1",
                     help="信任这些反向代理发来的 X-Forwarded-For/-Proto（默认 127.0.0.1）")
@@ -75,9 +77,10 @@ def cmd_serve(a: argparse.Namespace) -> int:
 
     from . import create_app
 
+    quota = {} if a.unit_quota_mb is None else {"unit_quota_bytes": a.unit_quota_mb * 1024 * 1024}
     settings = _settings(a, workers=a.workers, dask=a.dask, secure_cookies=a.secure_cookies,
                          max_file_bytes=a.max_file_mb * 1024 * 1024, max_files=a.max_files,
-                         max_request_bytes=max(120, a.max_file_mb * 6) * 1024 * 1024)
+                         max_request_bytes=max(120, a.max_file_mb * 6) * 1024 * 1024, **quota)
     app = create_app(settings)
     where = "SQLite（" + str(settings.data / "jixiao.db") + "）" if not a.db else "外部数据库"
     print(f"jixiao 提交服务：http://{a.host}:{a.port}/  数据：{settings.data}  数据库：{where}  "

@@ -22,6 +22,7 @@ class Settings:
     max_files: int = 50  # files (or zip members) in one upload
     max_zip_total: int = 400 * MB  # what one archive may inflate to
     max_zip_ratio: int = 100  # compression ratio above which a large member is a bomb
+    unit_quota_bytes: int = 200 * MB  # what one unit's stored files in one round may add up to (0: no quota)
     file_seconds: int = 120  # per-file deadline of a check
     session_hours: int = 12
     login_attempts: int = 5  # attempts per name from one address …

@@ -28,6 +28,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
+    defer,
+    lazyload,
     mapped_column,
     relationship,
     sessionmaker,
@@ -133,6 +135,13 @@ class Submission(Base):
     days_late: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # after the deadline (0006)
     unit: Mapped[Unit] = relationship(lazy="joined")
     round: Mapped[Round] = relationship(lazy="joined")
+
+
+def light() -> tuple:
+    """Query options for submissions read for their names, versions and states only: the check's JSON (tens
+    of KB a row) and the joined unit and round are loaded when touched, not with every row."""
+    return (defer(Submission.result), defer(Submission.findings), defer(Submission.views),
+            lazyload(Submission.unit), lazyload(Submission.round))
 
 
 class Job(Base):

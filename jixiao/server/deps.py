@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, HTTPException, Request
@@ -34,6 +35,7 @@ class Ctx:
     settings: Settings
     engine: Any
     Session: Any
+    folder: Path  # the server's temporary folder (``lifetime.server_folder``)
     store: BlobStore
     sessions: Sessions
     limiter: RateLimit

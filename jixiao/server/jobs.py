@@ -14,15 +14,17 @@ from __future__ import annotations
 import concurrent.futures as cf
 import logging
 import multiprocessing as mp
+import os
 import threading
 import time
 from concurrent.futures.process import BrokenProcessPool
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, Callable
 
 from sqlalchemy import select, update
 
-from . import board, work
+from . import board, lifetime, work
 from .db import Job, Round, Submission, now
 
 log = logging.getLogger("jixiao.server.jobs")
@@ -40,18 +42,24 @@ class LocalBackend:
 
     remote = False
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, folder: Path):
         self.slots = max(1, workers)
+        self.folder = folder  # the server's temporary folder: each worker's own is under it
         self._new()
+
+    def _pool(self, n: int) -> cf.ProcessPoolExecutor:
+        """Workers that die with this process (``lifetime.start_worker``)."""
+        return cf.ProcessPoolExecutor(n, mp_context=self.ctx, initializer=lifetime.start_worker,
+                                      initargs=(os.getpid(), str(self.folder)))
 
     def _new(self) -> None:
         self.ctx = mp.get_context("forkserver")
         self.ctx.set_forkserver_preload(["jixiao.server._preload"])
-        self.pool = cf.ProcessPoolExecutor(self.slots, mp_context=self.ctx)
+        self.pool = self._pool(self.slots)
 
     def isolated(self, fn: Callable, *args: Any) -> cf.Future:
         """Run in a process of its own, so that its death is its own and breaks no other check."""
-        pool = cf.ProcessPoolExecutor(1, mp_context=self.ctx)
+        pool = self._pool(1)
         fut = pool.submit(fn, *args)
         fut.add_done_callback(lambda _: threading.Thread(target=pool.shutdown, daemon=True).start())
         return fut
@@ -110,8 +118,8 @@ class DaskBackend:
         self.client.close()
 
 
-def make_backend(workers: int, dask: str | None):
-    return DaskBackend(dask) if dask else LocalBackend(workers)
+def make_backend(workers: int, dask: str | None, folder: Path):
+    return DaskBackend(dask) if dask else LocalBackend(workers, folder)
 
 
 class Dispatcher:

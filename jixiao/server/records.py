@@ -2,14 +2,16 @@
 save an upload as new versions, ask for a re-check, and write the audit log."""
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from fastapi import HTTPException, Request
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..season import lateness
-from .db import Audit, Blob, Job, Round, Submission, User, now
+from . import quota
+from .db import Audit, Blob, Job, Round, Submission, User, light, now
 from .deps import Ctx
 from .jobs import recheck
 from .pages import utc
@@ -67,10 +69,23 @@ def sub_json(s: Submission, findings: bool = False) -> dict:
 
 
 def save(ctx: Ctx, user: User, rnd_id: int, accepted: list[tuple[str, bytes]], address: str | None) -> list[dict]:
-    """Accepted files as the next versions of their slots, each with its check job, in one group commit."""
-    shas = [(name, ctx.store.put(data), len(data)) for name, data in accepted]  # durable before the ids exist
+    """Accepted files as the next versions of their slots, each with its check job, in one group commit.
+
+    The unit's quota is asked before anything is written, and again in the transaction that inserts the rows
+    (the answer that counts); the files, staged in between, enter the store only once that answer is yes.
+    """
+    limit = ctx.settings.unit_quota_bytes
+    assert user.unit_id is not None  # a submitter always has its unit
+    unit_id: int = user.unit_id
+    if accepted and limit > 0:  # refused at once, before a byte is written
+        with ctx.Session() as db:
+            admitted(quota.check, db, limit, rnd_id, unit_id,
+                     [(hashlib.sha256(data).hexdigest(), len(data)) for _, data in accepted])
+    staged = [(name, ctx.store.stage(data)) for name, data in accepted]  # durable before the ids exist
+    shas = [(name, s.sha, s.size) for name, s in staged]
 
     def rows(db) -> list[dict]:  # noqa: ANN001 - run by the group writer inside its transaction
+        admitted(quota.admit, db, limit, rnd_id, unit_id, [(sha, size) for _, sha, size in shas])
         made = []
         rnd = db.get(Round, rnd_id)
         late = lateness.days_late(rnd.deadline, now()) if rnd is not None else 0
@@ -95,17 +110,31 @@ def save(ctx: Ctx, user: User, rnd_id: int, accepted: list[tuple[str, bytes]], a
         db.flush()
         if any(not name.lower().endswith(REPORT_SUFFIXES) for name, _, _ in shas):
             recheck_reports(db, rnd_id, user.unit_id, {str(m["id"]) for m in made})
+        for _, s in staged:  # last: a refusal above leaves nothing in the store
+            ctx.store.publish(s)
         return made
 
     writer = ctx.writer
     assert writer is not None, "the group writer starts with the app"
-    for attempt in range(5):
-        try:
-            return writer.submit(rows).result()
-        except IntegrityError:  # two uploads raced for the same version or blob: count again
-            if attempt == 4:
-                raise
+    try:
+        for attempt in range(5):
+            try:
+                return writer.submit(rows).result()
+            except IntegrityError:  # two uploads raced for the same version or blob: count again
+                if attempt == 4:
+                    raise
+    finally:
+        for _, s in staged:  # published ones are gone from the staging folder already
+            ctx.store.discard(s)
     return []
+
+
+def admitted(ask, *args) -> None:  # noqa: ANN001
+    """``quota.check`` or ``quota.admit``; over the quota: 413 with the Chinese message and its code."""
+    try:
+        ask(*args)
+    except quota.Exceeded as e:
+        raise HTTPException(413, str(e)) from None
 
 
 REPORT_SUFFIXES = (".docx", ".pdf")
@@ -115,7 +144,9 @@ def recheck_reports(db, rnd_id: int, unit_id: int | None, fresh: set[str]) -> No
     """A unit's form changed: its 自评报告 (latest versions, not uploaded just now) is checked again against it."""
     from .board import latest_of
 
-    subs = db.scalars(select(Submission).where(Submission.round_id == rnd_id, Submission.unit_id == unit_id)).all()
+    reports = or_(*(func.lower(Submission.filename).like(f"%{sfx}") for sfx in REPORT_SUFFIXES))
+    subs = db.scalars(select(Submission).where(Submission.round_id == rnd_id, Submission.unit_id == unit_id, reports)
+                      .options(*light())).all()  # a slot's versions share its suffix: latest_of holds
     for s in latest_of(subs).values():
         if s.filename.lower().endswith(REPORT_SUFFIXES) and s.public_id not in fresh and s.status == "checked":
             recheck(db, s)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from ..rules import error_codes
 from ..season import lateness
 from . import board as rules
-from .db import Completion, FindingReview, ReviewAction, Round, Submission, User, now
+from .db import Completion, FindingReview, ReviewAction, Round, Submission, User, light, now
 from .pages import local, utc
 from .records import audit
 
@@ -73,9 +73,12 @@ def completions(db: Session, round_id: int) -> dict[int, datetime]:
     return {c.unit_id: c.at for c in db.scalars(select(Completion).where(Completion.round_id == round_id))}
 
 
-def latest_versions(db: Session, round_id: int, unit_id: int) -> dict[str, Submission]:
-    subs = db.scalars(select(Submission).where(Submission.round_id == round_id, Submission.unit_id == unit_id)).all()
-    return {slot: s for (_, slot), s in rules.latest_of(subs).items()}
+def latest_versions(db: Session, round_id: int, unit_id: int, slots: set[str] | None = None) -> dict[str, Submission]:
+    """The latest version of each of the unit's files in the round (of ``slots`` only, when given)."""
+    q = select(Submission).where(Submission.round_id == round_id, Submission.unit_id == unit_id).options(*light())
+    if slots is not None:
+        q = q.where(Submission.slot.in_(slots))
+    return {slot: s for (_, slot), s in rules.latest_of(db.scalars(q).all()).items()}
 
 
 @dataclass
@@ -118,7 +121,7 @@ class Gate:
 
 def gate(db: Session, rnd: Round, unit_id: int) -> Gate:
     by_slot = slot_actions(db, rnd.id, unit_id)
-    latest = latest_versions(db, rnd.id, unit_id)
+    latest = latest_versions(db, rnd.id, unit_id, set(by_slot)) if by_slot else {}  # only decided files can be locked
     # a round that accepts late uploads (jixiao.season.lateness) counts their days instead of refusing them
     late = past_deadline(rnd) and not lateness.takes_late(rnd.late_policy)
     g = Gate(closed=rnd.closed_at is not None, late=late, deadline=rnd.deadline)

@@ -42,20 +42,33 @@ def _plain(v: Any) -> Any:
     return str(v)
 
 
-def compute(label: str, data: bytes, findings: list[dict], prev: tuple[str, bytes] | None) -> dict[str, Any]:
-    """{"cells", "cells_note", "marked" (bytes or None), "marked_note"}; never raises."""
-    out: dict[str, Any] = {"cells": None, "cells_note": "", "marked": None, "marked_note": ""}
+def marked(label: str, data: bytes, findings: list[dict]) -> dict[str, Any]:
+    """{"marked": the marked copy's bytes or None, "marked_note": why there is none}; never raises."""
     if not _xlsx(label):
-        out["marked_note"] = "旧版 .xls 文件无法生成标注副本；请另存为 .xlsx 后重新提交"
+        return {"marked": None, "marked_note": "旧版 .xls 文件无法生成标注副本；请另存为 .xlsx 后重新提交"}
+    if sheets_too_big(data):
+        return {"marked": None, "marked_note": "这个工作簿的工作表过大，不生成标注副本 [view.too_large]"}
+    try:
+        return {"marked": marked_copy(data, findings, label), "marked_note": ""}
+    except Exception:  # noqa: BLE001 - an unreadable workbook: the page says so
+        return {"marked": None, "marked_note": "这个工作簿无法读取，不能生成标注副本"}
+
+
+def compute(label: str, data: bytes, findings: list[dict], prev: tuple[str, bytes] | None,
+            make_marked: bool = True) -> dict[str, Any]:
+    """{"cells", "cells_note", "marked" (bytes or None), "marked_note", "marked_later"}; never raises.
+
+    ``make_marked=False`` (the check's worker): the marked copy, which costs several times the check, is left
+    for a worker to make at its first download (``marked_later``: it can be made)."""
+    out: dict[str, Any] = {"cells": None, "cells_note": "", "marked": None, "marked_note": "", "marked_later": False}
+    if not _xlsx(label):
+        out.update(marked(label, data, findings))
         return out
     big = sheets_too_big(data)
-    if big:
-        out["marked_note"] = "这个工作簿的工作表过大，不生成标注副本 [view.too_large]"
+    if big or make_marked:
+        out.update(marked(label, data, findings))
     else:
-        try:
-            out["marked"] = marked_copy(data, findings, label)
-        except Exception:  # noqa: BLE001 - an unreadable workbook: the page says so
-            out["marked_note"] = "这个工作簿无法读取，不能生成标注副本"
+        out["marked_later"] = True
     if prev is not None and _xlsx(prev[0]):
         if big or sheets_too_big(prev[1]):
             out["cells_note"] = "工作表过大，不逐格比较 [view.too_large]"

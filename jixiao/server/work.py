@@ -85,11 +85,30 @@ def check_with_views(label: str, data: bytes, profile: str | None, seconds: int,
     out = check_bytes(label, data, profile, seconds)
     try:
         with alarm(seconds):
-            out["views"] = views.compute(label, data, out["findings"], prev)
+            out["views"] = views.compute(label, data, out["findings"], prev, make_marked=False)
     except Expired:
         out["views"] = {"cells": None, "cells_note": f"逐格比较超过 {seconds} 秒，已放弃", "marked": None,
                         "marked_note": f"生成标注副本超过 {seconds} 秒，已放弃"}
     return out
+
+
+def marked_from_path(label: str, path: str, findings: list[dict], seconds: int) -> dict[str, Any]:
+    """A stored workbook's marked copy, made in a worker within ``seconds`` (its first download asked for it)."""
+    data = _read(path)
+    if data is None:
+        return {"marked": None, "marked_note": "已存储的文件无法读取"}
+    return marked_from_bytes(label, data, findings, seconds)
+
+
+def marked_from_bytes(label: str, data: bytes, findings: list[dict], seconds: int) -> dict[str, Any]:
+    """The same for a remote (Dask) worker, which is sent the bytes."""
+    from . import views
+
+    try:
+        with alarm(seconds):
+            return views.marked(label, data, findings)
+    except Expired:
+        return {"marked": None, "marked_note": f"生成标注副本超过 {seconds} 秒，已放弃"}
 
 
 def check_paths(items: list[tuple], seconds: int) -> list[tuple[int, dict[str, Any]]]:

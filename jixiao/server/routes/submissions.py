@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ...checking.report import KIND_ZH
 from .. import board as rules
-from .. import review, standing, work
+from .. import markedcopy, review, standing, work
 from ...season import requirements
 from ..db import Round, Submission, Unit, User, now
 from ..deps import ANYONE, BUREAU, UNIT, Ctx, context, page_form
@@ -111,16 +111,25 @@ def original(request: Request, pid: str, user: User = Depends(ANYONE), ctx: Ctx 
 
 @router.get("/s/{pid}/marked.xlsx")
 async def marked(request: Request, pid: str, user: User = Depends(ANYONE), ctx: Ctx = Depends(context)):
-    with ctx.Session.begin() as db:
-        sub = visible_sub(db, user, pid)
-        name, views, status = sub.filename, sub.views or {}, sub.status
-        if views.get("marked"):
-            audit(db, user, "download.marked", pid, sub.filename, request)
-    if not views.get("marked"):  # made by the worker with the check; never here
-        if status in ("queued", "checking"):
-            raise HTTPException(409, "检查完成后才能下载标注副本")
+    def read() -> tuple:
+        with ctx.Session() as db:
+            sub = visible_sub(db, user, pid)
+            return sub.id, sub.filename, sub.views or {}, sub.status, sub.sha256, sub.findings or [], sub.checked_at
+
+    sid, name, views, status, sha, findings, checked_at = await run_in_threadpool(read)
+    if status in ("queued", "checking"):
+        raise HTTPException(409, "检查完成后才能下载标注副本")
+    if not views.get("marked") and views.get("marked_later"):  # made by a worker now, once; never here
+        views = await markedcopy.make(ctx, sid, name, sha, findings, checked_at)
+    if not views.get("marked"):
         raise HTTPException(409, views.get("marked_note") or "这个文件还没有标注副本；请绩效科重新检查后再下载")
-    data = await run_in_threadpool(ctx.store.get, views["marked"])
+
+    def served() -> bytes:
+        with ctx.Session.begin() as db:
+            audit(db, user, "download.marked", pid, name, request)
+        return ctx.store.get(views["marked"])
+
+    data = await run_in_threadpool(served)
     stem = name.rsplit(".", 1)[0]
     ext = ".xlsm" if name.lower().endswith(".xlsm") else ".xlsx"
     return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
