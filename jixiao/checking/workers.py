@@ -1,10 +1,14 @@
 """Worker processes that the batch can stop: one file at a time each, under the file's deadline.
 
-The batch sends a worker one file, waits for its result, its death, or the
-file's deadline — whichever comes first. A worker past the deadline is
-terminated and replaced; a worker that died (killed by the out-of-memory
-killer, a crash in a C extension) is replaced too; the file gets a finding
-either way and the batch goes on. Uses only :mod:`multiprocessing`, so it
+The batch keeps ``QUEUED`` files handed to each worker (the one it checks and
+the next, so that it never waits for the batch to collect a result), and waits
+for a result, a death, or the deadline of the file a worker is checking —
+whichever comes first. A worker checks its files in the order given, so its
+first unanswered file is the one it is on (started when the previous result
+arrived). A worker past the deadline is terminated and replaced; a worker that
+died (killed by the out-of-memory killer, a crash in a C extension) is replaced
+too; the file gets a finding either way, the files queued behind it go to the
+replacement, and the batch goes on. Uses only :mod:`multiprocessing`, so it
 works where SIGALRM does not exist (Windows).
 
 Workers never outlive the batch: each closes the batch's pipe ends it inherits
@@ -37,6 +41,9 @@ if TYPE_CHECKING:
     from .batch import Source
 
 _GRACE = 2.0  # seconds a worker gets past the deadline to report its own timeout finding
+QUEUED = 2  # files handed to a worker at once: the one it checks and the next one
+_QUEUED_BYTES = 16 * 1024  # a file sent as data is queued behind another only when this small (a larger one
+# would block the batch in the pipe until the worker reads it, with its deadline unwatched)
 
 
 def _limit_memory(limit: int | None) -> None:
@@ -124,15 +131,22 @@ class _Worker:
         self.process.start()
         child.close()
         _PARENT_ENDS.append(self.conn)
-        self.job: tuple[int, Source] | None = None
-        self.started = 0.0
+        self.jobs: deque[tuple[int, Source]] = deque()  # handed over, not answered yet; the first is in progress
+        self.started = 0.0  # when the first of ``jobs`` started
 
     def give(self, job: tuple[int, "Source"]) -> None:
-        self.job, self.started = job, time.monotonic()
+        if not self.jobs:
+            self.started = time.monotonic()
+        self.jobs.append(job)
         try:
             self.conn.send(job)
         except OSError:  # the worker died before it could take the file (at start): the pool reports it
             pass
+
+    def answered(self) -> None:
+        """The first file's result arrived: the worker is on the next one from now."""
+        self.jobs.popleft()
+        self.started = time.monotonic()
 
     def stop(self) -> None:
         if self.process.is_alive():
@@ -148,6 +162,10 @@ class _Worker:
             from . import scratch
 
             scratch.clear(self.folder)
+
+
+def _queueable(src: "Source") -> bool:
+    return src.data is None or len(src.data) <= _QUEUED_BYTES
 
 
 class WorkerPool:
@@ -173,53 +191,61 @@ class WorkerPool:
     def __exit__(self, *exc: object) -> None:
         for w in self.workers:
             try:
-                if w.process.is_alive() and w.job is None:
+                if w.process.is_alive() and not w.jobs:
                     w.conn.send(None)
             except OSError:
                 pass
         for w in self.workers:
-            if w.job is None:
+            if not w.jobs:
                 w.process.join(2)
             w.stop()
 
     def map(self, jobs: list[tuple[int, "Source"]]) -> Iterator[tuple[int, FileResult]]:
         todo = deque(jobs)
-        while todo or any(w.job for w in self.workers):
+        while todo or any(w.jobs for w in self.workers):
             for w in self.workers:
-                if w.job is None and todo:
+                while todo and (not w.jobs or len(w.jobs) < QUEUED and _queueable(todo[0][1])):
                     w.give(todo.popleft())
-            busy = [w for w in self.workers if w.job is not None]
+            busy = [w for w in self.workers if w.jobs]
             now = time.monotonic()
             timeout = max(0.0, min(w.started + self.seconds + _GRACE - now for w in busy))
             ready = set(wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout))
             for w in busy:
-                result = self._collect(w, ready)
-                if result is not None:
-                    yield result
+                yield from self._collect(w, ready, todo)
 
-    def _collect(self, w: _Worker, ready: set) -> tuple[int, FileResult] | None:
-        """The worker's result when it has one; a finding when it died or ran out of time (then it is replaced)."""
-        assert w.job is not None
-        index, src = w.job
+    def _collect(self, w: _Worker, ready: set, todo: deque) -> Iterator[tuple[int, FileResult]]:
+        """The worker's results that have arrived; a finding for its current file when it died or ran out of
+        time (then it is replaced and the files queued behind that one go back to the front of ``todo``)."""
+        broken = False
         if w.conn in ready:
-            try:
-                got = w.conn.recv()
-            except (EOFError, OSError):
-                got = None
-            if got is not None:
-                w.job = None
-                return got
+            while w.jobs:
+                try:
+                    got = w.conn.recv()
+                except (EOFError, OSError):
+                    got = None
+                if got is None:
+                    broken = True
+                    break
+                w.answered()
+                yield got
+                if not w.conn.poll():
+                    break
+        if not w.jobs:
+            return
         overdue = time.monotonic() - w.started > self.seconds + _GRACE
-        if not (overdue or w.process.sentinel in ready or w.conn in ready):
-            return None
+        if not (overdue or broken or w.process.sentinel in ready):
+            return
+        index, src = w.jobs.popleft()
         if overdue:
             failed = failures.timed_out(src.label, self.seconds)
         else:
             w.process.join(1)
             code = w.process.exitcode
             failed = failures.worker_died(src.label, "可能内存不足，被系统终止" if code in (-9, 137) else f"退出码 {code}")
+        todo.extendleft(reversed(w.jobs))
+        w.jobs.clear()
         self._replace(w)
-        return index, failed
+        yield index, failed
 
     def _replace(self, w: _Worker) -> None:
         w.stop()
