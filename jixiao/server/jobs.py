@@ -24,6 +24,7 @@ from typing import Any, Callable
 
 from sqlalchemy import select, update
 
+from ..errors import JixiaoError
 from . import board, lifetime, work
 from .db import Job, Round, Submission, now
 
@@ -83,6 +84,9 @@ class LocalBackend:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
+CONNECT_SECONDS = 30  # how long --dask waits for the scheduler
+
+
 class DaskBackend:
     """Checks sent to a Dask distributed scheduler (``tcp://host:8786``); its futures bridged to concurrent ones."""
 
@@ -91,7 +95,11 @@ class DaskBackend:
     def __init__(self, address: str):
         from distributed import Client
 
-        self.client = Client(address, timeout=30)
+        try:
+            self.client = Client(address, timeout=CONNECT_SECONDS)
+        except (OSError, ValueError, TypeError) as e:  # a refused connection, a timeout, an address without a port
+            raise JixiaoError(f"无法连接 Dask 调度器 {address}（等待 {CONNECT_SECONDS} 秒）：{e}。地址应形如 "
+                              "tcp://主机:8786，且调度器已启动（dask scheduler）", code="cluster.unreachable") from e
         self.slots = max(1, sum(self.client.ncores().values()))
 
     def submit(self, fn: Callable, *args: Any) -> cf.Future:

@@ -77,3 +77,10 @@ def test_dask_checks_a_report_against_its_form(cluster, tmp_path, capsys):
         found[how] = sorted((f["file"], f["rule"], f["message"]) for f in doc["findings"] if f["file"].endswith(".docx"))
     assert found["local"] and found["dask"] == found["local"]
     assert not any(rule.startswith("workbook.") for _, rule, _ in found["dask"])  # read as a report, not a workbook
+
+
+def test_an_address_without_a_port_is_a_chinese_error_not_a_traceback(folder, capsys):
+    code = main(["check", str(folder), "--dask", "nonsense", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "cluster.unreachable" in err and "无法连接 Dask 调度器 nonsense" in err
+    assert "Traceback" not in err
