@@ -25,8 +25,11 @@ from typing import Any, Callable
 from sqlalchemy import select, update
 
 from ..errors import JixiaoError
+from ..rules import error_codes
 from . import board, lifetime, work
 from .db import Job, Round, Submission, now
+
+error_codes({"cluster.unreachable": "连不上 Dask 调度器"})
 
 log = logging.getLogger("jixiao.server.jobs")
 MAX_ATTEMPTS = 3  # deaths of a file's own process before it is reported check.crashed
