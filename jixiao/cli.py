@@ -24,11 +24,11 @@ from rich.markup import escape as _markup_escape
 from rich.table import Table
 
 from . import __version__
-from .control import RATE_FORMULAS, control_key, control_rate, control_score, county_rates
+from .control import BASIC_KIND, BASIC_PROFILE, RATE_FORMULAS, control_key, control_rate, control_score, county_rates
 from .deviation import indicator_score
 from .errors import Finding, JixiaoError
 from .execution import exec_rate, exec_score
-from .form import DeptForm, FormScore, load_form, score_form
+from .form import DeptForm, FormScore, form_from_data, named_profile, read_form_data, score_form
 from .profile import DEFAULT_PROFILE, load_profile, shipped_profiles
 from .rules import error_codes
 from .totals import grade
@@ -120,7 +120,7 @@ def _print_form(con: Console, path: str, form: DeptForm, s: FormScore, source: s
 
 
 def cmd_score(a: argparse.Namespace) -> int:
-    """Score JSON forms; one bad file is reported (exit 2 if none could be scored), the others still scored.
+    """Score JSON forms (and counties' 基础数据表); one bad file is reported (exit 1), the others still scored.
 
     The profile: ``--profile``, else the one the form names (``"profile"`` key), else the default.
     """
@@ -128,21 +128,35 @@ def cmd_score(a: argparse.Namespace) -> int:
 
     results = []
     worst = 0
-    failed = 0
     con = _console()
     err = Console(stderr=True, highlight=False)
     for path in a.forms:
         try:
-            form, named = load_form(path)
-            profile = a.profile or named or DEFAULT_PROFILE
+            data = read_form_data(path)
+            named = named_profile(data)
             source = "--profile" if a.profile else ("表单指定" if named else "默认")
+            if data.get("kind") == BASIC_KIND:
+                profile = a.profile or named or BASIC_PROFILE
+                try:
+                    rows = county_rates(data, profile)
+                except JixiaoError as e:
+                    e.file = path
+                    raise
+                if a.json:
+                    results.append({"file": path, "kind": BASIC_KIND, "profile": profile, "profile_source": source,
+                                    "county_rates": _rates_json(rows), "error": None})
+                else:
+                    _print_rates(con, data, rows, profile)
+                continue
+            form = form_from_data(data, path)
+            profile = a.profile or named or DEFAULT_PROFILE
             try:
                 s = score_form(form, profile)
             except (ValueError, TypeError, KeyError, AttributeError, ArithmeticError):
                 raise JixiaoError("表单数据中有无法计分的值（数字写成了文字，或缺少栏目）", code="form.invalid",
                                   file=path) from None
         except JixiaoError as e:
-            failed += 1
+            worst = 1  # an unreadable form is an error-level finding for that form, as in check
             if a.json:
                 results.append({"file": path, "error": e.code, "message": e.message})
             else:
@@ -156,9 +170,23 @@ def cmd_score(a: argparse.Namespace) -> int:
             _print_form(con, path, form, s, source)
     if a.json:
         _emit_json({"forms": results})
-    if failed:
-        return 2 if failed == len(a.forms) else max(worst, 1)
     return worst
+
+
+def _rates_json(rows: list[tuple[str, str, float, float, float]]) -> list[dict[str, Any]]:
+    return [dict(zip(("key", "name", "rate", "score", "weight"), r)) for r in rows]
+
+
+def _print_rates(con: Console, basic: dict[str, Any], rows: list[tuple[str, str, float, float, float]],
+                 profile: str) -> None:
+    con.rule(f"[bold]{_t(str(basic.get('unit', '')))}[/]  {basic.get('year', '')}年度 基础数据表 控制率  "
+             f"规则：{_t(profile)}")
+    t = Table()
+    for col in ("控制率", "计算值", "得分", "满分"):
+        t.add_column(col)
+    for _key, name, rate, score, weight in rows:
+        t.add_row(name, f"{rate:.2%}", f"{score:g}", f"{weight:g}")
+    con.print(t)
 
 
 def cmd_demo(a: argparse.Namespace) -> int:
@@ -170,20 +198,13 @@ def cmd_demo(a: argparse.Namespace) -> int:
     form = DeptForm.from_dict(data)
     s = score_form(form, "hunan-dept-2024")
     basic = json.loads((samples / "county-2022-basic.json").read_text(encoding="utf-8"))
-    rows = county_rates(basic)
+    rows = county_rates(basic, BASIC_PROFILE)
     if a.json:
-        _emit_json({"dept_form": _form_json("hunan-2024-dept.json", s),
-                    "county_rates": [dict(zip(("key", "name", "rate", "score", "weight"), r)) for r in rows]})
+        _emit_json({"dept_form": _form_json("hunan-2024-dept.json", s), "county_rates": _rates_json(rows)})
         return 0
     con.print(f"[bold]jixiao {__version__} · 绩效自评助手 · 示例[/]")
     _print_form(con, "hunan-2024-dept.json", form, s)
-    con.rule(f"[bold]{basic['unit']}[/]  {basic['year']}年度 基础数据表 控制率  规则：county-rubric-2022")
-    t = Table()
-    for col in ("控制率", "计算值", "得分", "满分"):
-        t.add_column(col)
-    for _key, name, rate, score, weight in rows:
-        t.add_row(name, f"{rate:.2%}", f"{score:g}", f"{weight:g}")
-    con.print(t)
+    _print_rates(con, basic, rows, BASIC_PROFILE)
     return _demo_check(con, Path(a.out), data)
 
 
@@ -214,12 +235,12 @@ def _demo_check(con: Console, folder: Path, seed: dict[str, Any]) -> int:
     written = [report.write_xlsx(results, folder / "检查报告.xlsx"), report.write_html(results, folder / "检查报告.html")]
     con.rule(f"[bold]批量检查示例[/]  jixiao check {folder} --profile hunan-dept-2024")
     _print_check(results, written)
-    from .reports import report as write_report
+    from .reports import draft
 
     form = folder / "湖南省机关事务管理局-官方格式.xlsx"
-    drafted = write_report(form, folder / "湖南省机关事务管理局-自评报告.docx", "hunan-dept-2024")
-    con.rule(f"[bold]自评报告示例[/]  jixiao report {_t(form)} --out {_t(drafted)}")
-    con.print(f"[green]✓[/] 自评报告草稿：{_t(drafted)}（数字取自自评表：自评得分 99 分，等级 优；黄色底纹处待补写）")
+    out = folder / "湖南省机关事务管理局-自评报告.docx"
+    con.rule(f"[bold]自评报告示例[/]  jixiao report {_t(form)} --out {_t(out)}")
+    _print_draft(con, *draft(form, out, "hunan-dept-2024"))
     return 0
 
 
@@ -404,18 +425,27 @@ def _progress(total: int, quiet: bool, xlsx_report: Any) -> Iterator[Callable[[A
 
 def cmd_report(a: argparse.Namespace) -> int:
     """Write a 自评报告 draft from a form: the library's jixiao.report, one call."""
-    from .reports import report
+    from .reports import draft
 
-    out = report(a.form, a.out, a.profile, a.outline, a.basic)
+    out, facts = draft(a.form, a.out, a.profile, a.outline, a.basic)
     if a.json:
-        _emit_json({"form": a.form, "report": str(out)})
+        _emit_json({"form": a.form, "report": str(out), "total": facts.total, "grade": facts.grade})
     else:
-        _console().print(f"[green]✓[/] 自评报告草稿：{_t(out)}（黄色底纹的【待填写】处请补写）")
+        _print_draft(_console(), out, facts)
     return 0
 
 
+def _print_draft(con: Console, out: Path, facts: Any) -> None:
+    if facts.total is None:
+        score = f"自评得分需核对：{facts.total_note}" if facts.total_note else "自评得分需核对"
+    else:
+        score = f"自评得分 {facts.total:g} 分，等级 {facts.grade or '—'}"
+    con.print(f"[green]✓[/] 自评报告草稿：{_t(out)}（数字取自自评表：{_t(score)}；黄色底纹的【待填写】处请补写）")
+
+
 def _print_check(results, written) -> None:
-    from .checking.report import SEVERITY_ZH, summary
+    from .checking.report import NOT_CHECKED_RULES, SEVERITY_ZH, summary
+    from .rules import RULES
 
     con = _console()
     s = summary(results)
@@ -425,7 +455,8 @@ def _print_check(results, written) -> None:
             t.add_column(col, overflow="fold")
         for r in results:
             c = r.counts()
-            t.add_row(_t(r.file), _t(r.unit or ""), "" if r.exec_rate is None else f"{r.exec_rate:.2%}",
+            why = next((RULES[f.rule].title for f in r.findings if f.rule in NOT_CHECKED_RULES), None)
+            t.add_row(_t(r.file), _t(r.unit or (f"（{why}）" if why else "")), "" if r.exec_rate is None else f"{r.exec_rate:.2%}",
                       r.total_text, r.grade or ("需核对" if r.total_note else ""),
                       f"[bold red]{c['error']}[/]" if c["error"] else "0",
                       f"[yellow]{c['warning']}[/]" if c["warning"] else "0", _t(r.profile_reason or ""))
@@ -448,7 +479,10 @@ def _print_check(results, written) -> None:
         con.print(f"工作簿较多（{len(results)} 个），此处只显示汇总；每个工作簿与每条问题见下列报告。")
     elif sum(1 for r in results for f in r.findings if f.severity != "info") > 40 and not written:
         con.print("只列出了前 40 条问题；全部问题：加 --report 检查报告.xlsx、--html 检查报告.html 或 --json。")
-    con.print(f"共 [bold]{s['files']}[/] 个工作簿：有错误 [bold red]{s['files_with_errors']}[/] 个，"
+    extra = "；".join(x for x in (f"自评报告 {s['reports']} 份" if s["reports"] else "",
+                                  f"未检查的文件 {s['not_checked']} 个，原因见清单" if s["not_checked"] else "") if x)
+    con.print(f"共 [bold]{s['workbooks']}[/] 个工作簿" + (f"（另有{extra}）" if extra else "")
+              + f"：有错误 [bold red]{s['files_with_errors']}[/] 个，"
               f"无法读取 {s['unreadable']} 个；错误 {s['findings']['error']} 条，警告 {s['findings']['warning']} 条。"
               + (f" 平均总分 {s['mean_total']}。" if s["mean_total"] is not None else ""))
     for w in written:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ValueReadError
+from .errors import JixiaoError, ValueReadError
 from .numbers import as_number, clamp
 from .profile import ControlRule, Profile, load_profile
 from .rules import error_codes
@@ -173,7 +173,11 @@ def payment_progress_score(rates: Mapping[str, float], profile: str | Profile | 
     return clamp(rule.rounding.apply(rule.weight - total), 0.0, rule.weight)
 
 
-def county_rates(basic: Mapping[str, Any], profile: str | Profile = "county-rubric-2022"
+BASIC_KIND = "county-basic"  # the "kind" of a 基础数据表 written as JSON
+BASIC_PROFILE = "county-rubric-2022"  # the profile a 基础数据表 is scored by unless it or the user names one
+
+
+def county_rates(basic: Mapping[str, Any], profile: str | Profile | None = None
                  ) -> list[tuple[str, str, float, float, float]]:
     """The 控制率 of a county's 基础数据表 and its 预算执行率: (key, name, rate, score, weight) each, scored by
     ``profile`` (the layout of ``jixiao/samples/county-2022-basic.json``).
@@ -185,10 +189,20 @@ def county_rates(basic: Mapping[str, Any], profile: str | Profile = "county-rubr
         >>> [key for key, *_ in county_rates(basic)][:2]
         ['staff_control', 'three_public_change']
     """
+    p = load_profile(profile or BASIC_PROFILE) if not isinstance(profile, Profile) else profile
+    try:
+        return _county_rates(basic, p)
+    except KeyError as e:
+        raise JixiaoError(f"基础数据表缺少“{e.args[0]}”（见 jixiao/samples/county-2022-basic.json）",
+                          code="form.unreadable") from None
+    except (TypeError, AttributeError):
+        raise JixiaoError("基础数据表的结构不对（见 jixiao/samples/county-2022-basic.json）",
+                          code="form.unreadable") from None
+
+
+def _county_rates(b: Mapping[str, Any], p: Profile) -> list[tuple[str, str, float, float, float]]:
     from .execution import exec_rate, exec_score
 
-    p = load_profile(profile) if isinstance(profile, str) else profile
-    b = basic
     inputs = {
         "staff_control": (b["staff"], b["authorized_staff"]),
         "three_public_change": (b["three_public"]["budget"], b["three_public"]["prev_budget"]),

@@ -159,15 +159,14 @@ def _unreadable(message: str, path: str | Path) -> JixiaoError:
     return JixiaoError(message, code="form.unreadable", file=str(path))
 
 
-def load_form(path: str | Path) -> tuple[DeptForm, str | None]:
-    """A form written as JSON and the profile it names (its ``"profile"`` key, else None); what is wrong with
-    the file is said in Chinese (code form.unreadable).
+def read_form_data(path: str | Path) -> dict[str, Any]:
+    """The JSON object of a form file (a form, or a county's 基础数据表 with ``"kind": "county-basic"``); what is
+    wrong with the file is said in Chinese (code form.unreadable).
 
     Example:
         >>> from importlib import resources
-        >>> form, named = load_form(resources.files("jixiao.samples") / "hunan-2024-dept.json")
-        >>> form.unit, named
-        ('湖南省机关事务管理局', 'hunan-dept-2024')
+        >>> read_form_data(resources.files("jixiao.samples") / "county-2022-basic.json")["kind"]
+        'county-basic'
     """
     from .checking.xlsx import reason
 
@@ -182,14 +181,37 @@ def load_form(path: str | Path) -> tuple[DeptForm, str | None]:
         raise _unreadable(f"表单数据不是有效的 JSON（第 {getattr(e, 'lineno', '?')} 行）", path) from None
     if not isinstance(data, dict):
         raise _unreadable("表单数据应为 JSON 对象（{…}）", path)
+    return data
+
+
+def named_profile(data: dict[str, Any]) -> str | None:
+    """The profile a form file names (its ``"profile"`` key), else None."""
+    named = data.get("profile")
+    return str(named) if isinstance(named, str) and named.strip() else None
+
+
+def form_from_data(data: dict[str, Any], path: str | Path) -> DeptForm:
+    """The department form of a file's JSON object; a missing or malformed part is said in Chinese."""
     try:
-        form = DeptForm.from_dict(data)
+        return DeptForm.from_dict(data)
     except KeyError as e:
         raise _unreadable(f"表单数据缺少“{e.args[0]}”", path) from None
     except (TypeError, ValueError, AttributeError):
         raise _unreadable("表单数据的结构不对（见 jixiao/samples/hunan-2024-dept.json）", path) from None
-    named = data.get("profile")
-    return form, str(named) if isinstance(named, str) and named.strip() else None
+
+
+def load_form(path: str | Path) -> tuple[DeptForm, str | None]:
+    """A form written as JSON and the profile it names (its ``"profile"`` key, else None); what is wrong with
+    the file is said in Chinese (code form.unreadable).
+
+    Example:
+        >>> from importlib import resources
+        >>> form, named = load_form(resources.files("jixiao.samples") / "hunan-2024-dept.json")
+        >>> form.unit, named
+        ('湖南省机关事务管理局', 'hunan-dept-2024')
+    """
+    data = read_form_data(path)
+    return form_from_data(data, path), named_profile(data)
 
 
 @dataclass

@@ -2,6 +2,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from jixiao.cli import main
 
@@ -81,3 +82,34 @@ def test_the_servers_commands_come_through_the_commands_entry_point_like_the_add
                              capture_output=True, text=True)
     assert without.returncode == 0, without.stderr
     assert "'serve'" not in without.stdout and "'check'" in without.stdout and without.stdout.rstrip().endswith("False")
+
+
+def test_score_reads_a_countys_basic_data_as_the_demo_does(tmp_path, capsys):
+    from importlib import resources
+
+    basic = str(resources.files("jixiao.samples") / "county-2022-basic.json")
+    assert main(["score", basic, "--json"]) == 0
+    [doc] = json.loads(capsys.readouterr().out)["forms"]
+    demo = json.loads(run("demo", "--json").stdout)["county_rates"]
+    assert doc["kind"] == "county-basic" and doc["profile"] == "county-rubric-2022" and doc["county_rates"] == demo
+    assert main(["score", basic]) == 0
+    out = capsys.readouterr().out
+    assert "在职人员控制率" in out and "92.16%" in out and "183.03%" in out
+    partial = tmp_path / "基础数据.json"
+    partial.write_text(json.dumps({"kind": "county-basic", "unit": "某县", "staff": 5}), encoding="utf-8")
+    assert main(["score", str(partial)]) == 1
+    err = capsys.readouterr().err
+    assert "基础数据表缺少" in err and "form.unreadable" in err and "KeyError" not in err
+
+
+def test_report_says_the_score_of_the_form_it_was_drafted_from(tmp_path):
+    from jixiao.samples import submissions
+
+    seed = json.loads((Path(submissions.__file__).parent / "hunan-2024-dept.json").read_text(encoding="utf-8"))
+    form = tmp_path / "表.xlsx"
+    form.write_bytes(submissions.bureau_bytes(seed, {"exec_score": 9, "sum": 90}))
+    r = run("report", str(form), "--out", str(tmp_path / "报告.docx"))
+    assert r.returncode == 0, r.stderr
+    assert "自评得分 99 分，等级 优" in r.stdout.replace("\n", "")
+    doc = json.loads(run("report", str(form), "--out", str(tmp_path / "报告2.docx"), "--json").stdout)
+    assert (doc["total"], doc["grade"]) == (99, "优")

@@ -63,19 +63,27 @@ def test_output_over_an_input_is_refused(submitted, tmp_path, capsys, flag):
 
 
 def test_report_next_to_inputs_is_written_and_skipped_when_rechecked(submitted, capsys):
-    rep = submitted / "检查报告.xlsx"
-    assert main(["check", str(submitted), "--profile", P, "--report", str(rep), "--quiet", "--json"]) == 0
+    rep, page = submitted / "检查报告.xlsx", submitted / "检查报告.html"
+    assert main(["check", str(submitted), "--profile", P, "--report", str(rep), "--html", str(page), "--quiet",
+                 "--json"]) == 0
     first = json.loads(capsys.readouterr().out)
     assert rep.exists() and batch.is_own_report(rep)
     assert stat.S_IMODE(rep.stat().st_mode) == 0o666 & ~_umask()
     assert main(["check", str(submitted), "--profile", P, "--quiet", "--json"]) == 0
     again = json.loads(capsys.readouterr().out)
-    checked = [f for f in again["files"] if f["file"] != str(rep)]
+    checked = [f for f in again["files"] if f["file"] not in (str(rep), str(page))]
     assert [f["file"] for f in checked] == [f["file"] for f in first["files"]]
     assert len(checked) == 2
-    # the report is listed as not checked, with why (a submitter could copy its marker: nothing may vanish)
-    [listed] = [f for f in again["findings"] if f["file"] == str(rep)]
-    assert listed["rule"] == "input.own_report" and listed["severity"] == "info" and "检查报告" in listed["message"]
+    # both reports are listed as not checked, with why (a submitter could copy a marker: nothing may vanish)
+    for own in (rep, page):
+        [listed] = [f for f in again["findings"] if f["file"] == str(own)]
+        assert listed["rule"] == "input.own_report" and listed["severity"] == "info" and "检查报告" in listed["message"]
+    s = again["summary"]
+    assert (s["files"], s["workbooks"], s["reports"], s["not_checked"]) == (4, 2, 0, 2)
+    # the terminal counts the workbooks, and says what else the folder held
+    assert main(["check", str(submitted), "--profile", P, "--quiet"]) == 0
+    out = capsys.readouterr().out.replace("\n", "")
+    assert "共 2 个工作簿（另有未检查的文件 2 个，原因见清单）" in out
 
 
 def _umask() -> int:
@@ -187,7 +195,7 @@ def test_score_reports_a_bad_file_and_scores_the_others(tmp_path, capsys):
     assert forms["bad.json"]["error"] == "form.unreadable" and "funds" in forms["bad.json"]["message"]
     assert forms["broken.json"]["error"] == "form.unreadable" and "JSON" in forms["broken.json"]["message"]
     assert "文件不存在" in forms["missing.json"]["message"]
-    assert main(["score", str(bad)]) == 2
+    assert main(["score", str(bad)]) == 1  # an unreadable form is an error for that form, as in check (README)
     err = capsys.readouterr().err
     assert "KeyError" not in err and "form.unreadable" in err
 

@@ -138,10 +138,25 @@ def is_own_report(source: str | Path | bytes) -> bool:
     return _is_report_part(parts["docProps/core.xml"], parts["xl/workbook.xml"])
 
 
-def _own_report(label: str) -> FileResult:
-    return FileResult(label, findings=[Finding(SKIPPED_REPORT, "info", "这是 jixiao 写出的检查报告（带报告标记，工作表为"
-                                               "汇总、问题清单、规则统计），未作为提交的工作簿检查；如是单位提交的工作簿，"
-                                               "请另存后重新检查")])
+HTML_SUFFIXES = {".html", ".htm"}
+
+
+def is_own_html_report(path: Path) -> bool:
+    """The HTML report jixiao wrote (its generator marker in the page's head)."""
+    from .report import REPORT_MARKER
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False
+    return f"<meta name=generator content={REPORT_MARKER}>".encode() in head
+
+
+def _own_report(label: str, page: bool = False) -> FileResult:
+    what = "网页版检查报告（带报告标记）" if page else "检查报告（带报告标记，工作表为汇总、问题清单、规则统计）"
+    return FileResult(label, findings=[Finding(SKIPPED_REPORT, "info", f"这是 jixiao 写出的{what}，未作为提交的工作簿"
+                                               "检查；如是单位提交的工作簿，请另存后重新检查")])
 
 
 def _member_problem(member_label: str, info: zipfile.ZipInfo, why: str) -> Source:
@@ -253,6 +268,8 @@ def _folder_file(f: Path) -> list[Source]:
     special = _special(f)
     if special is not None:
         return [special]
+    if suffix in HTML_SUFFIXES and is_own_html_report(f):
+        return [Source(str(f), problem=_own_report(str(f), page=True))]
     if suffix not in WORKBOOK_SUFFIXES | REPORT_SUFFIXES and suffix != ".zip":
         return [_not_workbook(str(f))]
     if not os.access(f, os.R_OK):

@@ -38,12 +38,27 @@ def findings_of(results: list[FileResult]) -> list[dict[str, Any]]:
     return [{"file": r.file, **f.to_dict()} for r in results for f in r.findings]
 
 
+NOT_CHECKED_RULES = frozenset({"input.own_report", "input.not_workbook", "input.special_file", "input.too_deep",
+                               "archive.nested"})  # a file listed with why it was not checked
+
+
+def not_checked(r: FileResult) -> bool:
+    """A file of a folder or archive the batch lists but did not check (not a workbook, jixiao's own report…)."""
+    return any(f.rule in NOT_CHECKED_RULES for f in r.findings)
+
+
 def summary(results: list[FileResult]) -> dict[str, Any]:
+    """Counts of a batch: ``files`` is every listed file; ``workbooks``, ``reports`` and ``not_checked`` split it."""
     counts = Counter(f.severity for r in results for f in r.findings)
     rules = Counter(f.rule for r in results for f in r.findings)
     totals = [r.total for r in results if r.total is not None]
+    skipped = sum(1 for r in results if not_checked(r))
+    reports = sum(1 for r in results if r.route == "report" and not not_checked(r))
     return {
         "files": len(results),
+        "workbooks": len(results) - skipped - reports,
+        "reports": reports,
+        "not_checked": skipped,
         "files_with_errors": sum(1 for r in results if r.counts()["error"]),
         "unreadable": sum(1 for r in results if r.error),
         "findings": {"error": counts.get("error", 0), "warning": counts.get("warning", 0), "info": counts.get("info", 0)},
@@ -361,7 +376,7 @@ def render_html(results: list[FileResult], title: str = "绩效自评检查报�
     s = summary(results)
     e = _e
     return "".join([
-        f"<!doctype html><html lang=zh-CN><meta charset=utf-8><title>{e(title)}</title><style>{_CSS}</style>",
+        f"<!doctype html><html lang=zh-CN><meta charset=utf-8><meta name=generator content={REPORT_MARKER}><title>{e(title)}</title><style>{_CSS}</style>",
         f"<h1>{e(title)}</h1><div class=muted>jixiao {__version__} · 生成于 {datetime.now():%Y-%m-%d %H:%M}</div>",
         _html_cards(s), _html_charts(results, s), _html_files(results), _html_rules(results, s),
         _html_findings(results, max_rows), "</html>"])
@@ -370,8 +385,10 @@ def render_html(results: list[FileResult], title: str = "绩效自评检查报�
 def _html_cards(s: dict[str, Any]) -> str:
     mean = "—" if s["mean_total"] is None else s["mean_total"]
     return ("<div class=cards>"
-            f"<div class=card>工作簿<b>{s['files']}</b></div>"
-            f"<div class='card err'>有错误的工作簿<b>{s['files_with_errors']}</b></div>"
+            f"<div class=card>工作簿<b>{s['workbooks']}</b></div>"
+            + (f"<div class=card>自评报告<b>{s['reports']}</b></div>" if s["reports"] else "")
+            + (f"<div class=card>未检查的文件<b>{s['not_checked']}</b></div>" if s["not_checked"] else "")
+            + f"<div class='card err'>有错误的工作簿<b>{s['files_with_errors']}</b></div>"
             f"<div class='card err'>错误<b>{s['findings']['error']}</b></div>"
             f"<div class='card warn'>警告<b>{s['findings']['warning']}</b></div>"
             f"<div class='card'>无法读取<b>{s['unreadable']}</b></div>"

@@ -39,6 +39,12 @@ def report(form: str | Path, out: str | Path | None = None, profile: str | Profi
     whose 三公经费 (budget, final, rate by kind) section 二 gives (None: the form's own workbook, if it holds one).
     Never writes over the input.
     """
+    return draft(form, out, profile, outline, basic)[0]
+
+
+def draft(form: str | Path, out: str | Path | None = None, profile: str | Profile | None = None,
+          outline: str | None = None, basic: str | Path | None = None) -> tuple[Path, "FormFacts"]:
+    """:func:`report`, also giving the facts the draft was written from (its 自评得分 and 等级 among them)."""
     from ..checking.checker import check_file
     from .facts import basic_facts, form_facts
 
@@ -47,7 +53,7 @@ def report(form: str | Path, out: str | Path | None = None, profile: str | Profi
     res = check_file(str(form), profile, keep_form=True)
     facts = form_facts(res)
     facts.three_public = basic_facts(basic if basic is not None else form, required=basic is not None)
-    return report_from(facts, out, outline, [form] + ([basic] if basic else []))
+    return report_from(facts, out, outline, [form] + ([basic] if basic else [])), facts
 
 
 def _refuse(out: Path, inputs: list[str | Path]) -> None:

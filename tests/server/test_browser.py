@@ -252,8 +252,10 @@ def test_reviewer_returns_a_file_with_a_comment_and_the_unit_sees_it(site, brows
     d.find_element(By.LINK_TEXT, "自评表-官方格式.xlsx").click()
     d.find_element(By.ID, "review-text").send_keys(comment)
     d.find_element(By.ID, "review-return").click()
-    state = WebDriverWait(d, 10).until(EC.presence_of_element_located((By.ID, "review-state")))
-    assert state.text == "已退回" and comment in d.find_element(By.ID, "review-comment").text
+    # the old page has a review-state too: wait for the answer page, not for any such element
+    WebDriverWait(d, 10).until(EC.text_to_be_present_in_element((By.ID, "review-state"), "已退回"))
+    assert d.find_element(By.ID, "review-state").text == "已退回"
+    assert comment in d.find_element(By.ID, "review-comment").text
     # a word on the first finding: 不采纳, with the reason
     d.find_element(By.CSS_SELECTOR, "#findings details.word-edit summary").click()
     form = d.find_element(By.CSS_SELECTOR, "#findings details.word-edit[open] form")

@@ -199,8 +199,10 @@ def reviewer_returns_the_erroneous_form(s: Season) -> None:
     assert "本单位的自评报告" in beside and "水利局-自评报告.docx" in beside and "待填写" in beside
     d.find_element(By.ID, "review-text").send_keys(COMMENT)
     d.find_element(By.ID, "review-return").click()
-    state = WebDriverWait(d, 10).until(EC.presence_of_element_located((By.ID, "review-state")))
-    assert state.text == "已退回" and COMMENT in d.find_element(By.ID, "review-comment").text
+    # the old page has a review-state too: wait for the answer page, not for any such element
+    WebDriverWait(d, 10).until(EC.text_to_be_present_in_element((By.ID, "review-state"), "已退回"))
+    assert d.find_element(By.ID, "review-state").text == "已退回"
+    assert COMMENT in d.find_element(By.ID, "review-comment").text
 
 
 def unit_resubmits(s: Season) -> None:
@@ -221,8 +223,9 @@ def reviewer_approves(s: Season) -> None:
     d.find_element(By.LINK_TEXT, "水利局-整体支出自评表.xlsx").click()
     assert "第 2 版" in d.find_element(By.TAG_NAME, "main").text
     d.find_element(By.ID, "review-approve").click()
-    state = WebDriverWait(d, 10).until(EC.presence_of_element_located((By.ID, "review-state")))
-    assert state.text == "已通过"
+    # the old page has a review-state too: wait for the answer page, not for any such element
+    WebDriverWait(d, 10).until(EC.text_to_be_present_in_element((By.ID, "review-state"), "已通过"))
+    assert d.find_element(By.ID, "review-state").text == "已通过"
 
 
 def reviewer_downloads_the_board(s: Season) -> None:
