@@ -218,10 +218,10 @@ class Dispatcher:
         free = self.backend.slots * 2 - len(self.inflight)
         if free <= 0:
             return 0
-        with self.Session.begin() as db:
-            queued = db.scalar(select(Job.id).where(Job.state == "queued").limit(1))
-            if queued is None:
+        with self.Session() as db:  # a read first: an idle tick takes no write lock (and no commit)
+            if db.scalar(select(Job.id).where(Job.state == "queued").limit(1)) is None:
                 return 0
+        with self.Session.begin() as db:
             q = (select(Job, Submission, Round.profile).join(Submission, Job.submission_id == Submission.id)
                  .join(Round, Submission.round_id == Round.id).where(Job.state == "queued")
                  .order_by(Job.id).limit(free * 16))

@@ -24,6 +24,7 @@ from ..checking import scratch, workers
 
 PREFIX = "server-"
 WATCH_SECONDS = 0.5
+WORKER_NICE = 10  # checks yield the CPU to the process that answers uploads and pages (throughput vs latency)
 
 
 def server_folder(data: Path) -> Path:
@@ -48,6 +49,7 @@ def start_worker(server: int, folder: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the terminal is the server's to handle
     signal.signal(signal.SIGTERM, workers.on_stop)  # stop a running conversion, leave at once
     workers.die_with_parent(parent)
+    os.nice(WORKER_NICE)  # children (LibreOffice conversions) inherit it
     own = Path(folder) / f"worker-{os.getpid()}"
     own.mkdir(parents=True, exist_ok=True)
     tempfile.tempdir = str(own)

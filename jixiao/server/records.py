@@ -3,6 +3,7 @@ save an upload as new versions, ask for a re-check, and write the audit log."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import HTTPException, Request
@@ -68,8 +69,10 @@ def sub_json(s: Submission, findings: bool = False) -> dict:
     return d
 
 
-def save(ctx: Ctx, user: User, rnd_id: int, accepted: list[tuple[str, bytes]], address: str | None) -> list[dict]:
-    """Accepted files as the next versions of their slots, each with its check job, in one group commit.
+def save(ctx: Ctx, user: User, rnd_id: int, accepted: list[tuple[str, bytes]], address: str | None,
+         also: Callable[[Any], None] | None = None) -> list[dict]:
+    """Accepted files as the next versions of their slots, each with its check job, in one group commit;
+    ``also(db)`` runs in the same transaction once rows were made (one commit per upload, not two).
 
     The unit's quota is asked before anything is written, and again in the transaction that inserts the rows
     (the answer that counts); the files, staged in between, enter the store only once that answer is yes.
@@ -110,6 +113,8 @@ def save(ctx: Ctx, user: User, rnd_id: int, accepted: list[tuple[str, bytes]], a
         db.flush()
         if any(not name.lower().endswith(REPORT_SUFFIXES) for name, _, _ in shas):
             recheck_reports(db, rnd_id, user.unit_id, {str(m["id"]) for m in made})
+        if made and also is not None:
+            also(db)
         for _, s in staged:  # last: a refusal above leaves nothing in the store
             ctx.store.publish(s)
         return made

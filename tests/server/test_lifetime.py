@@ -74,3 +74,19 @@ def test_killed_server_leaves_no_worker_and_its_leftovers_are_swept_at_start(tmp
     finally:
         live.stop()
     assert not (tmp_path / "tmp" / f"server-{live.proc.pid}").exists()  # a clean stop removes its own
+
+
+def test_checks_yield_the_cpu_to_the_process_that_answers_units(tmp_path):
+    """The check workers run at a lower priority than the server, so uploads and pages answer first when a
+    backlog of checks fills the machine."""
+    from jixiao.server.lifetime import WORKER_NICE
+
+    token = add_unit_user(tmp_path, "u")
+    with Live(tmp_path, "--workers", "2") as live:
+        checked(live, token, 2)
+        server = psutil.Process(live.proc.pid)
+        workers = [p for p in server.children(recursive=True)
+                   if p.parent() is not None and "forkserver" in " ".join(p.parent().cmdline())]
+        assert workers, "the pool's workers are children of its fork server"
+        assert all(p.nice() >= server.nice() + WORKER_NICE for p in workers), [(p.pid, p.nice()) for p in workers]
+        assert server.nice() == psutil.Process().nice()  # the server itself keeps the priority it was started with

@@ -68,16 +68,16 @@ async def api_submit(request: Request, user: User = Depends(submitter), form=Dep
 
     rid, gate = await run_in_threadpool(which)
     gate.before()  # closed, or past the deadline with no file returned to the unit: 409
-    taken = take(files, ctx.settings)
-    gate.sort(taken)  # approved files, and after the deadline those not returned, are refused one by one
-    made = await run_in_threadpool(save, ctx, user, rid, taken.accepted,
-                                   request.client.host if request.client else None)
-    if made:
-        def uploaded() -> None:
-            with ctx.Session.begin() as db:
-                review.uploaded(db, user, rid, request)
 
-        await run_in_threadpool(uploaded)
+    def store() -> tuple[intake.Intake, list[dict]]:
+        """Sniffing files and opening archives is work: done off the event loop, which answers other requests."""
+        taken = take(files, ctx.settings)
+        gate.sort(taken)  # approved files, and after the deadline those not returned, are refused one by one
+        made = save(ctx, user, rid, taken.accepted, request.client.host if request.client else None,
+                    also=lambda db: review.uploaded(db, user, rid, request))
+        return taken, made
+
+    taken, made = await run_in_threadpool(store)
     if ctx.dispatcher:
         ctx.dispatcher.wake()
     body = {"round": rid, "submissions": made, "refused": taken.refused}
