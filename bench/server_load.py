@@ -31,6 +31,22 @@ import psutil
 HERE = Path(__file__).resolve().parent
 
 
+def cpu_seconds(server_pid: int) -> tuple[float, float, float]:
+    """CPU seconds (user + system) so far of the web process, of its worker processes, and of this process
+    (the clients). Workers that already exited are counted by the web process's children times."""
+    web = psutil.Process(server_pid)
+    t = web.cpu_times()
+    workers = t.children_user + t.children_system
+    for child in web.children(recursive=True):
+        try:
+            c = child.cpu_times()
+            workers += c.user + c.system
+        except psutil.Error:
+            pass
+    me = psutil.Process().cpu_times()
+    return t.user + t.system, workers, me.user + me.system
+
+
 def pct(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
@@ -193,6 +209,7 @@ def main() -> int:
         peak = Peak(server.pid)
         peak.start()
         h = {"Authorization": f"Bearer {bureau}"}
+        cpu0 = cpu_seconds(server.pid)
         t0 = time.perf_counter()
         ids, lat, upload_app, failed, upload_s = asyncio.run(upload_all(base, tokens, paths, a.clients))
         while True:
@@ -202,6 +219,7 @@ def main() -> int:
                 break
             time.sleep(0.2)
         e2e = time.perf_counter() - t0
+        cpu = [b - a for a, b in zip(cpu0, cpu_seconds(server.pid))]
         present = set()
         offset = 0
         while True:
@@ -235,6 +253,9 @@ def main() -> int:
             "refused_401_p99_ms": round(pct(floor_lat, 99) * 1000, 1),
             "load_average": round(os.getloadavg()[0], 2),
             "peak_memory_mb": round(peak.peak / 1e6, 1), "cli_jobs2_per_s": round(cli, 1),
+            "cpu_seconds": {"web": round(cpu[0], 2), "workers": round(cpu[1], 2), "clients": round(cpu[2], 2)},
+            "cpu_ms_per_file": {k: round(v * 1000 / max(1, len(ids)), 2) for k, v in
+                                zip(("web", "workers", "clients"), cpu)},
             "ratio_to_cli": round(len(ids) / e2e / cli, 3), "cpus": os.cpu_count(),
         }
     finally:
@@ -252,6 +273,10 @@ def main() -> int:
         print(f"accepted/s           {out['accepted_per_s']}")
         print(f"checked/s (e2e)      {out['checked_per_s']}   jixiao check --jobs 2: {out['cli_jobs2_per_s']}/s   "
               f"ratio {out['ratio_to_cli']:.1%}")
+        per = out["cpu_ms_per_file"]
+        print(f"CPU, upload → checked  web {per['web']} ms/file   workers {per['workers']} ms/file   "
+              f"clients {per['clients']} ms/file   ({sum(out['cpu_seconds'].values()):.1f} s of "
+              f"{e2e * (out['cpus'] or 1):.1f} s the cores had)")
         print(f"upload latency       p50 {out['upload_p50_ms']} ms   p99 {out['upload_p99_ms']} ms")
         print(f"  in the server      p50 {out['upload_server_p50_ms']} ms   p99 {out['upload_server_p99_ms']} ms")
         print(f"/api/v1/check        p50 {out['check_api_p50_ms']} ms   p99 {out['check_api_p99_ms']} ms "

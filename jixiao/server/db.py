@@ -137,11 +137,16 @@ class Submission(Base):
     round: Mapped[Round] = relationship(lazy="joined")
 
 
+def without_json() -> tuple:
+    """Query options for submissions listed without their check: its JSON (tens of KB a row) is loaded when
+    touched, not with every row."""
+    return defer(Submission.result), defer(Submission.findings), defer(Submission.views)
+
+
 def light() -> tuple:
-    """Query options for submissions read for their names, versions and states only: the check's JSON (tens
-    of KB a row) and the joined unit and round are loaded when touched, not with every row."""
-    return (defer(Submission.result), defer(Submission.findings), defer(Submission.views),
-            lazyload(Submission.unit), lazyload(Submission.round))
+    """Query options for submissions read for their names, versions and states only: the check's JSON and
+    the joined unit and round are loaded when touched, not with every row."""
+    return (*without_json(), lazyload(Submission.unit), lazyload(Submission.round))
 
 
 class Job(Base):

@@ -22,12 +22,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from ..errors import JixiaoError
 from ..rules import error_codes
 from . import board, lifetime, work
-from .db import Job, Round, Submission, now
+from .db import Job, Round, Submission, light, now
 
 error_codes({"cluster.unreachable": "连不上 Dask 调度器"})
 
@@ -224,7 +224,7 @@ class Dispatcher:
         with self.Session.begin() as db:
             q = (select(Job, Submission, Round.profile).join(Submission, Job.submission_id == Submission.id)
                  .join(Round, Submission.round_id == Round.id).where(Job.state == "queued")
-                 .order_by(Job.id).limit(free * 16))
+                 .order_by(Job.id).limit(free * 16).options(*light()))
             if db.bind.dialect.name == "postgresql":
                 q = q.with_for_update(skip_locked=True, of=Job)
             rows = db.execute(q).all()
@@ -326,11 +326,17 @@ def settle(job: Job, sub: Submission, o: Outcome, t) -> None:  # noqa: ANN001
     job.state, job.isolate, sub.status = "queued", True, "queued"
 
 
+_PREVIOUS = select(Submission.filename, Submission.sha256).where(
+    Submission.round_id == bindparam("r"), Submission.unit_id == bindparam("u"), Submission.slot == bindparam("slot"),
+    Submission.version == bindparam("v"))  # built once: every claimed file runs it
+
+
 def _previous(db, sub: Submission) -> tuple[str, str] | None:  # noqa: ANN001
     """(file name, sha256) of the version before ``sub`` in its slot, for the comparison."""
-    row = db.execute(select(Submission.filename, Submission.sha256).where(
-        Submission.round_id == sub.round_id, Submission.unit_id == sub.unit_id, Submission.slot == sub.slot,
-        Submission.version == sub.version - 1)).first()
+    if sub.version <= 1:
+        return None
+    row = db.connection().execute(_PREVIOUS, {"r": sub.round_id, "u": sub.unit_id, "slot": sub.slot,
+                                              "v": sub.version - 1}).first()
     return (row[0], row[1]) if row else None
 
 

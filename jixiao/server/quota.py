@@ -11,7 +11,7 @@ unit are counted one after the other and cannot both pass.
 """
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from ..rules import error_codes
 from .db import Submission, Unit
@@ -34,12 +34,19 @@ def mb(n: int) -> str:
     return f"{n / MB:.1f}".removesuffix(".0")
 
 
+# Built once: each upload runs them (twice), and a statement built per call costs more than the query.
+_FILES = (select(Submission.sha256, Submission.size)
+          .where(Submission.round_id == bindparam("r"), Submission.unit_id == bindparam("u")).distinct().subquery())
+_STORED = select(func.coalesce(func.sum(_FILES.c.size), 0))
+_HAVE = select(Submission.sha256).where(Submission.round_id == bindparam("r"), Submission.unit_id == bindparam("u"),
+                                        Submission.sha256.in_(bindparam("shas", expanding=True)))
+_LOCK = select(Unit.id).where(Unit.id == bindparam("u")).with_for_update()
+
+
 def stored(db, round_id: int, unit_id: int) -> int:  # noqa: ANN001
     """Bytes the unit's files in the round take (each distinct file once), counted by the database over the
     unit's rows alone (``ix_submissions_round_unit``; a version's size is its blob's)."""
-    files = (select(Submission.sha256, Submission.size).where(Submission.round_id == round_id,
-                                                               Submission.unit_id == unit_id).distinct().subquery())
-    return int(db.scalar(select(func.coalesce(func.sum(files.c.size), 0))) or 0)
+    return int(db.connection().execute(_STORED, {"r": round_id, "u": unit_id}).scalar() or 0)
 
 
 def check(db, limit: int, round_id: int, unit_id: int, files: list[tuple[str, int]]) -> None:  # noqa: ANN001
@@ -49,8 +56,7 @@ def check(db, limit: int, round_id: int, unit_id: int, files: list[tuple[str, in
     sizes = dict(files)
     if not sizes:
         return
-    have = set(db.scalars(select(Submission.sha256).where(
-        Submission.round_id == round_id, Submission.unit_id == unit_id, Submission.sha256.in_(list(sizes)))))
+    have = set(db.connection().execute(_HAVE, {"r": round_id, "u": unit_id, "shas": list(sizes)}).scalars())
     adding = sum(size for sha, size in sizes.items() if sha not in have)
     if not adding:
         return
@@ -60,8 +66,11 @@ def check(db, limit: int, round_id: int, unit_id: int, files: list[tuple[str, in
 
 
 def admit(db, limit: int, round_id: int, unit_id: int, files: list[tuple[str, int]]) -> None:  # noqa: ANN001
-    """``check`` inside the writing transaction, the unit's row locked first (one upload of a unit at a time)."""
+    """``check`` inside the writing transaction, the unit's row locked first (one upload of a unit at a time;
+    SQLite's write transaction already holds the whole database)."""
     if limit <= 0:
         return
-    db.execute(select(Unit.id).where(Unit.id == unit_id).with_for_update())
+    conn = db.connection()
+    if conn.dialect.name != "sqlite":
+        conn.execute(_LOCK, {"u": unit_id})
     check(db, limit, round_id, unit_id, files)

@@ -7,15 +7,16 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import HTTPException, Request
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..season import lateness
 from . import quota
-from .db import Audit, Blob, Job, Round, Submission, User, light, now
+from .db import Audit, Blob, Job, Round, Submission, User, now, public_id
 from .deps import Ctx
 from .jobs import recheck
 from .pages import utc
+from .work import REPORT_SUFFIXES
 
 MAX_ID = 2**31 - 1  # the largest id or offset the databases' integer columns hold
 
@@ -89,30 +90,11 @@ def save(ctx: Ctx, user: User, rnd_id: int, accepted: list[tuple[str, bytes]], a
 
     def rows(db) -> list[dict]:  # noqa: ANN001 - run by the group writer inside its transaction
         admitted(quota.admit, db, limit, rnd_id, unit_id, [(sha, size) for _, sha, size in shas])
-        made = []
         rnd = db.get(Round, rnd_id)
         late = lateness.days_late(rnd.deadline, now()) if rnd is not None else 0
-        for name, sha, size in shas:
-            if db.get(Blob, sha) is None:
-                db.add(Blob(sha256=sha, size=size))
-                db.flush()
-            slot = name.casefold()
-            last = db.scalar(select(func.max(Submission.version)).where(
-                Submission.round_id == rnd_id, Submission.unit_id == user.unit_id,
-                Submission.slot == slot)) or 0
-            sub = Submission(round_id=rnd_id, unit_id=user.unit_id, user_id=user.id, filename=name,
-                             slot=slot, version=last + 1, sha256=sha, size=size, status="queued",
-                             days_late=late)
-            db.add(sub)
-            db.flush()
-            db.add(Job(submission_id=sub.id))
-            db.add(Audit(user_id=user.id, user_name=user.name, action="submit", target=sub.public_id,
-                         detail=f"{name} v{sub.version} sha256={sha[:12]}", address=address))
-            made.append({"id": sub.public_id, "file": name, "version": sub.version, "status": "queued",
-                         "days_late": late})
-        db.flush()
+        made = insert_versions(db, user, rnd_id, unit_id, shas, late, address)
         if any(not name.lower().endswith(REPORT_SUFFIXES) for name, _, _ in shas):
-            recheck_reports(db, rnd_id, user.unit_id, {str(m["id"]) for m in made})
+            recheck_reports(db, rnd_id, unit_id, {str(m["id"]) for m in made})
         if made and also is not None:
             also(db)
         for _, s in staged:  # last: a refusal above leaves nothing in the store
@@ -134,6 +116,50 @@ def save(ctx: Ctx, user: User, rnd_id: int, accepted: list[tuple[str, bytes]], a
     return []
 
 
+# Built once, run by every upload (statements built per call cost more than the queries themselves).
+_LAST_VERSION = select(func.max(Submission.version)).where(
+    Submission.round_id == bindparam("r"), Submission.unit_id == bindparam("u"), Submission.slot == bindparam("slot"))
+_NEW_VERSION = insert(Submission).returning(Submission.id, Submission.public_id)
+_NEW_JOBS = insert(Job)
+_NEW_AUDIT = insert(Audit)
+
+
+def _new_blobs(conn, sizes: dict[str, int], at) -> None:  # noqa: ANN001
+    """Blob rows for the files not stored yet; a file already stored (by any unit) is left as it is."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    conn.execute(dialect_insert(Blob).on_conflict_do_nothing(index_elements=["sha256"]),
+                 [{"sha256": sha, "size": size, "created_at": at} for sha, size in sizes.items()])
+
+
+def insert_versions(db, user: User, rnd_id: int, unit_id: int, files: list[tuple[str, str, int]], late: int,
+                    address: str | None) -> list[dict]:  # noqa: ANN001
+    """Each file (name, sha256, size) as the next version of its slot, with its check job and audit line;
+    written with the database's own inserts (no unit of work: an upload is a handful of statements)."""
+    conn = db.connection()
+    at = now()
+    if files:
+        _new_blobs(conn, {sha: size for _, sha, size in files}, at)
+    made, jobs, lines = [], [], []
+    for name, sha, size in files:
+        slot = name.casefold()
+        last = conn.execute(_LAST_VERSION, {"r": rnd_id, "u": unit_id, "slot": slot}).scalar() or 0
+        sid, pid = conn.execute(_NEW_VERSION, {
+            "public_id": public_id(), "round_id": rnd_id, "unit_id": unit_id, "user_id": user.id, "filename": name,
+            "slot": slot, "version": last + 1, "sha256": sha, "size": size, "status": "queued", "days_late": late,
+            "n_error": 0, "n_warning": 0, "created_at": at}).one()
+        jobs.append({"submission_id": sid, "state": "queued", "attempts": 0, "isolate": False, "created_at": at})
+        lines.append({"at": at, "user_id": user.id, "user_name": user.name, "action": "submit", "target": pid,
+                      "detail": f"{name} v{last + 1} sha256={sha[:12]}", "address": address})
+        made.append({"id": pid, "file": name, "version": last + 1, "status": "queued", "days_late": late})
+    if jobs:
+        conn.execute(_NEW_JOBS, jobs)
+        conn.execute(_NEW_AUDIT, lines)
+    return made
+
+
 def admitted(ask, *args) -> None:  # noqa: ANN001
     """``quota.check`` or ``quota.admit``; over the quota: 413 with the Chinese message and its code."""
     try:
@@ -142,19 +168,21 @@ def admitted(ask, *args) -> None:  # noqa: ANN001
         raise HTTPException(413, str(e)) from None
 
 
-REPORT_SUFFIXES = (".docx", ".pdf")
+_REPORTS = (select(Submission.id, Submission.public_id, Submission.unit_id, Submission.slot, Submission.version,
+                   Submission.filename, Submission.status, Submission.withdrawn_at)
+            .where(Submission.round_id == bindparam("r"), Submission.unit_id == bindparam("u"),
+                   or_(*(func.lower(Submission.filename).like(f"%{sfx}") for sfx in REPORT_SUFFIXES))))
 
 
 def recheck_reports(db, rnd_id: int, unit_id: int | None, fresh: set[str]) -> None:  # noqa: ANN001
     """A unit's form changed: its 自评报告 (latest versions, not uploaded just now) is checked again against it."""
     from .board import latest_of
 
-    reports = or_(*(func.lower(Submission.filename).like(f"%{sfx}") for sfx in REPORT_SUFFIXES))
-    subs = db.scalars(select(Submission).where(Submission.round_id == rnd_id, Submission.unit_id == unit_id, reports)
-                      .options(*light())).all()  # a slot's versions share its suffix: latest_of holds
-    for s in latest_of(subs).values():
+    # a slot's versions share its suffix, so latest_of over the reports' rows alone holds
+    rows = db.connection().execute(_REPORTS, {"r": rnd_id, "u": unit_id}).all()
+    for s in latest_of(rows).values():
         if s.filename.lower().endswith(REPORT_SUFFIXES) and s.public_id not in fresh and s.status == "checked":
-            recheck(db, s)
+            recheck(db, db.get(Submission, s.id))
 
 
 def recheck_sub(ctx: Ctx, user: User, pid: str, request: Request) -> None:

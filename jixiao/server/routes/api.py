@@ -12,7 +12,7 @@ from starlette.datastructures import UploadFile
 from ...checking import report
 from ...profile import shipped_profiles
 from .. import intake, review, work
-from ..db import Submission, User
+from ..db import Submission, User, without_json
 from ..deps import READER, WRITER, Ctx, api_form, context, user_by_session
 from ..pages import render
 from ..records import MAX_ID, pick_round, recheck_sub, save, sub_json, visible_sub
@@ -107,7 +107,7 @@ def api_list(round: int | None = None, status: str | None = None,  # noqa: A002
     if not 0 <= offset <= MAX_ID or (round is not None and not 0 < round <= MAX_ID):
         raise HTTPException(400, "offset 或 round 超出范围")
     with ctx.Session() as db:
-        q = select(Submission)
+        q = select(Submission).options(*without_json())  # the list shows no findings
         if user.role != "bureau":
             q = q.where(Submission.unit_id == user.unit_id)
         if round is not None:
