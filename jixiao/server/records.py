@@ -2,7 +2,9 @@
 save an upload as new versions, ask for a re-check, and write the audit log."""
 from __future__ import annotations
 
+import asyncio
 import hashlib
+from dataclasses import dataclass
 from collections.abc import Callable
 from typing import Any
 
@@ -70,28 +72,42 @@ def sub_json(s: Submission, findings: bool = False) -> dict:
     return d
 
 
-def save(ctx: Ctx, user: User, rnd_id: int, accepted: list[tuple[str, bytes]], address: str | None,
-         also: Callable[[Any], None] | None = None) -> list[dict]:
-    """Accepted files as the next versions of their slots, each with its check job, in one group commit;
-    ``also(db)`` runs in the same transaction once rows were made (one commit per upload, not two).
+def ask_quota(ctx: Ctx, db, user: User, rnd_id: int, accepted: list[tuple[str, bytes]]) -> None:  # noqa: ANN001
+    """413 now, before a byte is written, when the files would take the unit past its quota; ``save`` asks
+    again in the transaction that inserts the rows (the answer that counts)."""
+    limit = ctx.settings.unit_quota_bytes
+    if accepted and limit > 0 and user.unit_id is not None:
+        admitted(quota.check, db, limit, rnd_id, user.unit_id,
+                 [(hashlib.sha256(data).hexdigest(), len(data)) for _, data in accepted])
 
-    The unit's quota is asked before anything is written, and again in the transaction that inserts the rows
-    (the answer that counts); the files, staged in between, enter the store only once that answer is yes.
+
+@dataclass
+class Upload:
+    """Accepted files staged (written beside the store, fsynced) and the function that writes their rows."""
+    staged: list[tuple[str, Any]]
+    rows: Callable[[Any], list[dict]]
+
+
+def prepare(ctx: Ctx, user: User, rnd_id: int, accepted: list[tuple[str, bytes]], address: str | None,
+            also: Callable[[Any], None] | None = None) -> Upload:
+    """Stage the accepted files and make the function that saves them as the next versions of their slots,
+    each with its check job; ``also(db)`` runs in the same transaction once rows were made (one commit per
+    upload, not two). File work: call it off the event loop, then ``commit``.
+
+    The unit's quota is asked in the transaction that inserts the rows, the unit's row locked (callers ask
+    ``ask_quota`` first, to refuse before staging); the staged files enter the store only once that answer
+    is yes.
     """
     limit = ctx.settings.unit_quota_bytes
     assert user.unit_id is not None  # a submitter always has its unit
     unit_id: int = user.unit_id
-    if accepted and limit > 0:  # refused at once, before a byte is written
-        with ctx.Session() as db:
-            admitted(quota.check, db, limit, rnd_id, unit_id,
-                     [(hashlib.sha256(data).hexdigest(), len(data)) for _, data in accepted])
     staged = [(name, ctx.store.stage(data)) for name, data in accepted]  # durable before the ids exist
     shas = [(name, s.sha, s.size) for name, s in staged]
 
     def rows(db) -> list[dict]:  # noqa: ANN001 - run by the group writer inside its transaction
         admitted(quota.admit, db, limit, rnd_id, unit_id, [(sha, size) for _, sha, size in shas])
-        rnd = db.get(Round, rnd_id)
-        late = lateness.days_late(rnd.deadline, now()) if rnd is not None else 0
+        deadline = db.connection().execute(_DEADLINE, {"r": rnd_id}).scalar()
+        late = lateness.days_late(deadline, now())
         made = insert_versions(db, user, rnd_id, unit_id, shas, late, address)
         if any(not name.lower().endswith(REPORT_SUFFIXES) for name, _, _ in shas):
             recheck_reports(db, rnd_id, unit_id, {str(m["id"]) for m in made})
@@ -101,25 +117,41 @@ def save(ctx: Ctx, user: User, rnd_id: int, accepted: list[tuple[str, bytes]], a
             ctx.store.publish(s)
         return made
 
+    return Upload(staged, rows)
+
+
+async def commit(ctx: Ctx, upload: Upload) -> list[dict]:
+    """The upload's rows written in the group writer's next transaction; answers once that is committed.
+
+    The event loop awaits the commit itself (no thread waits for it); the staged files are removed after,
+    whatever happened (published ones are in the store by then)."""
     writer = ctx.writer
     assert writer is not None, "the group writer starts with the app"
     try:
         for attempt in range(5):
             try:
-                return writer.submit(rows).result()
+                return await asyncio.wrap_future(writer.submit(upload.rows))
             except IntegrityError:  # two uploads raced for the same version or blob: count again
                 if attempt == 4:
                     raise
     finally:
-        for _, s in staged:  # published ones are gone from the staging folder already
+        for _, s in upload.staged:  # published ones are gone from the staging folder already
             ctx.store.discard(s)
     return []
 
 
 # Built once, run by every upload (statements built per call cost more than the queries themselves).
-_LAST_VERSION = select(func.max(Submission.version)).where(
-    Submission.round_id == bindparam("r"), Submission.unit_id == bindparam("u"), Submission.slot == bindparam("slot"))
-_NEW_VERSION = insert(Submission).returning(Submission.id, Submission.public_id)
+_DEADLINE = select(Round.deadline).where(Round.id == bindparam("r"))
+_VERSION_COLUMNS = ("public_id", "round_id", "unit_id", "user_id", "filename", "slot", "sha256", "size", "status",
+                    "days_late", "n_error", "n_warning", "created_at")
+# the next version of a slot, numbered by the database in the statement that inserts it
+_NEW_VERSION = insert(Submission).from_select(
+    [*_VERSION_COLUMNS, "version"],
+    select(*(bindparam(c, type_=Submission.__table__.c[c].type) for c in _VERSION_COLUMNS),
+           func.coalesce(func.max(Submission.version), 0) + 1)
+    .where(Submission.round_id == bindparam("round_id"), Submission.unit_id == bindparam("unit_id"),
+           Submission.slot == bindparam("slot"))
+).returning(Submission.id, Submission.public_id, Submission.version)
 _NEW_JOBS = insert(Job)
 _NEW_AUDIT = insert(Audit)
 
@@ -145,15 +177,14 @@ def insert_versions(db, user: User, rnd_id: int, unit_id: int, files: list[tuple
     made, jobs, lines = [], [], []
     for name, sha, size in files:
         slot = name.casefold()
-        last = conn.execute(_LAST_VERSION, {"r": rnd_id, "u": unit_id, "slot": slot}).scalar() or 0
-        sid, pid = conn.execute(_NEW_VERSION, {
+        sid, pid, version = conn.execute(_NEW_VERSION, {
             "public_id": public_id(), "round_id": rnd_id, "unit_id": unit_id, "user_id": user.id, "filename": name,
-            "slot": slot, "version": last + 1, "sha256": sha, "size": size, "status": "queued", "days_late": late,
+            "slot": slot, "sha256": sha, "size": size, "status": "queued", "days_late": late,
             "n_error": 0, "n_warning": 0, "created_at": at}).one()
         jobs.append({"submission_id": sid, "state": "queued", "attempts": 0, "isolate": False, "created_at": at})
         lines.append({"at": at, "user_id": user.id, "user_name": user.name, "action": "submit", "target": pid,
-                      "detail": f"{name} v{last + 1} sha256={sha[:12]}", "address": address})
-        made.append({"id": pid, "file": name, "version": last + 1, "status": "queued", "days_late": late})
+                      "detail": f"{name} v{version} sha256={sha[:12]}", "address": address})
+        made.append({"id": pid, "file": name, "version": version, "status": "queued", "days_late": late})
     if jobs:
         conn.execute(_NEW_JOBS, jobs)
         conn.execute(_NEW_AUDIT, lines)
