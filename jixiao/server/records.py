@@ -87,6 +87,11 @@ class Upload:
     staged: list[tuple[str, Any]]
     rows: Callable[[Any], list[dict]]
 
+    def discard(self, store: Any) -> None:
+        """Remove what is still staged (published files are gone from the staging folder already)."""
+        for _, s in self.staged:
+            store.discard(s)
+
 
 def prepare(ctx: Ctx, user: User, rnd_id: int, accepted: list[tuple[str, bytes]], address: str | None,
             also: Callable[[Any], None] | None = None) -> Upload:
@@ -106,8 +111,7 @@ def prepare(ctx: Ctx, user: User, rnd_id: int, accepted: list[tuple[str, bytes]]
 
     def rows(db) -> list[dict]:  # noqa: ANN001 - run by the group writer inside its transaction
         admitted(quota.admit, db, limit, rnd_id, unit_id, [(sha, size) for _, sha, size in shas])
-        deadline = db.connection().execute(_DEADLINE, {"r": rnd_id}).scalar()
-        late = lateness.days_late(deadline, now())
+        late = lateness.days_late(round_deadline(db, rnd_id), now())
         made = insert_versions(db, user, rnd_id, unit_id, shas, late, address)
         if any(not name.lower().endswith(REPORT_SUFFIXES) for name, _, _ in shas):
             recheck_reports(db, rnd_id, unit_id, {str(m["id"]) for m in made})
@@ -123,25 +127,40 @@ def prepare(ctx: Ctx, user: User, rnd_id: int, accepted: list[tuple[str, bytes]]
 async def commit(ctx: Ctx, upload: Upload) -> list[dict]:
     """The upload's rows written in the group writer's next transaction; answers once that is committed.
 
-    The event loop awaits the commit itself (no thread waits for it); the staged files are removed after,
-    whatever happened (published ones are in the store by then)."""
+    The event loop awaits the commit itself (no thread waits for it). The staged files are removed once the
+    writer is done with them, whatever happened (published ones are in the store by then), also when the
+    request is cancelled while the writer holds it."""
     writer = ctx.writer
     assert writer is not None, "the group writer starts with the app"
-    try:
-        for attempt in range(5):
-            try:
-                return await asyncio.wrap_future(writer.submit(upload.rows))
-            except IntegrityError:  # two uploads raced for the same version or blob: count again
-                if attempt == 4:
-                    raise
-    finally:
-        for _, s in upload.staged:  # published ones are gone from the staging folder already
-            ctx.store.discard(s)
+    for attempt in range(5):
+        fut = writer.submit(upload.rows)
+        try:
+            made = await asyncio.wrap_future(fut)
+        except IntegrityError:  # two uploads raced for the same version or blob: count again
+            if attempt < 4:
+                continue
+            upload.discard(ctx.store)
+            raise
+        except BaseException:  # refused, failed, or cancelled: then the writer may still hold it
+            fut.add_done_callback(lambda _: upload.discard(ctx.store))
+            raise
+        upload.discard(ctx.store)
+        return made
     return []
 
 
 # Built once, run by every upload (statements built per call cost more than the queries themselves).
 _DEADLINE = select(Round.deadline).where(Round.id == bindparam("r"))
+
+
+def round_deadline(db, rnd_id: int):  # noqa: ANN001, ANN201
+    """The round's deadline, read once per transaction (a group commit's uploads are mostly of one round)."""
+    key = ("deadline", rnd_id)
+    if key not in db.info:
+        db.info[key] = db.connection().execute(_DEADLINE, {"r": rnd_id}).scalar()
+    return db.info[key]
+
+
 _VERSION_COLUMNS = ("public_id", "round_id", "unit_id", "user_id", "filename", "slot", "sha256", "size", "status",
                     "days_late", "n_error", "n_warning", "created_at")
 # the next version of a slot, numbered by the database in the statement that inserts it

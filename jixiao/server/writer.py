@@ -1,7 +1,9 @@
 """Group commit: the rows of many concurrent uploads are written in one transaction.
 
 Each upload waits until the transaction holding its rows is committed, so an id is never answered before
-it is durable; under load one commit (one fsync) serves many uploads instead of one each.
+it is durable; under load one commit (one fsync) serves many uploads instead of one each. The group is
+written without savepoints (each is a round trip to the database); when one upload of it fails, the
+group is rolled back and each upload written again alone.
 """
 from __future__ import annotations
 
@@ -46,26 +48,26 @@ class GroupWriter:
                     self.q.put(None)
                     break
                 items.append(nxt)
-            self._write(items)
+            self._write([(fn, fut) for fn, fut in items if fut.set_running_or_notify_cancel()])  # not the gone
 
     def _write(self, items: list) -> None:
-        done: list[tuple[cf.Future, Any]] = []
-        failed: list[tuple[cf.Future, BaseException]] = []
+        """All items in one transaction; when one of them fails, each is written again in its own, so that
+        one upload's failure (its quota, a lost race) leaves the others' rows in."""
+        if not items:
+            return
+        values: list[Any] = []
         try:
             with self.Session.begin() as db:
-                for fn, fut in items:
-                    try:
-                        with db.begin_nested():  # one upload's failure leaves the others' rows in
-                            done.append((fut, fn(db)))
-                    except Exception as e:  # noqa: BLE001 - handed to that upload's waiter
-                        failed.append((fut, e))
-        except Exception as e:  # noqa: BLE001 - the commit itself failed: nobody's rows are in
-            log.exception("group commit")
-            for _, fut in items:
-                if not fut.done():
-                    fut.set_exception(e)
+                for fn, _ in items:
+                    values.append(fn(db))
+        except Exception as e:  # noqa: BLE001 - an item (or the commit) failed: nobody's rows are in
+            if len(items) > 1:
+                for item in items:
+                    self._write([item])
+                return
+            if len(values) == len(items):  # the commit itself failed, not the upload
+                log.exception("group commit")
+            items[0][1].set_exception(e)
             return
-        for fut, value in done:
+        for (_, fut), value in zip(items, values):
             fut.set_result(value)
-        for fut, err in failed:
-            fut.set_exception(err)
