@@ -54,7 +54,7 @@ def create_app(settings: Settings) -> FastAPI:
               sessions=Sessions(settings.secret, settings.session_hours * 3600),
               limiter=RateLimit(settings.login_attempts, settings.login_window),
               verifiers=Verifiers(settings.login_verifiers, settings.login_queue))
-    ctx.writer = GroupWriter(ctx.Session)
+    ctx.writer = GroupWriter(ctx.Session, threads=1 if ctx.Session.lock is not None else WRITERS)
 
     app = FastAPI(title="jixiao 绩效自评提交服务", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="填报单位提交自评表，jixiao 检查，绩效科查看各单位状态。接口用 Bearer 令牌认证"
@@ -92,6 +92,7 @@ async def lifespan(app: FastAPI):
         remove(ctx.folder)
 
 
+WRITERS = 4  # group writers on PostgreSQL (SQLite writes one transaction at a time: one writer)
 SECURITY_HEADERS = {"content-security-policy": CSP, "x-content-type-options": "nosniff",
                     "x-frame-options": "SAMEORIGIN", "referrer-policy": "same-origin"}
 

@@ -83,9 +83,12 @@ def ask_quota(ctx: Ctx, db, user: User, rnd_id: int, accepted: list[tuple[str, b
 
 @dataclass
 class Upload:
-    """Accepted files staged (written beside the store, fsynced) and the function that writes their rows."""
+    """Accepted files staged (written beside the store, fsynced), the function that writes their rows, and the
+    one that moves the files into the store (the group writer runs it just before the commit)."""
     staged: list[tuple[str, Any]]
     rows: Callable[[Any], list[dict]]
+    publish: Callable[[], None]
+    unit_id: int
 
     def discard(self, store: Any) -> None:
         """Remove what is still staged (published files are gone from the staging folder already)."""
@@ -117,11 +120,13 @@ def prepare(ctx: Ctx, user: User, rnd_id: int, accepted: list[tuple[str, bytes]]
             recheck_reports(db, rnd_id, unit_id, {str(m["id"]) for m in made})
         if made and also is not None:
             also(db)
-        for _, s in staged:  # last: a refusal above leaves nothing in the store
-            ctx.store.publish(s)
         return made
 
-    return Upload(staged, rows)
+    def publish() -> None:  # just before the commit, once no upload of the group was refused
+        for _, s in staged:
+            ctx.store.publish(s)
+
+    return Upload(staged, rows, publish, unit_id)
 
 
 async def commit(ctx: Ctx, upload: Upload) -> list[dict]:
@@ -133,7 +138,7 @@ async def commit(ctx: Ctx, upload: Upload) -> list[dict]:
     writer = ctx.writer
     assert writer is not None, "the group writer starts with the app"
     for attempt in range(5):
-        fut = writer.submit(upload.rows)
+        fut = writer.submit(upload.rows, order=upload.unit_id, finish=upload.publish)
         try:
             made = await asyncio.wrap_future(fut)
         except IntegrityError:  # two uploads raced for the same version or blob: count again

@@ -17,21 +17,33 @@ log = logging.getLogger("jixiao.server.writer")
 
 
 class GroupWriter:
-    def __init__(self, Session, batch: int = 64):  # noqa: N803
+    """``threads`` writers each take the next group from one queue: one for SQLite, whose writes are one at a
+    time anyway; several for PostgreSQL, where a group's round trips would otherwise wait on each other.
+    A group's items run in the order of their ``order`` key (the unit), so that concurrent groups take the
+    units' row locks in one order and never wait on each other in a cycle."""
+
+    def __init__(self, Session, batch: int = 64, threads: int = 1):  # noqa: N803
         self.Session, self.batch = Session, batch
         self.q: queue.Queue = queue.Queue()
-        self.thread = threading.Thread(target=self._loop, name="jixiao-writer", daemon=True)
-        self.thread.start()
+        self.threads = [threading.Thread(target=self._loop, name="jixiao-writer", daemon=True)
+                        for _ in range(max(1, threads))]
+        for t in self.threads:
+            t.start()
 
-    def submit(self, fn: Callable[[Any], Any]) -> cf.Future:
-        """Run ``fn(db)`` inside the next shared transaction; the future resolves after the commit."""
+    def submit(self, fn: Callable[[Any], Any], order: int = 0, finish: Callable[[], Any] | None = None) -> cf.Future:
+        """Run ``fn(db)`` inside the next shared transaction; the future resolves after the commit.
+
+        ``finish()`` runs once every item of the group ran, just before the commit: what must not happen for
+        an item whose group is rolled back (the uploads' files entering the store)."""
         fut: cf.Future = cf.Future()
-        self.q.put((fn, fut))
+        self.q.put((order, fn, finish, fut))
         return fut
 
     def close(self) -> None:
-        self.q.put(None)
-        self.thread.join(timeout=30)
+        for _ in self.threads:
+            self.q.put(None)
+        for t in self.threads:
+            t.join(timeout=30)
 
     def _loop(self) -> None:
         while True:
@@ -48,7 +60,9 @@ class GroupWriter:
                     self.q.put(None)
                     break
                 items.append(nxt)
-            self._write([(fn, fut) for fn, fut in items if fut.set_running_or_notify_cancel()])  # not the gone
+            items.sort(key=lambda item: item[0])
+            self._write([(fn, finish, fut) for _, fn, finish, fut in items
+                         if fut.set_running_or_notify_cancel()])  # not those whose request is gone
 
     def _write(self, items: list) -> None:
         """All items in one transaction; when one of them fails, each is written again in its own, so that
@@ -58,8 +72,11 @@ class GroupWriter:
         values: list[Any] = []
         try:
             with self.Session.begin() as db:
-                for fn, _ in items:
+                for fn, _, _ in items:
                     values.append(fn(db))
+                for _, finish, _ in items:
+                    if finish is not None:
+                        finish()
         except Exception as e:  # noqa: BLE001 - an item (or the commit) failed: nobody's rows are in
             if len(items) > 1:
                 for item in items:
@@ -67,7 +84,7 @@ class GroupWriter:
                 return
             if len(values) == len(items):  # the commit itself failed, not the upload
                 log.exception("group commit")
-            items[0][1].set_exception(e)
+            items[0][2].set_exception(e)
             return
-        for (_, fut), value in zip(items, values):
+        for (_, _, fut), value in zip(items, values):
             fut.set_result(value)
