@@ -326,12 +326,17 @@ def integrity_ok(engine: Engine) -> tuple[bool, str]:
 class Sessions:
     """``Session()`` for reading, ``Session.begin()`` for a transaction that writes.
 
+    A reading session sees each statement's committed rows (on PostgreSQL it holds no transaction); what
+    must be read and written together is read in the writing transaction.
+
     SQLite has one writer at a time; its busy handler makes waiting writers sleep and poll, which under
     load costs more than the writes. Writers of this process queue on a lock instead.
     """
 
     def __init__(self, engine: Engine):
-        self.read = sessionmaker(engine, expire_on_commit=False)
+        # PostgreSQL: reads run each statement on its own (no BEGIN and ROLLBACK: two round trips a request)
+        reading = engine if engine.dialect.name == "sqlite" else engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.read = sessionmaker(reading, expire_on_commit=False)
         self.write = sessionmaker(engine.execution_options(jx_write=True), expire_on_commit=False)
         self.lock = threading.RLock() if engine.dialect.name == "sqlite" else None
 

@@ -19,6 +19,7 @@ from .deps import Ctx
 from .jobs import recheck
 from .pages import utc
 from .work import REPORT_SUFFIXES
+from .writer import BEFORE_COMMIT
 
 MAX_ID = 2**31 - 1  # the largest id or offset the databases' integer columns hold
 
@@ -193,7 +194,9 @@ def _new_blobs(conn, sizes: dict[str, int], at) -> None:  # noqa: ANN001
 def insert_versions(db, user: User, rnd_id: int, unit_id: int, files: list[tuple[str, str, int]], late: int,
                     address: str | None) -> list[dict]:  # noqa: ANN001
     """Each file (name, sha256, size) as the next version of its slot, with its check job and audit line;
-    written with the database's own inserts (no unit of work: an upload is a handful of statements)."""
+    written with the database's own inserts (no unit of work: an upload is a handful of statements). The
+    jobs and audit lines of all the uploads a group commit holds are inserted together before its commit
+    (``writer.BEFORE_COMMIT``)."""
     conn = db.connection()
     at = now()
     if files:
@@ -210,9 +213,24 @@ def insert_versions(db, user: User, rnd_id: int, unit_id: int, files: list[tuple
                       "detail": f"{name} v{version} sha256={sha[:12]}", "address": address})
         made.append({"id": pid, "file": name, "version": version, "status": "queued", "days_late": late})
     if jobs:
-        conn.execute(_NEW_JOBS, jobs)
-        conn.execute(_NEW_AUDIT, lines)
+        pending = db.info.get(_PENDING)
+        if pending is None:  # the group's first upload: its jobs and audit lines are written at the end
+            pending = db.info[_PENDING] = ([], [])
+            db.info.setdefault(BEFORE_COMMIT, {})[_PENDING] = _write_pending
+        pending[0].extend(jobs)
+        pending[1].extend(lines)
     return made
+
+
+_PENDING = "jx_new_jobs_and_audit"
+
+
+def _write_pending(db) -> None:  # noqa: ANN001
+    """The check jobs and audit lines of a group's uploads, in two statements for the whole group."""
+    jobs, lines = db.info.pop(_PENDING)
+    conn = db.connection()
+    conn.execute(_NEW_JOBS, jobs)
+    conn.execute(_NEW_AUDIT, lines)
 
 
 def admitted(ask, *args) -> None:  # noqa: ANN001

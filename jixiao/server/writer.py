@@ -14,6 +14,9 @@ import threading
 from typing import Any, Callable
 
 log = logging.getLogger("jixiao.server.writer")
+# ``db.info[BEFORE_COMMIT][name] = hook``: ``hook(db)`` runs once, after every item of the group: what the
+# items gathered is written in one statement for the group instead of one per item
+BEFORE_COMMIT = "jx_before_commit"
 
 
 class GroupWriter:
@@ -74,6 +77,8 @@ class GroupWriter:
             with self.Session.begin() as db:
                 for fn, _, _ in items:
                     values.append(fn(db))
+                for hook in db.info.pop(BEFORE_COMMIT, {}).values():
+                    hook(db)
                 for _, finish, _ in items:
                     if finish is not None:
                         finish()
