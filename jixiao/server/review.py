@@ -283,9 +283,11 @@ def states(db: Session, subs: list[Submission]) -> dict[int, str | None]:
     if not pairs:
         return {}
     rounds, units = {r for r, _ in pairs}, {u for _, u in pairs}
-    every = [s for s in db.scalars(select(Submission).where(Submission.round_id.in_(rounds),
-                                                            Submission.unit_id.in_(units)).options(*light()))
-             if (s.round_id, s.unit_id) in pairs]
+    files = {(s.round_id, s.unit_id, s.slot) for s in subs}  # only these files' versions: not a unit's all
+    every = [s for s in db.scalars(select(Submission).where(
+                 Submission.round_id.in_(rounds), Submission.unit_id.in_(units),
+                 Submission.slot.in_({slot for _, _, slot in files})).options(*light()))
+             if (s.round_id, s.unit_id, s.slot) in files]
     slot_of = {s.id: (s.round_id, s.unit_id, s.slot) for s in every}
     by_slot: dict[tuple[int, int, str], list[ReviewAction]] = {}
     for a in db.scalars(select(ReviewAction).where(ReviewAction.submission_id.in_(list(slot_of)))):
