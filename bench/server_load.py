@@ -3,7 +3,8 @@
 N concurrent clients upload M generated workbooks through ``POST /api/v1/submissions`` (one file per
 request, each file from one of U units, as a bureau's season has them: ``--units 1`` puts every file on one
 unit) to a ``jixiao serve`` started here; then 20 clients call the stateless ``POST /api/v1/check``.
-Prints accepted/s, checked/s (end to end: first upload → last check stored), p50/p99 upload latency,
+Prints accepted/s, checked/s (end to end: first upload → last check stored), the CPU per file of the web
+process, its workers and the clients over the same span, p50/p99 upload latency,
 p50/p99 of /api/v1/check, the server's peak memory (process and workers), lost submissions (answered with
 an id but absent: must be 0) and the ratio of checked/s to ``jixiao check --jobs 2`` on the same files.
 

@@ -337,7 +337,7 @@ def save_checked(db, outcomes: list[Outcome], t) -> None:  # noqa: ANN001
     subs = []
     for o in outcomes:
         r = who.get(o.sub_id)
-        if r is None:  # the submission is gone
+        if r is None or o.data is None:  # the submission is gone (or nothing came back: not saved here)
             continue
         columns = result_columns(with_identity_of(r.documents, r.name, r.year, o.data))
         subs.append({"sub": o.sub_id, "t": t, **{"new_" + c: v for c, v in columns.items()}})

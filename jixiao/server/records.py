@@ -183,12 +183,13 @@ _NEW_AUDIT = insert(Audit)
 
 def _new_blobs(conn, sizes: dict[str, int], at) -> None:  # noqa: ANN001
     """Blob rows for the files not stored yet; a file already stored (by any unit) is left as it is."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    rows = [{"sha256": sha, "size": size, "created_at": at} for sha, size in sizes.items()]
     if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        conn.execute(postgresql.insert(Blob).on_conflict_do_nothing(index_elements=["sha256"]), rows)
     else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    conn.execute(dialect_insert(Blob).on_conflict_do_nothing(index_elements=["sha256"]),
-                 [{"sha256": sha, "size": size, "created_at": at} for sha, size in sizes.items()])
+        conn.execute(sqlite.insert(Blob).on_conflict_do_nothing(index_elements=["sha256"]), rows)
 
 
 def insert_versions(db, user: User, rnd_id: int, unit_id: int, files: list[tuple[str, str, int]], late: int,
