@@ -17,10 +17,11 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
 
 from ..rules import error_codes
 from .bodylimit import BodyLimit
@@ -53,14 +54,14 @@ def create_app(settings: Settings) -> FastAPI:
               sessions=Sessions(settings.secret, settings.session_hours * 3600),
               limiter=RateLimit(settings.login_attempts, settings.login_window),
               verifiers=Verifiers(settings.login_verifiers, settings.login_queue))
-    ctx.writer = GroupWriter(ctx.Session)
+    ctx.writer = GroupWriter(ctx.Session, threads=1 if ctx.Session.lock is not None else WRITERS)
 
     app = FastAPI(title="jixiao 绩效自评提交服务", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="填报单位提交自评表，jixiao 检查，绩效科查看各单位状态。接口用 Bearer 令牌认证"
                               "（`jixiao users token NAME`）。")
     app.state.ctx = ctx
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    app.middleware("http")(envelope)
+    app.add_middleware(Envelope)
     # added last, so outermost: no handler (nor the envelope) sees more of a body than its route allows
     app.add_middleware(BodyLimit, limits=body_limits(settings))
     for exc, handler in ERROR_ANSWERS.items():
@@ -91,32 +92,57 @@ async def lifespan(app: FastAPI):
         remove(ctx.folder)
 
 
-async def envelope(request: Request, call_next):
-    """Every answer: the session read before and its cookie written after, the security headers, the time."""
-    ctx: Ctx = request.app.state.ctx
-    settings = ctx.settings
-    started = time.perf_counter()
-    request.state.session = ctx.sessions.load(request.cookies.get(SESSION_COOKIE))
-    request.state.new_session = None
-    request.state.user = None
-    response = await call_next(request)
-    if request.state.new_session is not None:
-        if request.state.new_session:
-            response.set_cookie(SESSION_COOKIE, ctx.sessions.dump(request.state.new_session),
-                                max_age=settings.session_hours * 3600, httponly=True, samesite="lax",
-                                secure=settings.secure_cookies, path="/")
-        else:
-            response.delete_cookie(SESSION_COOKIE, path="/")
-    h = response.headers
-    h["Content-Security-Policy"] = CSP
-    h["X-Content-Type-Options"] = "nosniff"
-    h["X-Frame-Options"] = "SAMEORIGIN"
-    h["Referrer-Policy"] = "same-origin"
-    h.setdefault("Cache-Control", "no-store")
-    h["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
-    if settings.secure_cookies:
-        h["Strict-Transport-Security"] = "max-age=31536000"
-    return response
+WRITERS = 4  # group writers on PostgreSQL (SQLite writes one transaction at a time: one writer)
+SECURITY_HEADERS = {"content-security-policy": CSP, "x-content-type-options": "nosniff",
+                    "x-frame-options": "SAMEORIGIN", "referrer-policy": "same-origin"}
+
+
+class Envelope:
+    """Every answer: the session read before and its cookie written after, the security headers, the time.
+
+    A plain ASGI middleware: the answer passes through as it is sent, with no task or stream of its own."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        ctx: Ctx = scope["app"].state.ctx
+        started = time.perf_counter()
+        state = scope.setdefault("state", {})
+        state["session"] = ctx.sessions.load(Request(scope).cookies.get(SESSION_COOKIE))
+        state["new_session"] = None
+        state["user"] = None
+
+        async def answer(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in cookie_headers(ctx, state.get("new_session")):
+                    headers.append(name, value)
+                for name, value in SECURITY_HEADERS.items():
+                    headers[name] = value
+                headers.setdefault("cache-control", "no-store")
+                headers["server-timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+                if ctx.settings.secure_cookies:
+                    headers["strict-transport-security"] = "max-age=31536000"
+            await send(message)
+
+        await self.app(scope, receive, answer)
+
+
+def cookie_headers(ctx: Ctx, new_session: dict | None) -> list[tuple[str, str]]:
+    """The Set-Cookie header a request's session change needs: a new session written, or an ended one removed."""
+    if new_session is None:
+        return []
+    settings, r = ctx.settings, Response()
+    if new_session:
+        r.set_cookie(SESSION_COOKIE, ctx.sessions.dump(new_session), max_age=settings.session_hours * 3600,
+                     httponly=True, samesite="lax", secure=settings.secure_cookies, path="/")
+    else:
+        r.delete_cookie(SESSION_COOKIE, path="/")
+    return [(k.decode(), v.decode()) for k, v in r.raw_headers if k == b"set-cookie"]
 
 
 # ---------------------------------------------------------------------- error answers, in Chinese

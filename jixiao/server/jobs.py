@@ -22,12 +22,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from ..errors import JixiaoError
 from ..rules import error_codes
 from . import board, lifetime, work
-from .db import Job, Round, Submission, now
+from .db import Job, Round, Submission, Unit, now
 
 error_codes({"cluster.unreachable": "连不上 Dask 调度器"})
 
@@ -143,6 +143,7 @@ class Dispatcher:
         self.unsaved: list[Outcome] = []  # results whose commit failed: written again on the next tick
         self.last_loop = time.monotonic()
         self.last_sweep = 0.0
+        self.busy = False  # the last claim took all it could
 
     # -- life
 
@@ -218,31 +219,31 @@ class Dispatcher:
         free = self.backend.slots * 2 - len(self.inflight)
         if free <= 0:
             return 0
-        with self.Session() as db:  # a read first: an idle tick takes no write lock (and no commit)
-            if db.scalar(select(Job.id).where(Job.state == "queued").limit(1)) is None:
-                return 0
+        if not self.busy:  # a read first: an idle tick takes no write lock (and no commit)
+            with self.Session() as db:
+                if db.scalar(select(Job.id).where(Job.state == "queued").limit(1)) is None:
+                    return 0
         with self.Session.begin() as db:
-            q = (select(Job, Submission, Round.profile).join(Submission, Job.submission_id == Submission.id)
-                 .join(Round, Submission.round_id == Round.id).where(Job.state == "queued")
-                 .order_by(Job.id).limit(free * 16))
-            if db.bind.dialect.name == "postgresql":
+            conn = db.connection()
+            q = _QUEUED.limit(free * 16)
+            if conn.dialect.name == "postgresql":
                 q = q.with_for_update(skip_locked=True, of=Job)
-            rows = db.execute(q).all()
+            rows = conn.execute(q).all()
+            self.busy = len(rows) == free * 16  # more are waiting: the next tick claims without asking first
             if not rows:
                 return 0
-            alone = [r for r in rows if r[0].isolate][:free]
-            together = [r for r in rows if not r[0].isolate]
+            alone = [r for r in rows if r.isolate][:free]
+            together = [r for r in rows if not r.isolate]
             chunk = max(1, min(16, len(together) // free))
             t = now()
-            for job, sub, _ in alone + together:
-                job.state, job.started_at, sub.status = "running", t, "checking"
-                job.lease_until = t + timedelta(seconds=self.seconds * (1 if job.isolate else chunk) + LEASE_MARGIN)
-                if job.isolate:
-                    job.attempts += 1  # only a death in its own process counts against a file
-            items = [(job.id, sub.id, sub.filename, sub.sha256, profile, _previous(db, sub), _form_of(db, sub))
-                     for job, sub, profile in together]
-            solo = [(job.id, sub.id, sub.filename, sub.sha256, profile, _previous(db, sub), _form_of(db, sub))
-                    for job, sub, profile in alone]
+            conn.execute(_RUN, [{"job": r.job_id, "t": t, "tries": r.attempts + (1 if r.isolate else 0),
+                                 "lease": t + timedelta(seconds=self.seconds * (1 if r.isolate else chunk) + LEASE_MARGIN)}
+                                for r in alone + together])  # only a death in its own process counts against a file
+            conn.execute(_CHECKING, {"ids": [r.id for r in alone + together]})
+            items = [(r.job_id, r.id, r.filename, r.sha256, r.profile, _previous(db, r), _form_of(db, r))
+                     for r in together]
+            solo = [(r.job_id, r.id, r.filename, r.sha256, r.profile, _previous(db, r), _form_of(db, r))
+                    for r in alone]
         for part in [[x] for x in solo]:
             self._send(part, alone=True)
         for i in range(0, len(items), chunk):
@@ -293,14 +294,56 @@ class Dispatcher:
         """Write the results held; when the commit fails they stay held and the next tick tries again."""
         outcomes, t = list(self.unsaved), now()
         with self.Session.begin() as db:
-            jobs = {j.id: j for j in db.scalars(select(Job).where(Job.id.in_([o.job_id for o in outcomes])))}
-            subs = {s.id: s for s in db.scalars(select(Submission).where(
-                Submission.id.in_([o.sub_id for o in outcomes])))}
-            for o in outcomes:
-                job, sub = jobs.get(o.job_id), subs.get(o.sub_id)
-                if job is not None and sub is not None:
-                    settle(job, sub, o, t)
+            checked = [o for o in outcomes if o.data is not None]
+            if checked:
+                save_checked(db, checked, t)
+            lost = [o for o in outcomes if o.data is None]
+            if lost:
+                jobs = {j.id: j for j in db.scalars(select(Job).where(Job.id.in_([o.job_id for o in lost])))}
+                subs = {s.id: s for s in db.scalars(select(Submission).where(
+                    Submission.id.in_([o.sub_id for o in lost])))}
+                for o in lost:
+                    job, sub = jobs.get(o.job_id), subs.get(o.sub_id)
+                    if job is not None and sub is not None:
+                        settle(job, sub, o, t)
         del self.unsaved[:len(outcomes)]
+
+
+# Built once: the dispatcher runs them for every chunk of files.
+_QUEUED = (select(Job.id.label("job_id"), Job.isolate, Job.attempts, Submission.id, Submission.filename,
+                  Submission.sha256, Submission.round_id, Submission.unit_id, Submission.slot, Submission.version,
+                  Round.profile)
+           .join(Submission, Job.submission_id == Submission.id).join(Round, Submission.round_id == Round.id)
+           .where(Job.state == "queued").order_by(Job.id))
+_RUN = (update(Job).where(Job.id == bindparam("job"))
+        .values(state="running", started_at=bindparam("t"), lease_until=bindparam("lease"),
+                attempts=bindparam("tries")))
+_CHECKING = update(Submission).where(Submission.id.in_(bindparam("ids", expanding=True))).values(status="checking")
+_IDENTITY = (select(Submission.id, Round.documents, Round.year, Unit.name)
+             .join(Round, Submission.round_id == Round.id).join(Unit, Submission.unit_id == Unit.id)
+             .where(Submission.id.in_(bindparam("ids", expanding=True))))
+_DONE = (update(Job).where(Job.id == bindparam("job"))
+         .values(state="done", finished_at=bindparam("t"), lease_until=None))
+_CHECKED = (update(Submission).where(Submission.id == bindparam("sub"))
+            .values(**{c: bindparam("new_" + c, type_=Submission.__table__.c[c].type) for c in
+                       ("result", "findings", "views", "n_error", "n_warning", "verdict")},
+                    status="checked", checked_at=bindparam("t")))
+
+
+def save_checked(db, outcomes: list[Outcome], t) -> None:  # noqa: ANN001
+    """Checked files' results, in two statements for the whole chunk (``store_result`` for each, as data)."""
+    conn = db.connection()
+    who = {r.id: r for r in conn.execute(_IDENTITY, {"ids": [o.sub_id for o in outcomes]})}
+    subs = []
+    for o in outcomes:
+        r = who.get(o.sub_id)
+        if r is None or o.data is None:  # the submission is gone (or nothing came back: not saved here)
+            continue
+        columns = result_columns(with_identity_of(r.documents, r.name, r.year, o.data))
+        subs.append({"sub": o.sub_id, "t": t, **{"new_" + c: v for c, v in columns.items()}})
+    conn.execute(_DONE, [{"job": o.job_id, "t": t} for o in outcomes])
+    if subs:
+        conn.execute(_CHECKED, subs)
 
 
 class Outcome:
@@ -326,11 +369,17 @@ def settle(job: Job, sub: Submission, o: Outcome, t) -> None:  # noqa: ANN001
     job.state, job.isolate, sub.status = "queued", True, "queued"
 
 
+_PREVIOUS = select(Submission.filename, Submission.sha256).where(
+    Submission.round_id == bindparam("r"), Submission.unit_id == bindparam("u"), Submission.slot == bindparam("slot"),
+    Submission.version == bindparam("v"))  # built once: every claimed file runs it
+
+
 def _previous(db, sub: Submission) -> tuple[str, str] | None:  # noqa: ANN001
     """(file name, sha256) of the version before ``sub`` in its slot, for the comparison."""
-    row = db.execute(select(Submission.filename, Submission.sha256).where(
-        Submission.round_id == sub.round_id, Submission.unit_id == sub.unit_id, Submission.slot == sub.slot,
-        Submission.version == sub.version - 1)).first()
+    if sub.version <= 1:
+        return None
+    row = db.connection().execute(_PREVIOUS, {"r": sub.round_id, "u": sub.unit_id, "slot": sub.slot,
+                                              "v": sub.version - 1}).first()
     return (row[0], row[1]) if row else None
 
 
@@ -362,24 +411,34 @@ def recheck(db, sub: Submission) -> None:  # noqa: ANN001
     sub.status = "queued"
 
 
-def store_result(sub: Submission, data: dict, t) -> None:  # noqa: ANN001
-    data = with_identity(sub, data)
+def result_columns(data: dict) -> dict:
+    """A check's data as the submission's columns (without its status and time)."""
     counts = data["result"].get("counts") or {}
-    sub.result, sub.findings = data["result"], data["findings"]
-    sub.views = data.get("views")
-    sub.n_error, sub.n_warning = counts.get("error", 0), counts.get("warning", 0)
-    sub.verdict = "error" if sub.n_error else "warning" if sub.n_warning else "pass"
+    n_error, n_warning = counts.get("error", 0), counts.get("warning", 0)
+    return {"result": data["result"], "findings": data["findings"], "views": data.get("views"),
+            "n_error": n_error, "n_warning": n_warning,
+            "verdict": "error" if n_error else "warning" if n_warning else "pass"}
+
+
+def store_result(sub: Submission, data: dict, t) -> None:  # noqa: ANN001
+    for name, value in result_columns(with_identity(sub, data)).items():
+        setattr(sub, name, value)
     sub.status, sub.checked_at = "checked", t
 
 
 def with_identity(sub: Submission, data: dict) -> dict:
+    """``with_identity_of`` the submission's round and unit."""
+    return with_identity_of(sub.round.documents, sub.unit.name, sub.round.year, data)
+
+
+def with_identity_of(documents: str | None, unit: str, year: int, data: dict) -> dict:
     """In a round that tracks its documents, a file stating another unit or another year than the submitting
     account's and the round's gets identity.unit / identity.year findings among its own."""
     from ..season import identity
 
-    if not sub.round.documents:
+    if not documents:
         return data
-    found = identity.findings(data["result"], sub.unit.name, sub.round.year)
+    found = identity.findings(data["result"], unit, year)
     if not found:
         return data
     r = work.to_result(data)

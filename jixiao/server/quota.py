@@ -11,7 +11,7 @@ unit are counted one after the other and cannot both pass.
 """
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, bindparam, func, literal, null, select, union_all
 
 from ..rules import error_codes
 from .db import Submission, Unit
@@ -34,12 +34,29 @@ def mb(n: int) -> str:
     return f"{n / MB:.1f}".removesuffix(".0")
 
 
-def stored(db, round_id: int, unit_id: int) -> int:  # noqa: ANN001
-    """Bytes the unit's files in the round take (each distinct file once), counted by the database over the
-    unit's rows alone (``ix_submissions_round_unit``; a version's size is its blob's)."""
-    files = (select(Submission.sha256, Submission.size).where(Submission.round_id == round_id,
-                                                               Submission.unit_id == unit_id).distinct().subquery())
-    return int(db.scalar(select(func.coalesce(func.sum(files.c.size), 0))) or 0)
+# Built once: each upload runs it (twice), and a statement built per call costs more than the query. One
+# round trip answers both questions: which of the upload's files the unit stored already (their rows), and
+# what its files take in all (the one row without a sha256).
+_FILES = (select(Submission.sha256, Submission.size)
+          .where(Submission.round_id == bindparam("r"), Submission.unit_id == bindparam("u")).distinct().subquery())
+_USAGE = union_all(
+    select(Submission.sha256, literal(0, BigInteger)).where(
+        Submission.round_id == bindparam("r"), Submission.unit_id == bindparam("u"),
+        Submission.sha256.in_(bindparam("shas", expanding=True))),
+    select(null().label("sha256"), func.coalesce(func.sum(_FILES.c.size), 0)))
+_LOCK = select(Unit.id).where(Unit.id == bindparam("u")).with_for_update()
+
+
+def usage(db, round_id: int, unit_id: int, shas: list[str]) -> tuple[int, set[str]]:  # noqa: ANN001
+    """Bytes the unit's files in the round take (each distinct file once, counted by the database over the
+    unit's rows alone: ``ix_submissions_round_unit``), and which of ``shas`` are among them."""
+    used, have = 0, set()
+    for sha, total in db.connection().execute(_USAGE, {"r": round_id, "u": unit_id, "shas": shas or [""]}):
+        if sha is None:
+            used = int(total or 0)
+        else:
+            have.add(sha)
+    return used, have
 
 
 def check(db, limit: int, round_id: int, unit_id: int, files: list[tuple[str, int]]) -> None:  # noqa: ANN001
@@ -49,19 +66,18 @@ def check(db, limit: int, round_id: int, unit_id: int, files: list[tuple[str, in
     sizes = dict(files)
     if not sizes:
         return
-    have = set(db.scalars(select(Submission.sha256).where(
-        Submission.round_id == round_id, Submission.unit_id == unit_id, Submission.sha256.in_(list(sizes)))))
+    used, have = usage(db, round_id, unit_id, list(sizes))
     adding = sum(size for sha, size in sizes.items() if sha not in have)
-    if not adding:
-        return
-    used = stored(db, round_id, unit_id)
-    if used + adding > limit:
+    if adding and used + adding > limit:
         raise Exceeded(used, adding, limit)
 
 
 def admit(db, limit: int, round_id: int, unit_id: int, files: list[tuple[str, int]]) -> None:  # noqa: ANN001
-    """``check`` inside the writing transaction, the unit's row locked first (one upload of a unit at a time)."""
+    """``check`` inside the writing transaction, the unit's row locked first (one upload of a unit at a time;
+    SQLite's write transaction already holds the whole database)."""
     if limit <= 0:
         return
-    db.execute(select(Unit.id).where(Unit.id == unit_id).with_for_update())
+    conn = db.connection()
+    if conn.dialect.name != "sqlite":
+        conn.execute(_LOCK, {"u": unit_id})
     check(db, limit, round_id, unit_id, files)

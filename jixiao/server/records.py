@@ -2,20 +2,24 @@
 save an upload as new versions, ask for a re-check, and write the audit log."""
 from __future__ import annotations
 
+import asyncio
 import hashlib
+from dataclasses import dataclass
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import HTTPException, Request
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..season import lateness
 from . import quota
-from .db import Audit, Blob, Job, Round, Submission, User, light, now
+from .db import Audit, Blob, Job, Round, Submission, User, now, public_id
 from .deps import Ctx
 from .jobs import recheck
 from .pages import utc
+from .work import REPORT_SUFFIXES
+from .writer import BEFORE_COMMIT
 
 MAX_ID = 2**31 - 1  # the largest id or offset the databases' integer columns hold
 
@@ -69,69 +73,165 @@ def sub_json(s: Submission, findings: bool = False) -> dict:
     return d
 
 
-def save(ctx: Ctx, user: User, rnd_id: int, accepted: list[tuple[str, bytes]], address: str | None,
-         also: Callable[[Any], None] | None = None) -> list[dict]:
-    """Accepted files as the next versions of their slots, each with its check job, in one group commit;
-    ``also(db)`` runs in the same transaction once rows were made (one commit per upload, not two).
+def ask_quota(ctx: Ctx, db, user: User, rnd_id: int, accepted: list[tuple[str, bytes]]) -> None:  # noqa: ANN001
+    """413 now, before a byte is written, when the files would take the unit past its quota; ``save`` asks
+    again in the transaction that inserts the rows (the answer that counts)."""
+    limit = ctx.settings.unit_quota_bytes
+    if accepted and limit > 0 and user.unit_id is not None:
+        admitted(quota.check, db, limit, rnd_id, user.unit_id,
+                 [(hashlib.sha256(data).hexdigest(), len(data)) for _, data in accepted])
 
-    The unit's quota is asked before anything is written, and again in the transaction that inserts the rows
-    (the answer that counts); the files, staged in between, enter the store only once that answer is yes.
+
+@dataclass
+class Upload:
+    """Accepted files staged (written beside the store, fsynced), the function that writes their rows, and the
+    one that moves the files into the store (the group writer runs it just before the commit)."""
+    staged: list[tuple[str, Any]]
+    rows: Callable[[Any], list[dict]]
+    publish: Callable[[], None]
+    unit_id: int
+
+    def discard(self, store: Any) -> None:
+        """Remove what is still staged (published files are gone from the staging folder already)."""
+        for _, s in self.staged:
+            store.discard(s)
+
+
+def prepare(ctx: Ctx, user: User, rnd_id: int, accepted: list[tuple[str, bytes]], address: str | None,
+            also: Callable[[Any], None] | None = None) -> Upload:
+    """Stage the accepted files and make the function that saves them as the next versions of their slots,
+    each with its check job; ``also(db)`` runs in the same transaction once rows were made (one commit per
+    upload, not two). File work: call it off the event loop, then ``commit``.
+
+    The unit's quota is asked in the transaction that inserts the rows, the unit's row locked (callers ask
+    ``ask_quota`` first, to refuse before staging); the staged files enter the store only once that answer
+    is yes.
     """
     limit = ctx.settings.unit_quota_bytes
     assert user.unit_id is not None  # a submitter always has its unit
     unit_id: int = user.unit_id
-    if accepted and limit > 0:  # refused at once, before a byte is written
-        with ctx.Session() as db:
-            admitted(quota.check, db, limit, rnd_id, unit_id,
-                     [(hashlib.sha256(data).hexdigest(), len(data)) for _, data in accepted])
     staged = [(name, ctx.store.stage(data)) for name, data in accepted]  # durable before the ids exist
     shas = [(name, s.sha, s.size) for name, s in staged]
 
     def rows(db) -> list[dict]:  # noqa: ANN001 - run by the group writer inside its transaction
         admitted(quota.admit, db, limit, rnd_id, unit_id, [(sha, size) for _, sha, size in shas])
-        made = []
-        rnd = db.get(Round, rnd_id)
-        late = lateness.days_late(rnd.deadline, now()) if rnd is not None else 0
-        for name, sha, size in shas:
-            if db.get(Blob, sha) is None:
-                db.add(Blob(sha256=sha, size=size))
-                db.flush()
-            slot = name.casefold()
-            last = db.scalar(select(func.max(Submission.version)).where(
-                Submission.round_id == rnd_id, Submission.unit_id == user.unit_id,
-                Submission.slot == slot)) or 0
-            sub = Submission(round_id=rnd_id, unit_id=user.unit_id, user_id=user.id, filename=name,
-                             slot=slot, version=last + 1, sha256=sha, size=size, status="queued",
-                             days_late=late)
-            db.add(sub)
-            db.flush()
-            db.add(Job(submission_id=sub.id))
-            db.add(Audit(user_id=user.id, user_name=user.name, action="submit", target=sub.public_id,
-                         detail=f"{name} v{sub.version} sha256={sha[:12]}", address=address))
-            made.append({"id": sub.public_id, "file": name, "version": sub.version, "status": "queued",
-                         "days_late": late})
-        db.flush()
+        late = lateness.days_late(round_deadline(db, rnd_id), now())
+        made = insert_versions(db, user, rnd_id, unit_id, shas, late, address)
         if any(not name.lower().endswith(REPORT_SUFFIXES) for name, _, _ in shas):
-            recheck_reports(db, rnd_id, user.unit_id, {str(m["id"]) for m in made})
+            recheck_reports(db, rnd_id, unit_id, {str(m["id"]) for m in made})
         if made and also is not None:
             also(db)
-        for _, s in staged:  # last: a refusal above leaves nothing in the store
-            ctx.store.publish(s)
         return made
 
+    def publish() -> None:  # just before the commit, once no upload of the group was refused
+        for _, s in staged:
+            ctx.store.publish(s)
+
+    return Upload(staged, rows, publish, unit_id)
+
+
+async def commit(ctx: Ctx, upload: Upload) -> list[dict]:
+    """The upload's rows written in the group writer's next transaction; answers once that is committed.
+
+    The event loop awaits the commit itself (no thread waits for it). The staged files are removed once the
+    writer is done with them, whatever happened (published ones are in the store by then), also when the
+    request is cancelled while the writer holds it."""
     writer = ctx.writer
     assert writer is not None, "the group writer starts with the app"
-    try:
-        for attempt in range(5):
-            try:
-                return writer.submit(rows).result()
-            except IntegrityError:  # two uploads raced for the same version or blob: count again
-                if attempt == 4:
-                    raise
-    finally:
-        for _, s in staged:  # published ones are gone from the staging folder already
-            ctx.store.discard(s)
+    for attempt in range(5):
+        fut = writer.submit(upload.rows, order=upload.unit_id, finish=upload.publish)
+        try:
+            made = await asyncio.wrap_future(fut)
+        except IntegrityError:  # two uploads raced for the same version or blob: count again
+            if attempt < 4:
+                continue
+            upload.discard(ctx.store)
+            raise
+        except BaseException:  # refused, failed, or cancelled: then the writer may still hold it
+            fut.add_done_callback(lambda _: upload.discard(ctx.store))
+            raise
+        upload.discard(ctx.store)
+        return made
     return []
+
+
+# Built once, run by every upload (statements built per call cost more than the queries themselves).
+_DEADLINE = select(Round.deadline).where(Round.id == bindparam("r"))
+
+
+def round_deadline(db, rnd_id: int):  # noqa: ANN001, ANN201
+    """The round's deadline, read once per transaction (a group commit's uploads are mostly of one round)."""
+    key = ("deadline", rnd_id)
+    if key not in db.info:
+        db.info[key] = db.connection().execute(_DEADLINE, {"r": rnd_id}).scalar()
+    return db.info[key]
+
+
+_VERSION_COLUMNS = ("public_id", "round_id", "unit_id", "user_id", "filename", "slot", "sha256", "size", "status",
+                    "days_late", "n_error", "n_warning", "created_at")
+# the next version of a slot, numbered by the database in the statement that inserts it
+_NEW_VERSION = insert(Submission).from_select(
+    [*_VERSION_COLUMNS, "version"],
+    select(*(bindparam(c, type_=Submission.__table__.c[c].type) for c in _VERSION_COLUMNS),
+           func.coalesce(func.max(Submission.version), 0) + 1)
+    .where(Submission.round_id == bindparam("round_id"), Submission.unit_id == bindparam("unit_id"),
+           Submission.slot == bindparam("slot"))
+).returning(Submission.id, Submission.public_id, Submission.version)
+_NEW_JOBS = insert(Job)
+_NEW_AUDIT = insert(Audit)
+
+
+def _new_blobs(conn, sizes: dict[str, int], at) -> None:  # noqa: ANN001
+    """Blob rows for the files not stored yet; a file already stored (by any unit) is left as it is."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    rows = [{"sha256": sha, "size": size, "created_at": at} for sha, size in sizes.items()]
+    if conn.dialect.name == "postgresql":
+        conn.execute(postgresql.insert(Blob).on_conflict_do_nothing(index_elements=["sha256"]), rows)
+    else:
+        conn.execute(sqlite.insert(Blob).on_conflict_do_nothing(index_elements=["sha256"]), rows)
+
+
+def insert_versions(db, user: User, rnd_id: int, unit_id: int, files: list[tuple[str, str, int]], late: int,
+                    address: str | None) -> list[dict]:  # noqa: ANN001
+    """Each file (name, sha256, size) as the next version of its slot, with its check job and audit line;
+    written with the database's own inserts (no unit of work: an upload is a handful of statements). The
+    jobs and audit lines of all the uploads a group commit holds are inserted together before its commit
+    (``writer.BEFORE_COMMIT``)."""
+    conn = db.connection()
+    at = now()
+    if files:
+        _new_blobs(conn, {sha: size for _, sha, size in files}, at)
+    made, jobs, lines = [], [], []
+    for name, sha, size in files:
+        slot = name.casefold()
+        sid, pid, version = conn.execute(_NEW_VERSION, {
+            "public_id": public_id(), "round_id": rnd_id, "unit_id": unit_id, "user_id": user.id, "filename": name,
+            "slot": slot, "sha256": sha, "size": size, "status": "queued", "days_late": late,
+            "n_error": 0, "n_warning": 0, "created_at": at}).one()
+        jobs.append({"submission_id": sid, "state": "queued", "attempts": 0, "isolate": False, "created_at": at})
+        lines.append({"at": at, "user_id": user.id, "user_name": user.name, "action": "submit", "target": pid,
+                      "detail": f"{name} v{version} sha256={sha[:12]}", "address": address})
+        made.append({"id": pid, "file": name, "version": version, "status": "queued", "days_late": late})
+    if jobs:
+        pending = db.info.get(_PENDING)
+        if pending is None:  # the group's first upload: its jobs and audit lines are written at the end
+            pending = db.info[_PENDING] = ([], [])
+            db.info.setdefault(BEFORE_COMMIT, {})[_PENDING] = _write_pending
+        pending[0].extend(jobs)
+        pending[1].extend(lines)
+    return made
+
+
+_PENDING = "jx_new_jobs_and_audit"
+
+
+def _write_pending(db) -> None:  # noqa: ANN001
+    """The check jobs and audit lines of a group's uploads, in two statements for the whole group."""
+    jobs, lines = db.info.pop(_PENDING)
+    conn = db.connection()
+    conn.execute(_NEW_JOBS, jobs)
+    conn.execute(_NEW_AUDIT, lines)
 
 
 def admitted(ask, *args) -> None:  # noqa: ANN001
@@ -142,19 +242,21 @@ def admitted(ask, *args) -> None:  # noqa: ANN001
         raise HTTPException(413, str(e)) from None
 
 
-REPORT_SUFFIXES = (".docx", ".pdf")
+_REPORTS = (select(Submission.id, Submission.public_id, Submission.unit_id, Submission.slot, Submission.version,
+                   Submission.filename, Submission.status, Submission.withdrawn_at)
+            .where(Submission.round_id == bindparam("r"), Submission.unit_id == bindparam("u"),
+                   or_(*(func.lower(Submission.filename).like(f"%{sfx}") for sfx in REPORT_SUFFIXES))))
 
 
 def recheck_reports(db, rnd_id: int, unit_id: int | None, fresh: set[str]) -> None:  # noqa: ANN001
     """A unit's form changed: its 自评报告 (latest versions, not uploaded just now) is checked again against it."""
     from .board import latest_of
 
-    reports = or_(*(func.lower(Submission.filename).like(f"%{sfx}") for sfx in REPORT_SUFFIXES))
-    subs = db.scalars(select(Submission).where(Submission.round_id == rnd_id, Submission.unit_id == unit_id, reports)
-                      .options(*light())).all()  # a slot's versions share its suffix: latest_of holds
-    for s in latest_of(subs).values():
+    # a slot's versions share its suffix, so latest_of over the reports' rows alone holds
+    rows = db.connection().execute(_REPORTS, {"r": rnd_id, "u": unit_id}).all()
+    for s in latest_of(rows).values():
         if s.filename.lower().endswith(REPORT_SUFFIXES) and s.public_id not in fresh and s.status == "checked":
-            recheck(db, s)
+            recheck(db, db.get(Submission, s.id))
 
 
 def recheck_sub(ctx: Ctx, user: User, pid: str, request: Request) -> None:

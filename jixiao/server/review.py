@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import HTTPException, Request
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from ..rules import error_codes
@@ -144,9 +144,12 @@ def uploaded(db: Session, user: User, round_id: int, request: Request | None = N
     clear_complete(db, user, round_id, "upload", request)
 
 
+_UNCOMPLETE = delete(Completion).where(Completion.round_id == bindparam("r"), Completion.unit_id == bindparam("u"))
+
+
 def clear_complete(db: Session, user: User, round_id: int, why: str, request: Request | None) -> None:
-    gone = db.execute(delete(Completion).where(Completion.round_id == round_id, Completion.unit_id == user.unit_id))
-    if getattr(gone, "rowcount", 0):
+    gone = db.connection().execute(_UNCOMPLETE, {"r": round_id, "u": user.unit_id})  # every upload runs it
+    if gone.rowcount:
         audit(db, user, "round.incomplete", f"round {round_id}", why, request)
 
 
@@ -280,9 +283,11 @@ def states(db: Session, subs: list[Submission]) -> dict[int, str | None]:
     if not pairs:
         return {}
     rounds, units = {r for r, _ in pairs}, {u for _, u in pairs}
-    every = [s for s in db.scalars(select(Submission).where(Submission.round_id.in_(rounds),
-                                                            Submission.unit_id.in_(units)))
-             if (s.round_id, s.unit_id) in pairs]
+    files = {(s.round_id, s.unit_id, s.slot) for s in subs}  # only these files' versions: not a unit's all
+    every = [s for s in db.scalars(select(Submission).where(
+                 Submission.round_id.in_(rounds), Submission.unit_id.in_(units),
+                 Submission.slot.in_({slot for _, _, slot in files})).options(*light()))
+             if (s.round_id, s.unit_id, s.slot) in files]
     slot_of = {s.id: (s.round_id, s.unit_id, s.slot) for s in every}
     by_slot: dict[tuple[int, int, str], list[ReviewAction]] = {}
     for a in db.scalars(select(ReviewAction).where(ReviewAction.submission_id.in_(list(slot_of)))):

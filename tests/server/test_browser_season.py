@@ -275,7 +275,10 @@ def draw_sample(s: Season, size: int, seed: int) -> list[str]:
     d = s.d
     d.find_element(By.ID, "amount").send_keys(str(size))
     d.find_element(By.ID, "seed").send_keys(str(seed))
-    d.find_element(By.ID, "draw").click()
+    button = d.find_element(By.ID, "draw")
+    button.click()
+    # the form posts and the page is drawn again: the old page (whose seed may be the same) must be gone first
+    WebDriverWait(d, 10).until(EC.staleness_of(button))
     WebDriverWait(d, 10).until(EC.text_to_be_present_in_element((By.ID, "draw-seed"), str(seed)))
     return [tr.get_attribute("data-key") for tr in d.find_elements(By.CSS_SELECTOR, "#sample tr[data-key]")]
 

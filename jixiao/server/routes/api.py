@@ -12,10 +12,10 @@ from starlette.datastructures import UploadFile
 from ...checking import report
 from ...profile import shipped_profiles
 from .. import intake, review, work
-from ..db import Submission, User
+from ..db import Submission, User, without_json
 from ..deps import READER, WRITER, Ctx, api_form, context, user_by_session
 from ..pages import render
-from ..records import MAX_ID, pick_round, recheck_sub, save, sub_json, visible_sub
+from ..records import MAX_ID, Upload, ask_quota, commit, pick_round, prepare, recheck_sub, sub_json, visible_sub
 
 router = APIRouter()
 
@@ -60,24 +60,22 @@ async def api_submit(request: Request, user: User = Depends(submitter), form=Dep
                      ctx: Ctx = Depends(context)):
     files = await read_files(form, ctx.settings)
 
-    def which() -> tuple[int, review.Gate]:
+    def store() -> tuple[int, intake.Intake, Upload]:
+        """The round and its gate are read, the files sorted (sniffing, opening archives) and staged: work done
+        off the event loop, in one hop, while it answers other requests."""
         with ctx.Session() as db:
             rnd = pick_round(db, form.get("round"))
             assert user.unit_id is not None  # a submitter always has its unit
-            return rnd.id, review.gate(db, rnd, user.unit_id)
+            rid, gate = rnd.id, review.gate(db, rnd, user.unit_id)
+            gate.before()  # closed, or past the deadline with no file returned to the unit: 409
+            taken = take(files, ctx.settings)
+            gate.sort(taken)  # approved files, and after the deadline those not returned, are refused one by one
+            ask_quota(ctx, db, user, rid, taken.accepted)
+        return rid, taken, prepare(ctx, user, rid, taken.accepted, request.client.host if request.client else None,
+                                   also=lambda db: review.uploaded(db, user, rid, request))
 
-    rid, gate = await run_in_threadpool(which)
-    gate.before()  # closed, or past the deadline with no file returned to the unit: 409
-
-    def store() -> tuple[intake.Intake, list[dict]]:
-        """Sniffing files and opening archives is work: done off the event loop, which answers other requests."""
-        taken = take(files, ctx.settings)
-        gate.sort(taken)  # approved files, and after the deadline those not returned, are refused one by one
-        made = save(ctx, user, rid, taken.accepted, request.client.host if request.client else None,
-                    also=lambda db: review.uploaded(db, user, rid, request))
-        return taken, made
-
-    taken, made = await run_in_threadpool(store)
+    rid, taken, upload = await run_in_threadpool(store)
+    made = await commit(ctx, upload)
     if ctx.dispatcher:
         ctx.dispatcher.wake()
     body = {"round": rid, "submissions": made, "refused": taken.refused}
@@ -107,7 +105,7 @@ def api_list(round: int | None = None, status: str | None = None,  # noqa: A002
     if not 0 <= offset <= MAX_ID or (round is not None and not 0 < round <= MAX_ID):
         raise HTTPException(400, "offset 或 round 超出范围")
     with ctx.Session() as db:
-        q = select(Submission)
+        q = select(Submission).options(*without_json())  # the list shows no findings
         if user.role != "bureau":
             q = q.where(Submission.unit_id == user.unit_id)
         if round is not None:
