@@ -74,8 +74,8 @@ def sub_json(s: Submission, findings: bool = False) -> dict:
 
 
 def ask_quota(ctx: Ctx, db, user: User, rnd_id: int, accepted: list[tuple[str, bytes]]) -> None:  # noqa: ANN001
-    """413 now, before a byte is written, when the files would take the unit past its quota; ``save`` asks
-    again in the transaction that inserts the rows (the answer that counts)."""
+    """413 now, before a byte is written, when the files would take the unit past its quota; ``prepare``'s rows
+    ask again in the transaction that inserts them (the answer that counts)."""
     limit = ctx.settings.unit_quota_bytes
     if accepted and limit > 0 and user.unit_id is not None:
         admitted(quota.check, db, limit, rnd_id, user.unit_id,
