@@ -92,7 +92,7 @@ async def lifespan(app: FastAPI):
         remove(ctx.folder)
 
 
-WRITERS = 4  # group writers on PostgreSQL (SQLite writes one transaction at a time: one writer)
+WRITERS = 2  # group writers on PostgreSQL (SQLite writes one transaction at a time: one writer)
 SECURITY_HEADERS = {"content-security-policy": CSP, "x-content-type-options": "nosniff",
                     "x-frame-options": "SAMEORIGIN", "referrer-policy": "same-origin"}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import secrets
 import threading
+import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -296,7 +297,36 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("jx_write") else "BEGIN")
 
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    engine = create_engine(url, pool_size=10, max_overflow=20)
+    _ping_when_idle(engine)
+    return engine
+
+
+PING_IDLE = 1.0  # seconds a pooled connection may rest before its next use first asks the server is there
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """A pooled connection that rested more than ``PING_IDLE`` is pinged before it is handed out, and replaced
+    when the server is gone (a restarted database); one in steady use is not (a ping is a round trip, and
+    under load every session, upload and check would pay one). A connection that fails in use invalidates
+    the whole pool, so after an outage no stale connection is handed out twice."""
+    from sqlalchemy.exc import DisconnectionError
+
+    @event.listens_for(engine, "checkin")
+    def _rest(_dbapi_conn, record) -> None:  # noqa: ANN001
+        record.info["jx_rest"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_conn, record, _proxy) -> None:  # noqa: ANN001
+        rested = record.info.get("jx_rest")
+        if rested is None or time.monotonic() - rested <= PING_IDLE:
+            return
+        try:
+            ok = engine.dialect.do_ping(dbapi_conn)
+        except Exception:  # noqa: BLE001 - any failure: the server is not there for this connection
+            ok = False
+        if not ok:
+            raise DisconnectionError("the database closed a resting connection")  # the pool connects anew
 
 
 def migrate(url: str) -> None:

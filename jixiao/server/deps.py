@@ -44,6 +44,9 @@ class Ctx:
     backend: Any = None
     dispatcher: Dispatcher | None = None
     tokens: dict[str, tuple[float, User | None]] = field(default_factory=dict)  # token hash → (until, user)
+    # (round, unit) → the bytes the unit's files took when this process last wrote its uploads: lets the quota's
+    # early answer skip the database when an upload fits for certain (the writing transaction asks anyway)
+    stored: dict[tuple[int, int], int] = field(default_factory=dict)
 
 
 async def context(request: Request) -> Ctx:

@@ -5,16 +5,18 @@ Counted per unit and round, over the distinct files (blobs) its versions point a
 counted as the file it expands to, withdrawn versions included (their bytes stay), a file uploaded again
 with the same bytes counted once. The marked copies the worker makes are the server's, not the unit's.
 
-``admit`` runs inside the transaction that inserts the upload's rows, after the unit's row is locked
-(PostgreSQL: ``FOR UPDATE``; SQLite: the write transaction is ``BEGIN IMMEDIATE``), so two uploads of one
-unit are counted one after the other and cannot both pass.
+The answer that counts is given inside the transaction that inserts the uploads' rows, after it locked
+the units' rows (PostgreSQL: ``FOR UPDATE``; SQLite: the write transaction is ``BEGIN IMMEDIATE``), so two
+uploads of one unit are counted one after the other and cannot both pass.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from sqlalchemy import BigInteger, bindparam, func, literal, null, select, union_all
 
 from ..rules import error_codes
-from .db import Submission, Unit
+from .db import Submission
 
 MB = 1024 * 1024
 error_codes({"upload.quota": "超过单位存储上限"})
@@ -34,50 +36,68 @@ def mb(n: int) -> str:
     return f"{n / MB:.1f}".removesuffix(".0")
 
 
-# Built once: each upload runs it (twice), and a statement built per call costs more than the query. One
-# round trip answers both questions: which of the upload's files the unit stored already (their rows), and
-# what its files take in all (the one row without a sha256).
-_FILES = (select(Submission.sha256, Submission.size)
-          .where(Submission.round_id == bindparam("r"), Submission.unit_id == bindparam("u")).distinct().subquery())
-_USAGE = union_all(
-    select(Submission.sha256, literal(0, BigInteger)).where(
-        Submission.round_id == bindparam("r"), Submission.unit_id == bindparam("u"),
+# Built once: each upload group runs them, and a statement built per call costs more than the query. For
+# every unit of the group they answer both questions: which of the uploads' files it stored already (its
+# "have" rows, one per sha256), and what its files take in all (its one "total" row). Rows are (kind, unit,
+# key, number), so that the writer can ask them in the one statement it reads the group's slots with.
+_FILES = (select(Submission.unit_id, Submission.sha256, Submission.size)
+          .where(Submission.round_id == bindparam("r"), Submission.unit_id.in_(bindparam("us", expanding=True)))
+          .distinct().subquery())
+PARTS = (
+    select(literal("have").label("kind"), Submission.unit_id, Submission.sha256.label("key"),
+           literal(0, BigInteger).label("n")).where(
+        Submission.round_id == bindparam("r"), Submission.unit_id.in_(bindparam("us", expanding=True)),
         Submission.sha256.in_(bindparam("shas", expanding=True))),
-    select(null().label("sha256"), func.coalesce(func.sum(_FILES.c.size), 0)))
-_LOCK = select(Unit.id).where(Unit.id == bindparam("u")).with_for_update()
+    select(literal("total"), _FILES.c.unit_id, null(), func.coalesce(func.sum(_FILES.c.size), 0))
+    .group_by(_FILES.c.unit_id))
+_USAGE = union_all(*PARTS)
 
 
-def usage(db, round_id: int, unit_id: int, shas: list[str]) -> tuple[int, set[str]]:  # noqa: ANN001
-    """Bytes the unit's files in the round take (each distinct file once, counted by the database over the
-    unit's rows alone: ``ix_submissions_round_unit``), and which of ``shas`` are among them."""
-    used, have = 0, set()
-    for sha, total in db.connection().execute(_USAGE, {"r": round_id, "u": unit_id, "shas": shas or [""]}):
-        if sha is None:
-            used = int(total or 0)
-        else:
-            have.add(sha)
-    return used, have
+@dataclass
+class Stored:
+    """A unit's storage in a round: the bytes its distinct files take, and which of the files asked about
+    it holds already."""
+    used: int = 0
+    have: set[str] = field(default_factory=set)
+
+    def admit(self, limit: int, files: list[tuple[str, int]]) -> None:
+        """Count ``files`` ((sha256, size) each) in, or raise Exceeded when they would take the unit past
+        ``limit`` bytes (0: no quota). A file the unit holds already adds nothing."""
+        sizes = dict(files)
+        adding = sum(size for sha, size in sizes.items() if sha not in self.have)
+        if limit > 0 and adding and self.used + adding > limit:
+            raise Exceeded(self.used, adding, limit)
+        self.used += adding
+        self.have |= sizes.keys()
+
+
+def stored(db, round_id: int, unit_ids: list[int], shas: list[str]) -> dict[int, Stored]:  # noqa: ANN001
+    """Each unit's ``Stored`` in the round (each distinct file once, counted by the database over the units'
+    rows alone: ``ix_submissions_round_unit``), ``have`` among ``shas``; in one statement for all the units."""
+    if not unit_ids:
+        return {}
+    return stored_from(db.connection().execute(_USAGE, params(round_id, unit_ids, shas)), unit_ids)
+
+
+def params(round_id: int, unit_ids: list[int], shas: list[str]) -> dict:
+    return {"r": round_id, "us": unit_ids, "shas": shas or [""]}
+
+
+def stored_from(rows, unit_ids: list[int]) -> dict[int, Stored]:  # noqa: ANN001
+    """The units' ``Stored`` from the rows of ``PARTS`` (others are left alone)."""
+    out = {u: Stored() for u in unit_ids}
+    for kind, unit_id, key, n in rows:
+        if kind == "total":
+            out[unit_id].used = int(n or 0)
+        elif kind == "have":
+            out[unit_id].have.add(key)
+    return out
 
 
 def check(db, limit: int, round_id: int, unit_id: int, files: list[tuple[str, int]]) -> None:  # noqa: ANN001
-    """Raise Exceeded when ``files`` ((sha256, size) each) would take the unit past ``limit`` bytes."""
-    if limit <= 0:  # 0: no quota
+    """Raise Exceeded when ``files`` ((sha256, size) each) would take the unit past ``limit`` bytes: the
+    answer before the files are staged (``records.write_uploads`` gives the one that counts)."""
+    if limit <= 0 or not files:  # 0: no quota
         return
-    sizes = dict(files)
-    if not sizes:
-        return
-    used, have = usage(db, round_id, unit_id, list(sizes))
-    adding = sum(size for sha, size in sizes.items() if sha not in have)
-    if adding and used + adding > limit:
-        raise Exceeded(used, adding, limit)
+    stored(db, round_id, [unit_id], [sha for sha, _ in files])[unit_id].admit(limit, files)
 
-
-def admit(db, limit: int, round_id: int, unit_id: int, files: list[tuple[str, int]]) -> None:  # noqa: ANN001
-    """``check`` inside the writing transaction, the unit's row locked first (one upload of a unit at a time;
-    SQLite's write transaction already holds the whole database)."""
-    if limit <= 0:
-        return
-    conn = db.connection()
-    if conn.dialect.name != "sqlite":
-        conn.execute(_LOCK, {"u": unit_id})
-    check(db, limit, round_id, unit_id, files)

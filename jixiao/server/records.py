@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import HTTPException, Request
-from sqlalchemy import bindparam, func, insert, or_, select
+from sqlalchemy import bindparam, func, insert, literal, or_, select, true, union_all
 from sqlalchemy.exc import IntegrityError
 
 from ..season import lateness
 from . import quota
-from .db import Audit, Blob, Job, Round, Submission, User, now, public_id
+from .db import Audit, Blob, Job, Round, Submission, Unit, User, now, public_id
 from .deps import Ctx
 from .jobs import recheck
 from .pages import utc
 from .work import REPORT_SUFFIXES
-from .writer import BEFORE_COMMIT
 
 MAX_ID = 2**31 - 1  # the largest id or offset the databases' integer columns hold
 
@@ -74,60 +73,62 @@ def sub_json(s: Submission, findings: bool = False) -> dict:
 
 
 def ask_quota(ctx: Ctx, db, user: User, rnd_id: int, accepted: list[tuple[str, bytes]]) -> None:  # noqa: ANN001
-    """413 now, before a byte is written, when the files would take the unit past its quota; ``prepare``'s rows
-    ask again in the transaction that inserts them (the answer that counts)."""
+    """413 now, before a byte is written, when the files would take the unit past its quota; ``write_uploads``
+    asks again in the transaction that inserts the rows (the answer that counts). Asked of the database only
+    when the files do not fit for certain in what this process last saw the unit store (``Ctx.stored``): a
+    hint too low or too old only lets the writer give the refusal instead."""
     limit = ctx.settings.unit_quota_bytes
-    if accepted and limit > 0 and user.unit_id is not None:
-        admitted(quota.check, db, limit, rnd_id, user.unit_id,
-                 [(hashlib.sha256(data).hexdigest(), len(data)) for _, data in accepted])
+    if not accepted or limit <= 0 or user.unit_id is None:
+        return
+    seen = ctx.stored.get((rnd_id, user.unit_id))
+    if seen is not None and seen + sum(len(data) for _, data in accepted) <= limit:
+        return
+    try:
+        quota.check(db, limit, rnd_id, user.unit_id,
+                    [(hashlib.sha256(data).hexdigest(), len(data)) for _, data in accepted])
+    except quota.Exceeded as e:
+        raise refused(e) from None
+
+
+def refused(e: quota.Exceeded) -> HTTPException:
+    return HTTPException(413, str(e))
 
 
 @dataclass
 class Upload:
-    """Accepted files staged (written beside the store, fsynced), the function that writes their rows, and the
-    one that moves the files into the store (the group writer runs it just before the commit)."""
+    """One request's accepted files, staged (written beside the store, fsynced), and who sends them where:
+    what ``write_uploads`` saves as the next versions of their slots, in the group writer's transaction."""
     staged: list[tuple[str, Any]]
-    rows: Callable[[Any], list[dict]]
-    publish: Callable[[], None]
+    store: Any
+    round_id: int
     unit_id: int
+    user_id: int
+    user_name: str
+    address: str | None
+    limit: int  # the unit's quota in the round, bytes (0: none)
+    seen: dict[tuple[int, int], int]  # Ctx.stored: told what the unit stores once its upload is admitted
 
-    def discard(self, store: Any) -> None:
+    def files(self) -> list[tuple[str, str, int]]:
+        """(name, sha256, size) of each file."""
+        return [(name, s.sha, s.size) for name, s in self.staged]
+
+    def publish(self) -> None:
+        """The staged files into the store: run just before the commit, once the upload was not refused."""
+        for _, s in self.staged:
+            self.store.publish(s)
+
+    def discard(self) -> None:
         """Remove what is still staged (published files are gone from the staging folder already)."""
         for _, s in self.staged:
-            store.discard(s)
+            self.store.discard(s)
 
 
-def prepare(ctx: Ctx, user: User, rnd_id: int, accepted: list[tuple[str, bytes]], address: str | None,
-            also: Callable[[Any], None] | None = None) -> Upload:
-    """Stage the accepted files and make the function that saves them as the next versions of their slots,
-    each with its check job; ``also(db)`` runs in the same transaction once rows were made (one commit per
-    upload, not two). File work: call it off the event loop, then ``commit``.
-
-    The unit's quota is asked in the transaction that inserts the rows, the unit's row locked (callers ask
-    ``ask_quota`` first, to refuse before staging); the staged files enter the store only once that answer
-    is yes.
-    """
-    limit = ctx.settings.unit_quota_bytes
+def prepare(ctx: Ctx, user: User, rnd_id: int, accepted: list[tuple[str, bytes]], address: str | None) -> Upload:
+    """Stage the accepted files (durable before any id exists). File work: call it off the event loop, then
+    ``commit``."""
     assert user.unit_id is not None  # a submitter always has its unit
-    unit_id: int = user.unit_id
-    staged = [(name, ctx.store.stage(data)) for name, data in accepted]  # durable before the ids exist
-    shas = [(name, s.sha, s.size) for name, s in staged]
-
-    def rows(db) -> list[dict]:  # noqa: ANN001 - run by the group writer inside its transaction
-        admitted(quota.admit, db, limit, rnd_id, unit_id, [(sha, size) for _, sha, size in shas])
-        late = lateness.days_late(round_deadline(db, rnd_id), now())
-        made = insert_versions(db, user, rnd_id, unit_id, shas, late, address)
-        if any(not name.lower().endswith(REPORT_SUFFIXES) for name, _, _ in shas):
-            recheck_reports(db, rnd_id, unit_id, {str(m["id"]) for m in made})
-        if made and also is not None:
-            also(db)
-        return made
-
-    def publish() -> None:  # just before the commit, once no upload of the group was refused
-        for _, s in staged:
-            ctx.store.publish(s)
-
-    return Upload(staged, rows, publish, unit_id)
+    return Upload([(name, ctx.store.stage(data)) for name, data in accepted], ctx.store, rnd_id, user.unit_id,
+                  user.id, user.name, address, ctx.settings.unit_quota_bytes, ctx.stored)
 
 
 async def commit(ctx: Ctx, upload: Upload) -> list[dict]:
@@ -138,122 +139,194 @@ async def commit(ctx: Ctx, upload: Upload) -> list[dict]:
     request is cancelled while the writer holds it."""
     writer = ctx.writer
     assert writer is not None, "the group writer starts with the app"
+    if not upload.staged:  # every file refused: nothing to write
+        return []
     for attempt in range(5):
-        fut = writer.submit(upload.rows, order=upload.unit_id, finish=upload.publish)
+        fut = writer.submit(upload, order=upload.unit_id, finish=upload.publish, together=write_uploads)
         try:
             made = await asyncio.wrap_future(fut)
-        except IntegrityError:  # two uploads raced for the same version or blob: count again
+        except IntegrityError:  # a race lost to another server on the same database: count again
             if attempt < 4:
                 continue
-            upload.discard(ctx.store)
+            upload.discard()
             raise
         except BaseException:  # refused, failed, or cancelled: then the writer may still hold it
-            fut.add_done_callback(lambda _: upload.discard(ctx.store))
+            fut.add_done_callback(lambda _: upload.discard())
             raise
-        upload.discard(ctx.store)
+        upload.discard()
         return made
     return []
 
 
-# Built once, run by every upload (statements built per call cost more than the queries themselves).
-_DEADLINE = select(Round.deadline).where(Round.id == bindparam("r"))
-
-
-def round_deadline(db, rnd_id: int):  # noqa: ANN001, ANN201
-    """The round's deadline, read once per transaction (a group commit's uploads are mostly of one round)."""
-    key = ("deadline", rnd_id)
-    if key not in db.info:
-        db.info[key] = db.connection().execute(_DEADLINE, {"r": rnd_id}).scalar()
-    return db.info[key]
-
-
-_VERSION_COLUMNS = ("public_id", "round_id", "unit_id", "user_id", "filename", "slot", "sha256", "size", "status",
-                    "days_late", "n_error", "n_warning", "created_at")
-# the next version of a slot, numbered by the database in the statement that inserts it
-_NEW_VERSION = insert(Submission).from_select(
-    [*_VERSION_COLUMNS, "version"],
-    select(*(bindparam(c, type_=Submission.__table__.c[c].type) for c in _VERSION_COLUMNS),
-           func.coalesce(func.max(Submission.version), 0) + 1)
-    .where(Submission.round_id == bindparam("round_id"), Submission.unit_id == bindparam("unit_id"),
-           Submission.slot == bindparam("slot"))
-).returning(Submission.id, Submission.public_id, Submission.version)
+# Built once, run by every upload group (statements built per call cost more than the queries themselves).
+# The units' rows locked, in id order, for the rest of the writing transaction (one upload group of a unit at
+# a time: its quota and its version numbers), with the rounds' deadlines; SQLite's write transaction holds
+# the whole database already, and reads the deadlines alone.
+_LOCK = (select(Round.id, Round.deadline, Unit.id).select_from(Round).join(Unit, true())  # rounds × units
+         .where(Round.id.in_(bindparam("rs", expanding=True)), Unit.id.in_(bindparam("us", expanding=True)))
+         .order_by(Unit.id).with_for_update(of=Unit))
+_DEADLINES = select(Round.id, Round.deadline).where(Round.id.in_(bindparam("rs", expanding=True)))
+# The last version of each slot the group's files go to, and each 自评报告 slot the units have (their
+# reports are checked again when a form comes in), as rows (kind, unit, slot, version); with the quota's rows
+# in the same statement when there is a quota.
+_SLOTS = (select(literal("slot").label("kind"), Submission.unit_id, Submission.slot.label("key"),
+                 func.max(Submission.version).label("n"))
+          .where(Submission.round_id == bindparam("r"), Submission.unit_id.in_(bindparam("us", expanding=True)),
+                 or_(Submission.slot.in_(bindparam("slots", expanding=True)),
+                     *(Submission.slot.like(f"%{sfx}") for sfx in REPORT_SUFFIXES)))
+          .group_by(Submission.unit_id, Submission.slot))
+_SLOTS_AND_QUOTA = union_all(_SLOTS, *quota.PARTS)
+_NEW_VERSIONS = insert(Submission).returning(Submission.id, sort_by_parameter_order=True)
 _NEW_JOBS = insert(Job)
 _NEW_AUDIT = insert(Audit)
+
+
+@dataclass
+class _Round:
+    """What the group's writing transaction read of one round, for its uploads there."""
+    uploads: list[Upload]
+    late: int = 0  # days past the deadline, for a version made now
+    last: dict[tuple[int, str], int] = field(default_factory=dict)  # (unit, slot): its last version
+    reports: set[int] = field(default_factory=set)  # units with a 自评报告 in the round
+    storage: dict[int, quota.Stored] = field(default_factory=dict)
+
+
+def write_uploads(db, uploads: list[Upload]) -> list[list[dict] | HTTPException]:  # noqa: ANN001
+    """A group's uploads as the next versions of their files' slots, each with its check job and audit line;
+    each upload's outcome: its new versions, or the 413 it is refused with (over its unit's quota, counting
+    the group's uploads before it). A handful of statements for the whole group, whatever its size: the
+    units locked (with the deadlines), their slots and storage read, then one insert each for the blobs,
+    the versions, the jobs and the audit lines, and one delete for the units' 提交完毕 they take back; their
+    自评报告, where they have any, queued to be checked again."""
+    conn = db.connection()
+    at = now()
+    rounds = _read_rounds(db, uploads, at)
+    outcomes: list[list[dict] | HTTPException] = []
+    kept: dict[int, list[dict]] = {}  # id(upload): its new versions, for the uploads not refused
+    for up in uploads:
+        try:
+            if up.limit > 0:
+                unit = rounds[up.round_id].storage[up.unit_id]
+                unit.admit(up.limit, [(sha, n) for _, sha, n in up.files()])
+                up.seen[(up.round_id, up.unit_id)] = unit.used
+        except quota.Exceeded as e:
+            outcomes.append(refused(e))
+            continue
+        outcomes.append(kept.setdefault(id(up), []))
+    fresh = [up for up in uploads if id(up) in kept and up.staged]
+    if not fresh:
+        return outcomes
+    rows, jobs, lines = _version_rows(fresh, rounds, at)
+    _new_blobs(conn, {r["sha256"]: r["size"] for _, r in rows}, at)
+    for (up, row), sid, job in zip(rows, conn.execute(_NEW_VERSIONS, [r for _, r in rows]).scalars(), jobs):
+        job["submission_id"] = sid
+        kept[id(up)].append({"id": row["public_id"], "file": row["filename"], "version": row["version"],
+                             "status": "queued", "days_late": row["days_late"]})
+    new_ids = {r["public_id"] for _, r in rows}
+    for rid, rnd in rounds.items():
+        ups = [up for up in fresh if up.round_id == rid]
+        lines += _incomplete_lines(db, rid, ups, at)
+        forms = {up.unit_id for up in ups if any(not n.lower().endswith(REPORT_SUFFIXES) for n, _, _ in up.files())}
+        recheck_reports(db, rid, sorted(forms & rnd.reports), new_ids)
+    conn.execute(_NEW_JOBS, jobs)
+    conn.execute(_NEW_AUDIT, lines)
+    return outcomes
+
+
+def _read_rounds(db, uploads: list[Upload], at) -> dict[int, _Round]:  # noqa: ANN001
+    """The group's units locked, then for each round: its lateness now, the last versions of the slots the
+    files go to, the units that have a 自评报告, and (when there is a quota) the units' storage."""
+    conn = db.connection()
+    rounds: dict[int, _Round] = {}
+    for up in uploads:
+        rounds.setdefault(up.round_id, _Round([])).uploads.append(up)
+    rs = sorted(rounds)
+    if conn.dialect.name == "sqlite":
+        deadlines = dict(conn.execute(_DEADLINES, {"rs": rs}).all())
+    else:
+        deadlines = {rid: deadline for rid, deadline, _ in conn.execute(_LOCK, {"rs": rs, "us": _units(uploads)})}
+    for rid, rnd in rounds.items():
+        rnd.late = lateness.days_late(deadlines.get(rid), at)
+        units = _units(rnd.uploads)
+        slots = sorted({name.casefold() for up in rnd.uploads for name, _, _ in up.files()})
+        with_quota = any(up.limit > 0 for up in rnd.uploads)
+        shas = [sha for up in rnd.uploads for _, sha, _ in up.files()]
+        rows = conn.execute(_SLOTS_AND_QUOTA if with_quota else _SLOTS,
+                            {**quota.params(rid, units, shas), "slots": slots or [""]}).all()
+        for kind, unit_id, slot, version in rows:
+            if kind != "slot":
+                continue
+            rnd.last[(unit_id, slot)] = int(version)
+            if slot.endswith(REPORT_SUFFIXES):
+                rnd.reports.add(unit_id)
+        if with_quota:
+            rnd.storage = quota.stored_from(rows, units)
+    return rounds
+
+
+def _units(uploads: list[Upload]) -> list[int]:
+    return sorted({u.unit_id for u in uploads})
+
+
+def _version_rows(uploads: list[Upload], rounds: dict[int, _Round],
+                  at) -> tuple[list[tuple[Upload, dict]], list[dict], list[dict]]:  # noqa: ANN001
+    """The new versions' rows (each with its upload), numbered after the last version of each slot (two files
+    of one slot in the group follow each other), with their jobs (ids to come) and audit lines."""
+    rows, jobs, lines = [], [], []
+    for up in uploads:
+        rnd = rounds[up.round_id]
+        for name, sha, size in up.files():
+            key = (up.unit_id, name.casefold())
+            version = rnd.last[key] = rnd.last.get(key, 0) + 1
+            pid = public_id()
+            rows.append((up, {"public_id": pid, "round_id": up.round_id, "unit_id": up.unit_id,
+                              "user_id": up.user_id, "filename": name, "slot": key[1], "version": version,
+                              "sha256": sha, "size": size, "status": "queued", "days_late": rnd.late,
+                              "n_error": 0, "n_warning": 0, "created_at": at}))
+            jobs.append({"state": "queued", "attempts": 0, "isolate": False, "created_at": at})
+            lines.append({"at": at, "user_id": up.user_id, "user_name": up.user_name, "action": "submit",
+                          "target": pid, "detail": f"{name} v{version} sha256={sha[:12]}", "address": up.address})
+    return rows, jobs, lines
+
+
+def _incomplete_lines(db, rid: int, uploads: list[Upload], at) -> list[dict]:  # noqa: ANN001
+    """The units' 提交完毕 taken back (new versions came in), and an audit line for each that was there."""
+    from . import review  # review writes its decisions with this module's audit()
+
+    first: dict[int, Upload] = {}
+    for up in uploads:
+        first.setdefault(up.unit_id, up)
+    return [{"at": at, "user_id": first[u].user_id, "user_name": first[u].user_name,
+             "action": review.INCOMPLETE, "target": f"round {rid}", "detail": "upload", "address": first[u].address}
+            for u in review.uncomplete(db, rid, sorted(first))]
 
 
 def _new_blobs(conn, sizes: dict[str, int], at) -> None:  # noqa: ANN001
     """Blob rows for the files not stored yet; a file already stored (by any unit) is left as it is."""
     from sqlalchemy.dialects import postgresql, sqlite
 
-    rows = [{"sha256": sha, "size": size, "created_at": at} for sha, size in sizes.items()]
+    rows = [{"sha256": sha, "size": size, "created_at": at} for sha, size in sorted(sizes.items())]
     if conn.dialect.name == "postgresql":
         conn.execute(postgresql.insert(Blob).on_conflict_do_nothing(index_elements=["sha256"]), rows)
     else:
         conn.execute(sqlite.insert(Blob).on_conflict_do_nothing(index_elements=["sha256"]), rows)
 
 
-def insert_versions(db, user: User, rnd_id: int, unit_id: int, files: list[tuple[str, str, int]], late: int,
-                    address: str | None) -> list[dict]:  # noqa: ANN001
-    """Each file (name, sha256, size) as the next version of its slot, with its check job and audit line;
-    written with the database's own inserts (no unit of work: an upload is a handful of statements). The
-    jobs and audit lines of all the uploads a group commit holds are inserted together before its commit
-    (``writer.BEFORE_COMMIT``)."""
-    conn = db.connection()
-    at = now()
-    if files:
-        _new_blobs(conn, {sha: size for _, sha, size in files}, at)
-    made, jobs, lines = [], [], []
-    for name, sha, size in files:
-        slot = name.casefold()
-        sid, pid, version = conn.execute(_NEW_VERSION, {
-            "public_id": public_id(), "round_id": rnd_id, "unit_id": unit_id, "user_id": user.id, "filename": name,
-            "slot": slot, "sha256": sha, "size": size, "status": "queued", "days_late": late,
-            "n_error": 0, "n_warning": 0, "created_at": at}).one()
-        jobs.append({"submission_id": sid, "state": "queued", "attempts": 0, "isolate": False, "created_at": at})
-        lines.append({"at": at, "user_id": user.id, "user_name": user.name, "action": "submit", "target": pid,
-                      "detail": f"{name} v{version} sha256={sha[:12]}", "address": address})
-        made.append({"id": pid, "file": name, "version": version, "status": "queued", "days_late": late})
-    if jobs:
-        pending = db.info.get(_PENDING)
-        if pending is None:  # the group's first upload: its jobs and audit lines are written at the end
-            pending = db.info[_PENDING] = ([], [])
-            db.info.setdefault(BEFORE_COMMIT, {})[_PENDING] = _write_pending
-        pending[0].extend(jobs)
-        pending[1].extend(lines)
-    return made
-
-
-_PENDING = "jx_new_jobs_and_audit"
-
-
-def _write_pending(db) -> None:  # noqa: ANN001
-    """The check jobs and audit lines of a group's uploads, in two statements for the whole group."""
-    jobs, lines = db.info.pop(_PENDING)
-    conn = db.connection()
-    conn.execute(_NEW_JOBS, jobs)
-    conn.execute(_NEW_AUDIT, lines)
-
-
-def admitted(ask, *args) -> None:  # noqa: ANN001
-    """``quota.check`` or ``quota.admit``; over the quota: 413 with the Chinese message and its code."""
-    try:
-        ask(*args)
-    except quota.Exceeded as e:
-        raise HTTPException(413, str(e)) from None
-
-
 _REPORTS = (select(Submission.id, Submission.public_id, Submission.unit_id, Submission.slot, Submission.version,
                    Submission.filename, Submission.status, Submission.withdrawn_at)
-            .where(Submission.round_id == bindparam("r"), Submission.unit_id == bindparam("u"),
+            .where(Submission.round_id == bindparam("r"), Submission.unit_id.in_(bindparam("us", expanding=True)),
                    or_(*(func.lower(Submission.filename).like(f"%{sfx}") for sfx in REPORT_SUFFIXES))))
 
 
-def recheck_reports(db, rnd_id: int, unit_id: int | None, fresh: set[str]) -> None:  # noqa: ANN001
-    """A unit's form changed: its 自评报告 (latest versions, not uploaded just now) is checked again against it."""
+def recheck_reports(db, rnd_id: int, unit_ids: list[int], fresh: set[str]) -> None:  # noqa: ANN001
+    """The units' forms changed: their 自评报告 (latest versions, not uploaded just now) are checked again
+    against them (one statement for all the units)."""
     from .board import latest_of
 
+    if not unit_ids:
+        return
     # a slot's versions share its suffix, so latest_of over the reports' rows alone holds
-    rows = db.connection().execute(_REPORTS, {"r": rnd_id, "u": unit_id}).all()
+    rows = db.connection().execute(_REPORTS, {"r": rnd_id, "us": unit_ids}).all()
     for s in latest_of(rows).values():
         if s.filename.lower().endswith(REPORT_SUFFIXES) and s.public_id not in fresh and s.status == "checked":
             recheck(db, db.get(Submission, s.id))

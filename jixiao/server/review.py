@@ -139,18 +139,23 @@ def may_upload(db: Session, rnd: Round, unit_id: int) -> bool:
     return not g.closed and (not g.late or bool(g.returned))
 
 
-def uploaded(db: Session, user: User, round_id: int, request: Request | None = None) -> None:
-    """New versions came in: a 提交完毕 said before them no longer holds."""
-    clear_complete(db, user, round_id, "upload", request)
+_UNCOMPLETE = (delete(Completion)
+               .where(Completion.round_id == bindparam("r"), Completion.unit_id.in_(bindparam("us", expanding=True)))
+               .returning(Completion.unit_id))
 
 
-_UNCOMPLETE = delete(Completion).where(Completion.round_id == bindparam("r"), Completion.unit_id == bindparam("u"))
+def uncomplete(db: Session, round_id: int, unit_ids: list[int]) -> list[int]:
+    """New versions came in, or one was withdrawn: a 提交完毕 the units said before no longer holds. The units
+    whose 提交完毕 is gone (one statement for them all: every upload group runs it)."""
+    return list(db.connection().execute(_UNCOMPLETE, {"r": round_id, "us": unit_ids}).scalars()) if unit_ids else []
 
 
 def clear_complete(db: Session, user: User, round_id: int, why: str, request: Request | None) -> None:
-    gone = db.connection().execute(_UNCOMPLETE, {"r": round_id, "u": user.unit_id})  # every upload runs it
-    if gone.rowcount:
-        audit(db, user, "round.incomplete", f"round {round_id}", why, request)
+    if user.unit_id is not None and uncomplete(db, round_id, [user.unit_id]):
+        audit(db, user, INCOMPLETE, f"round {round_id}", why, request)
+
+
+INCOMPLETE = "round.incomplete"  # the audit line of a 提交完毕 taken back
 
 
 # ---------------------------------------------------------------------------------------- decisions

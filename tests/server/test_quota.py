@@ -56,7 +56,7 @@ def live(request, tmp_path_factory):
     data = tmp_path_factory.mktemp(f"quota-{request.param}")
     db, drop = (None, None) if request.param == "sqlite" else fresh_database(pg_base())
     try:
-        tokens = {who: add_unit_user(data, who, db) for who in ("full", "race", "zip", "web")}
+        tokens = {who: add_unit_user(data, who, db) for who in ("full", "race", "zip", "web", "two")}
         engine = make_engine(db or f"sqlite:///{data / 'jixiao.db'}")
         with sessions(engine).begin() as s:
             s.add(Round(name="批次", year=2024, kinds="dept"))
@@ -91,6 +91,26 @@ def test_uploads_under_the_quota_are_taken_and_the_one_past_it_is_refused(live):
     # the same bytes again are stored already: a new version that adds nothing is taken
     r = post(live, "full", [("表0.xlsx", books[0])])
     assert r.status_code == 202 and r.json()["submissions"][0]["version"] == 2, r.text
+
+
+def test_the_quota_holds_across_two_servers_on_one_database(live, tmp_path):
+    """Each server remembers what a unit stored when it last wrote its uploads, to skip asking the database
+    when an upload fits for certain; the other server's uploads make that memory too low, and the upload
+    past the quota is refused all the same."""
+    if live.db is None:
+        pytest.skip("two servers share a PostgreSQL database; SQLite's data folder has one server")
+    books = distinct(4)
+    for i in range(2):
+        assert post(live, "two", [(f"甲{i}.xlsx", books[i])]).status_code == 202
+    (tmp_path / "second").mkdir()
+    with Live(tmp_path / "second", "--workers", "1", "--unit-quota-mb", str(QUOTA_MB), db=live.db) as other:
+        other.tokens = live.tokens
+        assert post(other, "two", [("乙.xlsx", books[2])]).status_code == 202  # the first server did not see it
+    r = post(live, "two", [("甲3.xlsx", books[3])])
+    assert r.status_code == 413, r.text
+    detail = r.json()["detail"]
+    assert detail.endswith("[upload.quota]") and f"已存储 {quota.mb(sum(map(len, books[:3])))} MB" in detail, detail
+    assert not stored(live.data, books[3]) and not staged(live.data)
 
 
 def test_a_zip_whose_workbooks_expand_past_the_quota_is_refused(live):

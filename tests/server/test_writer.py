@@ -1,6 +1,7 @@
 """The group writer on a real database: a group is one transaction, one upload's failure leaves the others'
-rows in, what a refused upload would have done before its commit (its files entering the store) never
-happens, and a request that went away before its turn leaves nothing and stops nothing."""
+rows in, a group's items of one kind are written by one call, what a refused upload would have done before
+its commit (its files entering the store) never happens, and a request that went away before its turn
+leaves nothing and stops nothing."""
 from __future__ import annotations
 
 import threading
@@ -12,7 +13,7 @@ pytest.importorskip("sqlalchemy")
 from sqlalchemy import select  # noqa: E402
 
 from jixiao.server.db import Audit, make_engine, migrate, sessions  # noqa: E402
-from jixiao.server.writer import BEFORE_COMMIT, GroupWriter  # noqa: E402
+from jixiao.server.writer import GroupWriter  # noqa: E402
 
 
 @pytest.fixture
@@ -63,32 +64,29 @@ def test_one_failure_in_a_group_leaves_the_others_committed_and_skips_its_own_fi
         w.close()
 
 
-def test_a_groups_gathered_rows_are_written_once_before_its_commit(writer_db):
+def test_a_groups_items_of_one_kind_are_written_by_one_call_and_a_refused_one_leaves_the_rest(writer_db):
     gate = threading.Event()
     w = GroupWriter(writer_db)
-    runs: list[int] = []
+    calls: list[list[str]] = []
 
-    def gathering(name: str):
-        def fn(db):  # noqa: ANN001, ANN202
-            pending = db.info.setdefault("names", [])
-            pending.append(name)
-
-            def hook(db):  # noqa: ANN001, ANN202
-                runs.append(len(db.info["names"]))
-                for n in db.info.pop("names"):
-                    db.add(Audit(action="test", target=n))
-            db.info.setdefault(BEFORE_COMMIT, {})["names"] = hook
-            return name
-        return fn
+    def together(db, names):  # noqa: ANN001, ANN202 - as write_uploads: a few statements for the whole group
+        calls.append(list(names))
+        db.add_all(Audit(action="test", target=n) for n in names if n != "g2")
+        return [ValueError("g2 refused") if n == "g2" else n.upper() for n in names]
 
     try:
         first = w.submit(lambda db: gate.wait(10))
-        futs = [w.submit(gathering(f"g{k}")) for k in range(4)]
+        finished: list[str] = []
+        futs = [w.submit(f"g{k}", order=k, finish=lambda k=k: finished.append(f"g{k}"), together=together)
+                for k in range(4)]
         gate.set()
         first.result(30)
-        assert [f.result(30) for f in futs] == ["g0", "g1", "g2", "g3"]
-        assert runs == [4]  # one hook for the group of four
-        assert targets(writer_db) == ["g0", "g1", "g2", "g3"]
+        assert [f.exception(30) is None for f in futs] == [True, True, False, True]
+        assert str(futs[2].exception()) == "g2 refused"
+        assert [futs[k].result() for k in (0, 1, 3)] == ["G0", "G1", "G3"]
+        assert calls == [["g0", "g1", "g2", "g3"]]  # one call for the group of four, not a rollback and four
+        assert targets(writer_db) == ["g0", "g1", "g3"]
+        assert sorted(finished) == ["g0", "g1", "g3"]  # a refused upload's files never enter the store
     finally:
         w.close()
 

@@ -71,8 +71,7 @@ async def api_submit(request: Request, user: User = Depends(submitter), form=Dep
             taken = take(files, ctx.settings)
             gate.sort(taken)  # approved files, and after the deadline those not returned, are refused one by one
             ask_quota(ctx, db, user, rid, taken.accepted)
-        return rid, taken, prepare(ctx, user, rid, taken.accepted, request.client.host if request.client else None,
-                                   also=lambda db: review.uploaded(db, user, rid, request))
+        return rid, taken, prepare(ctx, user, rid, taken.accepted, request.client.host if request.client else None)
 
     rid, taken, upload = await run_in_threadpool(store)
     made = await commit(ctx, upload)
