@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from datetime import datetime
 from dataclasses import dataclass, field
 from collections.abc import Callable
 from typing import Any
@@ -164,7 +165,7 @@ async def commit(ctx: Ctx, upload: Upload) -> list[dict]:
 # the whole database already, and reads the deadlines alone.
 _LOCK = (select(Round.id, Round.deadline, Unit.id).select_from(Round).join(Unit, true())  # rounds × units
          .where(Round.id.in_(bindparam("rs", expanding=True)), Unit.id.in_(bindparam("us", expanding=True)))
-         .order_by(Unit.id).with_for_update(of=Unit))
+         .order_by(Unit.id).with_for_update(of=Unit, key_share=True))  # FOR NO KEY UPDATE: rows that refer to the unit may still be added
 _DEADLINES = select(Round.id, Round.deadline).where(Round.id.in_(bindparam("rs", expanding=True)))
 # The last version of each slot the group's files go to, and each 自评报告 slot the units have (their
 # reports are checked again when a form comes in), as rows (kind, unit, slot, version); with the quota's rows
@@ -199,8 +200,7 @@ def write_uploads(db, uploads: list[Upload]) -> list[list[dict] | HTTPException]
     the versions, the jobs and the audit lines, and one delete for the units' 提交完毕 they take back; their
     自评报告, where they have any, queued to be checked again."""
     conn = db.connection()
-    at = now()
-    rounds = _read_rounds(db, uploads, at)
+    rounds, at = _read_rounds(db, uploads)
     outcomes: list[list[dict] | HTTPException] = []
     kept: dict[int, list[dict]] = {}  # id(upload): its new versions, for the uploads not refused
     for up in uploads:
@@ -233,9 +233,10 @@ def write_uploads(db, uploads: list[Upload]) -> list[list[dict] | HTTPException]
     return outcomes
 
 
-def _read_rounds(db, uploads: list[Upload], at) -> dict[int, _Round]:  # noqa: ANN001
+def _read_rounds(db, uploads: list[Upload]) -> tuple[dict[int, _Round], datetime]:  # noqa: ANN001
     """The group's units locked, then for each round: its lateness now, the last versions of the slots the
-    files go to, the units that have a 自评报告, and (when there is a quota) the units' storage."""
+    files go to, the units that have a 自评报告, and (when there is a quota) the units' storage; and the time
+    the group's rows are made at (once the locks are held: a group that waited on another comes after it)."""
     conn = db.connection()
     rounds: dict[int, _Round] = {}
     for up in uploads:
@@ -245,6 +246,7 @@ def _read_rounds(db, uploads: list[Upload], at) -> dict[int, _Round]:  # noqa: A
         deadlines = dict(conn.execute(_DEADLINES, {"rs": rs}).all())
     else:
         deadlines = {rid: deadline for rid, deadline, _ in conn.execute(_LOCK, {"rs": rs, "us": _units(uploads)})}
+    at = now()
     for rid, rnd in rounds.items():
         rnd.late = lateness.days_late(deadlines.get(rid), at)
         units = _units(rnd.uploads)
@@ -261,7 +263,7 @@ def _read_rounds(db, uploads: list[Upload], at) -> dict[int, _Round]:  # noqa: A
                 rnd.reports.add(unit_id)
         if with_quota:
             rnd.storage = quota.stored_from(rows, units)
-    return rounds
+    return rounds, at
 
 
 def _units(uploads: list[Upload]) -> list[int]:
