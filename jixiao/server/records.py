@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import HTTPException, Request
-from sqlalchemy import bindparam, func, insert, literal, or_, select, true, union_all
+from sqlalchemy import bindparam, func, insert, literal, or_, select, text, true, union_all
 from sqlalchemy.exc import IntegrityError
 
 from ..season import lateness
@@ -196,8 +196,8 @@ def write_uploads(db, uploads: list[Upload]) -> list[list[dict] | HTTPException]
     """A group's uploads as the next versions of their files' slots, each with its check job and audit line;
     each upload's outcome: its new versions, or the 413 it is refused with (over its unit's quota, counting
     the group's uploads before it). A handful of statements for the whole group, whatever its size: the
-    units locked (with the deadlines), their slots and storage read, then one insert each for the blobs,
-    the versions, the jobs and the audit lines, and one delete for the units' 提交完毕 they take back; their
+    units locked (with the deadlines), their slots and storage read, one delete for the units' 提交完毕 they
+    take back, then the blobs, the versions, the jobs and the audit lines (``_insert_versions``); their
     自评报告, where they have any, queued to be checked again."""
     conn = db.connection()
     rounds, at = _read_rounds(db, uploads)
@@ -216,20 +216,18 @@ def write_uploads(db, uploads: list[Upload]) -> list[list[dict] | HTTPException]
     fresh = [up for up in uploads if id(up) in kept and up.staged]
     if not fresh:
         return outcomes
-    rows, jobs, lines = _version_rows(fresh, rounds, at)
-    _new_blobs(conn, {r["sha256"]: r["size"] for _, r in rows}, at)
-    for (up, row), sid, job in zip(rows, conn.execute(_NEW_VERSIONS, [r for _, r in rows]).scalars(), jobs):
-        job["submission_id"] = sid
+    rows, lines = _version_rows(fresh, rounds, at)
+    for up, row in rows:
         kept[id(up)].append({"id": row["public_id"], "file": row["filename"], "version": row["version"],
                              "status": "queued", "days_late": row["days_late"]})
-    new_ids = {r["public_id"] for _, r in rows}
+    for rid in rounds:
+        lines += _incomplete_lines(db, rid, [up for up in fresh if up.round_id == rid], at)
+    _insert_versions(conn, [row for _, row in rows], lines, at)
+    new_ids = {row["public_id"] for _, row in rows}
     for rid, rnd in rounds.items():
-        ups = [up for up in fresh if up.round_id == rid]
-        lines += _incomplete_lines(db, rid, ups, at)
-        forms = {up.unit_id for up in ups if any(not n.lower().endswith(REPORT_SUFFIXES) for n, _, _ in up.files())}
+        forms = {up.unit_id for up in fresh if up.round_id == rid
+                 and any(not n.lower().endswith(REPORT_SUFFIXES) for n, _, _ in up.files())}
         recheck_reports(db, rid, sorted(forms & rnd.reports), new_ids)
-    conn.execute(_NEW_JOBS, jobs)
-    conn.execute(_NEW_AUDIT, lines)
     return outcomes
 
 
@@ -271,10 +269,10 @@ def _units(uploads: list[Upload]) -> list[int]:
 
 
 def _version_rows(uploads: list[Upload], rounds: dict[int, _Round],
-                  at) -> tuple[list[tuple[Upload, dict]], list[dict], list[dict]]:  # noqa: ANN001
+                  at) -> tuple[list[tuple[Upload, dict]], list[dict]]:  # noqa: ANN001
     """The new versions' rows (each with its upload), numbered after the last version of each slot (two files
-    of one slot in the group follow each other), with their jobs (ids to come) and audit lines."""
-    rows, jobs, lines = [], [], []
+    of one slot in the group follow each other), and their audit lines."""
+    rows, lines = [], []
     for up in uploads:
         rnd = rounds[up.round_id]
         for name, sha, size in up.files():
@@ -285,10 +283,9 @@ def _version_rows(uploads: list[Upload], rounds: dict[int, _Round],
                               "user_id": up.user_id, "filename": name, "slot": key[1], "version": version,
                               "sha256": sha, "size": size, "status": "queued", "days_late": rnd.late,
                               "n_error": 0, "n_warning": 0, "created_at": at}))
-            jobs.append({"state": "queued", "attempts": 0, "isolate": False, "created_at": at})
             lines.append({"at": at, "user_id": up.user_id, "user_name": up.user_name, "action": "submit",
                           "target": pid, "detail": f"{name} v{version} sha256={sha[:12]}", "address": up.address})
-    return rows, jobs, lines
+    return rows, lines
 
 
 def _incomplete_lines(db, rid: int, uploads: list[Upload], at) -> list[dict]:  # noqa: ANN001
@@ -303,15 +300,62 @@ def _incomplete_lines(db, rid: int, uploads: list[Upload], at) -> list[dict]:  #
             for u in review.uncomplete(db, rid, sorted(first))]
 
 
-def _new_blobs(conn, sizes: dict[str, int], at) -> None:  # noqa: ANN001
-    """Blob rows for the files not stored yet; a file already stored (by any unit) is left as it is."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    rows = [{"sha256": sha, "size": size, "created_at": at} for sha, size in sorted(sizes.items())]
+def _insert_versions(conn, rows: list[dict], lines: list[dict], at) -> None:  # noqa: ANN001
+    """The versions' rows, their blobs (the files not stored yet: one already stored, by any unit, is left as
+    it is), a check job each, and the audit lines. PostgreSQL: one statement for them all; SQLite (in the
+    process, no round trips to save): a statement each."""
     if conn.dialect.name == "postgresql":
-        conn.execute(postgresql.insert(Blob).on_conflict_do_nothing(index_elements=["sha256"]), rows)
-    else:
-        conn.execute(sqlite.insert(Blob).on_conflict_do_nothing(index_elements=["sha256"]), rows)
+        conn.execute(_PG_INSERT, _pg_arrays(rows, lines, at))
+        return
+    from sqlalchemy.dialects import sqlite
+
+    blobs = sorted({r["sha256"]: r["size"] for r in rows}.items())
+    conn.execute(sqlite.insert(Blob).on_conflict_do_nothing(index_elements=["sha256"]),
+                 [{"sha256": sha, "size": size, "created_at": at} for sha, size in blobs])
+    ids = conn.execute(_NEW_VERSIONS, rows).scalars()
+    conn.execute(_NEW_JOBS, [{"submission_id": sid, "state": "queued", "attempts": 0, "isolate": False,
+                              "created_at": at} for sid in ids])
+    conn.execute(_NEW_AUDIT, lines)
+
+
+# PostgreSQL: a group's blobs, versions, jobs and audit lines in one statement (each column passed as an
+# array); the foreign keys are checked at its end, once every row is in.
+_PG_INSERT = text("""
+WITH blobs_in AS (
+    INSERT INTO blobs (sha256, size, created_at)
+    SELECT DISTINCT sha256, size, :at FROM unnest(CAST(:sha256 AS varchar[]), CAST(:size AS bigint[])) AS f(sha256, size)
+    ORDER BY sha256
+    ON CONFLICT (sha256) DO NOTHING),
+versions AS (
+    INSERT INTO submissions (public_id, round_id, unit_id, user_id, filename, slot, version, sha256, size, status,
+                             days_late, n_error, n_warning, created_at)
+    SELECT public_id, round_id, unit_id, user_id, filename, slot, version, sha256, size, 'queued', days_late, 0, 0, :at
+    FROM unnest(CAST(:public_id AS varchar[]), CAST(:round_id AS integer[]), CAST(:unit_id AS integer[]),
+                CAST(:user_id AS integer[]), CAST(:filename AS varchar[]), CAST(:slot AS varchar[]),
+                CAST(:version AS integer[]), CAST(:sha256 AS varchar[]), CAST(:size AS bigint[]),
+                CAST(:days_late AS integer[]))
+         AS v(public_id, round_id, unit_id, user_id, filename, slot, version, sha256, size, days_late)
+    RETURNING id),
+jobs_in AS (
+    INSERT INTO jobs (submission_id, state, attempts, isolate, created_at)
+    SELECT id, 'queued', 0, false, :at FROM versions)
+INSERT INTO audit_log (at, user_id, user_name, action, target, detail, address)
+SELECT :at, user_id, user_name, action, target, detail, address
+FROM unnest(CAST(:a_user_id AS integer[]), CAST(:a_user_name AS varchar[]), CAST(:a_action AS varchar[]),
+            CAST(:a_target AS varchar[]), CAST(:a_detail AS text[]), CAST(:a_address AS varchar[]))
+     AS a(user_id, user_name, action, target, detail, address)
+""")
+_PG_VERSION_COLUMNS = ("public_id", "round_id", "unit_id", "user_id", "filename", "slot", "version", "sha256", "size",
+                       "days_late")
+
+
+def _pg_arrays(rows: list[dict], lines: list[dict], at) -> dict:  # noqa: ANN001
+    """``_PG_INSERT``'s parameters: each column's values as one array."""
+    out: dict = {c: [r[c] for r in rows] for c in _PG_VERSION_COLUMNS}
+    out.update({f"a_{c}": [line[c] for line in lines]
+                for c in ("user_id", "user_name", "action", "target", "detail", "address")})
+    out["at"] = at
+    return out
 
 
 _REPORTS = (select(Submission.id, Submission.public_id, Submission.unit_id, Submission.slot, Submission.version,
