@@ -45,20 +45,25 @@ def round_or_404(db, rid: int) -> Round:
     return rnd
 
 
-def pick_round(db, raw: Any) -> Round:
-    """The round an upload names, or else the latest one still open."""
+def named_round(raw: Any) -> Any:
+    """The condition on ``Round`` that picks the round an upload names (an id), or else the latest one still
+    open; a name that cannot be an id picks none."""
     if raw not in (None, ""):
         try:
             rid = int(str(raw))
         except ValueError:
             rid = 0
-        return round_or_404(db, rid)
-    rnd = db.scalar(select(Round).where((Round.deadline.is_(None)) | (Round.deadline > now()),
-                                        Round.closed_at.is_(None))
-                    .order_by(Round.id.desc()).limit(1))
-    if rnd is None:
-        raise HTTPException(409, "目前没有开放的批次，请等待绩效科设立批次")
-    return rnd
+        return Round.id == (rid if 0 < rid <= MAX_ID else 0)
+    latest_open = (select(func.max(Round.id))
+                   .where((Round.deadline.is_(None)) | (Round.deadline > now()), Round.closed_at.is_(None)))
+    return Round.id == latest_open.scalar_subquery()
+
+
+def no_round(raw: Any) -> HTTPException:
+    """The answer when ``named_round(raw)`` found none."""
+    if raw not in (None, ""):
+        return HTTPException(404, "没有这个批次")
+    return HTTPException(409, "目前没有开放的批次，请等待绩效科设立批次")
 
 
 def sub_json(s: Submission, findings: bool = False) -> dict:
@@ -124,12 +129,45 @@ class Upload:
             self.store.discard(s)
 
 
-def prepare(ctx: Ctx, user: User, rnd_id: int, accepted: list[tuple[str, bytes]], address: str | None) -> Upload:
-    """Stage the accepted files (durable before any id exists). File work: call it off the event loop, then
-    ``commit``."""
+class Staging:
+    """An upload's accepted files being staged (``BlobStore.stage_soon``) while its round is read: once the
+    round has sorted them, those it takes are kept (``keep``) and the others removed; ``drop`` removes them
+    all (the upload was refused as a whole)."""
+
+    def __init__(self, store: Any, accepted: list[tuple[str, bytes]]):
+        self.store = store
+        self.files = [(entry, store.stage_soon(entry[1])) for entry in accepted]
+
+    def keep(self, accepted: list[tuple[str, bytes]]) -> list[tuple[str, Any]]:
+        """The staged files of the entries still in ``accepted`` (a part of those staged, the same tuples),
+        as (name, staged); the others removed."""
+        still = {id(entry) for entry in accepted}
+        kept = []
+        try:
+            for entry, fut in self.files:
+                staged = fut.result()
+                if id(entry) in still:
+                    kept.append((entry[0], staged))
+                else:
+                    self.store.discard(staged)
+        except BaseException:
+            self.drop()
+            raise
+        return kept
+
+    def drop(self) -> None:
+        for _, fut in self.files:
+            try:
+                self.store.discard(fut.result())
+            except Exception:  # noqa: BLE001, S110 - a file that failed to stage left nothing behind
+                pass
+
+
+def prepare(ctx: Ctx, user: User, rnd_id: int, staged: list[tuple[str, Any]], address: str | None) -> Upload:
+    """The upload of the staged files (durable before any id exists) to the round; ``commit`` writes it."""
     assert user.unit_id is not None  # a submitter always has its unit
-    return Upload([(name, ctx.store.stage(data)) for name, data in accepted], ctx.store, rnd_id, user.unit_id,
-                  user.id, user.name, address, ctx.settings.unit_quota_bytes, ctx.stored)
+    return Upload(staged, ctx.store, rnd_id, user.unit_id, user.id, user.name, address,
+                  ctx.settings.unit_quota_bytes, ctx.stored)
 
 
 async def commit(ctx: Ctx, upload: Upload) -> list[dict]:
@@ -196,10 +234,9 @@ def write_uploads(db, uploads: list[Upload]) -> list[list[dict] | HTTPException]
     """A group's uploads as the next versions of their files' slots, each with its check job and audit line;
     each upload's outcome: its new versions, or the 413 it is refused with (over its unit's quota, counting
     the group's uploads before it). A handful of statements for the whole group, whatever its size: the
-    units locked (with the deadlines), their slots and storage read, one delete for the units' 提交完毕 they
-    take back, then the blobs, the versions, the jobs and the audit lines (``_insert_versions``); their
-    自评报告, where they have any, queued to be checked again."""
-    conn = db.connection()
+    units locked (with the deadlines), their slots and storage read, then the blobs, the versions, the jobs,
+    the units' 提交完毕 they take back and the audit lines (``_insert_versions``); their 自评报告, where they
+    have any, queued to be checked again."""
     rounds, at = _read_rounds(db, uploads)
     outcomes: list[list[dict] | HTTPException] = []
     kept: dict[int, list[dict]] = {}  # id(upload): its new versions, for the uploads not refused
@@ -220,9 +257,7 @@ def write_uploads(db, uploads: list[Upload]) -> list[list[dict] | HTTPException]
     for up, row in rows:
         kept[id(up)].append({"id": row["public_id"], "file": row["filename"], "version": row["version"],
                              "status": "queued", "days_late": row["days_late"]})
-    for rid in rounds:
-        lines += _incomplete_lines(db, rid, [up for up in fresh if up.round_id == rid], at)
-    _insert_versions(conn, [row for _, row in rows], lines, at)
+    _insert_versions(db, [row for _, row in rows], lines, _takers(fresh), at)
     new_ids = {row["public_id"] for _, row in rows}
     for rid, rnd in rounds.items():
         forms = {up.unit_id for up in fresh if up.round_id == rid
@@ -283,32 +318,37 @@ def _version_rows(uploads: list[Upload], rounds: dict[int, _Round],
                               "user_id": up.user_id, "filename": name, "slot": key[1], "version": version,
                               "sha256": sha, "size": size, "status": "queued", "days_late": rnd.late,
                               "n_error": 0, "n_warning": 0, "created_at": at}))
-            lines.append({"at": at, "user_id": up.user_id, "user_name": up.user_name, "action": "submit",
-                          "target": pid, "detail": f"{name} v{version} sha256={sha[:12]}", "address": up.address})
+            lines.append(_line(up, at, "submit", pid, f"{name} v{version} sha256={sha[:12]}"))
     return rows, lines
 
 
-def _incomplete_lines(db, rid: int, uploads: list[Upload], at) -> list[dict]:  # noqa: ANN001
-    """The units' 提交完毕 taken back (new versions came in), and an audit line for each that was there."""
+def _takers(uploads: list[Upload]) -> dict[tuple[int, int], Upload]:
+    """(round, unit) → the group's first upload there: who takes back the unit's 提交完毕 in the round, if it
+    said one (new versions came in)."""
+    first: dict[tuple[int, int], Upload] = {}
+    for up in uploads:
+        first.setdefault((up.round_id, up.unit_id), up)
+    return first
+
+
+def _insert_versions(db, rows: list[dict], lines: list[dict], takers: dict[tuple[int, int], Upload],
+                     at) -> None:  # noqa: ANN001
+    """The versions' rows, their blobs (the files not stored yet: one already stored, by any unit, is left as
+    it is), a check job each, the units' 提交完毕 taken back, and the audit lines (one for each 提交完毕 that
+    was there). PostgreSQL: one statement for them all; SQLite (in the process, no round trips to save): a
+    statement each."""
     from . import review  # review writes its decisions with this module's audit()
 
-    first: dict[int, Upload] = {}
-    for up in uploads:
-        first.setdefault(up.unit_id, up)
-    return [{"at": at, "user_id": first[u].user_id, "user_name": first[u].user_name,
-             "action": review.INCOMPLETE, "target": f"round {rid}", "detail": "upload", "address": first[u].address}
-            for u in review.uncomplete(db, rid, sorted(first))]
-
-
-def _insert_versions(conn, rows: list[dict], lines: list[dict], at) -> None:  # noqa: ANN001
-    """The versions' rows, their blobs (the files not stored yet: one already stored, by any unit, is left as
-    it is), a check job each, and the audit lines. PostgreSQL: one statement for them all; SQLite (in the
-    process, no round trips to save): a statement each."""
+    conn = db.connection()
     if conn.dialect.name == "postgresql":
-        conn.execute(_PG_INSERT, _pg_arrays(rows, lines, at))
+        conn.execute(_PG_INSERT, {**_pg_arrays(rows, lines, takers, at), "incomplete": review.INCOMPLETE})
         return
     from sqlalchemy.dialects import sqlite
 
+    for rid in sorted({r for r, _ in takers}):
+        units = sorted(u for r, u in takers if r == rid)
+        lines += [_line(takers[(rid, u)], at, review.INCOMPLETE, f"round {rid}", "upload")
+                  for u in review.uncomplete(db, rid, units)]
     blobs = sorted({r["sha256"]: r["size"] for r in rows}.items())
     conn.execute(sqlite.insert(Blob).on_conflict_do_nothing(index_elements=["sha256"]),
                  [{"sha256": sha, "size": size, "created_at": at} for sha, size in blobs])
@@ -318,8 +358,14 @@ def _insert_versions(conn, rows: list[dict], lines: list[dict], at) -> None:  # 
     conn.execute(_NEW_AUDIT, lines)
 
 
-# PostgreSQL: a group's blobs, versions, jobs and audit lines in one statement (each column passed as an
-# array); the foreign keys are checked at its end, once every row is in.
+def _line(up: Upload, at, action: str, target: str, detail: str) -> dict:  # noqa: ANN001
+    """An audit line of the upload's user."""
+    return {"at": at, "user_id": up.user_id, "user_name": up.user_name, "action": action, "target": target,
+            "detail": detail, "address": up.address}
+
+
+# PostgreSQL: a group's blobs, versions, jobs, 提交完毕 taken back and audit lines in one statement (each
+# column passed as an array); the foreign keys are checked at its end, once every row is in.
 _PG_INSERT = text("""
 WITH blobs_in AS (
     INSERT INTO blobs (sha256, size, created_at)
@@ -338,22 +384,37 @@ versions AS (
     RETURNING id),
 jobs_in AS (
     INSERT INTO jobs (submission_id, state, attempts, isolate, created_at)
-    SELECT id, 'queued', 0, false, :at FROM versions)
+    SELECT id, 'queued', 0, false, :at FROM versions),
+taken_back AS (
+    DELETE FROM completions c
+    USING unnest(CAST(:t_round_id AS integer[]), CAST(:t_unit_id AS integer[]), CAST(:t_user_id AS integer[]),
+                 CAST(:t_user_name AS varchar[]), CAST(:t_address AS varchar[]))
+          AS t(round_id, unit_id, user_id, user_name, address)
+    WHERE c.round_id = t.round_id AND c.unit_id = t.unit_id
+    RETURNING t.round_id, t.user_id, t.user_name, t.address)
 INSERT INTO audit_log (at, user_id, user_name, action, target, detail, address)
 SELECT :at, user_id, user_name, action, target, detail, address
 FROM unnest(CAST(:a_user_id AS integer[]), CAST(:a_user_name AS varchar[]), CAST(:a_action AS varchar[]),
             CAST(:a_target AS varchar[]), CAST(:a_detail AS text[]), CAST(:a_address AS varchar[]))
      AS a(user_id, user_name, action, target, detail, address)
+UNION ALL
+SELECT :at, user_id, user_name, CAST(:incomplete AS varchar), 'round ' || round_id, 'upload', address FROM taken_back
 """)
 _PG_VERSION_COLUMNS = ("public_id", "round_id", "unit_id", "user_id", "filename", "slot", "version", "sha256", "size",
                        "days_late")
 
 
-def _pg_arrays(rows: list[dict], lines: list[dict], at) -> dict:  # noqa: ANN001
-    """``_PG_INSERT``'s parameters: each column's values as one array."""
+def _pg_arrays(rows: list[dict], lines: list[dict], takers: dict[tuple[int, int], Upload],
+               at) -> dict:  # noqa: ANN001
+    """``_PG_INSERT``'s parameters: each column's values as one array (``t_``: the units' 提交完毕 to take
+    back, with who takes each back)."""
     out: dict = {c: [r[c] for r in rows] for c in _PG_VERSION_COLUMNS}
     out.update({f"a_{c}": [line[c] for line in lines]
                 for c in ("user_id", "user_name", "action", "target", "detail", "address")})
+    keys = sorted(takers)
+    out.update({"t_round_id": [r for r, _ in keys], "t_unit_id": [u for _, u in keys],
+                "t_user_id": [takers[k].user_id for k in keys], "t_user_name": [takers[k].user_name for k in keys],
+                "t_address": [takers[k].address for k in keys]})
     out["at"] = at
     return out
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import HTTPException, Request
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import and_, bindparam, delete, join, outerjoin, select
 from sqlalchemy.orm import Session
 
 from ..rules import error_codes
@@ -19,7 +19,7 @@ from ..season import lateness
 from . import board as rules
 from .db import Completion, FindingReview, ReviewAction, Round, Submission, User, light, now
 from .pages import local, utc
-from .records import audit
+from .records import audit, named_round, no_round
 
 error_codes({
     "review.forbidden": "无权进行此审核操作",
@@ -110,17 +110,39 @@ class Gate:
     def sort(self, taken: Any) -> None:
         """Move the files the round does not take now from ``taken.accepted`` to ``taken.refused``."""
         keep = []
-        for name, data in taken.accepted:
-            why = self.why_not(name)
+        for entry in taken.accepted:
+            why = self.why_not(entry[0])
             if why:
-                taken.refuse(name, why[1], why[0])
+                taken.refuse(entry[0], why[1], why[0])
             else:
-                keep.append((name, data))
+                keep.append(entry)  # the same entry: what was staged of it is found by it
         taken.accepted = keep
 
 
 def gate(db: Session, rnd: Round, unit_id: int) -> Gate:
-    by_slot = slot_actions(db, rnd.id, unit_id)
+    return _gate(db, rnd, unit_id, slot_actions(db, rnd.id, unit_id))
+
+
+def upload_gate(db: Session, raw_round: Any, unit_id: int) -> tuple[Round, Gate]:
+    """The round an upload names (``records.named_round``) and what it takes from the unit now: the round
+    and the decisions on the unit's files there in one statement (an upload's only read before its files
+    are staged, unless some of them were decided)."""
+    decided = join(ReviewAction, Submission, and_(ReviewAction.submission_id == Submission.id,
+                                                  Submission.unit_id == unit_id))
+    rows = db.execute(select(Round, ReviewAction, Submission.slot)
+                      .select_from(outerjoin(Round, decided, Submission.round_id == Round.id))
+                      .where(named_round(raw_round))).all()
+    if not rows:
+        raise no_round(raw_round)
+    by_slot: dict[str, list[ReviewAction]] = {}
+    for _, action, slot in rows:
+        if action is not None:
+            by_slot.setdefault(slot, []).append(action)
+    rnd = rows[0][0]
+    return rnd, _gate(db, rnd, unit_id, by_slot)
+
+
+def _gate(db: Session, rnd: Round, unit_id: int, by_slot: dict[str, list[ReviewAction]]) -> Gate:
     latest = latest_versions(db, rnd.id, unit_id, set(by_slot)) if by_slot else {}  # only decided files can be locked
     # a round that accepts late uploads (jixiao.season.lateness) counts their days instead of refusing them
     late = past_deadline(rnd) and not lateness.takes_late(rnd.late_policy)

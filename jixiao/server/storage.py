@@ -6,11 +6,16 @@ unit's quota admitted it: an upload refused there leaves nothing under ``blobs/`
 """
 from __future__ import annotations
 
+import concurrent.futures as cf
 import hashlib
 import os
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+
+
+STAGERS = 8  # threads staging uploads at once (each mostly waits on its fsync)
 
 
 @dataclass
@@ -26,6 +31,8 @@ class BlobStore:
         self.root.mkdir(parents=True, exist_ok=True)
         self.staging = Path(staging) if staging is not None else self.root
         self.staging.mkdir(parents=True, exist_ok=True)
+        self._stagers: cf.ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
 
     def path(self, sha: str) -> Path:
         if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
@@ -53,6 +60,14 @@ class BlobStore:
             os.unlink(tmp)
             raise
         return Staged(sha, len(data), tmp)
+
+    def stage_soon(self, data: bytes) -> cf.Future:
+        """``stage(data)`` started in one of the store's threads (the waits on the disk overlap the caller's
+        work, the round's reads of an upload); the future's value is the ``Staged`` file."""
+        with self._lock:
+            if self._stagers is None:
+                self._stagers = cf.ThreadPoolExecutor(STAGERS, thread_name_prefix="jixiao-stage")
+        return self._stagers.submit(self.stage, data)
 
     def publish(self, staged: Staged) -> None:
         """Move a staged file into the store (again is harmless: the blob is there)."""

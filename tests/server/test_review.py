@@ -193,6 +193,15 @@ def test_withdraw_and_complete(server):
     assert r.status_code == 200 and "提交完毕" in board_row(server, rid, "乙单位")
     upload_checked(server, "unit-b", "乙-整体.xlsx", workbook(47)[0], rid)  # a new version takes it back
     assert "提交完毕" not in board_row(server, rid, "乙单位")
+    # each taking back is in the audit log: the withdrawal's, then the upload's, said by the unit's user
+    from jixiao.server.db import Audit
+
+    with server.ctx.Session() as db:
+        lines = db.scalars(select(Audit).where(Audit.target == f"round {rid}", Audit.action == "round.incomplete")
+                           .order_by(Audit.id)).all()
+        assert [(a.user_name, a.detail) for a in lines][-1] == ("unit-b", "upload") and len(lines) == 2
+    upload_checked(server, "unit-b", "乙-整体.xlsx", workbook(48)[0], rid)  # nothing to take back: no line
+    assert actions_logged(server, f"round {rid}").count("round.incomplete") == 2
 
 
 def test_a_version_being_checked_lists_no_old_error_as_fixed(server):

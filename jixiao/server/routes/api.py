@@ -15,7 +15,7 @@ from .. import intake, review, work
 from ..db import Submission, User, without_json
 from ..deps import READER, WRITER, Ctx, api_form, context, user_by_session
 from ..pages import render
-from ..records import MAX_ID, Upload, ask_quota, commit, pick_round, prepare, recheck_sub, sub_json, visible_sub
+from ..records import MAX_ID, Staging, Upload, ask_quota, commit, prepare, recheck_sub, sub_json, visible_sub
 
 router = APIRouter()
 
@@ -61,17 +61,22 @@ async def api_submit(request: Request, user: User = Depends(submitter), form=Dep
     files = await read_files(form, ctx.settings)
 
     def store() -> tuple[int, intake.Intake, Upload]:
-        """The round and its gate are read, the files sorted (sniffing, opening archives) and staged: work done
-        off the event loop, in one hop, while it answers other requests."""
-        with ctx.Session() as db:
-            rnd = pick_round(db, form.get("round"))
-            assert user.unit_id is not None  # a submitter always has its unit
-            rid, gate = rnd.id, review.gate(db, rnd, user.unit_id)
-            gate.before()  # closed, or past the deadline with no file returned to the unit: 409
-            taken = take(files, ctx.settings)
-            gate.sort(taken)  # approved files, and after the deadline those not returned, are refused one by one
-            ask_quota(ctx, db, user, rid, taken.accepted)
-        return rid, taken, prepare(ctx, user, rid, taken.accepted, request.client.host if request.client else None)
+        """The files sorted (sniffing, opening archives) and staged while the round and its gate are read:
+        work done off the event loop, in one hop, while it answers other requests."""
+        assert user.unit_id is not None  # a submitter always has its unit
+        taken = take(files, ctx.settings)
+        staging = Staging(ctx.store, taken.accepted)
+        try:
+            with ctx.Session() as db:
+                rnd, gate = review.upload_gate(db, form.get("round"), user.unit_id)
+                gate.before()  # closed, or past the deadline with no file returned to the unit: 409
+                gate.sort(taken)  # approved files, and after the deadline those not returned, are refused one by one
+                ask_quota(ctx, db, user, rnd.id, taken.accepted)
+        except BaseException:
+            staging.drop()
+            raise
+        staged = staging.keep(taken.accepted)
+        return rnd.id, taken, prepare(ctx, user, rnd.id, staged, request.client.host if request.client else None)
 
     rid, taken, upload = await run_in_threadpool(store)
     made = await commit(ctx, upload)
