@@ -213,6 +213,7 @@ def _demo_check(con: Console, folder: Path, seed: dict[str, Any]) -> int:
     import random
 
     from .checking import batch, report
+    from .checking.result import CheckResult
     from .layouts.writer import template_model
     from .samples import submissions, workbooks
 
@@ -234,7 +235,7 @@ def _demo_check(con: Console, folder: Path, seed: dict[str, Any]) -> int:
     results = batch.run(batch.collect([folder / name for name in samples]), "hunan-dept-2024")  # not its reports
     written = [report.write_xlsx(results, folder / "检查报告.xlsx"), report.write_html(results, folder / "检查报告.html")]
     con.rule(f"[bold]批量检查示例[/]  jixiao check {folder} --profile hunan-dept-2024")
-    _print_check(results, written)
+    _print_check(CheckResult(results), written)
     from .reports import draft
 
     form = folder / "湖南省机关事务管理局-官方格式.xlsx"
@@ -377,8 +378,9 @@ def cmd_recalc(a: argparse.Namespace) -> int:
 
 
 def cmd_check(a: argparse.Namespace) -> int:
-    from .checking import batch, report, runner
+    from .checking import batch, kept, report, runner
     from .checking.result import CheckResult
+    from .checking.tally import Tally
 
     sources = batch.collect(a.paths, batch.parse_pairs(a.pair or ()))
     batch.refuse_outputs([o for o in (a.report, a.html, a.csv) if o], a.paths, sources)
@@ -388,19 +390,22 @@ def cmd_check(a: argparse.Namespace) -> int:
         from .server.cli import dask_runner
 
         chosen = dask_runner(a.dask)
-    with _progress(len(sources), a.quiet, xlsx_report) as on_result:
-        result = CheckResult(chosen.run(sources, a.profile, on_result))
-    written = report.write_reports(result, xlsx_report, a.html, a.csv)
-    if a.json:
-        _emit_json(result.to_json())
-    else:
-        _print_check(result.files, written)
+    tally = Tally()
+    with kept.OnDisk(len(sources)) as keep:  # the results wait on disk: memory stays flat however many files
+        with _progress(len(sources), a.quiet, xlsx_report, tally) as on_result:
+            result = CheckResult(chosen.run(sources, a.profile, on_result, keep=keep), tally)
+        written = report.write_reports(result, xlsx_report, a.html, a.csv)
+        if a.json:
+            report.write_json(result.files, sys.stdout, tally)
+        else:
+            _print_check(result, written)
     return 1 if result.has_errors else 0
 
 
 @contextmanager
-def _progress(total: int, quiet: bool, xlsx_report: Any) -> Iterator[Callable[[Any], None]]:
-    """What ``check`` does with each result as it arrives: the xlsx report grows, the terminal's bar advances."""
+def _progress(total: int, quiet: bool, xlsx_report: Any, tally: Any) -> Iterator[Callable[[Any], None]]:
+    """What ``check`` does with each result as it arrives: it is counted, the xlsx report grows, the terminal's
+    bar advances."""
     bar = None
     if sys.stderr.isatty() and not quiet:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -411,6 +416,7 @@ def _progress(total: int, quiet: bool, xlsx_report: Any) -> Iterator[Callable[[A
         bar.start()
 
     def on_result(r: Any) -> None:
+        tally.add(r)
         if xlsx_report is not None:
             xlsx_report.add(r)
         if bar is not None:
@@ -443,13 +449,14 @@ def _print_draft(con: Console, out: Path, facts: Any) -> None:
     con.print(f"[green]✓[/] 自评报告草稿：{_t(out)}（数字取自自评表：{_t(score)}；黄色底纹的【待填写】处请补写）")
 
 
-def _print_check(results, written) -> None:
-    from .checking.report import NOT_CHECKED_RULES, SEVERITY_ZH, summary
+def _print_check(result, written) -> None:
+    from .checking.report import NOT_CHECKED_RULES, SEVERITY_ZH
     from .rules import RULES
 
     con = _console()
-    s = summary(results)
-    if len(results) <= 30:
+    s = result.tally.summary()
+    results = list(result.files) if s["files"] <= 30 else []
+    if s["files"] <= 30:
         t = Table(title="检查结果", title_justify="left")
         for col in ("文件", "填报单位", "执行率", "总分", "等级", "错误", "警告", "规则配置（依据）"):
             t.add_column(col, overflow="fold")
@@ -472,11 +479,11 @@ def _print_check(results, written) -> None:
                            f"[{_SEV_STYLE[f['severity']]}]{SEVERITY_ZH[f['severity']]}[/]", _t(f["message"]),
                            _t(_plain_text(f["expected"])), _t(_plain_text(f["found"])))
             con.print(ft)
-    if len(results) > 30 and not written:
-        con.print(f"工作簿较多（{len(results)} 个），此处只显示汇总。查看每个工作簿与每条问题：加 --report 检查报告.xlsx"
+    if s["files"] > 30 and not written:
+        con.print(f"工作簿较多（{s['files']} 个），此处只显示汇总。查看每个工作簿与每条问题：加 --report 检查报告.xlsx"
                   " 、--html 检查报告.html 或 --csv 问题清单.csv 写出报告，或加 --json 输出全部结果。")
-    elif len(results) > 30:
-        con.print(f"工作簿较多（{len(results)} 个），此处只显示汇总；每个工作簿与每条问题见下列报告。")
+    elif s["files"] > 30:
+        con.print(f"工作簿较多（{s['files']} 个），此处只显示汇总；每个工作簿与每条问题见下列报告。")
     elif sum(1 for r in results for f in r.findings if f.severity != "info") > 40 and not written:
         con.print("只列出了前 40 条问题；全部问题：加 --report 检查报告.xlsx、--html 检查报告.html 或 --json。")
     extra = "；".join(x for x in (f"自评报告 {s['reports']} 份" if s["reports"] else "",

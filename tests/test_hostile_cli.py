@@ -202,9 +202,10 @@ def test_score_reports_a_bad_file_and_scores_the_others(tmp_path, capsys):
 
 def test_more_than_30_files_prints_how_to_see_them_all(capsys):
     from jixiao.checking.checker import FileResult
+    from jixiao.checking.result import CheckResult
     from jixiao.cli import _print_check
 
-    _print_check([FileResult(f"f{i}.xlsx") for i in range(31)], [])
+    _print_check(CheckResult([FileResult(f"f{i}.xlsx") for i in range(31)]), [])
     out = capsys.readouterr().out.replace("\n", "")
     assert "--report" in out and "--json" in out and "共 31 个工作簿" in out
 

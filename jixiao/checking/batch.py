@@ -24,7 +24,7 @@ import re
 import stat
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -604,7 +604,7 @@ def _check_report(src: Source, profile: str | Profile | None) -> FileResult:
 
 def run(sources: list[Source], profile: str | Profile | None = None, jobs: int = 1,
         progress: Callable[[FileResult], None] | None = None, *, seconds: float = FILE_SECONDS,
-        memory: int | None = WORKER_MEMORY, isolate: bool = True) -> list[FileResult]:
+        memory: int | None = WORKER_MEMORY, isolate: bool = True) -> Sequence[FileResult]:
     """Check every source and return the results in input order: :class:`~.runner.Pool` of ``jobs`` workers
     (each within ``memory`` bytes), or with ``isolate=False`` :class:`~.runner.InProcess` (no deadline can stop
     a file there). ``profile``: the bureau's profile, None to let each form say; each file within ``seconds``.

@@ -10,17 +10,18 @@ import html
 import json
 import os
 import tempfile
-from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from .. import __version__, rules
 from ..vocabulary import FORM_KINDS
 from . import batch, workers  # noqa: F401  (declare the rules whose titles reports show)
 from .outtext import FORMULA_LEADS, cell_text, json_safe, shown
 from .result import CheckResult, FileResult
+from .tally import NOT_CHECKED_RULES, Tally, not_checked  # noqa: F401  (the reports' names for them)
 
 SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
 KIND_ZH = FORM_KINDS
@@ -38,41 +39,49 @@ def findings_of(results: list[FileResult]) -> list[dict[str, Any]]:
     return [{"file": r.file, **f.to_dict()} for r in results for f in r.findings]
 
 
-NOT_CHECKED_RULES = frozenset({"input.own_report", "input.not_workbook", "input.special_file", "input.too_deep",
-                               "archive.nested"})  # a file listed with why it was not checked
+def summary(results: Iterable[FileResult]) -> dict[str, Any]:
+    """Counts of a batch (:meth:`.tally.Tally.summary`): ``files`` is every listed file; ``workbooks``,
+    ``reports`` and ``not_checked`` split it."""
+    return Tally(results).summary()
 
 
-def not_checked(r: FileResult) -> bool:
-    """A file of a folder or archive the batch lists but did not check (not a workbook, jixiao's own report…)."""
-    return any(f.rule in NOT_CHECKED_RULES for f in r.findings)
-
-
-def summary(results: list[FileResult]) -> dict[str, Any]:
-    """Counts of a batch: ``files`` is every listed file; ``workbooks``, ``reports`` and ``not_checked`` split it."""
-    counts = Counter(f.severity for r in results for f in r.findings)
-    rules = Counter(f.rule for r in results for f in r.findings)
-    totals = [r.total for r in results if r.total is not None]
-    skipped = sum(1 for r in results if not_checked(r))
-    reports = sum(1 for r in results if r.route == "report" and not not_checked(r))
-    return {
-        "files": len(results),
-        "workbooks": len(results) - skipped - reports,
-        "reports": reports,
-        "not_checked": skipped,
-        "files_with_errors": sum(1 for r in results if r.counts()["error"]),
-        "unreadable": sum(1 for r in results if r.error),
-        "findings": {"error": counts.get("error", 0), "warning": counts.get("warning", 0), "info": counts.get("info", 0)},
-        "rules": dict(rules.most_common()),
-        "grades": dict(Counter(r.grade for r in results if r.grade)),
-        "mean_total": round(sum(totals) / len(totals), 2) if totals else None,
-        "routes": dict(Counter(r.route for r in results if r.route)),
-    }
-
-
-def to_json(results: list[FileResult]) -> dict[str, Any]:
+def to_json(results: Iterable[FileResult]) -> dict[str, Any]:
     """The ``--json`` document: ``{"files": [...], "findings": [...], "summary": {...}}`` (always valid JSON)."""
+    results = list(results)
     return json_safe({"version": __version__, "files": [r.to_dict() for r in results], "findings": findings_of(results),
             "summary": summary(results)})
+
+
+def _json_line(obj: Any) -> str:
+    """One file or finding of the document as one line (the C encoder: ``indent`` would take the Python one)."""
+    return json.dumps(json_safe(obj), ensure_ascii=False, separators=(", ", ": "), default=str, allow_nan=False)
+
+
+def write_json(results: Iterable[FileResult], out: IO[str], tally: Tally | None = None) -> None:
+    """:func:`to_json`'s document written to ``out`` one file at a time, each file and each finding on a line
+    of its own: the files in one pass (their findings wait in a temporary file), so a batch's size costs no
+    memory. ``tally``: the batch's counts when they were gathered as the results arrived."""
+    counted = tally is None
+    tally = Tally() if tally is None else tally
+    with tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024, mode="w+", encoding="utf-8") as found:
+        out.write("{\n  \"version\": " + json.dumps(__version__) + ",\n  \"files\": [")
+        first_file = first_finding = True
+        for r in results:
+            if counted:
+                tally.add(r)
+            out.write(("\n    " if first_file else ",\n    ") + _json_line(r.to_dict()))
+            first_file = False
+            for f in r.findings:
+                found.write(("\n    " if first_finding else ",\n    ") + _json_line({"file": r.file, **f.to_dict()}))
+                first_finding = False
+        out.write("]" if first_file else "\n  ]")
+        out.write(",\n  \"findings\": [")
+        found.seek(0)
+        while chunk := found.read(1 << 16):
+            out.write(chunk)
+        out.write("]" if first_finding else "\n  ]")
+    summary_text = json.dumps(json_safe(tally.summary()), ensure_ascii=False, indent=2, allow_nan=False)
+    out.write(",\n  \"summary\": " + summary_text.replace("\n", "\n  ") + "\n}\n")
 
 
 MAX_FINDINGS_PER_FILE = 2_000  # rows of one workbook in the xlsx report; the rest is counted, not listed
@@ -311,7 +320,7 @@ class XlsxReport:
         return _atomic(self.path, self.wb.save)
 
 
-def write_xlsx(results: list[FileResult], path: str | Path, base: str | Path | None = None) -> Path:
+def write_xlsx(results: Iterable[FileResult], path: str | Path, base: str | Path | None = None) -> Path:
     """The xlsx report for a finished batch (see :class:`XlsxReport`); ``base``: where relative file names are."""
     rep = XlsxReport(path, base)
     for r in results:
@@ -371,15 +380,30 @@ h2{font-size:17px;margin:26px 0 6px}
 """
 
 
-def render_html(results: list[FileResult], title: str = "绩效自评检查报告", max_rows: int = 3000) -> str:
-    """The batch report as one self-contained HTML page: summary cards, charts, files, rules, findings."""
-    s = summary(results)
+def render_html(results: Iterable[FileResult], title: str = "绩效自评检查报告", max_rows: int = 3000,
+                tally: Tally | None = None) -> str:
+    """The batch report as one self-contained HTML page: summary cards, charts, files, rules, findings.
+    The results are read once; ``tally``: their counts when they were gathered as the results arrived."""
+    counted = tally is None
+    tally = Tally() if tally is None else tally
+    files, found, listed = [], [], 0
+    for r in results:
+        if counted:
+            tally.add(r)
+        files.append(_html_file_row(r))
+        for f in r.findings:
+            if listed < max_rows:
+                found.append(_html_finding_row(r.file, f.to_dict()))
+            listed += 1
+    s = tally.summary()
     e = _e
+    more = (f"<p class=muted>共 {listed} 条，此处列出前 {max_rows} 条；完整清单见 xlsx 报告或 JSON。</p>"
+            if listed > max_rows else "")
     return "".join([
         f"<!doctype html><html lang=zh-CN><meta charset=utf-8><meta name=generator content={REPORT_MARKER}><title>{e(title)}</title><style>{_CSS}</style>",
         f"<h1>{e(title)}</h1><div class=muted>jixiao {__version__} · 生成于 {datetime.now():%Y-%m-%d %H:%M}</div>",
-        _html_cards(s), _html_charts(results, s), _html_files(results), _html_rules(results, s),
-        _html_findings(results, max_rows), "</html>"])
+        _html_cards(s), _html_charts(tally, s), _FILES_HEAD, *files, "</table>", _html_rules(tally, s),
+        _FINDINGS_HEAD, *found, "</table>", more, "</html>"])
 
 
 def _html_cards(s: dict[str, Any]) -> str:
@@ -395,59 +419,48 @@ def _html_cards(s: dict[str, Any]) -> str:
             f"<div class='card ok'>平均总分<b>{mean}</b></div></div>")
 
 
-def _html_charts(results: list[FileResult], s: dict[str, Any]) -> str:
-    totals = [r.total for r in results if r.total is not None]
-    rates = [r.exec_rate for r in results if r.exec_rate is not None]
+def _html_charts(tally: Tally, s: dict[str, Any]) -> str:
     top_rules = list(s["rules"].items())[:12]
-    return ("<div class=charts>" + _bars("总分分布", _histogram(totals, TOTAL_BINS), "#4c78a8")
-            + _bars("执行率分布", _histogram(rates, RATE_BINS), "#72b7b2")
+    return ("<div class=charts>" + _bars("总分分布", _histogram(tally.totals, TOTAL_BINS), "#4c78a8")
+            + _bars("执行率分布", _histogram(tally.rates, RATE_BINS), "#72b7b2")
             + _bars("最常见的问题（条）", [(rule_title(k), n) for k, n in top_rules], "#e45756", width=620) + "</div>")
 
 
-def _html_files(results: list[FileResult]) -> str:
-    e = _e
-    parts = ["<h2>各工作簿</h2><table><tr><th>文件</th><th>填报单位</th><th>年度</th><th>表格</th><th>执行率</th>"
-             "<th>总分</th><th>等级</th><th>错误</th><th>警告</th><th>检查方式</th></tr>"]
-    for r in results:
-        c = r.counts()
-        rate = "" if r.exec_rate is None else f"{r.exec_rate:.2%}"
-        total = r.total_text
-        parts.append(f"<tr><td>{e(r.file)}</td><td>{e(r.unit or '')}</td><td>{r.year or ''}</td>"
-                     f"<td>{e(KIND_ZH.get(r.kind or '', r.kind or '') or '')}</td><td class=n>{rate}</td>"
-                     f"<td class=n>{total}</td><td>{e(r.grade or ('需核对' if r.total_note else ''))}</td>"
-                     f"<td class='n sev-error'>{c['error'] or ''}</td><td class='n sev-warning'>{c['warning'] or ''}</td>"
-                     f"<td>{e(ROUTE_ZH.get(r.route, r.route or ''))}</td></tr>")
-    return "".join(parts) + "</table>"
+_FILES_HEAD = ("<h2>各工作簿</h2><table><tr><th>文件</th><th>填报单位</th><th>年度</th><th>表格</th><th>执行率</th>"
+               "<th>总分</th><th>等级</th><th>错误</th><th>警告</th><th>检查方式</th></tr>")
 
 
-def _html_rules(results: list[FileResult], s: dict[str, Any]) -> str:
+def _html_file_row(r: FileResult) -> str:
     e = _e
-    example: dict[str, str] = {}
-    for r in results:
-        for f in r.findings:
-            example.setdefault(f.rule, f.message)
+    c = r.counts()
+    rate = "" if r.exec_rate is None else f"{r.exec_rate:.2%}"
+    return (f"<tr><td>{e(r.file)}</td><td>{e(r.unit or '')}</td><td>{r.year or ''}</td>"
+            f"<td>{e(KIND_ZH.get(r.kind or '', r.kind or '') or '')}</td><td class=n>{rate}</td>"
+            f"<td class=n>{r.total_text}</td><td>{e(r.grade or ('需核对' if r.total_note else ''))}</td>"
+            f"<td class='n sev-error'>{c['error'] or ''}</td><td class='n sev-warning'>{c['warning'] or ''}</td>"
+            f"<td>{e(ROUTE_ZH.get(r.route, r.route or ''))}</td></tr>")
+
+
+def _html_rules(tally: Tally, s: dict[str, Any]) -> str:
+    e = _e
     rows = "".join(f"<tr><td>{e(rule_title(rule))}</td><td>{e(rule)}</td><td class=n>{n}</td>"
-                   f"<td>{e(example.get(rule, ''))}</td></tr>" for rule, n in s["rules"].items())
+                   f"<td>{e(tally.examples.get(rule, ''))}</td></tr>" for rule, n in s["rules"].items())
     return "<h2>问题说明</h2><table><tr><th>问题</th><th>规则</th><th>次数</th><th>示例说明</th></tr>" + rows + "</table>"
 
 
-def _html_findings(results: list[FileResult], max_rows: int) -> str:
-    e = _e
+_FINDINGS_HEAD = ("<h2>问题清单</h2><table><tr><th>文件</th><th>工作表</th><th>单元格</th><th>级别</th><th>规则</th>"
+                  "<th>说明</th><th>应为</th><th>实际</th></tr>")
 
-    def cell(x: Any) -> str:
-        return e(str(x if x is not None else ""))
 
-    parts = ["<h2>问题清单</h2><table><tr><th>文件</th><th>工作表</th><th>单元格</th><th>级别</th><th>规则</th>"
-             "<th>说明</th><th>应为</th><th>实际</th></tr>"]
-    rows = [(r, f.to_dict()) for r in results for f in r.findings]
-    for r, f in rows[:max_rows]:
-        parts.append(f"<tr><td>{e(r.file)}</td><td>{cell(f['sheet'])}</td><td>{cell(f['cell'])}</td>"
-                     f"<td class=sev-{f['severity']}>{SEVERITY_ZH[f['severity']]}</td><td>{e(f['rule'])}</td>"
-                     f"<td>{e(f['message'])}</td><td>{cell(f['expected'])}</td><td>{cell(f['found'])}</td></tr>")
-    parts.append("</table>")
-    if len(rows) > max_rows:
-        parts.append(f"<p class=muted>共 {len(rows)} 条，此处列出前 {max_rows} 条；完整清单见 xlsx 报告或 JSON。</p>")
-    return "".join(parts)
+def _html_cell(x: Any) -> str:
+    return _e(str(x if x is not None else ""))
+
+
+def _html_finding_row(file: str, f: dict[str, Any]) -> str:
+    e, cell = _e, _html_cell
+    return (f"<tr><td>{e(file)}</td><td>{cell(f['sheet'])}</td><td>{cell(f['cell'])}</td>"
+            f"<td class=sev-{f['severity']}>{SEVERITY_ZH[f['severity']]}</td><td>{e(f['rule'])}</td>"
+            f"<td>{e(f['message'])}</td><td>{cell(f['expected'])}</td><td>{cell(f['found'])}</td></tr>")
 
 
 CSV_HEADERS = {"file": "文件", "unit": "填报单位", "year": "年度", "kind": "表格", "profile": "规则配置",
@@ -473,8 +486,8 @@ def write_csv(result: CheckResult, path: str | Path) -> Path:
     return _atomic(path, w)
 
 
-def write_html(results: list[FileResult], path: str | Path) -> Path:
-    text = render_html(results)
+def write_html(results: Iterable[FileResult], path: str | Path, tally: Tally | None = None) -> Path:
+    text = render_html(results, tally=tally)
 
     def w(tmp: str) -> None:
         Path(tmp).write_text(text, encoding="utf-8")
@@ -490,7 +503,7 @@ def write_reports(result: CheckResult, xlsx: XlsxReport | None, html: str | Path
     if xlsx is not None:
         written.append(xlsx.save())
     if html:
-        written.append(write_html(result.files, html))
+        written.append(write_html(result.files, html, result.tally))
     if csv:
         written.append(write_csv(result, csv))
     return written

@@ -1,13 +1,16 @@
 """What checking one workbook found: the row of the batch report, with its findings."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import InitVar, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Finding
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from .tally import Tally
 
 
 @dataclass
@@ -86,11 +89,24 @@ class CheckResult:
         (True, 1)
     """
 
-    files: list[FileResult]
+    files: Sequence[FileResult]  # a list, or the results kept on disk (:mod:`.kept`) as ``jixiao check`` keeps them
+    counted: InitVar["Tally | None"] = None  # the batch's counts when they were gathered as the results arrived
+
+    def __post_init__(self, counted: "Tally | None") -> None:
+        self._tally = counted
+
+    @property
+    def tally(self) -> "Tally":
+        """The batch's counts (:class:`.tally.Tally`), gathered once."""
+        if self._tally is None:
+            from .tally import Tally
+
+            self._tally = Tally(self.files)
+        return self._tally
 
     @property
     def has_errors(self) -> bool:
-        return any(f.severity == "error" for r in self.files for f in r.findings)
+        return self.tally.has_errors
 
     def to_json(self) -> dict[str, Any]:
         """The document ``jixiao check --json`` prints."""

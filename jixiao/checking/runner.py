@@ -21,13 +21,14 @@ Example:
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from ..profile import Profile, load_profile
 from . import failures
 from .deadline import Deadline, Expired, alarm
+from .kept import InMemory, Kept
 from .result import FileResult
 
 if TYPE_CHECKING:
@@ -40,8 +41,9 @@ WORKER_MEMORY = 2 * 1024 ** 3  # bytes of data a worker may allocate (RLIMIT_DAT
 
 class Runner(Protocol):
     def run(self, sources: list[Source], profile: str | Profile | None = None, progress: Progress | None = None,
-            seconds: float = FILE_SECONDS) -> list[FileResult]:
-        """One FileResult per source, in input order; ``progress`` is called with each as it arrives."""
+            seconds: float = FILE_SECONDS, keep: Kept | None = None) -> Sequence[FileResult]:
+        """One FileResult per source, in input order; ``progress`` is called with each as it arrives. They are
+        put in ``keep`` (:mod:`.kept`; a list by default) and that is returned."""
         ...
 
 
@@ -76,15 +78,15 @@ class InProcess:
     """Every file in this process, one after another (no worker to stop a file that overruns by force)."""
 
     def run(self, sources: list[Source], profile: str | Profile | None = None, progress: Progress | None = None,
-            seconds: float = FILE_SECONDS) -> list[FileResult]:
+            seconds: float = FILE_SECONDS, keep: Kept | None = None) -> Sequence[FileResult]:
         prof = _loaded(profile)
-        out = []
-        for src in sources:
+        out = InMemory(len(sources)) if keep is None else keep
+        for i, src in enumerate(sources):
             r = guarded(src, prof, Deadline(seconds))
-            out.append(r)
+            out.put(i, r)
             if progress:
                 progress(r)
-        return out
+        return out.done()
 
 
 def usable_cpus() -> int:
@@ -102,17 +104,17 @@ class Pool:
         self.jobs, self.memory = jobs, memory
 
     def run(self, sources: list[Source], profile: str | Profile | None = None, progress: Progress | None = None,
-            seconds: float = FILE_SECONDS) -> list[FileResult]:
+            seconds: float = FILE_SECONDS, keep: Kept | None = None) -> Sequence[FileResult]:
         from . import batch, scratch
         from .workers import WorkerPool, stopped_by_signals
 
         prof = _loaded(profile)
         batch.warm_up()
-        results: list[FileResult | None] = [None] * len(sources)
+        results = InMemory(len(sources)) if keep is None else keep
         work = []
         for i, src in enumerate(sources):
             if src.problem is not None:  # known to be unreadable: no worker needed
-                results[i] = src.problem
+                results.put(i, src.problem)
                 if progress:
                     progress(src.problem)
             else:
@@ -122,7 +124,7 @@ class Pool:
             with stopped_by_signals(), scratch.batch_folder() as folder, \
                     WorkerPool(jobs, prof, seconds, self.memory, folder) as pool:
                 for i, r in pool.map(work):
-                    results[i] = r
+                    results.put(i, r)
                     if progress:
                         progress(r)
-        return [r for r in results if r is not None]
+        return results.done()

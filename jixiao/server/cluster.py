@@ -8,9 +8,10 @@ are checked by the local :class:`~jixiao.checking.runner.Pool` meanwhile.
 from __future__ import annotations
 
 import concurrent.futures as cf
-from typing import Any
+from collections.abc import Sequence
 
 from ..checking import batch, runner
+from ..checking.kept import InMemory, Kept
 from ..checking.result import FileResult
 from ..errors import Finding, JixiaoError
 from ..profile import Profile, load_profile
@@ -35,25 +36,26 @@ class DaskRunner:
         self.address = address
 
     def run(self, sources: list[batch.Source], profile: str | Profile | None = None,
-            progress: runner.Progress | None = None, seconds: float = runner.FILE_SECONDS) -> list[FileResult]:
+            progress: runner.Progress | None = None, seconds: float = runner.FILE_SECONDS,
+            keep: Kept | None = None) -> Sequence[FileResult]:
         from .jobs import DaskBackend
 
         if isinstance(profile, str):
             load_profile(profile)  # an unknown name fails before anything is sent
         here = [i for i, src in enumerate(sources) if src.report and src.problem is None]
-        out: list[Any] = [None] * len(sources)
+        out = InMemory(len(sources)) if keep is None else keep
         backend = DaskBackend(self.address)
         try:
             futs = {backend.submit(runner.check_one, _with_bytes(src), profile, seconds): i
                     for i, src in enumerate(sources) if i not in here}
             if here:  # checked by this machine's worker pool while the cluster checks the rest
                 for i, r in zip(here, runner.Pool().run([sources[i] for i in here], profile, progress, seconds)):
-                    out[i] = r
+                    out.put(i, r)
             for fut in cf.as_completed(futs):
                 r = fut.result()
-                out[futs[fut]] = r
+                out.put(futs[fut], r)
                 if progress:
                     progress(r)
         finally:
             backend.close()
-        return out
+        return out.done()
