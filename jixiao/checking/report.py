@@ -35,8 +35,28 @@ def rule_title(rule_id: str) -> str:
 ROUTE_ZH = {"template": "模板快速重算", "values": "按标签读取", "full": "完整重算", None: "—"}
 
 
+def _finding_entry(file: str, f: Any) -> dict[str, Any]:
+    """One finding as the ``--json`` document lists it: its file, then the finding's fields."""
+    return {"file": file, **f.to_dict()}
+
+
 def findings_of(results: list[FileResult]) -> list[dict[str, Any]]:
-    return [{"file": r.file, **f.to_dict()} for r in results for f in r.findings]
+    return [_finding_entry(r.file, f) for r in results for f in r.findings]
+
+
+def _counting(results: Iterable[FileResult], tally: Tally | None) -> tuple[Iterable[FileResult], Tally]:
+    """The results and their counts: ``tally`` when they were gathered as the results arrived, else a new one
+    filled as the results pass (the one pass a report makes)."""
+    if tally is not None:
+        return results, tally
+    fresh = Tally()
+
+    def passing() -> Iterable[FileResult]:
+        for r in results:
+            fresh.add(r)
+            yield r
+
+    return passing(), fresh
 
 
 def summary(results: Iterable[FileResult]) -> dict[str, Any]:
@@ -61,18 +81,15 @@ def write_json(results: Iterable[FileResult], out: IO[str], tally: Tally | None 
     """:func:`to_json`'s document written to ``out`` one file at a time, each file and each finding on a line
     of its own: the files in one pass (their findings wait in a temporary file), so a batch's size costs no
     memory. ``tally``: the batch's counts when they were gathered as the results arrived."""
-    counted = tally is None
-    tally = Tally() if tally is None else tally
+    results, tally = _counting(results, tally)
     with tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024, mode="w+", encoding="utf-8") as found:
         out.write("{\n  \"version\": " + json.dumps(__version__) + ",\n  \"files\": [")
         first_file = first_finding = True
         for r in results:
-            if counted:
-                tally.add(r)
             out.write(("\n    " if first_file else ",\n    ") + _json_line(r.to_dict()))
             first_file = False
             for f in r.findings:
-                found.write(("\n    " if first_finding else ",\n    ") + _json_line({"file": r.file, **f.to_dict()}))
+                found.write(("\n    " if first_finding else ",\n    ") + _json_line(_finding_entry(r.file, f)))
                 first_finding = False
         out.write("]" if first_file else "\n  ]")
         out.write(",\n  \"findings\": [")
@@ -384,12 +401,9 @@ def render_html(results: Iterable[FileResult], title: str = "绩效自评检查�
                 tally: Tally | None = None) -> str:
     """The batch report as one self-contained HTML page: summary cards, charts, files, rules, findings.
     The results are read once; ``tally``: their counts when they were gathered as the results arrived."""
-    counted = tally is None
-    tally = Tally() if tally is None else tally
+    results, tally = _counting(results, tally)
     files, found, listed = [], [], 0
     for r in results:
-        if counted:
-            tally.add(r)
         files.append(_html_file_row(r))
         for f in r.findings:
             if listed < max_rows:
