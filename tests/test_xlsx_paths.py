@@ -65,3 +65,12 @@ def test_a_cell_the_plain_pattern_cannot_read_sends_the_sheet_to_the_general_pat
     assert xlsx._plain_cells(xml) is None
     values = _read(xml, [])[0]
     assert values["A1"] == "甲" and values["C1"] == 3 and "B1" in values
+
+
+def test_a_sheet_too_large_to_hold_at_once_is_read_a_cell_at_a_time():
+    n = xlsx.PLAIN_MOST + 10
+    xml = "<worksheet><sheetData>" + "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>'
+                                               for r in range(1, n + 1)) + "</sheetData></worksheet>"
+    assert xlsx._plain_cells(xml) is None
+    values, _, _, _, max_row = _read(xml, [])
+    assert len(values) == n and values[f"A{n}"] == n and max_row == n

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Iterable
 from datetime import datetime
@@ -142,19 +143,38 @@ def _value(value: Any) -> Any:
     return value
 
 
-def _relative(folder: Path, file: str, base: Path | None) -> str | None:
+def _relative(folder: Path, file: str, base: Path | None, dirs: dict[str, str] | None = None) -> str | None:
     """The checked file's path from the report's folder, for a link; None for an archive's member (its name is
     the submitter's) and for a name with control characters (it cannot be a link target).
 
     ``folder``: the report's folder, resolved; ``base``: the folder a relative ``file`` is in (default: the
-    current one), as when the report and the files are packed together for another machine."""
-    at = Path(base, file) if base is not None else Path(file)
-    if ".zip!" in file.lower() or not at.is_file():
+    current one), as when the report and the files are packed together for another machine; ``dirs``: folders
+    already resolved (a batch's files share a few), so that a file costs one ``lstat``, not one per folder of
+    its path."""
+    at = os.path.join(base, file) if base is not None else file
+    if ".zip!" in file.lower():
         return None
     try:
-        rel = os.path.relpath(at.resolve(), folder)
+        st = os.lstat(at)
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISLNK(st.st_mode):  # a link to the file: where it points, as before
+        if not os.path.isfile(at):
+            return None
+        real = os.path.realpath(at)
+    elif not stat.S_ISREG(st.st_mode):
+        return None
+    else:
+        head, name = os.path.split(at)
+        if dirs is None:
+            dirs = {}
+        if head not in dirs:
+            dirs[head] = os.path.realpath(head or os.curdir)
+        real = os.path.join(dirs[head], name)
+    try:
+        rel = os.path.relpath(real, folder)
     except ValueError:
-        rel = str(Path(file).resolve())
+        rel = real
     rel = rel.replace(os.sep, "/")
     return rel if shown(rel) == rel else None
 
@@ -187,6 +207,7 @@ class XlsxReport:
         self.stats: dict[str, dict[str, Any]] = {}
         self._targets: dict[str, str | None] = {}  # file → its link target, found once per file
         self._folder: Path | None = None  # the report's folder, resolved once
+        self._dirs: dict[str, str] = {}  # the checked files' folders, resolved once each
 
     def _link(self, file: str, sheet: str | None, cell: str | None) -> str | None:
         """A link to the checked file on disk, at a cell when given; the file's path is found once for its row
@@ -194,7 +215,7 @@ class XlsxReport:
         if file not in self._targets:
             if self._folder is None:
                 self._folder = self.path.resolve().parent
-            self._targets[file] = _relative(self._folder, file, self.base)
+            self._targets[file] = _relative(self._folder, file, self.base, self._dirs)
         rel = self._targets[file]
         if rel is None or (sheet and shown(sheet) != sheet):
             return None

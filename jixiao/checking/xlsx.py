@@ -437,17 +437,22 @@ _kept_formats = lru_cache(maxsize=_STYLES_KEPT)(_read_formats)
 _CELL_PLAIN = re.compile(r'<c r="([A-Z]{1,3})(\d+)"(?: s="(\d+)")?(?: t="(\w+)")?([^>]*?)(?<!/)>'
                          r'(<f\b([^>]*?)(?:/>|>([^<]*)</f>))?(<v>([^<]*)</v>)?'
                          r'(<is>(?:<t(?: xml:space="preserve")?>([^<]*)</t>|(.*?))</is>)?</c>', re.S)
-_CELL_END = re.compile(rf"</{_NS}c>")
+
+
+PLAIN_MOST = 20_000  # cells a sheet may have to be read in one findall (a form has a few thousand): the list
+# it makes is held at once, so a larger sheet is read a cell at a time, counted against MAX_CELLS as it goes
 
 
 def _plain_cells(xml: str) -> list[tuple[str, ...]] | None:
     """Every cell with content as (column, row, s, t, other attributes, <f>, its attributes, its text, <v>, its
-    text, <is>, its one <t>'s text, else its body), "" for what a cell lacks; None when some cell is not written the plain way (each
-    match ends at one ``</c>``, so equal counts mean every cell was read, and read whole)."""
-    cells = _CELL_PLAIN.findall(xml)
-    if len(cells) != len(_CELL_END.findall(xml)):
+    text, <is>, its one <t>'s text, else its body), "" for what a cell lacks; None when some cell is not written
+    the plain way, or the sheet is too large to hold its cells at once. Each match ends at one ``</c>``, so as
+    many matches as ``</c>`` mean every cell was read, and read whole."""
+    ends = xml.count("</c>")
+    if not ends or ends > PLAIN_MOST or ":c>" in xml:  # none, too many, or prefixed (</x:c>) cells
         return None
-    return cells
+    cells = _CELL_PLAIN.findall(xml)
+    return cells if len(cells) == ends else None
 
 
 def _general_cells(xml: str):
