@@ -451,13 +451,29 @@ def write_html(results: Iterable[FileResult], path: str | Path, tally: Tally | N
 
 def write_reports(result: CheckResult, xlsx: XlsxReport | None, html: str | Path | None,
                   csv: str | Path | None) -> list[Path]:
-    """The batch's reports ``jixiao check`` was asked for: the xlsx one (filled while the batch ran) saved,
-    the HTML and the CSV written; the paths written, in that order."""
+    """The batch's reports ``jixiao check`` was asked for, written once the batch has run: the xlsx one and the
+    HTML in one pass over the results, in the batch's order (the same folder gives the same report, however
+    its workers finished), then the CSV; the paths written, in that order."""
     written = []
+    files: Iterable[FileResult] = result.files
+    if xlsx is not None:
+        if html:
+            files = _feeding(files, xlsx)
+        else:
+            for r in files:
+                xlsx.add(r)
+    page = write_html(files, html, result.tally) if html else None
     if xlsx is not None:
         written.append(xlsx.save())
-    if html:
-        written.append(write_html(result.files, html, result.tally))
+    if page is not None:
+        written.append(page)
     if csv:
         written.append(write_csv(result, csv))
     return written
+
+
+def _feeding(results: Iterable[FileResult], xlsx: XlsxReport) -> Iterable[FileResult]:
+    """``results`` as they pass, each added to the xlsx report on its way (one read of results kept on disk)."""
+    for r in results:
+        xlsx.add(r)
+        yield r
