@@ -9,7 +9,9 @@ formulas are expanded to every cell they cover.
 """
 from __future__ import annotations
 
+import io
 import math
+import os
 import re
 import zipfile
 import zlib
@@ -35,6 +37,7 @@ error_codes({
 })
 
 
+WHOLE_BYTES = 4 * 1024 * 1024  # a workbook up to this size is read into memory at once (a form is 20–200 KB)
 MAX_PART_BYTES = 64 * 1024 * 1024  # one uncompressed XML part
 MAX_TOTAL_BYTES = 256 * 1024 * 1024  # all parts read from one workbook
 MAX_RATIO = 200  # uncompressed / compressed for a part: above this it is a zip bomb
@@ -268,6 +271,9 @@ def read_book(source: str | Path | IO[bytes], label: str | None = None,
         try:
             with open(p, "rb") as fh:
                 head = fh.read(4096)
+                if head.startswith(b"PK") and os.fstat(fh.fileno()).st_size <= WHOLE_BYTES:
+                    # a form's size: read once, then its end record, directory and parts come from memory
+                    source = io.BytesIO(head + fh.read(WHOLE_BYTES))
         except OSError as e:
             code = "input.unreadable" if isinstance(e, PermissionError) else "workbook.corrupt"
             raise WorkbookError(f"无法读取文件：{reason(e)}", code=code, file=label) from None
