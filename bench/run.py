@@ -100,16 +100,23 @@ if __name__ == "__main__":
 """
 
 
-def run_calamine(files: list[Path], jobs: int) -> tuple[float, int]:
-    """Wall time and peak RSS (KiB) of python-calamine reading every sheet's values of ``files`` in ``jobs``
-    processes, started as a program like `jixiao check` is."""
+def _run_pool_program(program: str, files: list[Path], jobs: int, what: str) -> tuple[float, str]:
+    """Wall time and output of ``program`` (a pool of ``jobs`` processes over ``files``, read from stdin),
+    started as a program like `jixiao check` is."""
     t = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", CALAMINE, str(jobs)], input="\n".join(str(f) for f in files),
+    proc = subprocess.run([sys.executable, "-c", program, str(jobs)], input="\n".join(str(f) for f in files),
                           capture_output=True, text=True)
     wall = time.perf_counter() - t
     if proc.returncode != 0:
-        raise SystemExit(f"python-calamine failed (pip install python-calamine): {proc.stderr[-2000:]}")
-    return wall, int(proc.stdout.split()[1])
+        raise SystemExit(f"{what} failed: {proc.stderr[-2000:]}")
+    return wall, proc.stdout
+
+
+def run_calamine(files: list[Path], jobs: int) -> tuple[float, int]:
+    """Wall time and peak RSS (KiB) of python-calamine reading every sheet's values of ``files`` in ``jobs``
+    processes."""
+    wall, out = _run_pool_program(CALAMINE, files, jobs, "python-calamine (pip install python-calamine)")
+    return wall, int(out.split()[1])
 
 
 FLOOR = """
@@ -136,15 +143,9 @@ if __name__ == "__main__":
 
 def run_floor(files: list[Path], jobs: int) -> float:
     """Wall time of the least a Python reader does: unzip each worksheet and find every cell with one regex (no
-    value decoded, nothing checked), in ``jobs`` processes started as a program: what any pure-Python check
-    pays before its first rule."""
-    t = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", FLOOR, str(jobs)], input="\n".join(str(f) for f in files),
-                          capture_output=True, text=True)
-    wall = time.perf_counter() - t
-    if proc.returncode != 0:
-        raise SystemExit(f"the floor's run failed: {proc.stderr[-2000:]}")
-    return wall
+    value decoded, nothing checked), in ``jobs`` processes: what any pure-Python check pays before its first
+    rule."""
+    return _run_pool_program(FLOOR, files, jobs, "the floor's run")[0]
 
 
 def verify(result: dict, manifest: list[dict]) -> tuple[int, int, int]:
