@@ -14,6 +14,8 @@ processes, timed in the same run right after (a) (process start included, as for
 as a share of it.
 Targets: ≥ 300 workbooks/s end to end on 2 cores, ≥ 100× the naive route, ≥ 50% of the raw read rate
 (issue “Check at the speed of reading”), memory flat (≤ 150 MiB per process).
+(p) is the least a Python reader does (unzip every worksheet, one regex finding its cells, nothing decoded or
+checked), timed like (r): how near any pure-Python check can come to the raw read rate.
 """
 from __future__ import annotations
 
@@ -98,16 +100,52 @@ if __name__ == "__main__":
 """
 
 
-def run_calamine(files: list[Path], jobs: int) -> tuple[float, int]:
-    """Wall time and peak RSS (KiB) of python-calamine reading every sheet's values of ``files`` in ``jobs``
-    processes, started as a program like `jixiao check` is."""
+def _run_pool_program(program: str, files: list[Path], jobs: int, what: str) -> tuple[float, str]:
+    """Wall time and output of ``program`` (a pool of ``jobs`` processes over ``files``, read from stdin),
+    started as a program like `jixiao check` is."""
     t = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", CALAMINE, str(jobs)], input="\n".join(str(f) for f in files),
+    proc = subprocess.run([sys.executable, "-c", program, str(jobs)], input="\n".join(str(f) for f in files),
                           capture_output=True, text=True)
     wall = time.perf_counter() - t
     if proc.returncode != 0:
-        raise SystemExit(f"python-calamine failed (pip install python-calamine): {proc.stderr[-2000:]}")
-    return wall, int(proc.stdout.split()[1])
+        raise SystemExit(f"{what} failed: {proc.stderr[-2000:]}")
+    return wall, proc.stdout
+
+
+def run_calamine(files: list[Path], jobs: int) -> tuple[float, int]:
+    """Wall time and peak RSS (KiB) of python-calamine reading every sheet's values of ``files`` in ``jobs``
+    processes."""
+    wall, out = _run_pool_program(CALAMINE, files, jobs, "python-calamine (pip install python-calamine)")
+    return wall, int(out.split()[1])
+
+
+FLOOR = """
+import re
+import sys
+import zipfile
+from multiprocessing import Pool
+
+CELL = re.compile(r'<c r="([A-Z]{1,3})(\\d+)"([^>]*?)(?<!/)>(.*?)</c>', re.S)
+
+
+def scan(path):
+    with zipfile.ZipFile(path) as z:
+        return sum(len(CELL.findall(z.read(i).decode("utf-8", "replace"))) for i in z.infolist()
+                   if i.filename.startswith("xl/worksheets/"))
+
+
+if __name__ == "__main__":
+    files = sys.stdin.read().split("\\n")
+    with Pool(int(sys.argv[1])) as pool:
+        print(sum(pool.map(scan, files, chunksize=8)))
+"""
+
+
+def run_floor(files: list[Path], jobs: int) -> float:
+    """Wall time of the least a Python reader does: unzip each worksheet and find every cell with one regex (no
+    value decoded, nothing checked), in ``jobs`` processes: what any pure-Python check pays before its first
+    rule."""
+    return _run_pool_program(FLOOR, files, jobs, "the floor's run")[0]
 
 
 def verify(result: dict, manifest: list[dict]) -> tuple[int, int, int]:
@@ -162,6 +200,14 @@ def libreoffice(files: list[Path]) -> float | None:
         return (time.perf_counter() - t) / len(files)
 
 
+def byte_compile() -> None:
+    """Compile jixiao's sources as pip does when it installs a copy: where PYTHONDONTWRITEBYTECODE is set (or the
+    tree was never run), each `jixiao check` would otherwise compile them again before its first file (~0.3 s)."""
+    import compileall
+
+    compileall.compile_dir(str(HERE.parent / "jixiao"), quiet=1)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, nargs="*", default=[100, 1000])
@@ -172,24 +218,27 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=1, help="runs of (a) and (r) in turns; medians are compared")
     ap.add_argument("--read-only", action="store_true", help="only (a) against (r): skip the naive route and LibreOffice")
     a = ap.parse_args()
-    print(f"jixiao bench · {os.cpu_count()} CPUs · jobs={a.jobs}")
+    byte_compile()
+    print(f"jixiao bench · {os.cpu_count()} CPUs · jobs={a.jobs} · jixiao byte-compiled, as an installed copy is")
     report: dict = {"jobs": a.jobs, "cpus": os.cpu_count(), "runs": []}
     for n in a.n:
         d, manifest = dataset(n, a.seed)
-        walls, raw_walls = [], []
+        walls, raw_walls, floor_walls = [], [], []
         for _ in range(a.repeat):  # taken in turns, so that a busy moment of the machine falls on both
             wall, peak, result = run_check(d, a.jobs)
             raw_wall, raw_peak = run_calamine(sorted(d.glob("*.xlsx")), a.jobs)
             walls.append(wall)
             raw_walls.append(raw_wall)
-        wall, raw_wall = statistics.median(walls), statistics.median(raw_walls)
+            floor_walls.append(run_floor(sorted(d.glob("*.xlsx")), a.jobs))
+        wall, raw_wall, floor = statistics.median(walls), statistics.median(raw_walls), statistics.median(floor_walls)
         found, total, false_alarms = verify(result, manifest)
         share = raw_wall / wall
         row = {"n": n, "seconds": round(wall, 3), "workbooks_per_s": round(n / wall, 1), "peak_rss_mib": round(peak / 1024, 1),
                "injected_found": found, "injected": total, "clean_with_errors": false_alarms,
                "routes": result["summary"]["routes"], "calamine_seconds": round(raw_wall, 3),
                "calamine_workbooks_per_s": round(n / raw_wall, 1), "share_of_read_rate": round(share, 3),
-               "repeats": a.repeat, "calamine_peak_rss_mib": round(raw_peak / 1024, 1)}
+               "repeats": a.repeat, "calamine_peak_rss_mib": round(raw_peak / 1024, 1),
+               "python_floor_workbooks_per_s": round(n / floor, 1), "python_floor_share": round(raw_wall / floor, 3)}
         report["runs"].append(row)
         times = f" (median of {a.repeat})" if a.repeat > 1 else ""
         print(f"(a) jixiao check --jobs {a.jobs}, N={n}: {wall:.2f} s{times} → {n / wall:.0f} workbooks/s end to end; "
@@ -198,6 +247,9 @@ def main() -> None:
         print(f"(r) python-calamine reading every sheet, {a.jobs} processes, N={n}: {raw_wall:.2f} s{times} → "
               f"{n / raw_wall:.0f} workbooks/s; peak RSS {raw_peak / 1024:.0f} MiB; "
               f"jixiao check is {share:.0%} of the raw read rate")
+        print(f"(p) the pure-Python floor (unzip each sheet, one regex for its cells, nothing decoded or checked), "
+              f"{a.jobs} processes, N={n}: {floor:.2f} s{times} → {n / floor:.0f} workbooks/s, "
+              f"{raw_wall / floor:.0%} of the raw read rate")
     if a.read_only:
         (HERE / "results.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
         return

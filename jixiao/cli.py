@@ -392,7 +392,7 @@ def cmd_check(a: argparse.Namespace) -> int:
         chosen = dask_runner(a.dask)
     tally = Tally()
     with kept.OnDisk(len(sources)) as keep:  # the results wait on disk: memory stays flat however many files
-        with _progress(len(sources), a.quiet, xlsx_report, tally) as on_result:
+        with _progress(len(sources), a.quiet, tally) as on_result:
             result = CheckResult(chosen.run(sources, a.profile, on_result, keep=keep), tally)
         written = report.write_reports(result, xlsx_report, a.html, a.csv)
         if a.json:
@@ -403,9 +403,8 @@ def cmd_check(a: argparse.Namespace) -> int:
 
 
 @contextmanager
-def _progress(total: int, quiet: bool, xlsx_report: Any, tally: Any) -> Iterator[Callable[[Any], None]]:
-    """What ``check`` does with each result as it arrives: it is counted, the xlsx report grows, the terminal's
-    bar advances."""
+def _progress(total: int, quiet: bool, tally: Any) -> Iterator[Callable[[Any], None]]:
+    """What ``check`` does with each result as it arrives: it is counted and the terminal's bar advances."""
     bar = None
     if sys.stderr.isatty() and not quiet:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -417,8 +416,6 @@ def _progress(total: int, quiet: bool, xlsx_report: Any, tally: Any) -> Iterator
 
     def on_result(r: Any) -> None:
         tally.add(r)
-        if xlsx_report is not None:
-            xlsx_report.add(r)
         if bar is not None:
             bar.advance(task)
 

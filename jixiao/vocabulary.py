@@ -123,6 +123,8 @@ def field_title(key: str) -> str:
 
 # -- form kinds and levels ---------------------------------------------------------
 LEVELS: Final[dict[str, str]] = {"province": "省级", "city": "市级", "county": "县级"}
+REPORT_SUFFIXES: Final = (".docx", ".pdf")  # a 自评报告 file, checked against its unit's form (jixiao.reports)
+
 FORM_KINDS: Final[dict[str, str]] = {
     "dept": "部门整体支出", "project": "项目支出", "dept-province": "部门整体支出（省级）",
     "dept-city": "部门整体支出（市级）", "dept-county": "部门整体支出（县级）", "county-rubric": "县级评分表",

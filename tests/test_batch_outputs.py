@@ -86,13 +86,22 @@ def test_html_from_the_gathered_counts_is_the_page_counted_again(result):
 
 
 def test_the_cli_writes_what_the_library_finds(batch_dir, result, tmp_path):
-    html = tmp_path / "检查报告.html"
+    html, xlsx = tmp_path / "检查报告.html", tmp_path / "检查报告.xlsx"
     proc = subprocess.run([sys.executable, "-m", "jixiao", "check", str(batch_dir), "--profile", "hunan-dept-2024",
-                           "--jobs", "2", "--json", "--html", str(html), "--quiet"], capture_output=True, text=True)
+                           "--jobs", "2", "--json", "--html", str(html), "--report", str(xlsx), "--quiet"],
+                          capture_output=True, text=True)
     assert proc.returncode == 1, proc.stderr  # the corpus holds errors
     assert _without_seconds(json.loads(proc.stdout)) == _without_seconds(json_safe(result.to_json()))
     stamp = re.compile(r"生成于 [0-9: -]+")
     assert stamp.sub("", html.read_text(encoding="utf-8")) == stamp.sub("", report.render_html(result.files))
+    # the xlsx report holds the same files and findings, in the batch's order whatever order the workers finished in
+    from openpyxl import load_workbook
+
+    book = load_workbook(xlsx, read_only=True)
+    listed = [row[0] for row in book["汇总"].iter_rows(min_row=2, values_only=True)]
+    assert listed == [f.file for f in result.files]
+    found = [(row[0], row[4], row[2]) for row in book["问题清单"].iter_rows(min_row=2, values_only=True)]
+    assert found == [(f.file, x.rule, x.cell) for f in result.files for x in f.findings]
 
 
 def test_the_counts_do_not_depend_on_the_order_results_arrive_in(result):

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import vocabulary
 from ..errors import Finding, JixiaoError, Severity
 from ..profile import Profile, load_profile
 from ..reports import compare as _report_rules  # noqa: F401 - declares the report.* rules the batch's reports title
@@ -59,7 +60,7 @@ error_codes({
 })
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".et"}
-REPORT_SUFFIXES = {".docx", ".pdf"}  # 自评报告, checked against the unit's form (jixiao.reports)
+REPORT_SUFFIXES = set(vocabulary.REPORT_SUFFIXES)
 MAX_DEPTH = 64  # folder levels walked below an input folder (submissions sit a few levels deep)
 
 CONVERTED = rule("xls.converted", "已由 .xls 转换")

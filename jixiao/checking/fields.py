@@ -103,31 +103,58 @@ def number(c: Cell | None) -> float | None:
     return None if c is None or c.blank else cell_number(c.value)
 
 
+@dataclass(frozen=True)
+class _TemplatePlan:
+    """Where a template's fields are, worked out once per sheet model: the plain fields, the parts of each
+    split and the indicator rows (every workbook made from the template has them in the same cells)."""
+
+    plain: tuple[tuple[str, str], ...]  # (key, ref)
+    splits: tuple[tuple[str, str, str, str], ...]  # (group, column, part, ref)
+    indicators: tuple[tuple[tuple[str, str], ...], ...]  # per row: (column, ref) for each indicator column
+
+
+_PLANS: dict[int, tuple[Any, int, _TemplatePlan]] = {}  # id(sheet model) → (the model, kept alive; its number
+# of fields when planned; the plan)
+
+
+def _plan(model: FormModel) -> _TemplatePlan:
+    s = model.main
+    kept = _PLANS.get(id(s))
+    if kept is not None and kept[0] is s and kept[1] == len(s.fields):
+        return kept[2]
+    plain = tuple((key, ref) for key, ref in s.fields.items() if not key.startswith(("ind.", "goals.")))
+    groups = {"income": v.PROJECT_PARTS} if model.kind == "project" else {"income": v.INCOME_PARTS,
+                                                                          "spending": v.SPENDING_PARTS}
+    splits = tuple((group, column, part, s.fields[key]) for group, parts in groups.items()
+                   for column in v.FUND_COLUMNS for part in parts
+                   if (key := v.split_key(group, part, column)) in s.fields)
+    n = sum(1 for k in s.fields if (ind := v.parse_indicator_key(k)) and ind[1] == "name")
+    indicators = tuple(tuple((col, s.fields[v.indicator_key(i, col)]) for col in v.INDICATOR_COLUMNS)
+                       for i in range(n))
+    plan = _TemplatePlan(plain, splits, indicators)
+    if len(_PLANS) > 256:  # models are made once per process; a bound all the same
+        _PLANS.clear()
+    _PLANS[id(s)] = (s, len(s.fields), plan)
+    return plan
+
+
+_KEY_ROW = ("name", "target", "actual", "weight")
+
+
 def read_template(book: Book, model: FormModel) -> FormRead:
     """Fields of a workbook made from jixiao's template ``model``: every cell is where the model put it."""
     s = model.main
-    sheet = book.sheets[s.name]
-    fr = FormRead("project" if model.kind == "project" else "dept", s.name, layout=model.kind)
-
-    def cell(key: str) -> Cell:
-        ref = s.fields[key]
-        return Cell(sheet.values.get(ref), s.name, ref)
-
-    for key in s.fields:
-        if not key.startswith(("ind.", "goals.")):
-            fr.put(key, cell(key))
-    groups = {"income": v.PROJECT_PARTS} if fr.kind == "project" else {"income": v.INCOME_PARTS,
-                                                                       "spending": v.SPENDING_PARTS}
-    for group, parts in groups.items():
-        for column in v.FUND_COLUMNS:
-            for part in parts:
-                key = v.split_key(group, part, column)
-                if key in s.fields:
-                    fr.add_split(group, column, part, cell(key))
-    n = sum(1 for k in s.fields if (ind := v.parse_indicator_key(k)) and ind[1] == "name")
-    for i in range(n):
-        row = {col: cell(v.indicator_key(i, col)) for col in v.INDICATOR_COLUMNS}
-        if all(row[k].blank for k in ("name", "target", "actual", "weight")):
+    name = s.name
+    values = book.sheets[name].values
+    fr = FormRead("project" if model.kind == "project" else "dept", name, layout=model.kind)
+    plan = _plan(model)
+    for key, ref in plan.plain:
+        fr.put(key, Cell(values.get(ref), name, ref))
+    for group, column, part, ref in plan.splits:
+        fr.add_split(group, column, part, Cell(values.get(ref), name, ref))
+    for cells in plan.indicators:
+        row = {col: Cell(values.get(ref), name, ref) for col, ref in cells}
+        if all(row[k].blank for k in _KEY_ROW):
             continue
         fr.add_indicator(row)
     return fr

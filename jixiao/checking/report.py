@@ -9,17 +9,17 @@ from __future__ import annotations
 import html
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Iterable
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
 from .. import __version__, rules
 from ..vocabulary import FORM_KINDS
 from . import batch, workers  # noqa: F401  (declare the rules whose titles reports show)
-from .outtext import FORMULA_LEADS, cell_text, json_safe, shown
+from .outtext import cell_text, json_safe, shown
 from .result import CheckResult, FileResult
 from .tally import NOT_CHECKED_RULES, Tally, not_checked  # noqa: F401  (the reports' names for them)
 
@@ -143,68 +143,45 @@ def _value(value: Any) -> Any:
     return value
 
 
-def _safe(cell, value: Any) -> None:
-    """Write a value; text that Excel would take for a formula is kept as text."""
-    value = _value(value)
-    cell.value = value
-    if isinstance(value, str) and value.startswith(FORMULA_LEADS):
-        cell.data_type = "s"
-
-
-@lru_cache(maxsize=1)
-def _styles() -> dict[str, Any]:
-    """The xlsx report's fonts and fills (openpyxl is imported when an xlsx report is written, not before)."""
-    from openpyxl.styles import Alignment, Font, PatternFill
-
-    return {"head": Font(name="宋体", bold=True), "head_fill": PatternFill("solid", fgColor="DDEBF7"),
-            "red": PatternFill("solid", fgColor="F8CBAD"), "yellow": PatternFill("solid", fgColor="FFE699"),
-            "green": PatternFill("solid", fgColor="C6EFCE"), "link": Font(color="0563C1", underline="single"),
-            "wrap": Alignment(wrap_text=True, vertical="top"),
-            "head_align": Alignment(horizontal="center", vertical="center", wrap_text=True)}
-
-
-def _table(ws, headers: list[str], widths: list[int]) -> None:
-    """A sheet's widths, frozen header and header row (a streamed sheet takes them before its first row)."""
-    from ..columns import get_column_letter
-
-    st = _styles()
-    for i, w in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = w
-    ws.freeze_panes = "A2"
-    row = []
-    for h in headers:
-        c = _new_cell(ws, h)
-        c.font, c.fill, c.alignment = st["head"], st["head_fill"], st["head_align"]
-        row.append(c)
-    ws.append(row)
-
-
-def _new_cell(ws, value: Any = None):
-    from openpyxl.cell import WriteOnlyCell
-
-    return WriteOnlyCell(ws, value)
-
-
-def _relative(folder: Path, file: str, base: Path | None) -> str | None:
+def _relative(folder: Path, file: str, base: Path | None, dirs: dict[str, str] | None = None) -> str | None:
     """The checked file's path from the report's folder, for a link; None for an archive's member (its name is
     the submitter's) and for a name with control characters (it cannot be a link target).
 
     ``folder``: the report's folder, resolved; ``base``: the folder a relative ``file`` is in (default: the
-    current one), as when the report and the files are packed together for another machine."""
-    at = Path(base, file) if base is not None else Path(file)
-    if ".zip!" in file.lower() or not at.is_file():
+    current one), as when the report and the files are packed together for another machine; ``dirs``: folders
+    already resolved (a batch's files share a few), so that a file costs one ``lstat``, not one per folder of
+    its path."""
+    at = os.path.join(base, file) if base is not None else file
+    if ".zip!" in file.lower():
         return None
     try:
-        rel = os.path.relpath(at.resolve(), folder)
+        st = os.lstat(at)
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISLNK(st.st_mode):  # a link to the file: where it points, as before
+        if not os.path.isfile(at):
+            return None
+        real = os.path.realpath(at)
+    elif not stat.S_ISREG(st.st_mode):
+        return None
+    else:
+        head, name = os.path.split(at)
+        if dirs is None:
+            dirs = {}
+        if head not in dirs:
+            dirs[head] = os.path.realpath(head or os.curdir)
+        real = os.path.join(dirs[head], name)
+    try:
+        rel = os.path.relpath(real, folder)
     except ValueError:
-        rel = str(Path(file).resolve())
+        rel = real
     rel = rel.replace(os.sep, "/")
     return rel if shown(rel) == rel else None
 
 
 class XlsxReport:
     """The xlsx report, written one workbook at a time while a batch runs (streamed: its memory does not grow
-    with the batch) and finished once.
+    with the batch) and finished once (:mod:`.tablebook` writes the parts).
 
     Sheets: 汇总 (one row per workbook), 问题清单 (findings, linked to their cells), 规则统计.
     """
@@ -212,24 +189,25 @@ class XlsxReport:
     SUMMARY = ["文件", "填报单位", "年度", "表格", "执行率", "总分", "等级", "错误", "警告", "提示", "检查方式", "规则配置",
                "无法读取"]
     ISSUES = ["文件", "工作表", "单元格", "级别", "规则", "说明", "应为", "实际", "指标/项目"]
+    _SUMMARY_STYLES = {4: "percent", 5: "two_places"}
+    _SUMMARY_LINKED = {0: "link", 4: "percent", 5: "two_places"}
+    _ISSUE_STYLES = {5: "wrap"}
+    _ISSUE_LINKED = {2: "link", 5: "wrap"}
 
     def __init__(self, path: str | Path, base: str | Path | None = None):
-        from openpyxl import Workbook
+        from .tablebook import TableBook
 
         self.path = Path(path)
         self.base = Path(base) if base is not None else None  # where relative file names are (see _relative)
-        self.wb = Workbook(write_only=True)
-        self.ws = self.wb.create_sheet(REPORT_SHEETS[0])
-        _table(self.ws, self.SUMMARY, [46, 28, 8, 18, 10, 8, 6, 7, 7, 7, 14, 18, 22])
-        self.wf = self.wb.create_sheet(REPORT_SHEETS[1])
-        _table(self.wf, self.ISSUES, [40, 14, 8, 6, 30, 60, 16, 16, 30])
-        self.wr = self.wb.create_sheet(REPORT_SHEETS[2])
-        _table(self.wr, ["问题", "规则", "级别", "次数", "涉及文件数", "示例说明"], [24, 32, 8, 8, 10, 70])
-        self.row, self.frow = 2, 2
+        self.book = TableBook()
+        self.ws = self.book.table(REPORT_SHEETS[0], self.SUMMARY, [46, 28, 8, 18, 10, 8, 6, 7, 7, 7, 14, 18, 22])
+        self.wf = self.book.table(REPORT_SHEETS[1], self.ISSUES, [40, 14, 8, 6, 30, 60, 16, 16, 30])
+        self.wr = self.book.table(REPORT_SHEETS[2], ["问题", "规则", "级别", "次数", "涉及文件数", "示例说明"],
+                                  [24, 32, 8, 8, 10, 70])
         self.stats: dict[str, dict[str, Any]] = {}
-        self.link_font, self.wrap = _styles()["link"], _styles()["wrap"]
         self._targets: dict[str, str | None] = {}  # file → its link target, found once per file
         self._folder: Path | None = None  # the report's folder, resolved once
+        self._dirs: dict[str, str] = {}  # the checked files' folders, resolved once each
 
     def _link(self, file: str, sheet: str | None, cell: str | None) -> str | None:
         """A link to the checked file on disk, at a cell when given; the file's path is found once for its row
@@ -237,61 +215,34 @@ class XlsxReport:
         if file not in self._targets:
             if self._folder is None:
                 self._folder = self.path.resolve().parent
-            self._targets[file] = _relative(self._folder, file, self.base)
+            self._targets[file] = _relative(self._folder, file, self.base, self._dirs)
         rel = self._targets[file]
         if rel is None or (sheet and shown(sheet) != sheet):
             return None
         return f"{rel}#'{sheet}'!{cell}" if sheet and cell else rel
 
-    def _cells(self, ws, values: list[Any], styled: tuple[int, ...] = ()) -> list[Any]:
-        """A row to append: a cell object where the value needs one (``styled`` columns, from 0, and text a
-        spreadsheet would take for a formula), else the value itself (the streamed sheet writes it as is)."""
-        out = []
-        for i, v in enumerate(values):
-            v = _value(v)
-            if i in styled or isinstance(v, str) and v.startswith(FORMULA_LEADS):
-                c = _new_cell(ws)
-                _safe(c, v)
-                out.append(c)
-            else:
-                out.append(v)
-        return out
-
     def add(self, r: FileResult) -> None:
         c = r.counts()
-        row = self._cells(self.ws, [r.file, r.unit, r.year, KIND_ZH.get(r.kind or "", r.kind), r.exec_rate,
-                                    r.total if r.total is not None else (r.total_text or None),
-                                    r.grade or (r.total_text or None), c["error"], c["warning"], c["info"],
-                                    ROUTE_ZH.get(r.route, r.route), r.profile, r.error], styled=(0, 4, 5))
-        row[4].number_format = "0.00%"
-        row[5].number_format = "0.00"
         link = self._link(r.file, None, None)
-        if link:
-            row[0].hyperlink = link
-            row[0].font = self.link_font
-        self.ws.append(row)
-        self.row += 1
+        self.ws.row([_value(v) for v in (
+            r.file, r.unit, r.year, KIND_ZH.get(r.kind or "", r.kind), r.exec_rate,
+            r.total if r.total is not None else (r.total_text or None), r.grade or (r.total_text or None),
+            c["error"], c["warning"], c["info"], ROUTE_ZH.get(r.route, r.route), r.profile, r.error)],
+            styles=self._SUMMARY_LINKED if link else self._SUMMARY_STYLES, links={0: link} if link else None)
         wf = self.wf
         if len(r.findings) > MAX_FINDINGS_PER_FILE:
             left = len(r.findings) - MAX_FINDINGS_PER_FILE
-            wf.append(self._cells(wf, [r.file, None, None, None, None,
-                                       f"另有 {left} 条问题未列出（本工作簿共 {len(r.findings)} 条；全部见 --json 或 --csv）"]))
-            self.frow += 1
+            wf.row([_value(r.file), None, None, None, None,
+                    f"另有 {left} 条问题未列出（本工作簿共 {len(r.findings)} 条；全部见 --json 或 --csv）"])
         for n, finding in enumerate(r.findings):
             if n >= MAX_FINDINGS_PER_FILE:
                 self._count(finding.rule, finding.severity, finding.message, r.file, n)
                 continue
             f = finding.to_dict()
-            cells = self._cells(wf, [r.file, f["sheet"], f["cell"], SEVERITY_ZH[f["severity"]], f["rule"],
-                                     f["message"], f["expected"], f["found"], f.get("context")], styled=(2, 5))
-            if f["cell"]:
-                link = self._link(r.file, f["sheet"], f["cell"])
-                if link:
-                    cells[2].hyperlink = link
-                    cells[2].font = self.link_font
-            cells[5].alignment = self.wrap
-            wf.append(cells)
-            self.frow += 1
+            link = self._link(r.file, f["sheet"], f["cell"]) if f["cell"] else None
+            wf.row([_value(v) for v in (r.file, f["sheet"], f["cell"], SEVERITY_ZH[f["severity"]], f["rule"],
+                                        f["message"], f["expected"], f["found"], f.get("context"))],
+                   styles=self._ISSUE_LINKED if link else self._ISSUE_STYLES, links={2: link} if link else None)
             self._count(f["rule"], f["severity"], f["message"], r.file, n)
 
     def _count(self, rule: str, severity: str, message: str, file: str, n: int) -> None:
@@ -305,36 +256,25 @@ class XlsxReport:
             st["first"] = (file, n, severity, message)
 
     def save(self) -> Path:
-        from openpyxl.formatting.rule import CellIsRule, FormulaRule
-
-        from ..columns import get_column_letter
-
-        st = _styles()
-        red, yellow, green = st["red"], st["yellow"], st["green"]
-        ws, last = self.ws, self.row - 1
+        ws, last = self.ws, self.ws.last_row
         if last >= 2:
-            ws.auto_filter.ref = f"A1:{get_column_letter(len(self.SUMMARY))}{last}"
-            ws.conditional_formatting.add(f"H2:H{last}", CellIsRule(operator="greaterThan", formula=["0"], fill=red))
-            ws.conditional_formatting.add(f"I2:I{last}", CellIsRule(operator="greaterThan", formula=["0"], fill=yellow))
-            ws.conditional_formatting.add(f"F2:F{last}", CellIsRule(operator="lessThan", formula=["60"], fill=red))
-            ws.conditional_formatting.add(f"F2:F{last}", CellIsRule(operator="greaterThanOrEqual", formula=["90"],
-                                                                     fill=green))
-            ws.conditional_formatting.add(f"M2:M{last}", FormulaRule(formula=["LEN(M2)>0"], fill=red))
-        flast = self.frow - 1
+            ws.filter_all()
+            ws.fill_when(f"H2:H{last}", "red", "greaterThan", "0")
+            ws.fill_when(f"I2:I{last}", "yellow", "greaterThan", "0")
+            ws.fill_when(f"F2:F{last}", "red", "lessThan", "60")
+            ws.fill_when(f"F2:F{last}", "green", "greaterThanOrEqual", "90")
+            ws.fill_when(f"M2:M{last}", "red", formula="LEN(M2)>0")
+        flast = self.wf.last_row
         if flast >= 2:
-            self.wf.auto_filter.ref = f"A1:I{flast}"
-            self.wf.conditional_formatting.add(f"D2:D{flast}", CellIsRule(operator="equal", formula=['"错误"'],
-                                                                          fill=red))
-            self.wf.conditional_formatting.add(f"D2:D{flast}", CellIsRule(operator="equal", formula=['"警告"'],
-                                                                          fill=yellow))
+            self.wf.filter_all()
+            self.wf.fill_when(f"D2:D{flast}", "red", "equal", '"错误"')
+            self.wf.fill_when(f"D2:D{flast}", "yellow", "equal", '"警告"')
         for rule, stat in sorted(self.stats.items(), key=lambda kv: (-kv[1]["n"], kv[0])):
             severity, message = stat["first"][2:]
-            self.wr.append(self._cells(self.wr, [rule_title(rule), rule, SEVERITY_ZH[severity], stat["n"],
-                                                 len(stat["files"]), message]))
-        self.wb.properties.creator = f"jixiao {__version__}"
-        self.wb.properties.title = "绩效自评检查报告"
-        self.wb.properties.keywords = REPORT_MARKER
-        return _atomic(self.path, self.wb.save)
+            self.wr.row([_value(v) for v in (rule_title(rule), rule, SEVERITY_ZH[severity], stat["n"],
+                                             len(stat["files"]), message)])
+        return _atomic(self.path, lambda tmp: self.book.save(tmp, title="绩效自评检查报告",
+                                                             creator=f"jixiao {__version__}", keywords=REPORT_MARKER))
 
 
 def write_xlsx(results: Iterable[FileResult], path: str | Path, base: str | Path | None = None) -> Path:
@@ -511,13 +451,29 @@ def write_html(results: Iterable[FileResult], path: str | Path, tally: Tally | N
 
 def write_reports(result: CheckResult, xlsx: XlsxReport | None, html: str | Path | None,
                   csv: str | Path | None) -> list[Path]:
-    """The batch's reports ``jixiao check`` was asked for: the xlsx one (filled while the batch ran) saved,
-    the HTML and the CSV written; the paths written, in that order."""
+    """The batch's reports ``jixiao check`` was asked for, written once the batch has run: the xlsx one and the
+    HTML in one pass over the results, in the batch's order (the same folder gives the same report, however
+    its workers finished), then the CSV; the paths written, in that order."""
     written = []
+    files: Iterable[FileResult] = result.files
+    if xlsx is not None:
+        if html:
+            files = _feeding(files, xlsx)
+        else:
+            for r in files:
+                xlsx.add(r)
+    page = write_html(files, html, result.tally) if html else None
     if xlsx is not None:
         written.append(xlsx.save())
-    if html:
-        written.append(write_html(result.files, html, result.tally))
+    if page is not None:
+        written.append(page)
     if csv:
         written.append(write_csv(result, csv))
     return written
+
+
+def _feeding(results: Iterable[FileResult], xlsx: XlsxReport) -> Iterable[FileResult]:
+    """``results`` as they pass, each added to the xlsx report on its way (one read of results kept on disk)."""
+    for r in results:
+        xlsx.add(r)
+        yield r

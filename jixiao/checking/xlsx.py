@@ -9,7 +9,9 @@ formulas are expanded to every cell they cover.
 """
 from __future__ import annotations
 
+import io
 import math
+import os
 import re
 import zipfile
 import zlib
@@ -35,6 +37,7 @@ error_codes({
 })
 
 
+WHOLE_BYTES = 4 * 1024 * 1024  # a workbook up to this size is read into memory at once (a form is 20–200 KB)
 MAX_PART_BYTES = 64 * 1024 * 1024  # one uncompressed XML part
 MAX_TOTAL_BYTES = 256 * 1024 * 1024  # all parts read from one workbook
 MAX_RATIO = 200  # uncompressed / compressed for a part: above this it is a zip bomb
@@ -268,6 +271,9 @@ def read_book(source: str | Path | IO[bytes], label: str | None = None,
         try:
             with open(p, "rb") as fh:
                 head = fh.read(4096)
+                if head.startswith(b"PK") and os.fstat(fh.fileno()).st_size <= WHOLE_BYTES:
+                    # a form's size: read once, then its end record, directory and parts come from memory
+                    source = io.BytesIO(head + fh.read(WHOLE_BYTES))
         except OSError as e:
             code = "input.unreadable" if isinstance(e, PermissionError) else "workbook.corrupt"
             raise WorkbookError(f"无法读取文件：{reason(e)}", code=code, file=label) from None
@@ -431,17 +437,65 @@ def _read_formats(xml: str) -> tuple[str | None, ...]:
 _kept_formats = lru_cache(maxsize=_STYLES_KEPT)(_read_formats)
 
 
-def _cells(xml: str):
-    """(column, row, attributes, body) of each cell with content, one at a time."""
+# The cells of a sheet as Excel, WPS, LibreOffice and openpyxl write them: r first, then s and t, the body's
+# <f>, <v> and <is> in schema order with nothing between. One findall reads every cell; a sheet where any cell
+# is written otherwise (another attribute order, whitespace, a prefix, <extLst>) is read by the general path.
+_CELL_PLAIN = re.compile(r'<c r="([A-Z]{1,3})(\d+)"(?: s="(\d+)")?(?: t="(\w+)")?([^>]*?)(?<!/)>'
+                         r'(<f\b([^>]*?)(?:/>|>([^<]*)</f>))?(<v>([^<]*)</v>)?'
+                         r'(<is>(?:<t(?: xml:space="preserve")?>([^<]*)</t>|(.*?))</is>)?</c>', re.S)
+
+
+PLAIN_MOST = 20_000  # cells a sheet may have to be read in one findall (a form has a few thousand): the list
+# it makes is held at once, so a larger sheet is read a cell at a time, counted against MAX_CELLS as it goes
+
+
+def _plain_cells(xml: str) -> list[tuple[str, ...]] | None:
+    """Every cell with content as (column, row, s, t, other attributes, <f>, its attributes, its text, <v>, its
+    text, <is>, its one <t>'s text, else its body), "" for what a cell lacks; None when some cell is not written
+    the plain way, or the sheet is too large to hold its cells at once. Each match ends at one ``</c>``, so as
+    many matches as ``</c>`` mean every cell was read, and read whole."""
+    ends = xml.count("</c>")
+    if not ends or ends > PLAIN_MOST or ":c>" in xml:  # none, too many, or prefixed (</x:c>) cells
+        return None
+    cells = _CELL_PLAIN.findall(xml)
+    return cells if len(cells) == ends else None
+
+
+def _general_cells(xml: str):
+    """The same tuples as :func:`_plain_cells`, read a cell at a time whatever the attribute order."""
     found = False
     for m in _CELL_R_FIRST.finditer(xml):
         found = True
-        yield m.groups()
-    if not found and "<c" in xml:  # a writer that does not put r first: the general, slower pattern
+        yield _parts(*m.groups())
+    if not found and "<c" in xml:  # a writer that does not put r first
         for attrs, body in (m.groups() for m in _CELL.finditer(xml)):
             rm = _R_ATTR.search(attrs)
             if rm:
-                yield rm.group(1), rm.group(2), attrs, body
+                yield _parts(rm.group(1), rm.group(2), attrs, body)
+
+
+def _parts(col: str, row: str, attrs: str, body: str) -> tuple[str, ...]:
+    """A cell read by the general patterns, in :func:`_plain_cells`' shape (the whole body stands for <is>)."""
+    tm = _T_ATTR.search(attrs) if 't="' in attrs else None
+    sm = _S_ATTR.search(attrs) if 's="' in attrs else None
+    fm = _F.search(body) if "f" in body else None
+    vm = _V.search(body)
+    return (col, row, sm.group(1) if sm else "", tm.group(1) if tm else "", "",
+            fm.group(0) if fm else "", fm.group(1) if fm else "", (fm.group(2) or "") if fm else "",
+            vm.group(0) if vm else "", vm.group(1) if vm else "", body, "", body)
+
+
+def _number(raw: str) -> Any:
+    """A <v> of a number cell: int when written as one, float, or the text itself when it is no number."""
+    try:
+        value = float(raw)
+    except ValueError:
+        return raw
+    if not math.isfinite(value):  # "inf"/"nan" in <v>: text, not a number
+        return raw
+    if value.is_integer() and "." not in raw and "E" not in raw.upper():
+        return int(value)
+    return value
 
 
 def _read_sheet(xml: str, name: str, shared: list[str], label: str, styles: list[str | None] | None = None) -> Sheet:
@@ -451,9 +505,20 @@ def _read_sheet(xml: str, name: str, shared: list[str], label: str, styles: list
     masters: dict[str, tuple[str, int, int]] = {}
     pending: list[tuple[str, str]] = []
     read = 0
-    for col, row_text, attrs, body in _cells(xml):
-        if not body:
+    cells = _plain_cells(xml)
+    values, formulas, formats = s.values, s.formulas, s.formats
+    n_styles = len(styles) if styles else 0
+    for col, row_text, style, t, rest, f_el, fa, f_text, v_el, raw, is_el, is_t, is_body in (
+            cells if cells is not None else _general_cells(xml)):
+        if not (f_el or v_el or is_el):
             continue
+        if rest:  # s or t after another attribute
+            if not t and 't="' in rest:
+                tm = _T_ATTR.search(rest)
+                t = tm.group(1) if tm else ""
+            if not style and 's="' in rest:
+                sm = _S_ATTR.search(rest)
+                style = sm.group(1) if sm else ""
         read += 1
         if read > MAX_CELLS:  # counted while reading: the cells of a 64 MB part would not fit in memory
             raise WorkbookError(f"工作簿单元格超过 {MAX_CELLS} 个，不是自评表，拒绝读取",
@@ -462,59 +527,44 @@ def _read_sheet(xml: str, name: str, shared: list[str], label: str, styles: list
         row = int(row_text)
         if row > MAX_ROW:
             raise WorkbookError(f"工作表超过 {MAX_ROW} 行，拒绝读取", code="workbook.too_large", file=label, sheet=name)
-        if 't="' in attrs:
-            tm = _T_ATTR.search(attrs)
-            t = tm.group(1) if tm else "n"
-        else:
+        if not t:
             t = "n"
         value: Any = None
         if t == "inlineStr":
-            value = _text(body)
-        else:
-            vm = _V.search(body)
-            if vm:
-                raw = vm.group(1)
-                if t == "s":
-                    i = int(raw)
-                    value = shared[i] if 0 <= i < len(shared) else None
-                elif t in ("str", "d"):
-                    value = _unescape(raw)
-                elif t == "b":
-                    value = raw.strip() == "1"
-                elif t == "e":
-                    value = CellError(raw.strip())
-                else:
-                    try:
-                        value = float(raw)
-                        if not math.isfinite(value):  # "inf"/"nan" in <v>: text, not a number
-                            raise ValueError(raw)
-                        if value.is_integer() and "." not in raw and "E" not in raw.upper():
-                            value = int(value)
-                    except ValueError:
-                        value = raw
-        fm = _F.search(body) if "f" in body else None
-        if fm:
-            fa = fm.group(1)
-            text = _unescape(fm.group(2) or "")
+            value = _unescape(is_t) if is_t else _text(is_body)
+        elif v_el:
+            if t == "s":
+                i = int(raw)
+                value = shared[i] if 0 <= i < len(shared) else None
+            elif t in ("str", "d"):
+                value = _unescape(raw)
+            elif t == "b":
+                value = raw.strip() == "1"
+            elif t == "e":
+                value = CellError(raw.strip())
+            else:
+                value = _number(raw)
+        if f_el:
+            text = _unescape(f_text)
             if 't="shared"' in fa:
                 si = _SI_ATTR.search(fa)
                 key = si.group(1) if si else ""
                 if text:
                     masters[key] = (text, row, column_index_from_string(col))
-                    s.formulas[ref] = "=" + text
+                    formulas[ref] = "=" + text
                 else:
                     pending.append((ref, key))
             elif 't="array"' not in fa or text:
-                s.formulas[ref] = "=" + text
+                formulas[ref] = "=" + text
         if value is not None and value != "":
-            s.values[ref] = value
-            if styles and isinstance(value, (int, float)) and not isinstance(value, bool) and 's="' in attrs:
-                sm = _S_ATTR.search(attrs)
-                fmt = styles[int(sm.group(1))] if sm and int(sm.group(1)) < len(styles) else None
+            values[ref] = value
+            if style and n_styles and type(value) in (int, float):
+                k = int(style)
+                fmt = styles[k] if k < n_styles else None  # type: ignore[index]
                 if fmt:
-                    s.formats[ref] = fmt
-        elif ref in s.formulas:
-            s.values[ref] = "" if t == "str" else None
+                    formats[ref] = fmt
+        elif ref in formulas:
+            values[ref] = "" if t == "str" else None
         if row > s.max_row:
             s.max_row = row
     for ref, shared_key in pending:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import JixiaoError
+from ..vocabulary import REPORT_SUFFIXES
 from ..rules import error_codes
 from ..values import compact
 from . import settings
@@ -20,7 +21,6 @@ from . import settings
 error_codes({"season.documents": "批次要求的材料无效", "season.project_list": "项目清单无法读取"})
 
 DEPT, BASIC, PROJECT, REPORT = "dept", "basic", "project", "report"
-REPORT_SUFFIXES = (".docx", ".pdf")
 BASIC_NAME = "基础数据"  # a workbook whose name says it is the 基础数据表 (as jixiao.reports pairs them)
 UNIT_HEADERS = ("单位名称", "预算单位", "填报单位", "部门名称", "单位")
 PROJECT_HEADERS = ("项目名称", "项目")

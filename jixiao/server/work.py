@@ -11,6 +11,7 @@ from typing import Any
 from ..checking import batch, failures, report, runner
 from ..checking.deadline import Expired, alarm
 from ..checking.result import FileResult
+from ..vocabulary import REPORT_SUFFIXES
 from ..errors import Finding
 from ..rules import rule
 
@@ -50,7 +51,6 @@ def _read(path: str | None) -> bytes | None:
         return None
 
 
-REPORT_SUFFIXES = (".docx", ".pdf")
 NO_VIEWS = {"cells": None, "cells_note": "自评报告不做逐格比较", "marked": None, "marked_note": "自评报告没有标注副本"}
 
 
