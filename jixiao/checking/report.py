@@ -180,8 +180,8 @@ def _relative(folder: Path, file: str, base: Path | None, dirs: dict[str, str] |
 
 
 class XlsxReport:
-    """The xlsx report, written one workbook at a time while a batch runs (streamed: its memory does not grow
-    with the batch) and finished once (:mod:`.tablebook` writes the parts).
+    """The xlsx report, written one workbook at a time (streamed: its memory does not grow with the batch) and
+    finished once (:mod:`.tablebook` writes the parts).
 
     Sheets: 汇总 (one row per workbook), 问题清单 (findings, linked to their cells), 规则统计.
     """
