@@ -269,10 +269,10 @@ class XlsxReport:
             self.wf.filter_all()
             self.wf.fill_when(f"D2:D{flast}", "red", "equal", '"错误"')
             self.wf.fill_when(f"D2:D{flast}", "yellow", "equal", '"警告"')
-        for rule, stat in sorted(self.stats.items(), key=lambda kv: (-kv[1]["n"], kv[0])):
-            severity, message = stat["first"][2:]
-            self.wr.row([_value(v) for v in (rule_title(rule), rule, SEVERITY_ZH[severity], stat["n"],
-                                             len(stat["files"]), message)])
+        for rule, counted in sorted(self.stats.items(), key=lambda kv: (-kv[1]["n"], kv[0])):
+            severity, message = counted["first"][2:]
+            self.wr.row([_value(v) for v in (rule_title(rule), rule, SEVERITY_ZH[severity], counted["n"],
+                                             len(counted["files"]), message)])
         return _atomic(self.path, lambda tmp: self.book.save(tmp, title="绩效自评检查报告",
                                                              creator=f"jixiao {__version__}", keywords=REPORT_MARKER))
 

@@ -158,10 +158,11 @@ class Table:
     def _head(self) -> str:
         cols = "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
                        for i, w in enumerate(self.widths, start=1))
+        cols = f"<cols>{cols}</cols>" if cols else ""  # <cols> must hold at least one <col>
         return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_MAIN}" '
                 f'xmlns:r="{_R}"><sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
                 'activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft" activeCell="A2" sqref="A2"/>'
-                f'</sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/><cols>{cols}</cols><sheetData>')
+                f'</sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>{cols}<sheetData>')
 
     def _links(self) -> Iterable[tuple[str, str]]:
         self.links.seek(0)
